@@ -1,0 +1,59 @@
+"""What identity needs from outside: hashing, signed tokens, counting failed attempts."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class PasswordHasher(ABC):
+    @abstractmethod
+    def hash(self, password: str) -> str:
+        """A salted, slow hash of `password`."""
+
+    @abstractmethod
+    def verify(self, password: str, hashed: str) -> bool: ...
+
+    @abstractmethod
+    def verify_nothing(self, password: str) -> None:
+        """Spend the time of one `verify`, for an account that does not exist, so that
+        an unknown email costs what a wrong password costs."""
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    credentials_version: int
+    issued_at: datetime
+    expires_at: datetime
+
+
+class TokenIssuer(ABC):
+    @abstractmethod
+    def issue(self, user_id: str, credentials_version: int) -> AccessToken: ...
+
+    @abstractmethod
+    def verify(self, token: str) -> TokenClaims:
+        """The claims of a token this issuer signed and that has not expired; raises
+        `Unauthenticated` (code `token_expired` or `token_invalid`) otherwise."""
+
+
+class AttemptCounter(ABC):
+    """Counts events (failed logins) per key for a while."""
+
+    @abstractmethod
+    def count(self, key: str) -> int: ...
+
+    @abstractmethod
+    def increment(self, key: str, *, ttl_seconds: int) -> int:
+        """Add one and return the new count; the count is forgotten after `ttl_seconds`."""
+
+    @abstractmethod
+    def reset(self, key: str) -> None: ...

@@ -1,0 +1,176 @@
+"""Identity use cases: load -> decide -> append, one flat method each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
+from domain.identity.credentials import email_key
+from domain.identity.ports import AccessToken, AttemptCounter, PasswordHasher, TokenIssuer
+from domain.identity.user import User
+from domain.shared.context import Caller, CommandContext, Role
+from domain.shared.errors import (
+    Conflict,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    UniquenessViolation,
+)
+from domain.shared.ports import Claim
+from domain.shared.repository import EventSourcedRepository
+
+EMAIL_CLAIM = "email"
+MAX_FAILED_LOGINS = 5
+FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
+BAD_CREDENTIALS = "The email or the password is not correct."
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: AccessToken
+    user: User
+
+
+class IdentityService:
+    def __init__(
+        self,
+        repository: EventSourcedRepository,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        failed_logins: AttemptCounter,
+    ) -> None:
+        self.repository = repository
+        self.hasher = hasher
+        self.tokens = tokens
+        self.failed_logins = failed_logins
+
+    def register(
+        self, command: Register, context: CommandContext, role: Role = Role.CUSTOMER
+    ) -> User:
+        """A new user; its email is claimed in the same write, so it is unique."""
+        user = User.register(
+            self.repository.ids.new_id(),
+            command.email,
+            command.password,
+            self.hasher,
+            self.repository.clock.now(),
+            role,
+        )
+        claim = Claim(EMAIL_CLAIM, email_key(user.state.email), user.stream_id)
+        try:
+            self.repository.save(user, context=context, claims=[claim])
+        except UniquenessViolation as taken:
+            raise Conflict(
+                "An account with this email already exists.", code="email_taken"
+            ) from taken
+        return user
+
+    def issue_token(self, command: IssueToken, context: CommandContext) -> Issued:
+        """The seed's authenticate + record_login, with a cap on failed attempts per email."""
+        key = email_key(command.email)
+        throttle_key = self._throttle_key(key)
+        if self.failed_logins.count(throttle_key) >= MAX_FAILED_LOGINS:
+            raise TooManyAttempts(
+                "Too many failed sign-ins for this email: wait and try again.",
+                retry_after_seconds=self._seconds_left_in_window(),
+            )
+
+        def attempt() -> Issued:
+            user = self._find_by_email(key)
+            if user is None:
+                self.hasher.verify_nothing(command.password)
+            if user is None or not user.password_matches(command.password, self.hasher):
+                self.failed_logins.increment(throttle_key, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
+                raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
+            user.record_login(self.repository.clock.now())
+            self.repository.save(user, context=_as(context, user))
+            return Issued(self.tokens.issue(user.id, user.state.credentials_version), user)
+
+        issued = self.repository.run(attempt)
+        self.failed_logins.reset(throttle_key)
+        return issued
+
+    def change_password(
+        self, command: ChangePassword, context: CommandContext, expected_version: int | None = None
+    ) -> User:
+        caller = context.require_caller()
+
+        def attempt() -> User:
+            user = self.repository.get(User, caller.user_id, expected_version=expected_version)
+            user.change_password(
+                command.old_password, command.new_password, self.hasher, self.repository.clock.now()
+            )
+            self.repository.save(user, context=context)
+            return user
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def deactivate(
+        self, command: Deactivate, context: CommandContext, expected_version: int | None = None
+    ) -> User:
+        admin = context.require_admin()
+
+        def attempt() -> User:
+            user = self.repository.get(User, command.user_id, expected_version=expected_version)
+            user.deactivate(admin.user_id, self.repository.clock.now())
+            self.repository.save(user, context=context)
+            return user
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def authenticate(self, token: str) -> Caller:
+        """The caller behind a bearer token, checked against the user's current state:
+        a deactivation or a password change refuses older tokens at once."""
+        claims = self.tokens.verify(token)
+        user = self.repository.load(User, claims.user_id)
+        if not user.exists:
+            raise Unauthenticated("This token names no user.", code="token_invalid")
+        if not user.state.is_active:
+            raise Unauthenticated("This account is deactivated.", code="user_deactivated")
+        if claims.credentials_version != user.state.credentials_version:
+            raise Unauthenticated(
+                "The password changed since this token was issued: sign in again.",
+                code="token_revoked",
+            )
+        return Caller(user.id, user.state.role)
+
+    def ensure_admin(self, email: str, password: str, context: CommandContext) -> User:
+        """Create an admin, or make the existing user of that email one (idempotent)."""
+        user = self._find_by_email(email_key(email))
+        if user is None:
+            try:
+                return self.register(Register(email, password), context, role=Role.ADMIN)
+            except Conflict:
+                user = self._find_by_email(email_key(email))
+                if user is None:
+                    raise
+        user.grant(Role.ADMIN, by=context.user_id or "system")
+        self.repository.save(user, context=context)
+        return user
+
+    def _find_by_email(self, key: str) -> User | None:
+        owner = self.repository.store.claim_owner(EMAIL_CLAIM, key)
+        if owner is None:
+            return None
+        user_id = owner.removeprefix(f"{User.stream_prefix}-")
+        try:
+            return self.repository.get(User, user_id)
+        except NotFound:
+            return None
+
+    def _window(self) -> int:
+        return int(self.repository.clock.now().timestamp()) // FAILED_LOGIN_WINDOW_SECONDS
+
+    def _throttle_key(self, key: str) -> str:
+        return f"login#{key}#{self._window()}"
+
+    def _seconds_left_in_window(self) -> int:
+        now = int(self.repository.clock.now().timestamp())
+        return FAILED_LOGIN_WINDOW_SECONDS - now % FAILED_LOGIN_WINDOW_SECONDS
+
+
+def _as(context: CommandContext, user: User) -> CommandContext:
+    """A login is the user's own act: its events name the user who signed in."""
+    return CommandContext(
+        context.correlation_id, context.causation_id, Caller(user.id, user.state.role)
+    )

@@ -1,0 +1,66 @@
+"""The identity read model: a profile per user, for GET /users/me."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.identity.events import (
+    PasswordChanged,
+    RoleGranted,
+    UserDeactivated,
+    UserLoggedIn,
+    UserRegistered,
+)
+from domain.identity.user import User
+from domain.shared.codec import iso
+from domain.shared.errors import NotFound
+from domain.shared.events import DomainEvent, RecordedEvent
+from domain.shared.projector import Projection
+from domain.shared.views import Change, Doc, Put, ViewKey, ViewReader
+
+IDENTITY_EVENTS = (UserRegistered, UserLoggedIn, PasswordChanged, UserDeactivated, RoleGranted)
+
+
+def profile_key(user_id: str) -> ViewKey:
+    return ViewKey(f"user#{user_id}", "profile")
+
+
+class UserProfiles(Projection):
+    """One document per user: {id, email, role, is_active, created_at, last_login, version}."""
+
+    def apply(
+        self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
+    ) -> Sequence[Change]:
+        if not isinstance(event, IDENTITY_EVENTS):
+            return []
+        user_id = recorded.stream_id.removeprefix(f"{User.stream_prefix}-")
+        key = profile_key(user_id)
+        if isinstance(event, UserRegistered):
+            doc: Doc = {
+                "id": user_id,
+                "email": event.email,
+                "role": event.role.value,
+                "is_active": True,
+                "created_at": iso(event.registered_at),
+                "last_login": None,
+            }
+        else:
+            current = views.get(key)
+            if current is None:
+                return []
+            doc = dict(current)
+            if isinstance(event, UserLoggedIn):
+                doc["last_login"] = iso(event.logged_in_at)
+            elif isinstance(event, UserDeactivated):
+                doc["is_active"] = False
+            elif isinstance(event, RoleGranted):
+                doc["role"] = event.role.value
+        doc["version"] = recorded.version
+        return [Put(key, doc)]
+
+
+def profile(views: ViewReader, user_id: str) -> Doc:
+    doc = views.get(profile_key(user_id))
+    if doc is None:
+        raise NotFound("No profile for this user yet.", code="user_not_found")
+    return doc

@@ -1,0 +1,10 @@
+"""Every projection of the shop, in the order the projector applies them."""
+
+from __future__ import annotations
+
+from domain.identity.views import UserProfiles
+from domain.shared.projector import Projection
+
+
+def all_projections() -> list[Projection]:
+    return [UserProfiles()]

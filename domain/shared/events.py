@@ -1,0 +1,125 @@
+"""Domain events, their stored form, and the registry that maps one to the other.
+
+A domain event is a small frozen dataclass with business fields only. What the store
+adds (stream, version, time, who and why) travels beside it in a `RecordedEvent`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from domain.shared import codec
+
+
+class DomainEvent:
+    """Base of every domain event. Subclasses are frozen dataclasses registered by name."""
+
+    event_type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+
+
+E = TypeVar("E", bound=type[DomainEvent])
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Why and by whom an event was recorded."""
+
+    event_id: str
+    correlation_id: str
+    causation_id: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as the store holds it: the envelope plus the encoded data."""
+
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    data: Mapping[str, Any]
+    metadata: Metadata
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An aggregate's state as of `version`, written in the event item of that version."""
+
+    version: int
+    schema: int
+    state: Mapping[str, Any]
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class UnknownEventType(Exception):
+    def __init__(self, type_name: str) -> None:
+        super().__init__(
+            f"No event type {type_name!r} is registered: import the module that defines it, "
+            "or register an upcaster that renames it."
+        )
+        self.type_name = type_name
+
+
+@dataclass
+class EventRegistry:
+    """Names event classes for the store and upgrades old schema versions on read."""
+
+    _types: dict[str, type[DomainEvent]] = field(default_factory=dict)
+    _upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+
+    def event(self, cls: E) -> E:
+        """Class decorator: register `cls` under its `event_type` (default: class name)."""
+        name = cls.__dict__.get("event_type") or cls.__name__
+        if name in self._types and self._types[name] is not cls:
+            raise ValueError(f"event type {name!r} is registered twice")
+        cls.event_type = name
+        self._types[name] = cls
+        return cls
+
+    def upcaster(self, type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: a function that turns data of `from_version` into `from_version + 1`."""
+
+        def register(fn: Upcaster) -> Upcaster:
+            self._upcasters[(type_name, from_version)] = fn
+            return fn
+
+        return register
+
+    def encode(self, event: DomainEvent) -> tuple[str, int, dict[str, Any]]:
+        cls = type(event)
+        if self._types.get(cls.event_type) is not cls:
+            raise UnknownEventType(cls.__name__)
+        return cls.event_type, cls.schema_version, codec.encode(event)
+
+    def decode(self, recorded: RecordedEvent) -> DomainEvent:
+        cls = self._types.get(recorded.type)
+        if cls is None:
+            raise UnknownEventType(recorded.type)
+        data = dict(recorded.data)
+        version = recorded.schema_version
+        while version < cls.schema_version:
+            upcast = self._upcasters.get((recorded.type, version))
+            if upcast is None:
+                raise ValueError(
+                    f"{recorded.type} v{version} cannot be read as v{cls.schema_version}: "
+                    f"register an upcaster for ({recorded.type!r}, {version})."
+                )
+            data = upcast(data)
+            version += 1
+        if version > cls.schema_version:
+            raise ValueError(
+                f"{recorded.type} v{version} is newer than this code (v{cls.schema_version}): "
+                "deploy the newer code before reading it."
+            )
+        return codec.decode(cls, data)
+
+
+registry = EventRegistry()
+"""The registry of the shop's events; each bounded context registers into it."""

@@ -1,0 +1,95 @@
+"""Ports the core needs from the outside world: time, identifiers, the event store."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.shared.events import RecordedEvent, Snapshot
+
+
+class Clock(ABC):
+    @abstractmethod
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+
+
+class IdGenerator(ABC):
+    @abstractmethod
+    def new_id(self) -> str:
+        """A new opaque, unique, URL-safe identifier."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A unique value (an email, a product name) held by one stream.
+
+    Claimed in the same transaction as the events that need it, so two concurrent
+    writers of one value cannot both succeed."""
+
+    namespace: str
+    value: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class Append:
+    """Events to add to one stream, which must be at `expected_version`."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[RecordedEvent]
+    snapshot: Snapshot | None = None
+
+    def __post_init__(self) -> None:
+        first = self.expected_version + 1
+        numbered = [e.version for e in self.events] == list(range(first, first + len(self.events)))
+        if not numbered or any(e.stream_id != self.stream_id for e in self.events):
+            raise ValueError(f"events of {self.stream_id!r} must be numbered from {first} on")
+        if self.snapshot is not None and self.snapshot.version != first + len(self.events) - 1:
+            raise ValueError("a snapshot is taken after the last event of its append")
+
+
+@dataclass(frozen=True)
+class StreamTail:
+    """What a command needs of a stream: its version, the newest snapshot, the events after."""
+
+    stream_id: str
+    version: int
+    snapshot: Snapshot | None
+    events: Sequence[RecordedEvent] = field(default_factory=tuple)
+
+
+class EventStore(ABC):
+    """An append-only log of streams with optimistic concurrency.
+
+    Invariants every implementation keeps:
+    - `append` writes every event of every `Append` and every claim, or nothing;
+    - it raises `ConcurrencyError` if a stream is not at its expected version and
+      `UniquenessViolation` if a claim is held by another owner;
+    - versions of a stream are 1, 2, 3, ... with no gap;
+    - `tail` costs one request however long the stream is, as long as the writer
+      snapshots at least every `window` events (see `EventSourcedRepository`)."""
+
+    @abstractmethod
+    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+        """Append atomically, or raise and write nothing."""
+
+    @abstractmethod
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        """The newest snapshot among the last `window` events, and the events after it.
+
+        If none of the last `window` events carries a snapshot, all events are returned
+        (and `snapshot` is None)."""
+
+    @abstractmethod
+    def read(
+        self, stream_id: str, *, after: int = 0, up_to: int | None = None
+    ) -> list[RecordedEvent]:
+        """Events with `after < version <= up_to`, in version order."""
+
+    @abstractmethod
+    def claim_owner(self, namespace: str, value: str) -> str | None:
+        """The stream holding a claim, if any."""

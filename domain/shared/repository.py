@@ -1,0 +1,127 @@
+"""Load aggregates from their streams and store what they decided."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from domain.shared.aggregate import Aggregate
+from domain.shared.context import CommandContext
+from domain.shared.errors import ConcurrencyError, NotFound, VersionMismatch
+from domain.shared.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
+from domain.shared.ports import Append, Claim, Clock, EventStore, IdGenerator
+
+A = TypeVar("A", bound=Aggregate[Any])
+T = TypeVar("T")
+
+SNAPSHOT_EVERY = 10
+"""An aggregate is snapshotted when it is this many events past its last snapshot, so the
+newest snapshot is always among the last SNAPSHOT_EVERY events: one bounded read loads it."""
+
+RETRIES_ON_CONFLICT = 3
+
+
+class EventSourcedRepository:
+    """Loads aggregates (snapshot + later events, one read) and appends their new events."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        ids: IdGenerator,
+        *,
+        events: EventRegistry = registry,
+        snapshot_every: int = SNAPSHOT_EVERY,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.ids = ids
+        self.events = events
+        self.snapshot_every = snapshot_every
+
+    def load(self, cls: type[A], id: str) -> A:
+        """The aggregate as of its newest event; a blank one if the stream is empty."""
+        stream_id = cls.stream_id_of(id)
+        tail = self.store.tail(stream_id, window=self.snapshot_every)
+        snapshot, recorded = tail.snapshot, list(tail.events)
+        if snapshot is not None and snapshot.schema != cls.snapshot_schema:
+            # An older shape of state: rebuild from the whole history; the next save
+            # writes a snapshot of the current shape.
+            snapshot, recorded = None, self.store.read(stream_id, up_to=tail.version)
+        base = cls.restore(id, snapshot.version, dict(snapshot.state)) if snapshot else None
+        return cls.rebuild(id, (self.events.decode(r) for r in recorded), base=base)
+
+    def get(self, cls: type[A], id: str, *, expected_version: int | None = None) -> A:
+        """The existing aggregate, at `expected_version` if one is named."""
+        aggregate = self.load(cls, id)
+        if not aggregate.exists:
+            raise NotFound(f"No {cls.stream_prefix} has the id {id!r}.")
+        if expected_version is not None and aggregate.version != expected_version:
+            raise VersionMismatch(expected=expected_version, actual=aggregate.version)
+        return aggregate
+
+    def history(self, cls: type[A], id: str) -> list[RecordedEvent]:
+        return self.store.read(cls.stream_id_of(id))
+
+    def save(
+        self, *aggregates: Aggregate[Any], context: CommandContext, claims: Sequence[Claim] = ()
+    ) -> None:
+        """Append every aggregate's pending events (and the claims) in one atomic write."""
+        appends = [self._append_of(a, context) for a in aggregates if a.pending]
+        if not appends:
+            return
+        self.store.append(*appends, claims=claims)
+        for aggregate, append in zip((a for a in aggregates if a.pending), appends, strict=True):
+            aggregate.pending.clear()
+            if append.snapshot is not None:
+                aggregate.snapshot_version = append.snapshot.version
+
+    def run(self, attempt: Callable[[], T], *, expected_version: int | None = None) -> T:
+        """Run load -> decide -> save, again on a concurrent write unless a version was named.
+
+        With a named version a concurrent write is the caller's business: it becomes a
+        `VersionMismatch`. Without one, the command is decided again on fresh state."""
+        for tries_left in range(RETRIES_ON_CONFLICT - 1, -1, -1):
+            try:
+                return attempt()
+            except ConcurrencyError as conflict:
+                # A conflict that did not move the version (two transactions touching one
+                # item at once) is retried even when a version was named.
+                if expected_version is not None and conflict.actual != expected_version:
+                    raise VersionMismatch(
+                        expected=expected_version, actual=conflict.actual
+                    ) from conflict
+                if tries_left == 0:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _append_of(self, aggregate: Aggregate[Any], context: CommandContext) -> Append:
+        start = aggregate.version - len(aggregate.pending)
+        now = self.clock.now()
+        recorded = []
+        for offset, event in enumerate(aggregate.pending, start=1):
+            type_name, schema_version, data = self.events.encode(event)
+            recorded.append(
+                RecordedEvent(
+                    stream_id=aggregate.stream_id,
+                    version=start + offset,
+                    type=type_name,
+                    schema_version=schema_version,
+                    occurred_at=now,
+                    data=data,
+                    metadata=Metadata(
+                        event_id=self.ids.new_id(),
+                        correlation_id=context.correlation_id,
+                        causation_id=context.causation_id,
+                        user_id=context.user_id,
+                    ),
+                )
+            )
+        snapshot = None
+        if aggregate.version - aggregate.snapshot_version >= self.snapshot_every:
+            snapshot = Snapshot(
+                version=aggregate.version,
+                schema=aggregate.snapshot_schema,
+                state=aggregate.snapshot_state(),
+            )
+        return Append(aggregate.stream_id, start, recorded, snapshot)

@@ -1,0 +1,92 @@
+"""The read side's port: documents keyed by (pk, sk), written by projections only.
+
+Each stream's position (the last version applied) is stored beside the views and moves
+in the same atomic write as the changes it caused: that is what makes projections
+idempotent (a duplicate is at or below the position) and order-safe (a change is only
+written on top of the position it was computed from)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    pk: str
+    sk: str = "#"
+
+
+@dataclass(frozen=True)
+class Put:
+    """Write the whole document at `key` (index attributes such as gsi1pk included)."""
+
+    key: ViewKey
+    doc: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: ViewKey
+
+
+Change = Put | Delete
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Doc]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class PositionMoved(Exception):
+    """Someone else applied events of this stream meanwhile: recompute from the new position."""
+
+    stream_id: str
+    expected: int
+    actual: int = field(default=-1)
+
+    def __str__(self) -> str:
+        return f"position of {self.stream_id!r} is no longer {self.expected}"
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this store did not issue for this query."""
+
+
+class ViewReader(ABC):
+    @abstractmethod
+    def get(self, key: ViewKey) -> Doc | None: ...
+
+    @abstractmethod
+    def query(
+        self,
+        pk: str,
+        *,
+        index: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        """Documents whose partition (or `index` partition) is `pk`, in sort-key order.
+
+        Never a scan. `cursor` continues a previous page; a cursor that was not issued for
+        this query raises `InvalidCursor`."""
+
+
+class ViewStore(ViewReader):
+    @abstractmethod
+    def position(self, stream_id: str) -> int:
+        """The last version of `stream_id` applied to the views (0 if none)."""
+
+    @abstractmethod
+    def commit(
+        self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
+    ) -> None:
+        """Apply `changes` and move the stream's position, atomically, if the position is
+        still `from_version`; otherwise raise `PositionMoved` and change nothing."""

@@ -1,0 +1,219 @@
+"""The composition root: builds every adapter from the environment, lazily.
+
+Handlers call `container()` inside their entry point, never at import: importing a handler
+creates no AWS client (and imports no boto3), so a cold start pays only for what it uses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
+from domain.identity.service import IdentityService
+from domain.projections import all_projections
+from domain.shared.ports import Clock, EventStore, IdGenerator
+from domain.shared.projector import Projector
+from domain.shared.repository import EventSourcedRepository
+from domain.shared.views import ViewStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from infra.idempotency import IdempotentRequests
+
+
+class MissingSetting(RuntimeError):
+    pass
+
+
+class Container:
+    """Every dependency of the handlers, each built on first use and then kept."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = os.environ if env is None else env
+
+    def setting(self, name: str, default: str | None = None) -> str:
+        value = self.env.get(name, default)
+        if value is None:
+            raise MissingSetting(
+                f"{name} is not set: run the function through the local stack (make run), "
+                "or set it as template.yaml does."
+            )
+        return value
+
+    # -- AWS ----------------------------------------------------------------------------
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=2,
+            read_timeout=5,
+            tcp_keepalive=True,
+        )
+        return boto3.client("dynamodb", config=config)
+
+    # -- ports ----------------------------------------------------------------------------
+
+    @cached_property
+    def clock(self) -> Clock:
+        from infra.system import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def ids(self) -> IdGenerator:
+        from infra.system import UlidIds
+
+        return UlidIds()
+
+    @cached_property
+    def event_store(self) -> EventStore:
+        from infra.dynamodb.event_store import DynamoDBEventStore
+
+        return DynamoDBEventStore(self.dynamodb, self.setting("EVENTS_TABLE"))
+
+    @cached_property
+    def views(self) -> ViewStore:
+        """The views as queries read them (eventually consistent: cheaper)."""
+        from infra.dynamodb.views import DynamoDBViewStore
+
+        return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=False)
+
+    @cached_property
+    def projector_views(self) -> ViewStore:
+        """The views as the projector reads them to rewrite them (strongly consistent)."""
+        from infra.dynamodb.views import DynamoDBViewStore
+
+        return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=True)
+
+    @cached_property
+    def hasher(self) -> PasswordHasher:
+        from infra.passwords import BcryptHasher
+
+        return BcryptHasher(int(self.setting("BCRYPT_ROUNDS", "12")))
+
+    @cached_property
+    def tokens(self) -> TokenIssuer:
+        from infra.tokens import JwtTokenIssuer
+
+        return JwtTokenIssuer(
+            self._signing_key, self.clock, int(self.setting("ACCESS_TOKEN_TTL_SECONDS", "3600"))
+        )
+
+    @cached_property
+    def failed_logins(self) -> AttemptCounter:
+        from infra.dynamodb.attempts import DynamoDBAttemptCounter
+
+        return DynamoDBAttemptCounter(self.dynamodb, self.setting("THROTTLE_TABLE"), self.clock)
+
+    @cached_property
+    def idempotency(self) -> IdempotentRequests:
+        from infra.idempotency import IdempotentRequests
+
+        return IdempotentRequests(self.dynamodb, self.setting("IDEMPOTENCY_TABLE"))
+
+    # -- the core, wired ------------------------------------------------------------------
+
+    @cached_property
+    def repository(self) -> EventSourcedRepository:
+        return EventSourcedRepository(self.event_store, self.clock, self.ids)
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        return IdentityService(self.repository, self.hasher, self.tokens, self.failed_logins)
+
+    @cached_property
+    def projector(self) -> Projector:
+        return Projector(all_projections(), self.event_store, self.projector_views)
+
+    def _signing_key(self) -> str:
+        # Cached by Powertools for 5 minutes, so a rotated key is picked up without a deploy.
+        from aws_lambda_powertools.utilities import parameters
+
+        secret = parameters.get_secret(self.setting("SIGNING_KEY_SECRET"), max_age=300)
+        if not isinstance(secret, str) or len(secret) < 32:
+            raise MissingSetting("the signing key secret must be a string of 32+ characters")
+        return secret
+
+
+class InMemoryContainer(Container):
+    """The same wiring on the in-memory fakes: for tests of handlers without AWS."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        from infra.memory import ManualClock
+
+        self.manual_clock = ManualClock()
+
+    @cached_property
+    def clock(self) -> Clock:
+        return self.manual_clock
+
+    @cached_property
+    def ids(self) -> IdGenerator:
+        from infra.memory import SequentialIds
+
+        return SequentialIds()
+
+    @cached_property
+    def event_store(self) -> EventStore:
+        from infra.memory import InMemoryEventStore
+
+        return InMemoryEventStore()
+
+    @cached_property
+    def views(self) -> ViewStore:
+        from infra.memory import InMemoryViewStore
+
+        return InMemoryViewStore()
+
+    @cached_property
+    def projector_views(self) -> ViewStore:
+        return self.views
+
+    @cached_property
+    def hasher(self) -> PasswordHasher:
+        from infra.memory import FakeHasher
+
+        return FakeHasher()
+
+    @cached_property
+    def tokens(self) -> TokenIssuer:
+        from infra.memory import FakeTokenIssuer
+
+        return FakeTokenIssuer(self.clock)
+
+    @cached_property
+    def failed_logins(self) -> AttemptCounter:
+        from infra.memory import InMemoryAttemptCounter
+
+        return InMemoryAttemptCounter(self.clock)
+
+    @cached_property
+    def idempotency(self) -> IdempotentRequests:
+        from infra.idempotency import InMemoryIdempotentRequests
+
+        return InMemoryIdempotentRequests()
+
+
+_current: Container | None = None
+
+
+def container() -> Container:
+    """The process's container, built from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Container()
+    return _current
+
+
+def use(replacement: Container | None) -> None:
+    """Swap the process's container (tests); None goes back to the environment's."""
+    global _current
+    _current = replacement

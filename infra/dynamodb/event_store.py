@@ -1,0 +1,201 @@
+"""The event store on one DynamoDB table: one item per event, keyed (stream_id, version).
+
+Cost of a command on a stream of any length: one Query (the last `window` items, newest
+first, whose newest snapshot makes the older events unnecessary) and one write: a
+conditional PutItem for one event, or one TransactWriteItems for several events, several
+streams or unique claims. One item per event so the stream keeps per-item order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from domain.shared.errors import ConcurrencyError, UniquenessViolation
+from domain.shared.events import RecordedEvent
+from domain.shared.ports import Append, Claim, EventStore, StreamTail
+from infra.dynamodb.items import (
+    claim_item,
+    claim_stream_id,
+    event_item,
+    event_of,
+    snapshot_of,
+    version_of,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+MAX_TRANSACTION_ITEMS = 100
+NEW_ITEM = "attribute_not_exists(stream_id)"
+
+
+class DynamoDBEventStore(EventStore):
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+        items = sum(len(a.events) for a in appends) + len(claims)
+        if items == 0:
+            return
+        if items == 1 and len(appends) == 1:
+            self._put_one(appends[0])
+        elif items <= MAX_TRANSACTION_ITEMS:
+            self._transact(appends, claims)
+        else:
+            raise ValueError(
+                f"one atomic append holds at most {MAX_TRANSACTION_ITEMS} events and claims, "
+                f"not {items}: split the command"
+            )
+
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="stream_id = :s",
+            ExpressionAttributeValues={":s": {"S": stream_id}},
+            ScanIndexForward=False,
+            Limit=window,
+            ConsistentRead=True,
+        )
+        newest_first = response.get("Items", [])
+        if not newest_first:
+            return StreamTail(stream_id, 0, None, [])
+        version = version_of(newest_first[0])
+        for position, item in enumerate(newest_first):
+            snapshot = snapshot_of(item)
+            if snapshot is not None:
+                later = [event_of(i) for i in reversed(newest_first[:position])]
+                return StreamTail(stream_id, version, snapshot, later)
+        events = [event_of(i) for i in reversed(newest_first)]
+        if events[0].version > 1:
+            # No snapshot in the window (written by older code, or never): read it all.
+            events = self.read(stream_id, up_to=events[0].version - 1) + events
+        return StreamTail(stream_id, version, None, events)
+
+    def read(
+        self, stream_id: str, *, after: int = 0, up_to: int | None = None
+    ) -> list[RecordedEvent]:
+        values: dict[str, Any] = {":s": {"S": stream_id}, ":a": {"N": str(after)}}
+        condition = "stream_id = :s AND version > :a"
+        if up_to is not None:
+            if up_to <= after:
+                return []
+            condition = "stream_id = :s AND version BETWEEN :first AND :last"
+            values = {
+                ":s": {"S": stream_id},
+                ":first": {"N": str(after + 1)},
+                ":last": {"N": str(up_to)},
+            }
+        events: list[RecordedEvent] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**request)
+            events.extend(event_of(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return events
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_owner(self, namespace: str, value: str) -> str | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"stream_id": {"S": claim_stream_id(namespace, value)}, "version": {"N": "0"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return item["owner"]["S"] if item else None
+
+    def current_version(self, stream_id: str) -> int:
+        newest = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="stream_id = :s",
+            ExpressionAttributeValues={":s": {"S": stream_id}},
+            ProjectionExpression="version",
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        ).get("Items", [])
+        return version_of(newest[0]) if newest else 0
+
+    def _put_one(self, append: Append) -> None:
+        (event,) = append.events
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=event_item(event, append.snapshot),
+                ConditionExpression=NEW_ITEM,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise self._conflict(append) from error
+
+    def _transact(self, appends: Sequence[Append], claims: Sequence[Claim]) -> None:
+        operations: list[TransactWriteItemTypeDef] = []
+        owners: list[Append | Claim] = []
+        for claim in claims:
+            operations.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": claim_item(claim.namespace, claim.value, claim.owner),
+                        # Claiming again for the same owner is a no-op, not a conflict.
+                        "ConditionExpression": f"{NEW_ITEM} OR #owner = :owner",
+                        "ExpressionAttributeNames": {"#owner": "owner"},
+                        "ExpressionAttributeValues": {":owner": {"S": claim.owner}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            owners.append(claim)
+        for append in appends:
+            last = len(append.events) - 1
+            for index, event in enumerate(append.events):
+                operations.append(
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": event_item(event, append.snapshot if index == last else None),
+                            "ConditionExpression": NEW_ITEM,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    }
+                )
+                owners.append(append)
+        try:
+            self.client.transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons: Sequence[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
+            raise self._cancelled(reasons, owners) from error
+
+    def _cancelled(
+        self, reasons: Sequence[Mapping[str, Any]], owners: Sequence[Append | Claim]
+    ) -> Exception:
+        for reason, owner in zip(reasons, owners, strict=False):
+            code = reason.get("Code", "None")
+            if code == "None":
+                continue
+            if isinstance(owner, Claim) and code == "ConditionalCheckFailed":
+                holder = reason.get("Item", {}).get("owner", {}).get("S", "?")
+                return UniquenessViolation(owner.namespace, owner.value, holder)
+            if isinstance(owner, Append):
+                return self._conflict(owner)
+            # A claim caught in a concurrent transaction: as retryable as a version conflict.
+            return ConcurrencyError(
+                claim_stream_id(owner.namespace, owner.value), expected=0, actual=0
+            )
+        first = next(o for o in owners if isinstance(o, Append))
+        return self._conflict(first)
+
+    def _conflict(self, append: Append) -> ConcurrencyError:
+        actual = self.current_version(append.stream_id)
+        return ConcurrencyError(append.stream_id, expected=append.expected_version, actual=actual)

@@ -1,0 +1,115 @@
+"""The event table's item format, shared by the store and the stream projector.
+
+    stream_id S (partition) | version N (sort) | kind S = "event"
+    type S | schema_version N | occurred_at S (ISO 8601 UTC) | data S (JSON)
+    metadata M {event_id, correlation_id, causation_id, user_id}
+    snapshot M {schema N, state S (JSON)}   -- only on the event it was taken after
+
+A claim (a unique value) is an item of its own: stream_id = "claim#<namespace>#<value>",
+version 0, kind "claim", owner S. The projector's stream filter passes only kind "event".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from domain.shared.codec import iso, parse_iso
+from domain.shared.events import Metadata, RecordedEvent, Snapshot
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    Item = Mapping[str, AttributeValueTypeDef]
+else:
+    Item = Mapping[str, Any]
+
+EVENT = "event"
+CLAIM = "claim"
+
+
+def claim_stream_id(namespace: str, value: str) -> str:
+    return f"claim#{namespace}#{value}"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def event_item(event: RecordedEvent, snapshot: Snapshot | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "event_id": {"S": event.metadata.event_id},
+        "correlation_id": {"S": event.metadata.correlation_id},
+        "causation_id": {"S": event.metadata.causation_id},
+        "user_id": {"S": event.metadata.user_id} if event.metadata.user_id else {"NULL": True},
+    }
+    item: dict[str, Any] = {
+        "stream_id": {"S": event.stream_id},
+        "version": {"N": str(event.version)},
+        "kind": {"S": EVENT},
+        "type": {"S": event.type},
+        "schema_version": {"N": str(event.schema_version)},
+        "occurred_at": {"S": iso(event.occurred_at)},
+        "data": {"S": _json(event.data)},
+        "metadata": {"M": meta},
+    }
+    if snapshot is not None:
+        if snapshot.version != event.version:
+            raise ValueError("a snapshot is written in the item of the version it was taken at")
+        item["snapshot"] = {
+            "M": {"schema": {"N": str(snapshot.schema)}, "state": {"S": _json(snapshot.state)}}
+        }
+    return item
+
+
+def claim_item(namespace: str, value: str, owner: str) -> dict[str, Any]:
+    return {
+        "stream_id": {"S": claim_stream_id(namespace, value)},
+        "version": {"N": "0"},
+        "kind": {"S": CLAIM},
+        "owner": {"S": owner},
+    }
+
+
+def version_of(item: Item) -> int:
+    return int(_scalar(item["version"], "N"))
+
+
+def event_of(item: Item) -> RecordedEvent:
+    """The event stored in `item` (a query result or a stream record's NewImage)."""
+    meta = _scalar(item["metadata"], "M")
+    user = meta.get("user_id", {"NULL": True})
+    return RecordedEvent(
+        stream_id=_scalar(item["stream_id"], "S"),
+        version=version_of(item),
+        type=_scalar(item["type"], "S"),
+        schema_version=int(_scalar(item["schema_version"], "N")),
+        occurred_at=parse_iso(_scalar(item["occurred_at"], "S")),
+        data=json.loads(_scalar(item["data"], "S")),
+        metadata=Metadata(
+            event_id=_scalar(meta["event_id"], "S"),
+            correlation_id=_scalar(meta["correlation_id"], "S"),
+            causation_id=_scalar(meta["causation_id"], "S"),
+            user_id=None if "NULL" in user else _scalar(user, "S"),
+        ),
+    )
+
+
+def snapshot_of(item: Item) -> Snapshot | None:
+    if "snapshot" not in item:
+        return None
+    body = _scalar(item["snapshot"], "M")
+    return Snapshot(
+        version=version_of(item),
+        schema=int(_scalar(body["schema"], "N")),
+        state=json.loads(_scalar(body["state"], "S")),
+    )
+
+
+def _scalar(value: Any, tag: str) -> Any:
+    if not isinstance(value, Mapping) or tag not in value:
+        raise ValueError(f"expected a DynamoDB {tag!r} attribute, got {value!r}")
+    raw = value[tag]
+    return str(raw) if tag == "N" and isinstance(raw, int | Decimal) else raw

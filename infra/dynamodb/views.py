@@ -1,0 +1,161 @@
+"""The view store on one DynamoDB table (pk, sk) with a general index gsi1 (gsi1pk, gsi1sk).
+
+Each stream's projection position is an item of the same table (pk "position#<stream>"),
+written in the same transaction as the changes it caused."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from domain.shared.views import (
+    Change,
+    Delete,
+    Doc,
+    Page,
+    PositionMoved,
+    Put,
+    ViewKey,
+    ViewStore,
+)
+from infra import cursors
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+MAX_CHANGES_PER_COMMIT = 99  # a transaction holds 100 items; one is the position
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def position_key(stream_id: str) -> ViewKey:
+    return ViewKey(f"position#{stream_id}", "#")
+
+
+class DynamoDBViewStore(ViewStore):
+    """`consistent_reads` is for the projector: it reads documents to rewrite them, and a
+    stale read would write an old document over a newer one."""
+
+    def __init__(self, client: DynamoDBClient, table: str, *, consistent_reads: bool) -> None:
+        self.client = client
+        self.table = table
+        self.consistent = consistent_reads
+
+    def get(self, key: ViewKey) -> Doc | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=_key(key), ConsistentRead=self.consistent
+        ).get("Item")
+        return _doc(item) if item else None
+
+    def query(
+        self,
+        pk: str,
+        *,
+        index: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        pk_attr = f"{index}pk" if index else "pk"
+        key_attrs = {"pk", "sk"} | ({f"{index}pk", f"{index}sk"} if index else set())
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#p = :p",
+            "ExpressionAttributeNames": {"#p": pk_attr},
+            "ExpressionAttributeValues": {":p": {"S": pk}},
+            "ScanIndexForward": not descending,
+            "Limit": limit,
+        }
+        if index:
+            request["IndexName"] = index
+        else:
+            request["ConsistentRead"] = self.consistent
+        if cursor is not None:
+            start = cursors.open_(cursor, expect={pk_attr: pk}, keys=key_attrs)
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        response = self.client.query(**request)
+        items = [_doc(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        next_cursor = cursors.seal({k: v["S"] for k, v in last.items()}) if last else None
+        return Page(items, next_cursor)
+
+    def position(self, stream_id: str) -> int:
+        doc = self.get(position_key(stream_id))
+        return int(doc["version"]) if doc else 0
+
+    def commit(
+        self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
+    ) -> None:
+        if len(changes) > MAX_CHANGES_PER_COMMIT:
+            raise ValueError(
+                f"one event may change at most {MAX_CHANGES_PER_COMMIT} view items, "
+                f"not {len(changes)}"
+            )
+        moved: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": _item(position_key(stream_id), {"version": to_version}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if from_version:
+            moved["ConditionExpression"] = "#v = :from"
+            moved["ExpressionAttributeNames"] = {"#v": "version"}
+            moved["ExpressionAttributeValues"] = {":from": {"N": str(from_version)}}
+        operations: list[TransactWriteItemTypeDef] = [{"Put": moved}]  # type: ignore[typeddict-item]
+        for change in changes:
+            if isinstance(change, Put):
+                operations.append(
+                    {"Put": {"TableName": self.table, "Item": _item(change.key, change.doc)}}
+                )
+            elif isinstance(change, Delete):
+                operations.append({"Delete": {"TableName": self.table, "Key": _key(change.key)}})
+        try:
+            self.client.transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            raise PositionMoved(stream_id, from_version) from error
+
+
+def _key(key: ViewKey) -> dict[str, Any]:
+    return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+
+
+def _item(key: ViewKey, doc: Mapping[str, Any]) -> dict[str, Any]:
+    item = {name: _serializer.serialize(_storable(value)) for name, value in doc.items()}
+    item.update(_key(key))
+    return item
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, float):
+        raise TypeError("views hold no floats: use int, or Decimal/str for money")
+    if isinstance(value, Mapping):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _doc(item: Mapping[str, Any]) -> Doc:
+    return {
+        name: _plain(_deserializer.deserialize(value))
+        for name, value in item.items()
+        if name not in ("pk", "sk")
+    }
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: integral ones become int again."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value

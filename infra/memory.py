@@ -1,0 +1,255 @@
+"""In-memory fakes of every port. They subclass the ports, keep state, and pass the same
+contract tests as the DynamoDB adapters (tests/contracts)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from domain.identity.ports import (
+    AccessToken,
+    AttemptCounter,
+    PasswordHasher,
+    TokenClaims,
+    TokenIssuer,
+)
+from domain.shared.errors import ConcurrencyError, Unauthenticated, UniquenessViolation
+from domain.shared.events import RecordedEvent, Snapshot
+from domain.shared.ports import Append, Claim, Clock, EventStore, IdGenerator, StreamTail
+from domain.shared.views import (
+    Change,
+    Delete,
+    Doc,
+    Page,
+    PositionMoved,
+    Put,
+    ViewKey,
+    ViewStore,
+)
+from infra import cursors
+
+
+class ManualClock(Clock):
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+class SequentialIds(IdGenerator):
+    def __init__(self, prefix: str = "id") -> None:
+        self._counter = itertools.count(1)
+        self._prefix = prefix
+
+    def new_id(self) -> str:
+        return f"{self._prefix}{next(self._counter):06d}"
+
+
+@dataclass
+class _Stream:
+    events: list[RecordedEvent] = field(default_factory=list)
+    snapshots: dict[int, Snapshot] = field(default_factory=dict)
+
+
+class InMemoryEventStore(EventStore):
+    def __init__(self) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._claims: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+        with self._lock:
+            for claim in claims:
+                owner = self._claims.get((claim.namespace, claim.value))
+                if owner is not None and owner != claim.owner:
+                    raise UniquenessViolation(claim.namespace, claim.value, owner)
+            for append in appends:
+                stream = self._streams.get(append.stream_id, _Stream())
+                if len(stream.events) != append.expected_version:
+                    raise ConcurrencyError(
+                        append.stream_id,
+                        expected=append.expected_version,
+                        actual=len(stream.events),
+                    )
+            for claim in claims:
+                self._claims[(claim.namespace, claim.value)] = claim.owner
+            for append in appends:
+                stream = self._streams.setdefault(append.stream_id, _Stream())
+                stream.events.extend(append.events)
+                if append.snapshot is not None:
+                    stream.snapshots[append.snapshot.version] = append.snapshot
+
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        stream = self._streams.get(stream_id, _Stream())
+        version = len(stream.events)
+        recent = [v for v in stream.snapshots if v > version - window]
+        if not recent:
+            return StreamTail(stream_id, version, None, list(stream.events))
+        snapshot = stream.snapshots[max(recent)]
+        return StreamTail(stream_id, version, snapshot, stream.events[snapshot.version :])
+
+    def read(
+        self, stream_id: str, *, after: int = 0, up_to: int | None = None
+    ) -> list[RecordedEvent]:
+        events = self._streams.get(stream_id, _Stream()).events
+        return [e for e in events if e.version > after and (up_to is None or e.version <= up_to)]
+
+    def claim_owner(self, namespace: str, value: str) -> str | None:
+        return self._claims.get((namespace, value))
+
+    def all_events(self) -> list[RecordedEvent]:
+        """Every stored event, stream by stream (for rebuilds and tests)."""
+        return [e for s in self._streams.values() for e in s.events]
+
+
+class InMemoryViewStore(ViewStore):
+    def __init__(self) -> None:
+        self._docs: dict[ViewKey, Doc] = {}
+        self._positions: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: ViewKey) -> Doc | None:
+        doc = self._docs.get(key)
+        return json.loads(json.dumps(doc)) if doc is not None else None
+
+    def query(
+        self,
+        pk: str,
+        *,
+        index: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        pk_attr, sk_attr = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+        rows = sorted(
+            (
+                ([str(doc[sk_attr]), key.pk, key.sk] if index else [key.sk, key.pk, key.sk], doc)
+                for key, doc in self._docs.items()
+                if (doc.get(pk_attr) == pk and sk_attr in doc if index else key.pk == pk)
+            ),
+            key=lambda row: row[0],
+            reverse=descending,
+        )
+        start = 0
+        if cursor is not None:
+            opened = cursors.open_(
+                cursor, expect={"p": pk, "i": index or ""}, keys={"p", "i", "s", "k", "j"}
+            )
+            after = [opened["s"], opened["k"], opened["j"]]
+            start = next(
+                (i for i, (k, _) in enumerate(rows) if (k < after if descending else k > after)),
+                len(rows),
+            )
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        next_cursor = None
+        if more and page:
+            last_sort, last_pk, last_sk = page[-1][0]
+            next_cursor = cursors.seal(
+                {"p": pk, "i": index or "", "s": last_sort, "k": last_pk, "j": last_sk}
+            )
+        return Page([json.loads(json.dumps(doc)) for _, doc in page], next_cursor)
+
+    def position(self, stream_id: str) -> int:
+        return self._positions.get(stream_id, 0)
+
+    def commit(
+        self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
+    ) -> None:
+        with self._lock:
+            actual = self._positions.get(stream_id, 0)
+            if actual != from_version:
+                raise PositionMoved(stream_id, from_version, actual)
+            for change in changes:
+                if isinstance(change, Put):
+                    self._docs[change.key] = json.loads(json.dumps(dict(change.doc)))
+                elif isinstance(change, Delete):
+                    self._docs.pop(change.key, None)
+            self._positions[stream_id] = to_version
+
+    def documents(self) -> dict[ViewKey, Doc]:
+        """A copy of every document (to compare a projection with a rebuild)."""
+        return {key: json.loads(json.dumps(doc)) for key, doc in self._docs.items()}
+
+
+class FakeHasher(PasswordHasher):
+    """Reversible-looking but salted and checked; counts calls to prove timing parity."""
+
+    def __init__(self) -> None:
+        self.verifications = 0
+
+    def hash(self, password: str) -> str:
+        salt = secrets.token_hex(4)
+        return f"fake${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
+
+    def verify(self, password: str, hashed: str) -> bool:
+        self.verifications += 1
+        _, salt, digest = hashed.split("$")
+        candidate = hashlib.sha256((salt + password).encode()).hexdigest()
+        return hmac.compare_digest(candidate, digest)
+
+    def verify_nothing(self, password: str) -> None:
+        self.verifications += 1
+
+
+class FakeTokenIssuer(TokenIssuer):
+    """Opaque random tokens remembered in a dict, expiring by the given clock."""
+
+    def __init__(self, clock: Clock, ttl_seconds: int = 3600) -> None:
+        self.clock = clock
+        self.ttl_seconds = ttl_seconds
+        self.issued: dict[str, TokenClaims] = {}
+
+    def issue(self, user_id: str, credentials_version: int) -> AccessToken:
+        now = self.clock.now()
+        token = secrets.token_urlsafe(24)
+        self.issued[token] = TokenClaims(
+            user_id, credentials_version, now, now + timedelta(seconds=self.ttl_seconds)
+        )
+        return AccessToken(token, self.ttl_seconds)
+
+    def verify(self, token: str) -> TokenClaims:
+        claims = self.issued.get(token)
+        if claims is None:
+            raise Unauthenticated("The access token is not valid.", code="token_invalid")
+        if self.clock.now() >= claims.expires_at:
+            raise Unauthenticated("The access token has expired.", code="token_expired")
+        return claims
+
+
+class InMemoryAttemptCounter(AttemptCounter):
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._counts: dict[str, tuple[int, datetime]] = {}
+
+    def count(self, key: str) -> int:
+        count, expires = self._counts.get(key, (0, self.clock.now()))
+        return count if expires > self.clock.now() else 0
+
+    def increment(self, key: str, *, ttl_seconds: int) -> int:
+        count = self.count(key) + 1
+        previous = self._counts.get(key)
+        expires = (
+            previous[1]
+            if previous and previous[1] > self.clock.now()
+            else self.clock.now() + timedelta(seconds=ttl_seconds)
+        )
+        self._counts[key] = (count, expires)
+        return count
+
+    def reset(self, key: str) -> None:
+        self._counts.pop(key, None)

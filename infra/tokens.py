@@ -1,0 +1,64 @@
+"""Access tokens: JWTs signed with HS256 (pinned: `alg: none` and every other algorithm
+are refused) under a key from Secrets Manager."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from domain.identity.ports import AccessToken, TokenClaims, TokenIssuer
+from domain.shared.errors import Unauthenticated
+from domain.shared.ports import Clock
+
+ALGORITHM = "HS256"
+ISSUER = "eventshop"
+
+
+class JwtTokenIssuer(TokenIssuer):
+    def __init__(self, key: Callable[[], str], clock: Clock, ttl_seconds: int = 3600) -> None:
+        self._key = key
+        self.clock = clock
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: str, credentials_version: int) -> AccessToken:
+        now = self.clock.now()
+        claims = {
+            "iss": ISSUER,
+            "sub": user_id,
+            "cv": credentials_version,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": secrets.token_urlsafe(12),
+        }
+        return AccessToken(jwt.encode(claims, self._key(), algorithm=ALGORITHM), self.ttl_seconds)
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key(),
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                # Expiry is checked below against the injected clock, not the host's.
+                options={"require": ["iss", "sub", "cv", "iat", "exp"], "verify_exp": False},
+            )
+        except jwt.InvalidTokenError as invalid:
+            raise Unauthenticated(
+                "The access token is not valid.", code="token_invalid"
+            ) from invalid
+        if not isinstance(claims["cv"], int) or not isinstance(claims["exp"], int | float):
+            raise Unauthenticated("The access token is not valid.", code="token_invalid")
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        if self.clock.now() >= expires_at:
+            raise Unauthenticated(
+                "The access token has expired: sign in again.", code="token_expired"
+            )
+        return TokenClaims(
+            user_id=str(claims["sub"]),
+            credentials_version=claims["cv"],
+            issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+            expires_at=expires_at,
+        )

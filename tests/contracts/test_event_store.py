@@ -1,0 +1,126 @@
+"""One contract, two implementations: the in-memory fake and the DynamoDB store (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from domain.shared.errors import ConcurrencyError, UniquenessViolation
+from domain.shared.events import Snapshot
+from domain.shared.ports import Append, Claim, EventStore
+from infra.memory import InMemoryEventStore
+from tests.support.builders import events, recorded
+from tests.support.tables import table_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
+    if request.param == "memory":
+        yield InMemoryEventStore()
+        return
+    from infra.dynamodb.event_store import DynamoDBEventStore
+
+    client: DynamoDBClient = request.getfixturevalue("dynamodb")
+    yield DynamoDBEventStore(client, table_name("EventsTable"))
+
+
+def test_an_appended_event_reads_back_with_its_whole_envelope(store: EventStore) -> None:
+    event = recorded("s-1", 1, "Thing", {"price": "19.99", "tags": ["a"], "n": None})
+    store.append(Append("s-1", 0, [event]))
+    assert store.read("s-1") == [event]
+
+
+def test_a_stale_expected_version_is_refused_and_names_the_current_one(store: EventStore) -> None:
+    store.append(Append("s-1", 0, events("s-1", 1, 3)))
+    with pytest.raises(ConcurrencyError) as conflict:
+        store.append(Append("s-1", 1, [recorded("s-1", 2)]))
+    assert (conflict.value.expected, conflict.value.actual) == (1, 3)
+    assert [e.version for e in store.read("s-1")] == [1, 2, 3]
+
+
+def test_a_single_event_conflict_names_the_current_version(store: EventStore) -> None:
+    store.append(Append("s-1", 0, [recorded("s-1", 1)]))
+    with pytest.raises(ConcurrencyError) as conflict:
+        store.append(Append("s-1", 0, [recorded("s-1", 1)]))
+    assert conflict.value.actual == 1
+
+
+def test_appends_to_several_streams_are_all_or_nothing(store: EventStore) -> None:
+    store.append(Append("b", 0, [recorded("b", 1)]))
+    with pytest.raises(ConcurrencyError):
+        store.append(
+            Append("a", 0, events("a", 1, 2)),
+            Append("b", 0, [recorded("b", 1)]),
+        )
+    assert store.read("a") == []
+    assert len(store.read("b")) == 1
+
+
+def test_a_claim_is_unique_and_atomic_with_the_events(store: EventStore) -> None:
+    store.append(
+        Append("user-1", 0, [recorded("user-1", 1)]), claims=[Claim("email", "x@y.io", "user-1")]
+    )
+    with pytest.raises(UniquenessViolation) as taken:
+        store.append(
+            Append("user-2", 0, [recorded("user-2", 1)]),
+            claims=[Claim("email", "x@y.io", "user-2")],
+        )
+    assert taken.value.owner == "user-1"
+    assert store.read("user-2") == []
+    assert store.claim_owner("email", "x@y.io") == "user-1"
+    assert store.claim_owner("email", "nobody@y.io") is None
+
+
+def test_claiming_again_for_the_same_owner_is_not_a_conflict(store: EventStore) -> None:
+    claim = Claim("email", "x@y.io", "user-1")
+    store.append(Append("user-1", 0, [recorded("user-1", 1)]), claims=[claim])
+    store.append(Append("user-1", 1, [recorded("user-1", 2)]), claims=[claim])
+    assert len(store.read("user-1")) == 2
+
+
+def test_read_slices_by_version(store: EventStore) -> None:
+    store.append(Append("s", 0, events("s", 1, 5)))
+    assert [e.version for e in store.read("s", after=2)] == [3, 4, 5]
+    assert [e.version for e in store.read("s", after=1, up_to=3)] == [2, 3]
+    assert store.read("s", after=3, up_to=3) == []
+    assert store.read("missing") == []
+
+
+def test_tail_of_an_empty_stream_is_version_zero(store: EventStore) -> None:
+    tail = store.tail("nothing", window=10)
+    assert (tail.version, tail.snapshot, list(tail.events)) == (0, None, [])
+
+
+def test_tail_without_snapshot_gives_every_event(store: EventStore) -> None:
+    store.append(Append("s", 0, events("s", 1, 25)))
+    tail = store.tail("s", window=10)
+    assert tail.version == 25
+    assert tail.snapshot is None
+    assert [e.version for e in tail.events] == list(range(1, 26))
+
+
+def test_tail_gives_the_newest_snapshot_and_only_the_events_after_it(store: EventStore) -> None:
+    store.append(Append("s", 0, events("s", 1, 10), Snapshot(10, 1, {"total": 10})))
+    store.append(Append("s", 10, events("s", 11, 12)))
+    tail = store.tail("s", window=10)
+    assert tail.version == 12
+    assert tail.snapshot == Snapshot(10, 1, {"total": 10})
+    assert [e.version for e in tail.events] == [11, 12]
+
+
+def test_a_snapshot_outside_the_window_is_not_used(store: EventStore) -> None:
+    store.append(Append("s", 0, events("s", 1, 3), Snapshot(3, 1, {"total": 3})))
+    store.append(Append("s", 3, events("s", 4, 20)))
+    tail = store.tail("s", window=10)
+    assert tail.snapshot is None
+    assert [e.version for e in tail.events] == list(range(1, 21))
+
+
+def test_events_must_be_numbered_from_the_expected_version() -> None:
+    with pytest.raises(ValueError, match="numbered from 3"):
+        Append("s", 2, [recorded("s", 4)])

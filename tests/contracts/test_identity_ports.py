@@ -1,0 +1,133 @@
+"""Contracts of the identity ports: hasher, token issuer, attempt counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import jwt
+import pytest
+
+from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
+from domain.shared.errors import Unauthenticated
+from infra.memory import FakeHasher, FakeTokenIssuer, InMemoryAttemptCounter, ManualClock
+from infra.passwords import BcryptHasher
+from infra.tokens import JwtTokenIssuer
+from tests.support.tables import table_name
+
+KEY = "k" * 64
+
+
+@pytest.fixture(params=["fake", "bcrypt"])
+def hasher(request: pytest.FixtureRequest) -> PasswordHasher:
+    return FakeHasher() if request.param == "fake" else BcryptHasher(rounds=4)
+
+
+@pytest.fixture(params=["fake", "jwt"])
+def tokens(request: pytest.FixtureRequest, clock: ManualClock) -> TokenIssuer:
+    if request.param == "fake":
+        return FakeTokenIssuer(clock, ttl_seconds=600)
+    return JwtTokenIssuer(lambda: KEY, clock, ttl_seconds=600)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def counter(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[AttemptCounter]:
+    if request.param == "memory":
+        yield InMemoryAttemptCounter(clock)
+        return
+    from infra.dynamodb.attempts import DynamoDBAttemptCounter
+
+    yield DynamoDBAttemptCounter(
+        request.getfixturevalue("dynamodb"), table_name("ThrottleTable"), clock
+    )
+
+
+def test_a_hash_verifies_its_password_only(hasher: PasswordHasher) -> None:
+    hashed = hasher.hash("correct horse")
+    assert "correct horse" not in hashed
+    assert hasher.verify("correct horse", hashed)
+    assert not hasher.verify("correct hors", hashed)
+    assert hasher.hash("correct horse") != hashed  # salted
+
+
+def test_long_passwords_count_every_character(hasher: PasswordHasher) -> None:
+    long = "x" * 100
+    hashed = hasher.hash(long)
+    assert hasher.verify(long, hashed)
+    assert not hasher.verify(long[:80], hashed)
+
+
+def test_a_garbled_hash_verifies_nothing() -> None:
+    assert not BcryptHasher(rounds=4).verify("pw", "bcrypt_sha256$not-a-hash")
+
+
+def test_verify_nothing_returns_quietly(hasher: PasswordHasher) -> None:
+    hasher.verify_nothing("anything")
+
+
+def test_a_token_carries_its_user_and_credentials_version(
+    tokens: TokenIssuer, clock: ManualClock
+) -> None:
+    token = tokens.issue("u1", 3)
+    assert token.expires_in == 600
+    claims = tokens.verify(token.value)
+    assert (claims.user_id, claims.credentials_version) == ("u1", 3)
+    assert claims.expires_at > clock.now()
+
+
+def test_an_expired_token_is_refused(tokens: TokenIssuer, clock: ManualClock) -> None:
+    token = tokens.issue("u1", 0)
+    clock.advance(600)
+    with pytest.raises(Unauthenticated) as refused:
+        tokens.verify(token.value)
+    assert refused.value.code == "token_expired"
+
+
+def test_a_tampered_token_is_refused(tokens: TokenIssuer) -> None:
+    value = tokens.issue("u1", 0).value
+    with pytest.raises(Unauthenticated) as refused:
+        tokens.verify(value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert refused.value.code == "token_invalid"
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda claims: jwt.encode(claims, key="", algorithm="none"),
+        lambda claims: jwt.encode(claims, "another key of enough length!!!!", algorithm="HS256"),
+        lambda claims: jwt.encode(claims, KEY, algorithm="HS512"),
+    ],
+    ids=["alg-none", "other-key", "other-alg"],
+)
+def test_jwt_refuses_alg_none_other_keys_and_other_algorithms(forge, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    issuer = JwtTokenIssuer(lambda: KEY, clock)
+    now = int(clock.now().timestamp())
+    claims = {"iss": "eventshop", "sub": "u1", "cv": 0, "iat": now, "exp": now + 600}
+    with pytest.raises(Unauthenticated):
+        issuer.verify(forge(claims))
+
+
+def test_jwt_refuses_tokens_missing_a_claim(clock: ManualClock) -> None:
+    issuer = JwtTokenIssuer(lambda: KEY, clock)
+    now = int(clock.now().timestamp())
+    token = jwt.encode({"iss": "eventshop", "sub": "u1", "iat": now, "exp": now + 60}, KEY, "HS256")
+    with pytest.raises(Unauthenticated):
+        issuer.verify(token)
+
+
+def test_attempts_count_up_and_reset(counter: AttemptCounter) -> None:
+    assert counter.count("k") == 0
+    assert [counter.increment("k", ttl_seconds=60) for _ in range(3)] == [1, 2, 3]
+    assert counter.count("k") == 3
+    assert counter.count("other") == 0
+    counter.reset("k")
+    assert counter.count("k") == 0
+
+
+def test_attempts_are_forgotten_after_their_time(
+    counter: AttemptCounter, clock: ManualClock
+) -> None:
+    counter.increment("k", ttl_seconds=60)
+    counter.increment("k", ttl_seconds=60)
+    clock.advance(61)
+    assert counter.count("k") == 0
+    assert counter.increment("k", ttl_seconds=60) == 1

@@ -1,0 +1,149 @@
+"""Loading with snapshots, saving with metadata, retrying on concurrent writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from domain.shared.context import Caller, CommandContext, Role
+from domain.shared.errors import ConcurrencyError, VersionMismatch
+from domain.shared.ports import Append, Claim, StreamTail
+from domain.shared.repository import EventSourcedRepository
+from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
+from tests.domain.counter import Counter, test_events
+
+CONTEXT = CommandContext("corr-9", "cause-9", Caller("u7", Role.ADMIN))
+
+
+class CountingStore(InMemoryEventStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tails: list[StreamTail] = []
+        self.reads = 0
+        self.appends = 0
+
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        tail = super().tail(stream_id, window=window)
+        self.tails.append(tail)
+        return tail
+
+    def read(self, stream_id: str, *, after: int = 0, up_to: int | None = None) -> list:  # type: ignore[type-arg]
+        self.reads += 1
+        return super().read(stream_id, after=after, up_to=up_to)
+
+    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+        self.appends += 1
+        super().append(*appends, claims=claims)
+
+
+@pytest.fixture
+def store() -> CountingStore:
+    return CountingStore()
+
+
+@pytest.fixture
+def repo(store: CountingStore) -> EventSourcedRepository:
+    return EventSourcedRepository(
+        store, ManualClock(), SequentialIds(), events=test_events, snapshot_every=10
+    )
+
+
+def grow(repo: EventSourcedRepository, times: int, per_command: int = 1) -> None:
+    for _ in range(times):
+        counter = repo.load(Counter, "c")
+        for _ in range(per_command):
+            counter.add(1)
+        repo.save(counter, context=CONTEXT)
+
+
+def test_saved_events_carry_their_metadata(repo: EventSourcedRepository) -> None:
+    grow(repo, 1)
+    (event,) = repo.history(Counter, "c")
+    assert event.stream_id == "counter-c"
+    assert event.type == "Added"
+    assert event.schema_version == 1
+    assert event.data == {"amount": 1}
+    assert event.metadata.correlation_id == "corr-9"
+    assert event.metadata.causation_id == "cause-9"
+    assert event.metadata.user_id == "u7"
+    assert event.metadata.event_id
+
+
+@pytest.mark.parametrize("per_command", [1, 3, 7])
+def test_loading_reads_a_bounded_tail_however_long_the_stream(
+    repo: EventSourcedRepository, store: CountingStore, per_command: int
+) -> None:
+    grow(repo, 60, per_command)
+    store.tails.clear()
+    counter = repo.load(Counter, "c")
+    assert counter.state == counter.state.__class__(60 * per_command, 60 * per_command)
+    (tail,) = store.tails
+    assert tail.snapshot is not None
+    assert len(tail.events) < 10
+    assert store.reads == 0
+
+
+def test_a_snapshot_of_an_older_state_shape_is_ignored_and_replaced(
+    repo: EventSourcedRepository, store: CountingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grow(repo, 25)
+    monkeypatch.setattr(Counter, "snapshot_schema", 2)
+    counter = repo.load(Counter, "c")
+    assert counter.state.total == 25
+    assert store.reads == 1
+    counter.add(1)
+    repo.save(counter, context=CONTEXT)
+    store.reads = 0
+    assert repo.load(Counter, "c").state.total == 26
+    assert store.reads == 0
+
+
+def test_a_concurrent_write_is_retried_on_fresh_state(repo: EventSourcedRepository) -> None:
+    grow(repo, 1)
+    interfering = [True]
+
+    def attempt() -> Counter:
+        counter = repo.load(Counter, "c")
+        if interfering.pop() if interfering else False:
+            grow(repo, 1)
+        counter.add(10)
+        repo.save(counter, context=CONTEXT)
+        return counter
+
+    counter = repo.run(attempt)
+    assert counter.version == 3
+    assert repo.load(Counter, "c").state.total == 12
+
+
+def test_a_concurrent_write_with_a_named_version_is_a_mismatch(
+    repo: EventSourcedRepository,
+) -> None:
+    grow(repo, 1)
+
+    def attempt() -> None:
+        counter = repo.get(Counter, "c", expected_version=1)
+        grow(repo, 1)
+        counter.add(10)
+        repo.save(counter, context=CONTEXT)
+
+    with pytest.raises(VersionMismatch) as stale:
+        repo.run(attempt, expected_version=1)
+    assert stale.value.actual == 2
+
+
+def test_endless_contention_gives_up_after_a_few_tries(repo: EventSourcedRepository) -> None:
+    calls = []
+
+    def attempt() -> None:
+        calls.append(1)
+        raise ConcurrencyError("counter-c", expected=1, actual=2)
+
+    with pytest.raises(ConcurrencyError):
+        repo.run(attempt)
+    assert len(calls) == 3
+
+
+def test_saving_nothing_writes_nothing(repo: EventSourcedRepository, store: CountingStore) -> None:
+    repo.save(repo.load(Counter, "c"), context=CONTEXT)
+    assert store.appends == 0

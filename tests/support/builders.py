@@ -1,0 +1,39 @@
+"""Small builders for test data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.shared.events import Metadata, RecordedEvent
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def recorded(
+    stream_id: str,
+    version: int,
+    type: str = "Noted",
+    data: dict[str, Any] | None = None,
+    *,
+    schema_version: int = 1,
+    user_id: str | None = "u1",
+) -> RecordedEvent:
+    return RecordedEvent(
+        stream_id=stream_id,
+        version=version,
+        type=type,
+        schema_version=schema_version,
+        occurred_at=T0 + timedelta(seconds=version),
+        data=data if data is not None else {"n": version},
+        metadata=Metadata(
+            event_id=f"{stream_id}/{version}",
+            correlation_id="corr-1",
+            causation_id="cause-1",
+            user_id=user_id,
+        ),
+    )
+
+
+def events(stream_id: str, first: int, last: int, type: str = "Noted") -> list[RecordedEvent]:
+    return [recorded(stream_id, v, type) for v in range(first, last + 1)]
