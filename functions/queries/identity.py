@@ -1,0 +1,44 @@
+"""Identity views: the caller's own profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from domain.identity.views import profile
+from domain.shared.errors import Unauthenticated
+from functions.models import Profile
+from functions.shared.auth import caller_of
+from functions.shared.consistency import read_view, view_response
+from functions.shared.http import http_app
+from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.openapi import responses
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+MinVersion = Annotated[
+    int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
+]
+
+
+@router.get(
+    "/users/me",
+    summary="Your profile",
+    tags=["identity"],
+    responses=responses(200, Profile, 401, 404, 503),
+)
+def me(min_version: MinVersion = None) -> Response[str]:
+    from infra.container import container
+
+    caller = caller_of(router)
+    if caller is None:
+        raise Unauthenticated("Sign in first: this needs a bearer access token.")
+    views = container().views
+    return view_response(read_view(lambda: profile(views, caller.user_id), min_version))
+
+
+app = http_app(router)
+handler = entry_point(app.resolve, correlation_id_path=CORRELATION_ID)

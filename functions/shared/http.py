@@ -1,0 +1,67 @@
+"""An HTTP API resolver with the contract's error handling, shared by every function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from domain.shared.errors import ConcurrencyError, DomainError
+from domain.shared.views import InvalidCursor
+from functions.shared.errors import domain_error_response, error_response
+from functions.shared.observability import logger
+
+
+def http_app(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
+    """A resolver serving `routers`, validating requests with pydantic, and answering every
+    refusal as {"error": {"code", "message", "details"}}."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(DomainError)
+    def refused(error: DomainError) -> Response[str]:
+        return domain_error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(error: RequestValidationError) -> Response[str]:
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        details = [_detail(e) for e in errors]
+        return error_response(
+            400, "invalid_request", "The request does not match the expected shape.", details
+        )
+
+    @app.exception_handler(InvalidCursor)
+    def bad_cursor(error: InvalidCursor) -> Response[str]:
+        return error_response(400, "invalid_cursor", str(error))
+
+    @app.exception_handler(ConcurrencyError)
+    def contended(error: ConcurrencyError) -> Response[str]:
+        return error_response(
+            503,
+            "write_contention",
+            "Too many concurrent changes to this resource: retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+
+    @app.not_found
+    def no_route(error: NotFoundError) -> Response[str]:
+        return error_response(404, "no_route", "No such route.")
+
+    @app.exception_handler(Exception)
+    def crashed(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+
+    return app
+
+
+def _detail(error: dict[str, Any]) -> dict[str, str]:
+    """A validation error without the input that caused it: never echo a password."""
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    return {"field": ".".join(location) or "body", "issue": str(error.get("msg", "invalid"))}

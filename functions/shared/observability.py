@@ -1,0 +1,38 @@
+"""Powertools Logger, Metrics and Tracer, wired so that importing a handler stays cheap.
+
+The Tracer pulls in the X-Ray SDK and botocore (hundreds of milliseconds), so it is built
+on the first invocation, when the handler needs boto3 anyway, not at import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+
+logger = Logger()
+metrics = Metrics()
+
+CORRELATION_ID = 'headers."x-correlation-id" || requestContext.requestId'
+"""Where an HTTP request's correlation id is: the caller's header, else the request id."""
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def entry_point(inner: Handler, *, correlation_id_path: str | None = None) -> Handler:
+    """The Lambda entry point around `inner`: logging context, metrics flush, tracing."""
+    built: list[Handler] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        if not built:
+            from aws_lambda_powertools import Tracer
+
+            tracer = Tracer()
+            traced = tracer.capture_lambda_handler(inner)
+            flushed = metrics.log_metrics(traced)
+            built.append(
+                logger.inject_lambda_context(flushed, correlation_id_path=correlation_id_path)
+            )
+        return built[0](event, context)
+
+    return handler

@@ -1,0 +1,106 @@
+"""Functions under test against moto: real Powertools, real DynamoDB API, real handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from infra import container as composition
+from tests.support.http_api import HttpApi
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.streams import batch, sequence_number, stream_records
+from tests.support.tables import create_tables
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+ADMIN_EMAIL = "root@example.com"
+ADMIN_PASSWORD = "admin password 1"
+
+
+@dataclass
+class Stack:
+    client: DynamoDBClient
+    tables: dict[str, str]
+    api: HttpApi
+    projected: set[str] = field(default_factory=set)
+
+    def project(self) -> dict[str, Any]:
+        """Deliver the stream records not delivered yet to the projector, in one batch."""
+        from functions.projectors.app import handler
+
+        fresh = [
+            r
+            for r in stream_records(self.client, self.tables["EventsTable"])
+            if sequence_number(r) not in self.projected
+        ]
+        self.projected |= {sequence_number(r) for r in fresh}
+        if not fresh:
+            return {"batchItemFailures": []}
+        result: dict[str, Any] = handler(batch(fresh), FakeLambdaContext())
+        return result
+
+    def admin_token(self) -> str:
+        from domain.shared.context import CommandContext
+
+        composition.container().identity.ensure_admin(
+            ADMIN_EMAIL, ADMIN_PASSWORD, CommandContext("t", "t")
+        )
+        answer = self.api.request(
+            "POST", "/auth/token", json_body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        assert answer.status == 200, answer.text
+        return str(answer.json["access_token"])
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        tables = create_tables(client)
+        secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="signing-key", SecretString="s" * 64
+        )
+        settings = {
+            "EVENTS_TABLE": tables["EventsTable"],
+            "VIEWS_TABLE": tables["ViewsTable"],
+            "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
+            "THROTTLE_TABLE": tables["ThrottleTable"],
+            "SIGNING_KEY_SECRET": secret["ARN"],
+            "BCRYPT_ROUNDS": "4",
+            "PUBLIC_DOCS": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "test",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "test",
+        }
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        parameters.clear_caches()  # type: ignore[no-untyped-call]
+        composition.use(None)
+
+        from functions import docs
+        from functions.authorizer.app import handler as authorizer
+        from functions.commands import identity as commands
+        from functions.queries import identity as queries
+
+        api = HttpApi(
+            routes={
+                "POST /users": (commands.handler, False),
+                "POST /auth/token": (commands.handler, False),
+                "POST /users/me/password": (commands.handler, True),
+                "POST /users/{id}/deactivate": (commands.handler, True),
+                "GET /users/me": (queries.handler, True),
+                "GET /openapi.json": (docs.handler, True),
+                "GET /docs": (docs.handler, True),
+            },
+            authorizer=authorizer,
+        )
+        yield Stack(client, tables, api)
+        composition.use(None)

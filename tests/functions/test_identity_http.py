@@ -1,0 +1,248 @@
+"""The identity routes as the contract states them: statuses, shapes, headers, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.functions.conftest import Stack
+from tests.support.http_api import Answer
+
+PASSWORD = "correct horse"
+
+
+def register(
+    stack: Stack,
+    email: str = "ada@example.com",
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    body = {"email": email, "password": password}
+    return stack.api.request("POST", "/users", json_body=body, headers=headers)
+
+
+def login(stack: Stack, email: str = "ada@example.com", password: str = PASSWORD) -> Answer:
+    return stack.api.request(
+        "POST", "/auth/token", json_body={"email": email, "password": password}
+    )
+
+
+def token(stack: Stack, email: str = "ada@example.com", password: str = PASSWORD) -> str:
+    answer = login(stack, email, password)
+    assert answer.status == 200, answer.text
+    return str(answer.json["access_token"])
+
+
+def test_register_answers_201_with_id_email_version_and_etag(stack: Stack) -> None:
+    answer = register(stack)
+    assert answer.status == 201, answer.text
+    assert set(answer.json) == {"id", "email", "version"}
+    assert answer.json["email"] == "ada@example.com"
+    assert answer.json["version"] == 1
+    assert answer.headers["etag"] == '"1"'
+
+
+def test_register_twice_with_another_case_is_409(stack: Stack) -> None:
+    register(stack)
+    answer = register(stack, "ADA@Example.com")
+    assert answer.status == 409
+    assert answer.error_code == "email_taken"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"email": "ada@example.com"}, "invalid_request"),
+        ({"email": "ada@example.com", "password": 12345678}, "invalid_request"),
+        ({"email": "ada@example.com", "password": PASSWORD, "role": "admin"}, "invalid_request"),
+        ({"email": "not-an-email", "password": PASSWORD}, "invalid_email"),
+        ({"email": "ada@example.com", "password": "short"}, "password_too_short"),
+        ([], "invalid_request"),
+    ],
+)
+def test_bad_registrations_are_400_and_never_echo_the_password(
+    stack: Stack, body: object, code: str
+) -> None:
+    answer = stack.api.request("POST", "/users", json_body=body)
+    assert answer.status == 400, answer.text
+    assert answer.error_code == code
+    assert set(answer.json["error"]) == {"code", "message", "details"}
+    assert PASSWORD not in answer.text
+    assert "12345678" not in answer.text
+
+
+def test_malformed_json_is_400(stack: Stack) -> None:
+    answer = stack.api.request("POST", "/users", raw_body='{"email": "a@b.io", "password": ')
+    assert answer.status == 400
+    assert answer.error_code == "malformed_json"
+
+
+def test_sign_in_answers_a_bearer_token(stack: Stack) -> None:
+    register(stack)
+    answer = login(stack, "Ada@Example.com")
+    assert answer.status == 200, answer.text
+    assert answer.json["token_type"] == "Bearer"
+    assert answer.json["expires_in"] == 3600
+    assert answer.json["access_token"].count(".") == 2
+
+
+def test_wrong_password_and_unknown_email_are_the_same_401(stack: Stack) -> None:
+    register(stack)
+    wrong = login(stack, password="wrong password")
+    unknown = login(stack, email="bob@example.com")
+    assert wrong.status == unknown.status == 401
+    assert wrong.json == unknown.json
+
+
+def test_too_many_failed_logins_are_429_with_retry_after(stack: Stack) -> None:
+    register(stack)
+    for _ in range(5):
+        assert login(stack, password="wrong password").status == 401
+    answer = login(stack)
+    assert answer.status == 429
+    assert int(answer.headers["retry-after"]) > 0
+
+
+def test_me_needs_a_token_and_shows_the_profile_once_projected(stack: Stack) -> None:
+    assert stack.api.request("GET", "/users/me").status == 401
+    created = register(stack).json
+    bearer = token(stack)
+    assert stack.project()["batchItemFailures"] == []
+    answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "2"})
+    assert answer.status == 200, answer.text
+    profile = answer.json
+    assert profile["id"] == created["id"]
+    assert profile["role"] == "customer"
+    assert profile["is_active"] is True
+    assert profile["created_at"].endswith("Z")
+    assert profile["last_login"] is not None
+    assert profile["version"] == 2
+    assert answer.headers["etag"] == '"2"'
+
+
+def test_me_with_a_min_version_not_reached_is_503_with_retry_after(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.shared import consistency
+
+    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.1)
+    register(stack)
+    bearer = token(stack)
+    answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "9"})
+    assert answer.status == 503
+    assert answer.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."],
+)
+def test_a_bad_token_is_401_in_the_error_shape(stack: Stack, bad: str) -> None:
+    answer = stack.api.request("GET", "/users/me", token=bad)
+    assert answer.status == 401
+    assert answer.error_code == "token_invalid"
+    assert bad not in answer.text
+
+
+def test_a_non_bearer_authorization_is_401(stack: Stack) -> None:
+    answer = stack.api.request("GET", "/users/me", headers={"Authorization": "Basic abc"})
+    assert answer.status == 401
+    assert answer.error_code == "malformed_authorization"
+
+
+def test_changing_the_password_refuses_the_old_token_at_once(stack: Stack) -> None:
+    register(stack)
+    old = token(stack)
+    change = {"old_password": PASSWORD, "new_password": "battery staple"}
+    answer = stack.api.request("POST", "/users/me/password", json_body=change, token=old)
+    assert answer.status == 200, answer.text
+    assert answer.json["version"] == 3
+    assert answer.headers["etag"] == '"3"'
+    refused = stack.api.request("GET", "/users/me", token=old)
+    assert refused.status == 401
+    assert refused.error_code == "token_revoked"
+    assert login(stack).status == 401
+    assert login(stack, password="battery staple").status == 200
+
+
+def test_a_wrong_old_password_is_422(stack: Stack) -> None:
+    register(stack)
+    bearer = token(stack)
+    change = {"old_password": "not it at all", "new_password": "battery staple"}
+    answer = stack.api.request("POST", "/users/me/password", json_body=change, token=bearer)
+    assert answer.status == 422
+    assert answer.error_code == "old_password_incorrect"
+
+
+def test_if_match_on_a_stale_version_is_412(stack: Stack) -> None:
+    register(stack)
+    bearer = token(stack)
+    change = {"old_password": PASSWORD, "new_password": "battery staple"}
+    stale = stack.api.request(
+        "POST", "/users/me/password", json_body=change, token=bearer, headers={"If-Match": '"1"'}
+    )
+    assert stale.status == 412
+    assert stale.error_code == "version_mismatch"
+    fresh = stack.api.request(
+        "POST", "/users/me/password", json_body=change, token=bearer, headers={"If-Match": '"2"'}
+    )
+    assert fresh.status == 200
+
+
+def test_a_garbled_if_match_is_400(stack: Stack) -> None:
+    register(stack)
+    bearer = token(stack)
+    change = {"old_password": PASSWORD, "new_password": "battery staple"}
+    answer = stack.api.request(
+        "POST", "/users/me/password", json_body=change, token=bearer, headers={"If-Match": "soon"}
+    )
+    assert answer.status == 400
+
+
+def test_deactivation_is_admin_only_and_refuses_the_users_tokens(stack: Stack) -> None:
+    user = register(stack).json
+    bearer = token(stack)
+    forbidden = stack.api.request("POST", f"/users/{user['id']}/deactivate", token=bearer)
+    assert forbidden.status == 403
+    admin = stack.admin_token()
+    done = stack.api.request("POST", f"/users/{user['id']}/deactivate", token=admin)
+    assert done.status == 200, done.text
+    assert done.json == {"id": user["id"], "version": 3}
+    refused = stack.api.request("GET", "/users/me", token=bearer)
+    assert refused.status == 401
+    assert refused.error_code == "user_deactivated"
+    assert login(stack).status == 401
+    again = stack.api.request("POST", f"/users/{user['id']}/deactivate", token=admin)
+    assert again.status == 422
+    missing = stack.api.request("POST", "/users/nobody/deactivate", token=admin)
+    assert missing.status == 404
+
+
+def test_an_idempotent_retry_answers_the_first_answer_and_appends_nothing(stack: Stack) -> None:
+    key = {"Idempotency-Key": "register-ada-1"}
+    first = register(stack, headers=key)
+    again = register(stack, headers=key)
+    assert first.status == again.status == 201
+    assert first.json == again.json
+    assert again.headers["etag"] == first.headers["etag"]
+    different = register(stack, password="another password", headers=key)
+    assert different.status == 409
+    assert different.error_code == "idempotency_key_reused"
+    assert len(stack.project()) >= 0
+    events = stack.client.scan(TableName=stack.tables["EventsTable"])["Items"]
+    assert sum(1 for item in events if item["kind"]["S"] == "event") == 1
+
+
+def test_openapi_describes_every_identity_route(stack: Stack) -> None:
+    answer = stack.api.request("GET", "/openapi.json")
+    assert answer.status == 200, answer.text
+    paths = answer.json["paths"]
+    assert {
+        "/users",
+        "/auth/token",
+        "/users/me",
+        "/users/me/password",
+        "/users/{id}/deactivate",
+    } <= set(paths)
+    docs = stack.api.request("GET", "/docs")
+    assert docs.status == 200
+    assert "swagger" in docs.text.lower()
