@@ -9,7 +9,7 @@ import itertools
 import json
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -109,6 +109,9 @@ class InMemoryEventStore(EventStore):
 
     def claim_owner(self, namespace: str, value: str) -> str | None:
         return self._claims.get((namespace, value))
+
+    def stream_ids(self) -> Iterator[str]:
+        return iter(list(self._streams))
 
     def all_events(self) -> list[RecordedEvent]:
         """Every stored event, stream by stream (for rebuilds and tests)."""

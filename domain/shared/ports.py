@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,3 +93,7 @@ class EventStore(ABC):
     @abstractmethod
     def claim_owner(self, namespace: str, value: str) -> str | None:
         """The stream holding a claim, if any."""
+
+    @abstractmethod
+    def stream_ids(self) -> Iterator[str]:
+        """Every stream that has events, in no particular order (for rebuilds: costly)."""

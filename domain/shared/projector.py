@@ -55,6 +55,7 @@ class Projector:
         self.registry = registry
 
     def project(self, recorded: RecordedEvent) -> Outcome:
+        """Apply `recorded` (and any missing earlier version of its stream) exactly once."""
         stream_id = recorded.stream_id
         position = self.views.position(stream_id)
         if recorded.version <= position:
@@ -62,24 +63,42 @@ class Projector:
         batch = []
         if recorded.version > position + 1:
             batch = self.events.read(stream_id, after=position, up_to=recorded.version - 1)
-        batch.append(recorded)
-        expected = list(range(position + 1, recorded.version + 1))
+        return self._apply(stream_id, position, [*batch, recorded])
+
+    def catch_up(self, stream_id: str) -> Outcome:
+        """Apply every stored event of the stream past its position."""
+        position = self.views.position(stream_id)
+        return self._apply(stream_id, position, self.events.read(stream_id, after=position))
+
+    def _apply(self, stream_id: str, position: int, batch: list[RecordedEvent]) -> Outcome:
+        expected = list(range(position + 1, position + 1 + len(batch)))
         if [r.version for r in batch] != expected:
             raise GapNotFilled(
                 f"{stream_id}: have versions {[r.version for r in batch]}, need {expected}"
             )
+        if not batch:
+            return Outcome(stream_id, ())
         staged = _Staged(self.views)
         for event in batch:
             decoded = self.registry.decode(event)
             for projection in self.projections:
                 staged.stage(projection.apply(decoded, event, staged))
         self.views.commit(
-            stream_id,
-            from_version=position,
-            to_version=recorded.version,
-            changes=staged.changes(),
+            stream_id, from_version=position, to_version=expected[-1], changes=staged.changes()
         )
         return Outcome(stream_id, tuple(expected))
+
+
+def rebuild(projector: Projector) -> int:
+    """Apply every stored event to the projector's views; returns the streams visited.
+
+    Idempotent like the stream path: on views already up to date it changes nothing; on
+    empty views it rebuilds them (DynamoDB Streams keep 24 hours, the event table all)."""
+    visited = 0
+    for stream_id in projector.events.stream_ids():
+        projector.catch_up(stream_id)
+        visited += 1
+    return visited
 
 
 class _Staged(ViewReader):

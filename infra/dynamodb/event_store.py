@@ -7,7 +7,7 @@ streams or unique claims. One item per event so the stream keeps per-item order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -110,6 +110,22 @@ class DynamoDBEventStore(EventStore):
             ConsistentRead=True,
         ).get("Item")
         return item["owner"]["S"] if item else None
+
+    def stream_ids(self) -> Iterator[str]:
+        # A scan, for rebuilds only: every stream has exactly one item at version 1.
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "version = :one AND kind = :event",
+            "ProjectionExpression": "stream_id",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":event": {"S": "event"}},
+        }
+        while True:
+            page = self.client.scan(**request)
+            for item in page.get("Items", []):
+                yield item["stream_id"]["S"]
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def current_version(self, stream_id: str) -> int:
         newest = self.client.query(

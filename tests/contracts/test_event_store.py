@@ -124,3 +124,9 @@ def test_a_snapshot_outside_the_window_is_not_used(store: EventStore) -> None:
 def test_events_must_be_numbered_from_the_expected_version() -> None:
     with pytest.raises(ValueError, match="numbered from 3"):
         Append("s", 2, [recorded("s", 4)])
+
+
+def test_stream_ids_lists_every_stream_with_events_and_no_claims(store: EventStore) -> None:
+    store.append(Append("a", 0, events("a", 1, 2)), claims=[Claim("email", "x@y.io", "a")])
+    store.append(Append("b", 0, events("b", 1, 1)))
+    assert sorted(store.stream_ids()) == ["a", "b"]

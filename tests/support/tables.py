@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
+from tests.support.template import resources
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-
-# TODO(devstack): replace with devstack's template loader once it lands.
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    return None
-
-
-_Loader.add_multi_constructor("!", _tag)
 
 
 def table_name(logical_id: str) -> str:
@@ -32,11 +16,8 @@ def table_name(logical_id: str) -> str:
 
 def create_tables(client: DynamoDBClient) -> dict[str, str]:
     """Create every AWS::DynamoDB::Table of the template; logical id -> table name."""
-    template = yaml.load(TEMPLATE.read_text(), Loader=_Loader)
     names: dict[str, str] = {}
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
+    for logical_id, resource in resources("AWS::DynamoDB::Table").items():
         props = resource["Properties"]
         request: dict[str, Any] = {
             "TableName": table_name(logical_id),

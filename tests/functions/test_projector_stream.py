@@ -1,0 +1,148 @@
+"""The projector function fed real stream records (moto) through Powertools' batch
+processor: duplicates, shuffles, withheld records and poison change nothing they should not,
+and the views always equal a rebuild from the event table."""
+
+from __future__ import annotations
+
+import copy
+import random
+from typing import Any
+
+import pytest
+
+from domain.shared.projector import Projector, rebuild
+from infra import container as composition
+from infra.dynamodb.views import DynamoDBViewStore
+from tests.functions.conftest import Stack
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.streams import batch, sequence_number, stream_records
+
+
+def seed(stack: Stack, users: int = 3) -> list[dict[str, Any]]:
+    """Each user: registered, two sign-ins, a password change = 4 events per stream."""
+    for n in range(users):
+        email = f"user{n}@example.com"
+        assert (
+            stack.api.request(
+                "POST", "/users", json_body={"email": email, "password": "pass word 1"}
+            ).status
+            == 201
+        )
+        for _ in range(2):
+            assert (
+                stack.api.request(
+                    "POST", "/auth/token", json_body={"email": email, "password": "pass word 1"}
+                ).status
+                == 200
+            )
+    return stream_records(stack.client, stack.tables["EventsTable"])
+
+
+def deliver(records: list[dict[str, Any]]) -> list[str]:
+    from functions.projectors.app import handler
+
+    result = handler(batch(records), FakeLambdaContext())
+    return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+
+
+def views_of(stack: Stack, table: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    items = stack.client.scan(TableName=table or stack.tables["ViewsTable"])["Items"]
+    return {(i["pk"]["S"], i["sk"]["S"]): i for i in items}  # type: ignore[misc]
+
+
+def rebuilt_views(stack: Stack) -> dict[tuple[str, str], dict[str, Any]]:
+    """The views rebuilt from the event table into a fresh table of the same shape."""
+    description = stack.client.describe_table(TableName=stack.tables["ViewsTable"])["Table"]
+    fresh = "rebuilt-views"
+    stack.client.create_table(
+        TableName=fresh,
+        KeySchema=description["KeySchema"],
+        AttributeDefinitions=description["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": g["IndexName"],
+                "KeySchema": g["KeySchema"],
+                "Projection": g["Projection"],
+            }
+            for g in description.get("GlobalSecondaryIndexes", [])
+        ],
+    )
+    c = composition.container()
+    views = DynamoDBViewStore(stack.client, fresh, consistent_reads=True)
+    rebuild(Projector(c.projector.projections, c.event_store, views))
+    return views_of(stack, fresh)
+
+
+def test_in_order_delivery_equals_a_rebuild(stack: Stack) -> None:
+    records = seed(stack)
+    assert deliver(records) == []
+    assert views_of(stack) == rebuilt_views(stack)
+
+
+def test_a_redelivered_batch_changes_nothing(stack: Stack) -> None:
+    records = seed(stack)
+    deliver(records)
+    before = views_of(stack)
+    assert deliver(records) == []
+    assert views_of(stack) == before
+
+
+@pytest.mark.parametrize("seed_value", [1, 2, 3, 4, 5])
+def test_shuffled_batches_with_duplicates_equal_a_rebuild(stack: Stack, seed_value: int) -> None:
+    records = seed(stack)
+    rng = random.Random(seed_value)
+    shuffled = records + rng.sample(records, k=len(records) // 2)
+    rng.shuffle(shuffled)
+    half = len(shuffled) // 2
+    assert deliver(shuffled[:half]) == []
+    assert deliver(shuffled[half:]) == []
+    assert views_of(stack) == rebuilt_views(stack)
+
+
+def test_a_withheld_record_is_filled_from_the_event_table(stack: Stack) -> None:
+    records = seed(stack, users=1)
+    last = records[-1]
+    assert deliver([last]) == []
+    profile = next(v for (pk, sk), v in views_of(stack).items() if sk == "profile")
+    assert profile["version"] == {"N": "3"}
+    assert profile["last_login"]["S"]
+    assert deliver(records[:-1]) == []  # the withheld ones arrive late: duplicates
+    assert views_of(stack) == rebuilt_views(stack)
+
+
+def test_a_poison_record_fails_with_the_later_records_of_its_stream_only(stack: Stack) -> None:
+    records = seed(stack, users=2)
+    streams = [r["dynamodb"]["NewImage"]["stream_id"]["S"] for r in records]
+    first_stream = streams[0]
+    poisoned = copy.deepcopy(records)
+    victim = next(
+        i
+        for i, s in enumerate(streams)
+        if s == first_stream and poisoned[i]["dynamodb"]["NewImage"]["version"]["N"] == "2"
+    )
+    poisoned[victim]["dynamodb"]["NewImage"]["data"] = {"S": "{not json"}
+    failures = deliver(poisoned)
+    expected = [
+        sequence_number(r)
+        for i, r in enumerate(poisoned)
+        if streams[i] == first_stream and i >= victim
+    ]
+    assert failures == expected
+    positions = {pk: v for (pk, sk), v in views_of(stack).items() if pk.startswith("position#")}
+    assert positions[f"position#{first_stream}"]["version"] == {"N": "1"}
+    other = next(s for s in streams if s != first_stream)
+    assert positions[f"position#{other}"]["version"] == {"N": "3"}
+    # Lambda retries from the first failure, with the real record: everything catches up.
+    assert deliver(records[victim:]) == []
+    assert views_of(stack) == rebuilt_views(stack)
+
+
+def test_an_unreadable_record_is_reported_not_crashing_the_batch(stack: Stack) -> None:
+    records = seed(stack, users=1)
+    garbage = copy.deepcopy(records[0])
+    garbage["dynamodb"]["NewImage"] = {"stream_id": {"S": "user-x"}, "kind": {"S": "event"}}
+    garbage["dynamodb"]["SequenceNumber"] = "999999999999"
+    failures = deliver([*records, garbage])
+    assert failures == ["999999999999"]
+    assert views_of(stack) == rebuilt_views(stack)
