@@ -23,7 +23,8 @@ def grants(function: str) -> list[tuple[set[str], list[Any]]]:
     """(actions, resources) of each statement of the function's inline policies."""
     found = []
     for policy in FUNCTIONS[function]["Properties"].get("Policies", []):
-        assert isinstance(policy, dict) and "Statement" in policy, "use explicit statements"
+        assert isinstance(policy, dict), "use explicit statements, not managed policies"
+        assert "Statement" in policy, "use explicit statements, not policy templates"
         for statement in policy["Statement"]:
             actions = statement["Action"]
             targets = statement["Resource"]

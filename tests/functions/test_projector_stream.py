@@ -47,7 +47,7 @@ def deliver(records: list[dict[str, Any]]) -> list[str]:
 
 def views_of(stack: Stack, table: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
     items = stack.client.scan(TableName=table or stack.tables["ViewsTable"])["Items"]
-    return {(i["pk"]["S"], i["sk"]["S"]): i for i in items}  # type: ignore[misc]
+    return {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
 
 
 def rebuilt_views(stack: Stack) -> dict[tuple[str, str], dict[str, Any]]:
