@@ -130,14 +130,18 @@ class Template:
         assert isinstance(merged, dict)
         return merged
 
-    def parameter_values(self, overrides: Mapping[str, str] | None = None) -> dict[str, ParameterValue]:
-        """Parameter values: Default, then `Metadata.LocalStack.ParameterOverrides`, then `overrides`."""
+    def parameter_values(
+        self, overrides: Mapping[str, str] | None = None
+    ) -> dict[str, ParameterValue]:
+        """Values: Default, then `Metadata.LocalStack.ParameterOverrides`, then `overrides`."""
         declared = self.section("Parameters")
         local = self.local_metadata().get("ParameterOverrides") or {}
         given: dict[str, Any] = {**local, **(overrides or {})}
         unknown = sorted(set(given) - set(declared))
         if unknown:
-            raise TemplateError(f"parameter overrides for undeclared parameters: {', '.join(unknown)}")
+            raise TemplateError(
+                f"parameter overrides for undeclared parameters: {', '.join(unknown)}"
+            )
         values: dict[str, ParameterValue] = {}
         for name, spec in declared.items():
             raw = given.get(name, spec.get("Default"))

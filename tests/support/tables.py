@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from devstack.resources import table_request
 from tests.support.template import resources
 
 if TYPE_CHECKING:
@@ -19,19 +20,7 @@ def create_tables(client: DynamoDBClient) -> dict[str, str]:
     names: dict[str, str] = {}
     for logical_id, resource in resources("AWS::DynamoDB::Table").items():
         props = resource["Properties"]
-        request: dict[str, Any] = {
-            "TableName": table_name(logical_id),
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if "GlobalSecondaryIndexes" in props:
-            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        if "StreamSpecification" in props:
-            request["StreamSpecification"] = {
-                "StreamEnabled": True,
-                **props["StreamSpecification"],
-            }
+        request: dict[str, Any] = {"TableName": table_name(logical_id), **table_request(props)}
         client.create_table(**request)
         if "TimeToLiveSpecification" in props:
             client.update_time_to_live(

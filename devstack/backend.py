@@ -1,0 +1,159 @@
+"""The AWS endpoint of the stack: an embedded moto server, or the one `AWS_ENDPOINT_URL` names."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+
+DEFAULT_REGION = "us-east-1"
+FAKE_CREDENTIAL = "testing"
+# Real DynamoDB stream iterators expire after 15 minutes; moto keeps every one it ever issued
+# (one per GetRecords call), so the embedded server forgets all but the most recent ones.
+_ITERATORS_KEPT = 20_000
+_HOUSEKEEPING_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Where and as whom the stack and its functions call AWS."""
+
+    endpoint_url: str
+    region: str
+    access_key_id: str
+    secret_access_key: str
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point an AWS SDK at this endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+
+
+class AwsClients:
+    """boto3 clients bound to the stack's endpoint (one shared session; clients are thread-safe)."""
+
+    def __init__(self, settings: AwsSettings) -> None:
+        self.settings = settings
+        self._session = boto3.session.Session(
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=settings.secret_access_key,
+            region_name=settings.region,
+        )
+        self._config = Config(
+            retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30
+        )
+        self._lock = threading.Lock()
+
+    def dynamodb(self) -> DynamoDBClient:
+        with self._lock:
+            return self._session.client(
+                "dynamodb", endpoint_url=self.settings.endpoint_url, config=self._config
+            )
+
+    def dynamodbstreams(self) -> DynamoDBStreamsClient:
+        with self._lock:
+            return self._session.client(
+                "dynamodbstreams", endpoint_url=self.settings.endpoint_url, config=self._config
+            )
+
+    def sqs(self) -> SQSClient:
+        with self._lock:
+            return self._session.client(
+                "sqs", endpoint_url=self.settings.endpoint_url, config=self._config
+            )
+
+    def secretsmanager(self) -> SecretsManagerClient:
+        with self._lock:
+            return self._session.client(
+                "secretsmanager", endpoint_url=self.settings.endpoint_url, config=self._config
+            )
+
+    def sns(self) -> Any:
+        with self._lock:
+            return self._session.client(
+                "sns",
+                endpoint_url=self.settings.endpoint_url,
+                config=self._config,
+            )
+
+
+class Backend:
+    """Starts moto when no endpoint is given; `stop()` shuts it down again."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._server: Any = None
+        self._stop = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+        self.settings: AwsSettings | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> AwsSettings:
+        endpoint = self._env.get("AWS_ENDPOINT_URL")
+        if not endpoint:
+            endpoint = self._start_moto()
+        self.settings = AwsSettings(
+            endpoint_url=endpoint,
+            region=self._env.get("AWS_REGION")
+            or self._env.get("AWS_DEFAULT_REGION")
+            or DEFAULT_REGION,
+            access_key_id=self._env.get("AWS_ACCESS_KEY_ID") or FAKE_CREDENTIAL,
+            secret_access_key=self._env.get("AWS_SECRET_ACCESS_KEY") or FAKE_CREDENTIAL,
+        )
+        return self.settings
+
+    def _start_moto(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        # werkzeug logs every request at INFO through its own handler otherwise
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self._housekeeper = threading.Thread(
+            target=self._housekeeping, name="moto-housekeeping", daemon=True
+        )
+        self._housekeeper.start()
+        return f"http://{host}:{port}"
+
+    def _housekeeping(self) -> None:
+        while not self._stop.wait(_HOUSEKEEPING_SECONDS):
+            forget_old_stream_iterators(_ITERATORS_KEPT)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+def forget_old_stream_iterators(kept: int) -> None:
+    """Drop all but the `kept` most recently issued shard iterators of the in-process moto."""
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    for regions in list(dynamodbstreams_backends.values()):
+        for backend in list(regions.values()):
+            iterators = backend.shard_iterators
+            excess = len(iterators) - kept
+            if excess > 0:
+                for key in list(iterators)[:excess]:
+                    iterators.pop(key, None)

@@ -1,0 +1,383 @@
+"""DynamoDB stream event source mappings, polled through the Streams API as Lambda does."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from devstack.destinations import FailureDestinations
+from devstack.filters import matches_any
+from devstack.logs import LogSink
+from devstack.runtime import Invoker, InvokeResult
+from devstack.sam import StreamMappingSpec
+from devstack.stream_records import lambda_record, sequence_number
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+POLL_SECONDS = 0.05
+DISCOVERY_SECONDS = 1.0
+_PAGE = 1000
+_MAX_BACKOFF_SECONDS = 2.0
+
+
+def _iso(epoch: float, *, millis: bool) -> str:
+    moment = datetime.fromtimestamp(epoch, UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{moment.microsecond // 1000:03d}Z" if millis else f"{text}Z"
+
+
+Record = dict[str, Any]
+
+
+@dataclass
+class _Segment:
+    """Records retried together; halves of a bisected batch keep their parent's counts."""
+
+    records: list[Record]
+    retries: int = 0
+    invocations: int = 0
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """Records from `index` on failed (0: all); `function_error`: it raised or timed out."""
+
+    index: int
+    function_error: bool
+
+
+def batch_failure(
+    result: InvokeResult, records: Sequence[Record], report_item_failures: bool
+) -> BatchFailure | None:
+    """How an invocation of `records` failed, or None when the whole batch succeeded."""
+    if not result.ok:
+        return BatchFailure(0, function_error=True)
+    if not report_item_failures or result.payload is None:
+        return None
+    if not isinstance(result.payload, dict):
+        return BatchFailure(0, function_error=False)
+    failures = result.payload.get("batchItemFailures")
+    if not failures:
+        return None  # absent, null or empty: the whole batch succeeded
+    if not isinstance(failures, list):
+        return BatchFailure(0, function_error=False)
+    positions = {sequence_number(record): index for index, record in enumerate(records)}
+    indexes = []
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in positions:
+            return BatchFailure(0, function_error=False)  # an invalid identifier fails it all
+        indexes.append(positions[identifier])
+    # Lambda checkpoints just before the lowest failed record and retries from there
+    return BatchFailure(min(indexes), function_error=False)
+
+
+def split_expired(
+    records: Sequence[Record], maximum_age_seconds: int, now: float
+) -> tuple[list[Record], list[Record]]:
+    """(too old, still fresh) by `MaximumRecordAgeInSeconds` (-1: records never expire)."""
+    if maximum_age_seconds < 0:
+        return [], list(records)
+    expired: list[Record] = []
+    fresh: list[Record] = []
+    for record in records:
+        created = record["dynamodb"].get("ApproximateCreationDateTime", now)
+        (expired if created < now - maximum_age_seconds else fresh).append(record)
+    return expired, fresh
+
+
+class _ShardReader:
+    """Reads one shard in order and delivers one batch at a time (ParallelizationFactor 1)."""
+
+    def __init__(self, mapping: _MappingPoller, shard_id: str, position: str) -> None:
+        self._mapping = mapping
+        self._spec = mapping.spec
+        self.shard_id = shard_id
+        self._position = position
+        self._last_read: str | None = None
+        self._buffer: list[dict[str, Any]] = []
+        self._first_buffered: float | None = None
+        self.caught_up_at = -1.0
+        self.busy = False
+        self.finished = False
+        self.thread = threading.Thread(
+            target=self._run, name=f"pump-{self._spec.function_logical_id}-{shard_id}", daemon=True
+        )
+
+    # ------------------------------------------------------------------ reading
+    def _iterator(self) -> str | None:
+        streams = self._mapping.streams
+        request: dict[str, Any] = {"StreamArn": self._spec.stream_arn, "ShardId": self.shard_id}
+        if self._last_read is not None:
+            request.update(
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self._last_read
+            )
+        else:
+            request["ShardIteratorType"] = self._position
+        return streams.get_shard_iterator(**request).get("ShardIterator")
+
+    def _run(self) -> None:
+        stop = self._mapping.stopping
+        iterator: str | None = None
+        while not stop.is_set():
+            polled_at = time.monotonic()
+            got = 0
+            try:
+                if iterator is None and not self.finished:
+                    iterator = self._iterator()
+                    if iterator is None:
+                        self.finished = True  # a closed shard read to its end
+                if iterator is not None and len(self._buffer) < self._spec.batch_size:
+                    response = self._mapping.streams.get_records(
+                        ShardIterator=iterator, Limit=_PAGE
+                    )
+                    iterator = cast("str | None", response.get("NextShardIterator"))
+                    if iterator is None:
+                        self.finished = True
+                    got = len(response["Records"])
+                    self._take(response["Records"])
+            except (ClientError, BotoCoreError) as error:
+                # an expired or lost iterator: continue after the last record read
+                self._mapping.log(f"[pump] {self._spec.source_name}: {error}; re-reading")
+                iterator = None
+                stop.wait(1.0)
+                continue
+            if self._buffer and self._batch_ready():
+                batch = self._buffer[: self._spec.batch_size]
+                del self._buffer[: self._spec.batch_size]
+                self._first_buffered = time.monotonic() if self._buffer else None
+                self.busy = True
+                try:
+                    self._deliver(batch)
+                finally:
+                    self.busy = False
+                continue
+            if self.finished and not self._buffer:
+                return
+            if got == 0 and not self._buffer:
+                self.caught_up_at = polled_at
+            if got == 0:
+                stop.wait(self._mapping.poll_seconds)
+
+    def _take(self, raw_records: Sequence[Mapping[str, Any]]) -> None:
+        spec = self._spec
+        for raw in raw_records:
+            record = lambda_record(raw, stream_arn=spec.stream_arn, region=self._mapping.region)
+            self._last_read = sequence_number(record)
+            # filtered-out records are dropped for good: the checkpoint moves past them
+            if matches_any(spec.filters, record):
+                if not self._buffer:
+                    self._first_buffered = time.monotonic()
+                self._buffer.append(record)
+
+    def _batch_ready(self) -> bool:
+        if len(self._buffer) >= self._spec.batch_size or self.finished:
+            return True
+        waited = time.monotonic() - (self._first_buffered or 0.0)
+        return waited >= self._spec.batching_window_seconds
+
+    # ------------------------------------------------------------------ delivering
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        spec = self._spec
+        queue = deque([_Segment(batch)])
+        while queue and not self._mapping.stopping.is_set():
+            segment = queue[0]
+            expired, segment.records = split_expired(
+                segment.records, spec.maximum_record_age_seconds, time.time()
+            )
+            if expired:
+                self._park(expired, "RecordAgeExceeded", segment.invocations, None)
+            if not segment.records:
+                queue.popleft()
+                continue
+            result = self._mapping.invoke(spec.function_logical_id, {"Records": segment.records})
+            segment.invocations += 1
+            failure = batch_failure(result, segment.records, spec.report_batch_item_failures)
+            if failure is None:
+                queue.popleft()
+                continue
+            # everything before the failed record is checkpointed
+            segment.records = segment.records[failure.index :]
+            if failure.function_error and spec.bisect_on_error and len(segment.records) > 1:
+                # halves keep the retry count: a split itself does not use up a retry here
+                half = len(segment.records) // 2
+                queue.popleft()
+                for part in (segment.records[half:], segment.records[:half]):
+                    queue.appendleft(_Segment(part, segment.retries, segment.invocations))
+                continue
+            segment.retries += 1
+            if 0 <= spec.maximum_retry_attempts < segment.retries:
+                self._park(segment.records, "RetryAttemptsExhausted", segment.invocations, result)
+                queue.popleft()
+                continue
+            self._mapping.stopping.wait(min(0.1 * 2 ** (segment.retries - 1), _MAX_BACKOFF_SECONDS))
+
+    def _park(
+        self,
+        records: list[dict[str, Any]],
+        condition: str,
+        invocations: int,
+        result: InvokeResult | None,
+    ) -> None:
+        spec = self._spec
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if result is not None and not result.ok:
+            response["functionError"] = "Unhandled"
+        first = records[0]["dynamodb"].get("ApproximateCreationDateTime", 0)
+        last = records[-1]["dynamodb"].get("ApproximateCreationDateTime", 0)
+        message = {
+            "requestContext": {
+                "requestId": result.request_id if result is not None else str(uuid.uuid4()),
+                "functionArn": self._mapping.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": invocations,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": _iso(time.time(), millis=True),
+            "DDBStreamBatchInfo": {
+                "shardId": self.shard_id,
+                "startSequenceNumber": sequence_number(records[0]),
+                "endSequenceNumber": sequence_number(records[-1]),
+                "approximateArrivalOfFirstRecord": _iso(first, millis=False),
+                "approximateArrivalOfLastRecord": _iso(last, millis=False),
+                "batchSize": len(records),
+                "streamArn": spec.stream_arn,
+            },
+        }
+        where = f"{spec.function_logical_id}.{spec.source_name}"
+        if spec.on_failure_arn is None:
+            self._mapping.log(f"[pump] {where}: {len(records)} records discarded ({condition})")
+            return
+        self._mapping.log(
+            f"[pump] {where}: {len(records)} records skipped ({condition}); "
+            f"batch info sent to {spec.on_failure_arn}"
+        )
+        self._mapping.destinations.send(spec.on_failure_arn, message)
+
+
+class _MappingPoller:
+    """One event source mapping: finds the stream's shards and reads each (parents first)."""
+
+    def __init__(self, pump: StreamPump, spec: StreamMappingSpec) -> None:
+        self.spec = spec
+        self.streams = pump.streams
+        self.invoke = pump.invoke
+        self.destinations = pump.destinations
+        self.log = pump.log
+        self.region = pump.region
+        self.poll_seconds = pump.poll_seconds
+        self.stopping = pump.stopping
+        self.function_arn = pump.function_arns.get(spec.function_logical_id, "")
+        self.readers: dict[str, _ShardReader] = {}
+        self.discovered_at = -1.0
+        self._pending: dict[str, tuple[str | None, str]] = {}
+        self.thread = threading.Thread(
+            target=self._run, name=f"pump-{spec.function_logical_id}", daemon=True
+        )
+
+    def _shards(self) -> list[Mapping[str, Any]]:
+        shards: list[Mapping[str, Any]] = []
+        request: dict[str, Any] = {"StreamArn": self.spec.stream_arn}
+        while True:
+            description = self.streams.describe_stream(**request)["StreamDescription"]
+            shards.extend(description.get("Shards") or [])
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                return shards
+            request["ExclusiveStartShardId"] = last
+
+    def _run(self) -> None:
+        first = True
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            try:
+                for shard in self._shards():
+                    shard_id = str(shard["ShardId"])
+                    if shard_id not in self.readers and shard_id not in self._pending:
+                        # shards that exist at start honour StartingPosition; later ones start at 0
+                        position = self.spec.starting_position if first else "TRIM_HORIZON"
+                        self._pending[shard_id] = (shard.get("ParentShardId"), position)
+            except (ClientError, BotoCoreError) as error:
+                self.log(f"[pump] {self.spec.source_name}: cannot describe stream: {error}")
+            else:
+                first = False
+                self._start_ready_shards()
+                self.discovered_at = started
+            self.stopping.wait(DISCOVERY_SECONDS)
+
+    def _start_ready_shards(self) -> None:
+        for shard_id, (parent, position) in list(self._pending.items()):
+            parent_reader = self.readers.get(parent) if parent else None
+            parent_pending = parent in self._pending if parent else False
+            if parent_pending or (parent_reader is not None and not parent_reader.finished):
+                continue  # records of a key stay in order: the parent shard goes first
+            del self._pending[shard_id]
+            reader = _ShardReader(self, shard_id, position)
+            self.readers[shard_id] = reader
+            reader.thread.start()
+
+    def idle_since(self, mark: float) -> bool:
+        if self.discovered_at < mark or self._pending:
+            return False
+        return all(
+            reader.finished or (not reader.busy and reader.caught_up_at >= mark)
+            for reader in list(self.readers.values())
+        )
+
+
+class StreamPump:
+    """Runs every DynamoDB stream mapping of the template."""
+
+    def __init__(
+        self,
+        mappings: Sequence[StreamMappingSpec],
+        *,
+        streams: DynamoDBStreamsClient,
+        invoke: Invoker,
+        destinations: FailureDestinations,
+        function_arns: Mapping[str, str],
+        region: str,
+        log: LogSink,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.streams = streams
+        self.invoke = invoke
+        self.destinations = destinations
+        self.function_arns = dict(function_arns)
+        self.region = region
+        self.log = log
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+        self._pollers = [_MappingPoller(self, spec) for spec in mappings]
+
+    def start(self) -> None:
+        for poller in self._pollers:
+            poller.thread.start()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Return once every shard was read to its end after this call and no batch is in flight."""
+        mark = time.monotonic()
+        deadline = mark + timeout
+        while not all(poller.idle_since(mark) for poller in self._pollers):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"stream pump still busy after {timeout} s")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopping.set()
+        threads = [poller.thread for poller in self._pollers]
+        threads += [r.thread for poller in self._pollers for r in list(poller.readers.values())]
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(max(deadline - time.monotonic(), 0.0))

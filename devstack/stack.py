@@ -1,0 +1,257 @@
+"""`LocalStack`: the local system (backend, functions, HTTP API, stream pump) in one object."""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from devstack.backend import AwsClients, AwsSettings, Backend
+from devstack.bootstrap import AdminBootstrap, admin_credentials
+from devstack.deployment import Deployment, deploy
+from devstack.destinations import FailureDestinations
+from devstack.gateway import Gateway
+from devstack.logs import ConsoleLog, LogSink
+from devstack.pump import StreamPump
+from devstack.queue_poller import QueuePoller
+from devstack.runtime import (
+    MAX_WORKERS_PER_FUNCTION,
+    FunctionError,
+    FunctionPool,
+    Runtime,
+    function_environment,
+)
+from devstack.template import Template
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+DEFAULT_STACK_NAME = "eventshop-local"
+
+
+class LocalStack:
+    """The deployed system, locally. Use as a context manager, or `start()`/`stop()`.
+
+    `env` is the environment the stack reads its own settings from (`AWS_ENDPOINT_URL`,
+    `AWS_REGION`, `LOCAL_ADMIN_EMAIL`, ...); it defaults to `os.environ`.
+    """
+
+    def __init__(
+        self,
+        template: Path | str = DEFAULT_TEMPLATE,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        stack_name: str = DEFAULT_STACK_NAME,
+        parameter_overrides: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        bootstrap: bool = True,
+        prewarm: bool = False,
+        max_workers_per_function: int = MAX_WORKERS_PER_FUNCTION,
+        log: LogSink | None = None,
+    ) -> None:
+        self.template = Template.load(template)
+        self.stack_name = stack_name
+        self._host = host
+        self._port = port
+        self._overrides = dict(parameter_overrides or {})
+        self._env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self._bootstrap = bootstrap
+        self._prewarm = prewarm
+        self._max_workers = max_workers_per_function
+        self._log: LogSink = log or ConsoleLog()
+        self._backend = Backend(self._env)
+        self._settings: AwsSettings | None = None
+        self._clients: AwsClients | None = None
+        self._gateway: Gateway | None = None
+        self._deployment: Deployment | None = None
+        self._runtime: Runtime | None = None
+        self._pump: StreamPump | None = None
+        self._queues: QueuePoller | None = None
+        self.admin_email, self.admin_password = admin_credentials(self._env)
+        self.admin_created = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def provision(self) -> Deployment:
+        """Start the backend, create the resources and resolve the template (no functions run)."""
+        if self._deployment is None:
+            self._settings = self._backend.start()
+            self._clients = AwsClients(self._settings)
+            self._gateway = Gateway(self._log, self._host, self._port)
+            self._deployment = deploy(
+                self.template,
+                stack_name=self.stack_name,
+                region=self._settings.region,
+                clients=self._clients,
+                api_endpoint=self._gateway.url,
+                parameter_overrides=self._overrides,
+                warn=lambda line: self._log(f"WARNING: {line}"),
+            )
+            created = [r.logical_id for r in self._deployment.resources.values() if r.created]
+            self._log(
+                f"[stack] resources ready at {self._settings.endpoint_url} "
+                f"(created: {', '.join(created) or 'none'})"
+            )
+            if self._deployment.not_emulated:
+                self._log(f"[stack] not emulated: {', '.join(self._deployment.not_emulated)}")
+        return self._deployment
+
+    def start(self) -> LocalStack:
+        """Everything up: functions' first sandboxes, HTTP API, stream pump, admin bootstrap."""
+        try:
+            deployment = self.provision()
+            model = deployment.model
+            assert self._clients is not None
+            assert self._gateway is not None
+            pools = {
+                lid: FunctionPool(
+                    spec,
+                    self.resolved_env(lid),
+                    self._log,
+                    max_workers=self._max_workers,
+                    prewarm=self._prewarm,
+                )
+                for lid, spec in model.functions.items()
+            }
+            self._runtime = Runtime(pools)
+            self._runtime.start()
+            self._queues = QueuePoller(
+                model.queue_mappings,
+                sqs=self._clients.sqs(),
+                invoke=self._runtime.invoke,
+                queue_url_for_arn=deployment.queue_url_for_arn,
+                region=deployment.region,
+                log=self._log,
+            )
+            self._queues.start()
+            self._pump = StreamPump(
+                model.stream_mappings,
+                streams=self._clients.dynamodbstreams(),
+                invoke=self._runtime.invoke,
+                destinations=FailureDestinations(
+                    self._clients, self._log, deployment.queue_url_for_arn
+                ),
+                function_arns={lid: spec.arn for lid, spec in model.functions.items()},
+                region=deployment.region,
+                log=self._log,
+            )
+            self._pump.start()
+            self._gateway.mount(model.apis, model.routes, self._runtime.invoke, deployment.region)
+            self._gateway.start()
+            atexit.register(self.stop)
+            if self._bootstrap:
+                self._run_bootstrap()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _run_bootstrap(self) -> None:
+        bootstrap = AdminBootstrap.from_template(self.template)
+        if bootstrap is None:
+            return
+        spec = self.deployment.model.functions.get(bootstrap.function)
+        if spec is None:
+            self._log(f"WARNING: admin bootstrap names unknown function {bootstrap.function}")
+            return
+        self.admin_created = bootstrap.run(
+            self.resolved_env(bootstrap.function),
+            email=self.admin_email,
+            password=self.admin_password,
+            cwd=spec.code_dir,
+            log=self._log,
+        )
+
+    def stop(self) -> None:
+        """Shut everything down (idempotent)."""
+        atexit.unregister(self.stop)
+        if self._gateway is not None:
+            self._gateway.stop()
+            self._gateway = None
+        if self._pump is not None:
+            self._pump.stopping.set()
+        if self._queues is not None:
+            self._queues.stopping.set()
+        if self._runtime is not None:
+            self._runtime.stop()
+            self._runtime = None
+        if self._pump is not None:
+            self._pump.stop()
+            self._pump = None
+        if self._queues is not None:
+            self._queues.stop()
+            self._queues = None
+        self._backend.stop()
+        self._deployment = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ what tests use
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            raise RuntimeError("the stack is not provisioned")
+        return self._deployment
+
+    @property
+    def url(self) -> str:
+        if self._gateway is None:
+            raise RuntimeError("the stack is not started")
+        return self._gateway.url
+
+    @property
+    def docs_url(self) -> str:
+        return f"{self.url}/docs"
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._settings is None:
+            raise RuntimeError("the stack is not provisioned")
+        return self._settings.endpoint_url
+
+    @property
+    def clients(self) -> AwsClients:
+        """boto3 clients on the stack's endpoint, with its region and credentials."""
+        if self._clients is None:
+            raise RuntimeError("the stack is not provisioned")
+        return self._clients
+
+    @property
+    def pump(self) -> StreamPump:
+        if self._pump is None:
+            raise RuntimeError("the stack is not started")
+        return self._pump
+
+    def table_name(self, logical_id: str) -> str:
+        return self.deployment.table_name(logical_id)
+
+    def queue_url(self, logical_id: str) -> str:
+        return self.deployment.queue_url(logical_id)
+
+    def function_name(self, logical_id: str) -> str:
+        return self.deployment.model.functions[logical_id].name
+
+    def resolved_env(self, function_logical_id: str) -> dict[str, str]:
+        """The function's environment, exactly as its sandboxes get it."""
+        spec = self.deployment.model.functions[function_logical_id]
+        assert self._settings is not None
+        return function_environment(spec, self._settings.environment(), self._env)
+
+    def invoke(self, function_logical_id: str, event: Any) -> Any:
+        """Invoke a function synchronously; its result, or `FunctionError` with Lambda's error."""
+        if self._runtime is None:
+            raise RuntimeError("the stack is not started")
+        result = self._runtime.invoke(function_logical_id, event)
+        if result.error is not None:
+            raise FunctionError(result.error)
+        return result.payload
