@@ -35,9 +35,10 @@ template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_ENV) $(BIN)/sam validate --template template.yaml
 
-# pytest exits 5 when it collected no test: that is a failure here too (it does so by default).
+# pytest exits 5 when it collected no test: a failure here too. loadfile keeps each test
+# file on one worker, so the e2e module's local stack never overlaps a moto-mocked test.
 unit: $(STAMP)
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -20,6 +20,8 @@ for name, value in {
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_NAMESPACE": "test",
+    "POWERTOOLS_TRACE_DISABLED": "true",
 }.items():
     os.environ.setdefault(name, value)
 os.environ.pop("AWS_ENDPOINT_URL", None)

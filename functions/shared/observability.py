@@ -5,13 +5,14 @@ on the first invocation, when the handler needs boto3 anyway, not at import."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
-metrics = Metrics()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "eventshop"))
 
 CORRELATION_ID = 'headers."x-correlation-id" || requestContext.requestId'
 """Where an HTTP request's correlation id is: the caller's header, else the request id."""

@@ -1,0 +1,89 @@
+"""Cost of one command on a user whose stream holds 1, 100, 1,000 or 10,000 events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from bench.counting import RequestCounter
+from domain.identity.commands import ChangePassword, IssueToken, Register
+from domain.identity.ports import TokenIssuer
+from domain.identity.user import User
+from domain.shared.context import Caller, CommandContext, Role
+from infra.container import Container
+from infra.memory import FakeTokenIssuer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+HISTORY_SIZES = (1, 100, 1_000, 10_000)
+PASSWORD = "bench password 1"
+CONTEXT = CommandContext("bench", "bench")
+
+
+class BenchContainer(Container):
+    """The real adapters on a given client; tokens are not what is measured, so faked."""
+
+    def __init__(self, env: dict[str, str], client: DynamoDBClient) -> None:
+        super().__init__(env)
+        self.__dict__["dynamodb"] = client
+
+    @cached_property
+    def tokens(self) -> TokenIssuer:
+        return FakeTokenIssuer(self.clock)
+
+
+@dataclass(frozen=True)
+class Row:
+    events: int
+    command: str
+    read_requests: int
+    items_read: int
+    write_requests: int
+    items_written: int
+    operations: str
+
+
+def grow(container: Container, user: User, events: int) -> None:
+    """Append sign-ins, one event per command as in steady state, up to `events` events.
+
+    (One event per write also keeps moto fast: it copies every table on each transaction.)"""
+    while user.version < events:
+        user.record_login(container.clock.now())
+        container.repository.save(user, context=CONTEXT)
+
+
+def change_password(container: Container, user: User) -> None:
+    as_user = CommandContext("bench", "bench", Caller(user.id, Role.CUSTOMER))
+    container.identity.change_password(ChangePassword(PASSWORD, PASSWORD), as_user)
+
+
+def sign_in(container: Container, user: User) -> None:
+    container.identity.issue_token(IssueToken(user.state.email, PASSWORD), CONTEXT)
+
+
+COMMANDS = {"change password (by id)": change_password, "sign in (by email)": sign_in}
+
+
+def measure(container: Container, events_table: str, counter: RequestCounter) -> list[Row]:
+    rows: list[Row] = []
+    for size in HISTORY_SIZES:
+        user = container.identity.register(Register(f"bench{size}@example.com", PASSWORD), CONTEXT)
+        grow(container, user, size)
+        for name, command in COMMANDS.items():
+            prior = container.repository.load(User, user.id)
+            counter.reset()
+            command(container, prior)
+            rows.append(
+                Row(
+                    events=prior.version,
+                    command=name,
+                    read_requests=counter.count(events_table, ("Query", "GetItem")),
+                    items_read=counter.total(events_table, "read"),
+                    write_requests=counter.count(events_table, ("PutItem", "TransactWriteItems")),
+                    items_written=counter.total(events_table, "written"),
+                    operations=counter.operations(events_table),
+                )
+            )
+    return rows

@@ -1,0 +1,69 @@
+"""The local stack (the same one `make run` starts), started once for the e2e tests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.stack import LocalStack
+
+ADMIN_EMAIL = "admin@e2e.example.com"
+ADMIN_PASSWORD = "e2e admin password"
+
+
+class Client:
+    """A thin HTTP client for the stack's API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(
+            method, self.url + path, json=body, headers=all_headers, params=params, timeout=30
+        )
+
+    def token(self, email: str, password: str) -> str:
+        answer = self.call("POST", "/auth/token", {"email": email, "password": password})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    env = {
+        **os.environ,
+        "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL,
+        "LOCAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    with LocalStack(
+        port=0,
+        stack_name=f"e2e-{uuid.uuid4().hex[:8]}",
+        env=env,
+        parameter_overrides={"BcryptRounds": "4"},
+        prewarm=True,
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(stack: LocalStack) -> Client:
+    return Client(stack.url)
