@@ -47,9 +47,11 @@ bench: $(STAMP)
 build-%:
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp -r domain infra functions "$(ARTIFACTS_DIR)/"
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+	    > "$(ARTIFACTS_DIR)/requirements.txt"
 	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" \
 	    --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.12 \
-	    'aws-lambda-powertools[tracer]>=3.37,<4' 'pydantic>=2.8,<3' 'bcrypt>=4.2' 'PyJWT>=2.9'
+	    -r "$(ARTIFACTS_DIR)/requirements.txt"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .aws-sam

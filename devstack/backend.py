@@ -126,7 +126,10 @@ class Backend:
 
         # werkzeug logs every request at INFO through its own handler otherwise
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        # Pinned by LOCAL_AWS_HOST/LOCAL_AWS_PORT for `sam local invoke --env-vars env.json`.
+        host = self._env.get("LOCAL_AWS_HOST") or "127.0.0.1"
+        port = int(self._env.get("LOCAL_AWS_PORT") or 0)
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._housekeeper = threading.Thread(

@@ -14,45 +14,29 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from domain.shared.errors import Unauthenticated
-from functions.shared.auth import caller_of
+from functions.shared.auth import authenticate_first, caller_of
 from functions.shared.observability import CORRELATION_ID, entry_point
-
-TITLE = "eventshop"
-VERSION = "0.1.0"
 
 
 @cache
 def build_app() -> APIGatewayHttpResolver:
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
-
     from functions.commands import identity as identity_commands
     from functions.queries import identity as identity_queries
     from functions.shared.http import http_app
 
     app = http_app(identity_commands.router, identity_queries.router)
-    security: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> Response[str]:
         _require_reader(app)
-        body = app.get_openapi_json_schema(
-            title=TITLE, version=VERSION, security_schemes=security, security=[{"bearerAuth": []}]
-        )
-        return Response(200, content_types.APPLICATION_JSON, body)
+        return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema())
 
     def docs_guard(app: BaseRouter, next_middleware: Any) -> Response[str]:
         _require_reader(app)
         answer: Response[str] = next_middleware(app)
         return answer
 
-    app.enable_swagger(
-        path="/docs",
-        title=TITLE,
-        version=VERSION,
-        security_schemes=security,
-        security=[{"bearerAuth": []}],
-        middlewares=[docs_guard],
-    )
+    app.enable_swagger(path="/docs", middlewares=[docs_guard])
     return app
 
 
@@ -62,7 +46,7 @@ def _require_reader(router: BaseRouter) -> None:
 
 
 def serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return build_app().resolve(event, context)
+    return authenticate_first(build_app().resolve)(event, context)
 
 
 handler = entry_point(serve, correlation_id_path=CORRELATION_ID)

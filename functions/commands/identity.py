@@ -11,6 +11,7 @@ from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Reg
 from domain.identity.service import IdentityService
 from domain.shared.context import CommandContext
 from functions.models import Credentials, NewPassword, TokenIssued, UserCreated, Versioned
+from functions.shared.auth import authenticate_first, route
 from functions.shared.commands import run_command
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point, metrics
@@ -25,8 +26,11 @@ def _identity() -> IdentityService:
     return container().identity
 
 
-@router.post(
+@route(
+    router,
+    "POST",
     "/users",
+    signed_in=False,
     summary="Register a customer",
     tags=["identity"],
     responses=responses(201, UserCreated, 400, 409),
@@ -40,8 +44,11 @@ def register(body: Credentials) -> Response[str]:
     return run_command(router, body.model_dump(), decide, status=201)
 
 
-@router.post(
+@route(
+    router,
+    "POST",
     "/auth/token",
+    signed_in=False,
     summary="Sign in: exchange email and password for an access token",
     tags=["identity"],
     responses=responses(200, TokenIssued, 400, 401, 429),
@@ -59,8 +66,11 @@ def issue_token(body: Credentials) -> Response[str]:
     return run_command(router, body.model_dump(), decide)
 
 
-@router.post(
+@route(
+    router,
+    "POST",
     "/users/me/password",
+    signed_in=True,
     summary="Change your password (older tokens stop working)",
     tags=["identity"],
     responses=responses(200, Versioned, 400, 401, 412, 422),
@@ -74,8 +84,11 @@ def change_password(body: NewPassword) -> Response[str]:
     return run_command(router, body.model_dump(), decide)
 
 
-@router.post(
+@route(
+    router,
+    "POST",
     "/users/<id>/deactivate",
+    signed_in=True,
     summary="Deactivate a user (admin); their tokens stop working",
     tags=["identity"],
     responses=responses(200, Versioned, 401, 403, 404, 412, 422),
@@ -89,4 +102,4 @@ def deactivate(id: str) -> Response[str]:
 
 
 app = http_app(router)
-handler = entry_point(app.resolve, correlation_id_path=CORRELATION_ID)
+handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)

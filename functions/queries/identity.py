@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from domain.identity.views import profile
 from domain.shared.errors import Unauthenticated
 from functions.models import Profile
-from functions.shared.auth import caller_of
+from functions.shared.auth import SIGN_IN_FIRST, authenticate_first, caller_of, route
 from functions.shared.consistency import read_view, view_response
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
@@ -24,8 +24,11 @@ MinVersion = Annotated[
 ]
 
 
-@router.get(
+@route(
+    router,
+    "GET",
     "/users/me",
+    signed_in=True,
     summary="Your profile",
     tags=["identity"],
     responses=responses(200, Profile, 401, 404, 503),
@@ -35,10 +38,10 @@ def me(min_version: MinVersion = None) -> Response[str]:
 
     caller = caller_of(router)
     if caller is None:
-        raise Unauthenticated("Sign in first: this needs a bearer access token.")
+        raise Unauthenticated(SIGN_IN_FIRST)
     views = container().views
     return view_response(read_view(lambda: profile(views, caller.user_id), min_version))
 
 
 app = http_app(router)
-handler = entry_point(app.resolve, correlation_id_path=CORRELATION_ID)
+handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)

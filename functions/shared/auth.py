@@ -1,17 +1,61 @@
 """Who is calling: read from what the authorizer put in the request context.
 
 The authorizer never denies (HTTP APIs cannot shape a denial): it passes either the caller
-or the reason the token was refused, and this module turns the latter into a 401."""
+or the reason the token was refused, and this module turns the latter into a 401, before
+the request body is even looked at."""
 
 from __future__ import annotations
 
-from typing import cast
+import re
+from collections.abc import Callable
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import Unauthenticated
+from functions.shared.errors import lambda_error_response
+
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_GATEWAY_PARAM = re.compile(r"<(\w+)>")  # Powertools' <id> is API Gateway's {id}
+SIGNED_IN_ROUTES: set[str] = set()
+"""Route keys ("POST /users/me/password") that answer 401 to an anonymous caller."""
+
+SIGN_IN_FIRST = "Sign in first: this needs a bearer access token."
+
+
+def route(
+    router: BaseRouter, method: str, path: str, *, signed_in: bool, **options: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a route; `signed_in` routes refuse anonymous callers before validation."""
+    if signed_in:
+        SIGNED_IN_ROUTES.add(method + " " + _GATEWAY_PARAM.sub(r"{\1}", path))
+        options["security"] = BEARER
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = router.route(
+        path, method, **options
+    )
+    return decorator
+
+
+def authenticate_first(
+    resolve: Callable[[dict[str, Any], Any], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """401 for a refused token anywhere, or no token on a signed-in route, then `resolve`."""
+
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        caller = authorizer.get("lambda") or {}
+        if "error_code" in caller:
+            refused = Unauthenticated(
+                str(caller.get("error_message")), code=str(caller["error_code"])
+            )
+            return lambda_error_response(refused)
+        if event.get("routeKey") in SIGNED_IN_ROUTES and "user_id" not in caller:
+            return lambda_error_response(Unauthenticated(SIGN_IN_FIRST))
+        return resolve(event, context)
+
+    return run
 
 
 def caller_of(app: BaseRouter) -> Caller | None:

@@ -53,6 +53,17 @@ def error_response(
     )
 
 
+def lambda_error_response(error: DomainError) -> dict[str, Any]:
+    """The same answer as `domain_error_response`, as the Lambda proxy result itself."""
+    response = domain_error_response(error)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **response.headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
 def domain_error_response(error: DomainError) -> Response[str]:
     headers: dict[str, str] = {}
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 500)

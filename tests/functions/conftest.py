@@ -13,6 +13,7 @@ from tests.support.http_api import HttpApi
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import batch, sequence_number, stream_records
 from tests.support.tables import create_tables
+from tests.support.template import http_routes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,6 +57,17 @@ class Stack:
         return str(answer.json["access_token"])
 
 
+def template_routes() -> dict[str, tuple[Any, bool]]:
+    """Every HTTP route of template.yaml -> (its function's handler, behind the authorizer)."""
+    import importlib
+
+    routes = {}
+    for route in http_routes():
+        module, attribute = route.handler.rsplit(".", 1)
+        routes[route.key] = (getattr(importlib.import_module(module), attribute), route.authorized)
+    return routes
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     import boto3
@@ -85,22 +97,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         parameters.clear_caches()  # type: ignore[no-untyped-call]
         composition.use(None)
 
-        from functions import docs
         from functions.authorizer.app import handler as authorizer
-        from functions.commands import identity as commands
-        from functions.queries import identity as queries
 
-        api = HttpApi(
-            routes={
-                "POST /users": (commands.handler, False),
-                "POST /auth/token": (commands.handler, False),
-                "POST /users/me/password": (commands.handler, True),
-                "POST /users/{id}/deactivate": (commands.handler, True),
-                "GET /users/me": (queries.handler, True),
-                "GET /openapi.json": (docs.handler, True),
-                "GET /docs": (docs.handler, True),
-            },
-            authorizer=authorizer,
-        )
-        yield Stack(client, tables, api)
+        yield Stack(client, tables, HttpApi(routes=template_routes(), authorizer=authorizer))
         composition.use(None)

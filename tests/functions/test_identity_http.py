@@ -6,6 +6,7 @@ import pytest
 
 from tests.functions.conftest import Stack
 from tests.support.http_api import Answer
+from tests.support.template import http_routes
 
 PASSWORD = "correct horse"
 
@@ -246,3 +247,19 @@ def test_openapi_describes_every_identity_route(stack: Stack) -> None:
     docs = stack.api.request("GET", "/docs")
     assert docs.status == 200
     assert "swagger" in docs.text.lower()
+
+
+PROTECTED = [
+    r.key for r in http_routes() if r.authorized and r.key not in ("GET /docs", "GET /openapi.json")
+]
+
+
+@pytest.mark.parametrize("route", PROTECTED)
+def test_every_protected_route_answers_401_without_a_token(stack: Stack, route: str) -> None:
+    method, path = route.split(" ", 1)
+    body = {} if method in ("POST", "PUT") else None
+    answer = stack.api.request(method, path.replace("{id}", "someone"), json_body=body)
+    assert answer.status in (400, 401), answer.text
+    if answer.status == 400:  # the body is checked first; with a valid one it must be 401
+        pytest.fail(f"{route} validated the body before authenticating: {answer.text}")
+    assert answer.error_code == "unauthenticated"

@@ -3,6 +3,7 @@ declares."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from devstack.stack import DEFAULT_TEMPLATE
@@ -23,3 +24,28 @@ def function_handlers() -> dict[str, str]:
         logical_id: str(template.properties(logical_id)["Handler"])
         for logical_id in resources("AWS::Serverless::Function")
     }
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str
+    handler: str
+    authorized: bool
+
+
+def http_routes() -> list[Route]:
+    """The HTTP API's routes as the template declares them."""
+    handlers = function_handlers()
+    routes = []
+    for logical_id, function in resources("AWS::Serverless::Function").items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            props = event["Properties"]
+            authorizer = (props.get("Auth") or {}).get("Authorizer")
+            routes.append(
+                Route(
+                    f"{props['Method']} {props['Path']}", handlers[logical_id], authorizer != "NONE"
+                )
+            )
+    return routes
