@@ -257,7 +257,7 @@ PROTECTED = [
 @pytest.mark.parametrize("route", PROTECTED)
 def test_every_protected_route_answers_401_without_a_token(stack: Stack, route: str) -> None:
     method, path = route.split(" ", 1)
-    body = {} if method in ("POST", "PUT") else None
+    body: dict[str, str] | None = {} if method in ("POST", "PUT") else None
     answer = stack.api.request(method, path.replace("{id}", "someone"), json_body=body)
     assert answer.status in (400, 401), answer.text
     if answer.status == 400:  # the body is checked first; with a valid one it must be 401
