@@ -263,3 +263,12 @@ def test_every_protected_route_answers_401_without_a_token(stack: Stack, route: 
     if answer.status == 400:  # the body is checked first; with a valid one it must be 401
         pytest.fail(f"{route} validated the body before authenticating: {answer.text}")
     assert answer.error_code == "unauthenticated"
+
+
+def test_the_callers_correlation_id_reaches_the_events_metadata(stack: Stack) -> None:
+    register(stack, headers={"X-Correlation-Id": "trace-me-42"})
+    item = stack.client.scan(TableName=stack.tables["EventsTable"])["Items"]
+    event = next(i for i in item if i["kind"]["S"] == "event")
+    assert event["metadata"]["M"]["correlation_id"] == {"S": "trace-me-42"}
+    assert event["metadata"]["M"]["causation_id"]["S"]
+    assert event["metadata"]["M"]["event_id"]["S"]
