@@ -20,11 +20,19 @@ from functions.shared.observability import CORRELATION_ID, entry_point
 
 @cache
 def build_app() -> APIGatewayHttpResolver:
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     from functions.commands import identity as identity_commands
     from functions.queries import identity as identity_queries
     from functions.shared.http import http_app
 
     app = http_app(identity_commands.router, identity_queries.router)
+    # The OpenAPI models cost ~70 ms to import: only this function describes the API.
+    app.configure_openapi(
+        title="eventshop",
+        version="0.1.0",
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    )
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> Response[str]:

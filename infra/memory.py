@@ -27,6 +27,7 @@ from domain.shared.views import (
     Change,
     Delete,
     Doc,
+    Increment,
     Page,
     PositionMoved,
     Put,
@@ -128,6 +129,9 @@ class InMemoryViewStore(ViewStore):
         doc = self._docs.get(key)
         return json.loads(json.dumps(doc)) if doc is not None else None
 
+    def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
+        return {key: doc for key in keys if (doc := self.get(key)) is not None}
+
     def query(
         self,
         pk: str,
@@ -136,6 +140,7 @@ class InMemoryViewStore(ViewStore):
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
+        after: str | None = None,
     ) -> Page:
         pk_attr, sk_attr = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
         rows = sorted(
@@ -148,13 +153,22 @@ class InMemoryViewStore(ViewStore):
             reverse=descending,
         )
         start = 0
+        if after is not None:
+            start = next(
+                (
+                    i
+                    for i, (k, _) in enumerate(rows)
+                    if (k[0] < after if descending else k[0] > after)
+                ),
+                len(rows),
+            )
         if cursor is not None:
             opened = cursors.open_(
                 cursor, expect={"p": pk, "i": index or ""}, keys={"p", "i", "s", "k", "j"}
             )
-            after = [opened["s"], opened["k"], opened["j"]]
+            last = [opened["s"], opened["k"], opened["j"]]
             start = next(
-                (i for i, (k, _) in enumerate(rows) if (k < after if descending else k > after)),
+                (i for i, (k, _) in enumerate(rows) if (k < last if descending else k > last)),
                 len(rows),
             )
         page = rows[start : start + limit]
@@ -182,6 +196,10 @@ class InMemoryViewStore(ViewStore):
                     self._docs[change.key] = json.loads(json.dumps(dict(change.doc)))
                 elif isinstance(change, Delete):
                     self._docs.pop(change.key, None)
+                elif isinstance(change, Increment):
+                    doc = self._docs.setdefault(change.key, {})
+                    for name, delta in change.counts.items():
+                        doc[name] = doc.get(name, 0) + delta
             self._positions[stream_id] = to_version
 
     def documents(self) -> dict[ViewKey, Doc]:

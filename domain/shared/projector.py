@@ -8,7 +8,17 @@ from dataclasses import dataclass
 
 from domain.shared.events import DomainEvent, EventRegistry, RecordedEvent, registry
 from domain.shared.ports import EventStore
-from domain.shared.views import Change, Delete, Doc, Page, Put, ViewKey, ViewReader, ViewStore
+from domain.shared.views import (
+    Change,
+    Delete,
+    Doc,
+    Increment,
+    Page,
+    Put,
+    ViewKey,
+    ViewReader,
+    ViewStore,
+)
 
 
 class Projection(ABC):
@@ -110,6 +120,16 @@ class _Staged(ViewReader):
 
     def stage(self, changes: Sequence[Change]) -> None:
         for change in changes:
+            staged = self._changes.get(change.key)
+            if isinstance(change, Increment) and staged is not None:
+                if not isinstance(staged, Increment):
+                    raise ValueError(f"{change.key} is both written and incremented")
+                counts = dict(staged.counts)
+                for name, delta in change.counts.items():
+                    counts[name] = counts.get(name, 0) + delta
+                change = Increment(change.key, counts)
+            elif isinstance(staged, Increment):
+                raise ValueError(f"{change.key} is both incremented and written")
             self._changes[change.key] = change
 
     def changes(self) -> list[Change]:
@@ -121,7 +141,17 @@ class _Staged(ViewReader):
             return dict(change.doc)
         if isinstance(change, Delete):
             return None
+        if isinstance(change, Increment):
+            raise ValueError(f"{key} is incremented in this batch: projections add, not read")
         return self._views.get(key)
+
+    def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
+        found = {}
+        for key in keys:
+            doc = self.get(key)
+            if doc is not None:
+                found[key] = doc
+        return found
 
     def query(
         self,
@@ -131,6 +161,7 @@ class _Staged(ViewReader):
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
+        after: str | None = None,
     ) -> Page:
         # Projections read single documents; a query would not see staged changes.
         raise NotImplementedError("projections read documents by key, not by query")

@@ -23,18 +23,35 @@ class ViewKey:
 
 @dataclass(frozen=True)
 class Put:
-    """Write the whole document at `key` (index attributes such as gsi1pk included)."""
+    """Write the whole document at `key` (index attributes such as gsi1pk included).
+
+    `bulk` marks a write that may land outside the atomic commit, before it (search index
+    entries, which can outnumber a transaction's 100 items): it must be a pure function of
+    the event and the state before it, so that a redo after a crash writes the same."""
 
     key: ViewKey
     doc: Mapping[str, Any]
+    bulk: bool = False
 
 
 @dataclass(frozen=True)
 class Delete:
     key: ViewKey
+    bulk: bool = False
 
 
-Change = Put | Delete
+@dataclass(frozen=True)
+class Increment:
+    """Add to numeric fields of the document at `key` (created if missing).
+
+    For documents that several streams change (a category's count of active products):
+    additions commute, so no stream's change is lost to another's."""
+
+    key: ViewKey
+    counts: Mapping[str, int]
+
+
+Change = Put | Delete | Increment
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,10 @@ class ViewReader(ABC):
     def get(self, key: ViewKey) -> Doc | None: ...
 
     @abstractmethod
+    def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
+        """The documents that exist among `keys` (batched: one request per 100 keys)."""
+
+    @abstractmethod
     def query(
         self,
         pk: str,
@@ -72,11 +93,13 @@ class ViewReader(ABC):
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
+        after: str | None = None,
     ) -> Page:
         """Documents whose partition (or `index` partition) is `pk`, in sort-key order.
 
         Never a scan. `cursor` continues a previous page; a cursor that was not issued for
-        this query raises `InvalidCursor`."""
+        this query raises `InvalidCursor`. `after` (table queries only) starts after that
+        sort key instead."""
 
 
 class ViewStore(ViewReader):

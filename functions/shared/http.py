@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.shared.errors import ConcurrencyError, DomainError
@@ -15,19 +14,11 @@ from domain.shared.views import InvalidCursor
 from functions.shared.errors import domain_error_response, error_response
 from functions.shared.observability import logger
 
-TITLE = "eventshop"
-VERSION = "0.1.0"
-
 
 def http_app(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
     """A resolver serving `routers`, validating requests with pydantic, and answering every
     refusal as {"error": {"code", "message", "details"}}."""
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.configure_openapi(
-        title=TITLE,
-        version=VERSION,
-        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
-    )
     for router in routers:
         app.include_router(router)
 

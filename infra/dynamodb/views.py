@@ -16,6 +16,7 @@ from domain.shared.views import (
     Change,
     Delete,
     Doc,
+    Increment,
     Page,
     PositionMoved,
     Put,
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 MAX_CHANGES_PER_COMMIT = 99  # a transaction holds 100 items; one is the position
+BATCH_GET_KEYS = 100
+BATCH_WRITE_ITEMS = 25
+BATCH_RETRIES = 8
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -53,6 +57,27 @@ class DynamoDBViewStore(ViewStore):
         ).get("Item")
         return _doc(item) if item else None
 
+    def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
+        unique = list(dict.fromkeys(keys))
+        found: dict[ViewKey, Doc] = {}
+        for start in range(0, len(unique), BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self.table: {
+                    "Keys": [_key(k) for k in unique[start : start + BATCH_GET_KEYS]],
+                    "ConsistentRead": self.consistent,
+                }
+            }
+            for _ in range(BATCH_RETRIES):
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    found[ViewKey(item["pk"]["S"], item["sk"]["S"])] = _doc(item)
+                pending = dict(response.get("UnprocessedKeys") or {})
+                if not pending:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed after retries: throttled")
+        return found
+
     def query(
         self,
         pk: str,
@@ -61,6 +86,7 @@ class DynamoDBViewStore(ViewStore):
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
+        after: str | None = None,
     ) -> Page:
         pk_attr = f"{index}pk" if index else "pk"
         key_attrs = {"pk", "sk"} | ({f"{index}pk", f"{index}sk"} if index else set())
@@ -79,6 +105,8 @@ class DynamoDBViewStore(ViewStore):
         if cursor is not None:
             start = cursors.open_(cursor, expect={pk_attr: pk}, keys=key_attrs)
             request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        elif after is not None and not index:
+            request["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": after}}
         response = self.client.query(**request)
         items = [_doc(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -92,11 +120,16 @@ class DynamoDBViewStore(ViewStore):
     def commit(
         self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
     ) -> None:
-        if len(changes) > MAX_CHANGES_PER_COMMIT:
+        bulk = [c for c in changes if isinstance(c, Put | Delete) and c.bulk]
+        atomic = [c for c in changes if not (isinstance(c, Put | Delete) and c.bulk)]
+        if len(atomic) > MAX_CHANGES_PER_COMMIT:
             raise ValueError(
-                f"one event may change at most {MAX_CHANGES_PER_COMMIT} view items, "
-                f"not {len(changes)}"
+                f"one commit may change at most {MAX_CHANGES_PER_COMMIT} view items "
+                f"atomically, not {len(atomic)}: mark index entries bulk"
             )
+        if bulk and self.position(stream_id) != from_version:
+            raise PositionMoved(stream_id, from_version)
+        self._write_bulk(bulk)
         moved: dict[str, Any] = {
             "TableName": self.table,
             "Item": _item(position_key(stream_id), {"version": to_version}),
@@ -107,8 +140,25 @@ class DynamoDBViewStore(ViewStore):
             moved["ExpressionAttributeNames"] = {"#v": "version"}
             moved["ExpressionAttributeValues"] = {":from": {"N": str(from_version)}}
         operations: list[TransactWriteItemTypeDef] = [{"Put": moved}]  # type: ignore[typeddict-item]
-        for change in changes:
-            if isinstance(change, Put):
+        for change in atomic:
+            if isinstance(change, Increment):
+                names = {f"#f{i}": name for i, name in enumerate(change.counts)}
+                values = {
+                    f":v{i}": {"N": str(delta)} for i, delta in enumerate(change.counts.values())
+                }
+                operations.append(
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": _key(change.key),
+                            "UpdateExpression": "ADD "
+                            + ", ".join(f"#f{i} :v{i}" for i in range(len(names))),
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    }
+                )
+            elif isinstance(change, Put):
                 operations.append(
                     {"Put": {"TableName": self.table, "Item": _item(change.key, change.doc)}}
                 )
@@ -120,6 +170,23 @@ class DynamoDBViewStore(ViewStore):
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             raise PositionMoved(stream_id, from_version) from error
+
+    def _write_bulk(self, changes: Sequence[Put | Delete]) -> None:
+        for start in range(0, len(changes), BATCH_WRITE_ITEMS):
+            requests: list[Any] = [
+                {"PutRequest": {"Item": _item(c.key, c.doc)}}
+                if isinstance(c, Put)
+                else {"DeleteRequest": {"Key": _key(c.key)}}
+                for c in changes[start : start + BATCH_WRITE_ITEMS]
+            ]
+            pending: dict[str, Any] = {self.table: requests}
+            for _ in range(BATCH_RETRIES):
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = dict(response.get("UnprocessedItems") or {})
+                if not pending:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left writes unprocessed after retries: throttled")
 
 
 def _key(key: ViewKey) -> dict[str, Any]:

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.shared.views import Delete, InvalidCursor, PositionMoved, Put, ViewKey, ViewStore
+from domain.shared.views import (
+    Delete,
+    Increment,
+    InvalidCursor,
+    PositionMoved,
+    Put,
+    ViewKey,
+    ViewStore,
+)
 from infra.memory import InMemoryViewStore
 from tests.support.tables import table_name
 
@@ -97,3 +105,58 @@ def test_a_partition_query_reads_only_that_partition(views: ViewStore) -> None:
         ],
     )
     assert [d["x"] for d in views.query("p1").items] == [1, 2]
+
+
+def test_increments_add_up_and_create_the_document(views: ViewStore) -> None:
+    key = ViewKey("category#c1", "count")
+    views.commit("p1", from_version=0, to_version=1, changes=[Increment(key, {"active": 1})])
+    views.commit(
+        "p2", from_version=0, to_version=1, changes=[Increment(key, {"active": 1, "all": 2})]
+    )
+    views.commit("p1", from_version=1, to_version=2, changes=[Increment(key, {"active": -1})])
+    assert views.get(key) == {"active": 1, "all": 2}
+
+
+def test_bulk_writes_land_with_the_commit_even_past_a_transactions_size(views: ViewStore) -> None:
+    entries = [
+        Put(ViewKey(f"search#tri#{n:03d}", "name#p1"), {"id": "p1"}, bulk=True) for n in range(150)
+    ]
+    views.commit(
+        "p1", from_version=0, to_version=1, changes=[*entries, Put(ViewKey("p1"), {"v": 1})]
+    )
+    assert views.get(ViewKey("search#tri#149", "name#p1")) == {"id": "p1"}
+    removals = [Delete(ViewKey(f"search#tri#{n:03d}", "name#p1"), bulk=True) for n in range(150)]
+    views.commit("p1", from_version=1, to_version=2, changes=removals)
+    assert views.get(ViewKey("search#tri#000", "name#p1")) is None
+    assert views.position("p1") == 2
+
+
+def test_bulk_writes_are_refused_from_a_stale_position(views: ViewStore) -> None:
+    views.commit("p1", from_version=0, to_version=3, changes=[])
+    with pytest.raises(PositionMoved):
+        views.commit("p1", from_version=1, to_version=2, changes=[Put(ViewKey("x"), {}, bulk=True)])
+    assert views.get(ViewKey("x")) is None
+
+
+def test_get_many_returns_what_exists(views: ViewStore) -> None:
+    keys = [ViewKey(f"k{n}") for n in range(130)]
+    views.commit(
+        "s",
+        from_version=0,
+        to_version=1,
+        changes=[Put(k, {"n": i}) for i, k in enumerate(keys[:90])],
+    )
+    found = views.get_many([*keys, keys[0]])
+    assert len(found) == 90
+    assert found[keys[89]] == {"n": 89}
+
+
+def test_a_table_query_can_start_after_a_sort_key(views: ViewStore) -> None:
+    views.commit(
+        "s",
+        from_version=0,
+        to_version=1,
+        changes=[Put(ViewKey("p", f"{c}#1"), {"c": c}) for c in "abcde"],
+    )
+    assert [d["c"] for d in views.query("p", after="b#1", limit=2).items] == ["c", "d"]
+    assert [d["c"] for d in views.query("p", after="d#1", descending=True).items] == ["c", "b", "a"]

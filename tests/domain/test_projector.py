@@ -139,3 +139,14 @@ def test_counter_aggregate_and_projection_agree() -> None:
     for amount in STREAMS["counter-a"]:
         counter.add(amount)
     assert rebuilt()[ViewKey("counter-a")]["total"] == counter.state.total
+
+
+def test_increments_of_one_key_in_one_batch_add_up() -> None:
+    from domain.shared.projector import _Staged
+    from domain.shared.views import Increment
+
+    staged = _Staged(InMemoryViewStore())
+    staged.stage([Increment(ViewKey("c"), {"n": 1}), Increment(ViewKey("c"), {"n": 2, "m": 1})])
+    assert staged.changes() == [Increment(ViewKey("c"), {"n": 3, "m": 1})]
+    with pytest.raises(ValueError, match="both"):
+        staged.stage([Put(ViewKey("c"), {})])
