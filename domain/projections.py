@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from domain.catalog.views import CatalogViews
 from domain.identity.views import UserProfiles
 from domain.shared.projector import Projection
 
 
 def all_projections() -> list[Projection]:
-    return [UserProfiles()]
+    return [UserProfiles(), CatalogViews()]

@@ -22,11 +22,18 @@ from functions.shared.observability import CORRELATION_ID, entry_point
 def build_app() -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+    from functions.commands import catalog as catalog_commands
     from functions.commands import identity as identity_commands
+    from functions.queries import catalog as catalog_queries
     from functions.queries import identity as identity_queries
     from functions.shared.http import http_app
 
-    app = http_app(identity_commands.router, identity_queries.router)
+    app = http_app(
+        identity_commands.router,
+        identity_queries.router,
+        catalog_commands.router,
+        catalog_queries.router,
+    )
     # The OpenAPI models cost ~70 ms to import: only this function describes the API.
     app.configure_openapi(
         title="eventshop",

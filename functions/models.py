@@ -3,6 +3,8 @@ The business rules on their values live in domain/."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -48,6 +50,80 @@ class Profile(BaseModel):
     created_at: str
     last_login: str | None
     version: int
+
+
+Money = Annotated[
+    str,
+    Field(
+        pattern=r"^-?\d{1,12}(\.\d{1,6})?$",
+        description="A decimal string, two places",
+        examples=["19.99"],
+    ),
+]
+
+
+class NewCategory(Body):
+    name: str = Field(max_length=200, examples=["Books"])
+    allows_products: bool = True
+    premium: bool = False
+
+
+class NewProduct(Body):
+    name: str = Field(max_length=400, examples=["Domain-Driven Design"])
+    description: str = Field(max_length=10_000)
+    price: Money
+    category_id: str = Field(max_length=64)
+
+
+class NewPrice(Body):
+    price: Money
+
+
+class Deactivation(Body):
+    reason: str = Field(max_length=1000)
+
+
+class NewReview(Body):
+    rating: int = Field(description="1 to 5")
+    comment: str = Field(default="", max_length=4000)
+
+
+class ProductAnswer(BaseModel):
+    id: str
+    version: int
+    price: str
+    is_active: bool
+    requires_approval: bool
+
+
+class CategoryAnswer(BaseModel):
+    id: str
+    name: str
+    allows_products: bool
+    premium: bool
+    product_count: int
+    version: int
+
+
+class ProductView(BaseModel):
+    id: str
+    name: str
+    description: str
+    price: str
+    category_id: str
+    category_name: str | None
+    is_active: bool
+    requires_approval: bool
+    average_rating: float | None
+    review_count: int
+    version: int
+    created_at: str
+    price_updated_at: str | None
+
+
+class ProductList(BaseModel):
+    items: list[ProductView]
+    next_cursor: str | None
 
 
 class ErrorBody(BaseModel):

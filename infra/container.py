@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from domain.catalog.service import CatalogService
 from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
 from domain.identity.service import IdentityService
 from domain.projections import all_projections
@@ -127,6 +128,10 @@ class Container:
     @cached_property
     def identity(self) -> IdentityService:
         return IdentityService(self.repository, self.hasher, self.tokens, self.failed_logins)
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        return CatalogService(self.repository)
 
     @cached_property
     def projector(self) -> Projector:

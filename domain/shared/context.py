@@ -38,12 +38,20 @@ class CommandContext:
         return self.caller.user_id if self.caller else None
 
     def require_caller(self) -> Caller:
-        if self.caller is None:
-            raise Unauthenticated("Sign in first: this needs a bearer access token.")
-        return self.caller
+        return require_caller(self.caller)
 
     def require_admin(self) -> Caller:
-        caller = self.require_caller()
-        if not caller.is_admin:
-            raise Forbidden("Only an admin may do this.", code="admin_only")
-        return caller
+        return require_admin(self.caller)
+
+
+def require_caller(caller: Caller | None) -> Caller:
+    if caller is None:
+        raise Unauthenticated("Sign in first: this needs a bearer access token.")
+    return caller
+
+
+def require_admin(caller: Caller | None) -> Caller:
+    signed_in = require_caller(caller)
+    if not signed_in.is_admin:
+        raise Forbidden("Only an admin may do this.", code="admin_only")
+    return signed_in

@@ -249,9 +249,21 @@ def test_openapi_describes_every_identity_route(stack: Stack) -> None:
     assert "swagger" in docs.text.lower()
 
 
-PROTECTED = [
-    r.key for r in http_routes() if r.authorized and r.key not in ("GET /docs", "GET /openapi.json")
-]
+def signed_in_routes() -> list[str]:
+    from tests.functions.conftest import template_routes
+
+    template_routes()  # imports every handler, which declares its signed-in routes
+    from functions.shared.auth import SIGNED_IN_ROUTES
+
+    return sorted(SIGNED_IN_ROUTES)
+
+
+PROTECTED = signed_in_routes()
+
+
+def test_signed_in_routes_are_behind_the_authorizer_in_the_template() -> None:
+    authorized = {r.key for r in http_routes() if r.authorized}
+    assert set(PROTECTED) <= authorized
 
 
 @pytest.mark.parametrize("route", PROTECTED)

@@ -1,0 +1,88 @@
+"""The Review aggregate: one customer's review of one product.
+
+One stream per (product, customer), so reviews never contend with each other nor with
+the admin's commands on the product. A second review by the same customer replaces
+the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.catalog.events import ReviewPosted
+from domain.catalog.text import check_text
+from domain.shared.aggregate import Aggregate, applies
+from domain.shared.errors import Detail, InvalidValue
+
+MIN_RATING = 1
+MAX_RATING = 5
+MAX_COMMENT = 2000
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    product_id: str = ""
+    customer_id: str = ""
+    rating: int | None = None
+    comment: str = ""
+    posted_at: datetime | None = None
+
+
+def review_id(product_id: str, customer_id: str) -> str:
+    return f"{product_id}.{customer_id}"
+
+
+def check_rating(rating: int) -> int:
+    if (
+        isinstance(rating, bool)
+        or not isinstance(rating, int)
+        or not (MIN_RATING <= rating <= MAX_RATING)
+    ):
+        raise InvalidValue(
+            f"The rating must be a whole number from {MIN_RATING} to {MAX_RATING}.",
+            code="rating_out_of_range",
+            details=[Detail("rating", f"an integer from {MIN_RATING} to {MAX_RATING}")],
+        )
+    return rating
+
+
+class Review(Aggregate[ReviewState]):
+    stream_prefix = "review"
+    state_type = ReviewState
+
+    @classmethod
+    def of(cls, product_id: str, customer_id: str) -> Review:
+        """The blank review of that product by that customer (before it is loaded)."""
+        return cls.blank(review_id(product_id, customer_id))
+
+    def post(
+        self, product_id: str, customer_id: str, rating: int, comment: str, now: datetime
+    ) -> None:
+        """Post the review, or replace the customer's earlier one."""
+        if self.id != review_id(product_id, customer_id):
+            raise ValueError(f"review {self.id!r} is not {product_id!r} by {customer_id!r}")
+        rating = check_rating(rating)
+        comment = check_text(
+            comment, field="comment", code="comment_too_long", max_length=MAX_COMMENT
+        )
+        self._record(
+            ReviewPosted(
+                product_id=product_id,
+                customer_id=customer_id,
+                rating=rating,
+                comment=comment,
+                previous_rating=self.state.rating,
+                posted_at=now,
+            )
+        )
+
+    @applies(ReviewPosted)
+    def _posted(self, state: ReviewState, event: ReviewPosted) -> ReviewState:
+        return replace(
+            state,
+            product_id=event.product_id,
+            customer_id=event.customer_id,
+            rating=event.rating,
+            comment=event.comment,
+            posted_at=event.posted_at,
+        )

@@ -1,0 +1,176 @@
+"""Catalogue use cases: load -> decide -> append, one flat method each."""
+
+from __future__ import annotations
+
+from domain.catalog.category import Category
+from domain.catalog.commands import (
+    ActivateProduct,
+    ApproveProduct,
+    ChangePrice,
+    CreateCategory,
+    CreateProduct,
+    DeactivateProduct,
+    PostReview,
+)
+from domain.catalog.product import Product
+from domain.catalog.review import Review
+from domain.catalog.text import name_key
+from domain.shared.context import CommandContext
+from domain.shared.errors import Conflict, NotFound, UniquenessViolation, VersionMismatch
+from domain.shared.ports import Claim
+from domain.shared.repository import EventSourcedRepository
+
+CATEGORY_NAME_CLAIM = "category-name"
+PRODUCT_NAME_CLAIM = "product-name"
+
+
+class CatalogService:
+    def __init__(self, repository: EventSourcedRepository) -> None:
+        self.repository = repository
+
+    def create_category(self, command: CreateCategory, context: CommandContext) -> Category:
+        """A new category; its name is claimed in the same write, so it is unique."""
+        context.require_admin()
+        category = Category.create(
+            self.repository.ids.new_id(),
+            command.name,
+            command.allows_products,
+            command.premium,
+            self.repository.clock.now(),
+        )
+        claim = Claim(CATEGORY_NAME_CLAIM, name_key(category.state.name), category.stream_id)
+        try:
+            self.repository.save(category, context=context, claims=[claim])
+        except UniquenessViolation as taken:
+            raise Conflict(
+                "A category with this name already exists.", code="category_name_taken"
+            ) from taken
+        return category
+
+    def create_product(self, command: CreateProduct, context: CommandContext) -> Product:
+        """A new, inactive product in an open category; its name is claimed, so unique."""
+        admin = context.require_admin()
+        category = self.repository.load(Category, command.category_id)
+        product = Product.create(
+            self.repository.ids.new_id(),
+            command.name,
+            command.description,
+            command.price,
+            category,
+            admin.user_id,
+            self.repository.clock.now(),
+        )
+        claim = Claim(PRODUCT_NAME_CLAIM, name_key(product.state.name), product.stream_id)
+        try:
+            self.repository.save(product, context=context, claims=[claim])
+        except UniquenessViolation as taken:
+            raise Conflict(
+                "A product with this name already exists.", code="product_name_taken"
+            ) from taken
+        return product
+
+    def change_price(
+        self, command: ChangePrice, context: CommandContext, expected_version: int | None = None
+    ) -> Product:
+        admin = context.require_admin()
+
+        def attempt() -> Product:
+            product = self._product(command.product_id, expected_version)
+            category = self.repository.load(Category, product.state.category_id)
+            product.change_price(
+                command.price, category.state.premium, admin.user_id, self.repository.clock.now()
+            )
+            self.repository.save(product, context=context)
+            return product
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def approve(
+        self, command: ApproveProduct, context: CommandContext, expected_version: int | None = None
+    ) -> Product:
+        admin = context.require_admin()
+
+        def attempt() -> Product:
+            product = self._product(command.product_id, expected_version)
+            product.approve(admin.user_id, self.repository.clock.now())
+            self.repository.save(product, context=context)
+            return product
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def activate(
+        self, command: ActivateProduct, context: CommandContext, expected_version: int | None = None
+    ) -> Product:
+        admin = context.require_admin()
+
+        def attempt() -> Product:
+            product = self._product(command.product_id, expected_version)
+            product.activate(admin.user_id, self.repository.clock.now())
+            self.repository.save(product, context=context)
+            return product
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def deactivate(
+        self,
+        command: DeactivateProduct,
+        context: CommandContext,
+        expected_version: int | None = None,
+    ) -> Product:
+        admin = context.require_admin()
+
+        def attempt() -> Product:
+            product = self._product(command.product_id, expected_version)
+            product.deactivate(command.reason, admin.user_id, self.repository.clock.now())
+            self.repository.save(product, context=context)
+            return product
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def review(
+        self, command: PostReview, context: CommandContext, expected_version: int | None = None
+    ) -> Review:
+        """Post the caller's review of an active product, replacing an earlier one.
+
+        `expected_version` is the version of the caller's review of that product (0 when
+        there is none yet), not of the product."""
+        caller = context.require_caller()
+
+        def attempt() -> Review:
+            product = self.load_product(command.product_id)
+            if not product.state.is_active:
+                raise _no_product(command.product_id)
+            review = self.repository.load(Review, Review.of(product.id, caller.user_id).id)
+            if expected_version is not None and review.version != expected_version:
+                raise VersionMismatch(expected=expected_version, actual=review.version)
+            review.post(
+                product.id,
+                caller.user_id,
+                command.rating,
+                command.comment,
+                self.repository.clock.now(),
+            )
+            self.repository.save(review, context=context)
+            return review
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def load_product(self, product_id: str) -> Product:
+        """The product as of its newest event, for queries (a discounted price); not
+        found if it does not exist or is deleted. Whether an inactive product may be
+        shown is the caller's decision."""
+        product = self.repository.load(Product, product_id)
+        if not product.is_live:
+            raise _no_product(product_id)
+        return product
+
+    def _product(self, product_id: str, expected_version: int | None) -> Product:
+        """The live product, at `expected_version` if one is named."""
+        product = self.load_product(product_id)
+        if expected_version is not None and product.version != expected_version:
+            raise VersionMismatch(expected=expected_version, actual=product.version)
+        return product
+
+
+def _no_product(product_id: str) -> NotFound:
+    return NotFound(f"No product has the id {product_id!r}.", code="product_not_found")

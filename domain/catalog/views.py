@@ -1,0 +1,254 @@
+"""The catalogue's read model: product details, ratings, categories with their count of
+active products, and the search index. Written by the projector, read by the queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from domain.catalog import search
+from domain.catalog.events import (
+    CategoryCreated,
+    ProductActivated,
+    ProductApproved,
+    ProductCreated,
+    ProductDeactivated,
+    ProductPriceChanged,
+    ReviewPosted,
+)
+from domain.shared.codec import iso
+from domain.shared.errors import NotFound
+from domain.shared.events import DomainEvent, RecordedEvent
+from domain.shared.projector import Projection
+from domain.shared.views import Change, Delete, Doc, Increment, Put, ViewKey, ViewReader
+
+CATEGORIES = "categories"
+PRODUCT_EVENTS = (
+    ProductCreated,
+    ProductPriceChanged,
+    ProductApproved,
+    ProductActivated,
+    ProductDeactivated,
+)
+
+
+def product_key(product_id: str) -> ViewKey:
+    return ViewKey(f"product#{product_id}", "detail")
+
+
+def rating_key(product_id: str) -> ViewKey:
+    return ViewKey(f"product#{product_id}", "rating")
+
+
+def category_key(category_id: str) -> ViewKey:
+    return ViewKey(f"category#{category_id}", "detail")
+
+
+def category_count_key(category_id: str) -> ViewKey:
+    return ViewKey(f"category#{category_id}", "count")
+
+
+def cents(price: Decimal) -> int:
+    return int(price * 100)
+
+
+class CatalogViews(Projection):
+    def apply(
+        self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
+    ) -> Sequence[Change]:
+        if isinstance(event, CategoryCreated):
+            return [Put(category_key(event.category_id), _category_doc(event, recorded.version))]
+        if isinstance(event, ReviewPosted):
+            first = event.previous_rating is None
+            return [
+                Increment(
+                    rating_key(event.product_id),
+                    {
+                        "rating_sum": event.rating - (event.previous_rating or 0),
+                        "review_count": 1 if first else 0,
+                    },
+                )
+            ]
+        if not isinstance(event, PRODUCT_EVENTS):
+            return []
+        product_id = recorded.stream_id.removeprefix("product-")
+        if isinstance(event, ProductCreated):
+            return [Put(product_key(product_id), _product_doc(event, recorded.version))]
+        current = views.get(product_key(product_id))
+        if current is None:
+            raise NotFound(f"the view of product {product_id} is missing: rebuild the views")
+        doc = {**current, "version": recorded.version}
+        changes: list[Change] = []
+        if isinstance(event, ProductPriceChanged):
+            doc |= {
+                "price": str(event.new_price),
+                "requires_approval": event.requires_approval,
+                "price_updated_at": iso(event.changed_at),
+            }
+            if doc["is_active"]:
+                changes += _listing(doc)
+        elif isinstance(event, ProductApproved):
+            doc["requires_approval"] = False
+        elif isinstance(event, ProductActivated):
+            doc["is_active"] = True
+            changes += _listing(doc) + _index(doc, put=True)
+            changes.append(
+                Increment(category_count_key(doc["category_id"]), {"active_products": 1})
+            )
+        elif isinstance(event, ProductDeactivated):
+            doc["is_active"] = False
+            changes += _index(doc, put=False)
+            changes.append(
+                Increment(category_count_key(doc["category_id"]), {"active_products": -1})
+            )
+        return [Put(product_key(product_id), doc), *changes]
+
+
+def _category_doc(event: CategoryCreated, version: int) -> Doc:
+    return {
+        "id": event.category_id,
+        "name": event.name,
+        "allows_products": event.allows_products,
+        "premium": event.premium,
+        "created_at": iso(event.created_at),
+        "version": version,
+        "gsi1pk": CATEGORIES,
+        "gsi1sk": search.sort_key(event.name, event.category_id),
+    }
+
+
+def _product_doc(event: ProductCreated, version: int) -> Doc:
+    return {
+        "id": event.product_id,
+        "name": event.name,
+        "description": event.description,
+        "price": str(event.price),
+        "category_id": event.category_id,
+        "is_active": False,
+        "requires_approval": event.requires_approval,
+        "created_at": iso(event.created_at),
+        "price_updated_at": None,
+        "version": version,
+    }
+
+
+def _listing(doc: Doc) -> list[Change]:
+    """The listing entries (all, category), which carry the price for range filters."""
+    keys = search.listing_keys(doc["name"], doc["id"], doc["category_id"])
+    entry = {"id": doc["id"], "sort": keys[0].sk, "price_cents": cents(Decimal(doc["price"]))}
+    return [Put(key, entry) for key in keys]
+
+
+def _index(doc: Doc, *, put: bool) -> list[Change]:
+    """The trigram entries (bulk: a description has hundreds); on removal, the listing too."""
+    grams = search.trigram_keys(doc["name"], doc["description"], doc["id"])
+    if not put:
+        listing = search.listing_keys(doc["name"], doc["id"], doc["category_id"])
+        return [Delete(key, bulk=True) for key in listing + grams]
+    entry = {"id": doc["id"], "sort": search.sort_key(doc["name"], doc["id"])}
+    return [Put(key, entry, bulk=True) for key in grams]
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[Doc]
+    last_sort: str | None
+
+
+def product_view(views: ViewReader, product_id: str, *, admin: bool) -> Doc:
+    """The product as the API answers it; an inactive one only to admins."""
+    found = views.get_many([product_key(product_id), rating_key(product_id)])
+    doc = found.get(product_key(product_id))
+    if doc is None or not (doc["is_active"] or admin):
+        raise NotFound("No such product.", code="product_not_found")
+    (answer,) = _present([doc], found, views)
+    return answer
+
+
+def search_products(
+    views: ViewReader, criteria: search.Criteria, *, limit: int, after: str | None
+) -> ProductPage:
+    """Up to `limit` active products matching `criteria`, by name, after sort key `after`."""
+    partition = criteria.partition()
+    matched: list[Doc] = []
+    found: dict[ViewKey, Doc] = {}
+    last_sort: str | None = None
+    more = False
+    while True:
+        page = views.query(partition, limit=search.PAGE, after=after)
+        docs = views.get_many(
+            [k for entry in page.items for k in (product_key(entry["id"]), rating_key(entry["id"]))]
+        )
+        found |= docs
+        for position, entry in enumerate(page.items):
+            doc = docs.get(product_key(entry["id"]))
+            if doc is not None and doc["is_active"] and _admits(criteria, doc):
+                matched.append(doc)
+                last_sort = entry["sort"]
+                if len(matched) == limit:
+                    more = position + 1 < len(page.items) or page.cursor is not None
+                    return ProductPage(_present(matched, found, views), last_sort if more else None)
+        if page.cursor is None or not page.items:
+            return ProductPage(_present(matched, found, views), None)
+        after = page.items[-1]["sort"]
+
+
+def _admits(criteria: search.Criteria, doc: Doc) -> bool:
+    return criteria.admits(
+        doc["name"], doc["description"], doc["category_id"], Decimal(doc["price"])
+    )
+
+
+def _present(docs: list[Doc], found: dict[ViewKey, Doc], views: ViewReader) -> list[Doc]:
+    categories = views.get_many(list({category_key(d["category_id"]) for d in docs}))
+    answers = []
+    for doc in docs:
+        rating = found.get(rating_key(doc["id"])) or {}
+        count = int(rating.get("review_count", 0))
+        average = None
+        if count:
+            average = (Decimal(rating["rating_sum"]) / count).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
+        category = categories.get(category_key(doc["category_id"])) or {}
+        answers.append(
+            {
+                **doc,
+                "category_name": category.get("name"),
+                "average_rating": average,
+                "review_count": count,
+            }
+        )
+    return answers
+
+
+def category_view(views: ViewReader, category_id: str) -> Doc:
+    found = views.get_many([category_key(category_id), category_count_key(category_id)])
+    doc = found.get(category_key(category_id))
+    if doc is None:
+        raise NotFound("No such category.", code="category_not_found")
+    return _category_answer(doc, found.get(category_count_key(category_id)))
+
+
+def all_categories(views: ViewReader) -> list[Doc]:
+    docs: list[Doc] = []
+    cursor = None
+    while True:
+        page = views.query(CATEGORIES, index="gsi1", limit=100, cursor=cursor)
+        docs += page.items
+        cursor = page.cursor
+        if cursor is None:
+            break
+    counts = views.get_many([category_count_key(d["id"]) for d in docs])
+    return [_category_answer(d, counts.get(category_count_key(d["id"]))) for d in docs]
+
+
+def _category_answer(doc: Doc, count: Doc | None) -> Doc:
+    answer: dict[str, Any] = {k: v for k, v in doc.items() if not k.startswith("gsi1")}
+    answer["product_count"] = int((count or {}).get("active_products", 0))
+    return answer

@@ -1,0 +1,197 @@
+"""Catalogue views: categories, products, search, discounts, and (admins) history and
+time travel. Public reads show active products only; admins see inactive ones too."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from domain.catalog import history, pricing, search
+from domain.catalog.views import all_categories, category_view, product_view, search_products
+from domain.shared.codec import parse_iso
+from domain.shared.errors import Detail, InvalidValue
+from functions.models import CategoryAnswer, ProductList, ProductView
+from functions.shared.auth import authenticate_first, caller_of, route
+from functions.shared.consistency import json_response, read_view, view_response
+from functions.shared.http import http_app
+from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.openapi import responses
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+MinVersion = Annotated[
+    int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
+]
+Price = Annotated[str | None, Query(max_length=20, description="A decimal, like 19.99")]
+
+
+def _container() -> Any:
+    from infra.container import container
+
+    return container()
+
+
+def _is_admin() -> bool:
+    caller = caller_of(router)
+    return caller is not None and caller.is_admin
+
+
+@route(
+    router,
+    "GET",
+    "/categories",
+    signed_in=False,
+    summary="Every category, with its count of active products",
+    tags=["catalogue"],
+)
+def categories() -> Response[str]:
+    return json_response({"items": all_categories(_container().views)})
+
+
+@route(
+    router,
+    "GET",
+    "/categories/<id>",
+    signed_in=False,
+    summary="One category, with its count of active products",
+    tags=["catalogue"],
+    responses=responses(200, CategoryAnswer, 404),
+)
+def category(id: str) -> Response[str]:
+    return view_response(category_view(_container().views, id))
+
+
+@route(
+    router,
+    "GET",
+    "/products",
+    signed_in=False,
+    summary="Search active products by substring, category and price; sorted by name",
+    tags=["catalogue"],
+    responses=responses(200, ProductList, 400),
+)
+def products(
+    q: Annotated[str, Query(max_length=search.MAX_QUERY_LENGTH)] = "",
+    category_id: Annotated[str | None, Query(max_length=64)] = None,
+    min_price: Price = None,
+    max_price: Price = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    from infra import cursors
+
+    criteria = search.Criteria(
+        q, category_id, _price(min_price, "min_price"), _price(max_price, "max_price")
+    )
+    after = None
+    if cursor is not None:
+        after = cursors.open_(cursor, expect={"p": criteria.partition()}, keys={"p", "a"})["a"]
+    page = search_products(_container().views, criteria, limit=limit, after=after)
+    next_cursor = (
+        cursors.seal({"p": criteria.partition(), "a": page.last_sort}) if page.last_sort else None
+    )
+    return json_response({"items": page.items, "next_cursor": next_cursor})
+
+
+@route(
+    router,
+    "GET",
+    "/products/<id>",
+    signed_in=False,
+    summary="One product (an inactive one only to admins)",
+    tags=["catalogue"],
+    responses=responses(200, ProductView, 401, 404, 503),
+)
+def product(id: str, min_version: MinVersion = None) -> Response[str]:
+    views, admin = _container().views, _is_admin()
+    return view_response(read_view(lambda: product_view(views, id, admin=admin), min_version))
+
+
+@route(
+    router,
+    "GET",
+    "/products/<id>/discounted-price",
+    signed_in=False,
+    summary="The product's price less a discount of 0 to 50 percent",
+    tags=["catalogue"],
+)
+def discounted_price(id: str, percentage: Annotated[str, Query(max_length=20)]) -> Response[str]:
+    doc = product_view(_container().views, id, admin=_is_admin())
+    percent = _decimal(percentage, "percentage")
+    discounted = pricing.discounted(Decimal(doc["price"]), percent)
+    return json_response(
+        {
+            "id": id,
+            "price": doc["price"],
+            "percentage": str(percent),
+            "discounted_price": str(discounted),
+        }
+    )
+
+
+@route(
+    router,
+    "GET",
+    "/products/<id>/history",
+    signed_in=True,
+    summary="Every event of the product, with who and when (admin)",
+    tags=["catalogue"],
+)
+def product_history(id: str) -> Response[str]:
+    events = history.history(_container().repository, caller_of(router), id)
+    return json_response({"events": events})
+
+
+@route(
+    router,
+    "GET",
+    "/products/<id>/as-of",
+    signed_in=True,
+    summary="The product rebuilt from its events up to ?version=N or ?at=<time> (admin)",
+    tags=["catalogue"],
+)
+def product_as_of(
+    id: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    at: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response[str]:
+    moment = None
+    if at is not None:
+        try:
+            moment = parse_iso(at)
+        except ValueError as bad:
+            raise InvalidValue(
+                "at must be an ISO 8601 time, like 2026-01-31T12:00:00Z.",
+                code="invalid_time",
+                details=[Detail("at", "ISO 8601")],
+            ) from bad
+    state = history.as_of(
+        _container().repository, caller_of(router), id, version=version, at=moment
+    )
+    return json_response(state)
+
+
+def _decimal(raw: str, field: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as bad:
+        raise InvalidValue(
+            f"{field} must be a decimal number.",
+            code="invalid_number",
+            details=[Detail(field, "a decimal")],
+        ) from bad
+    if not value.is_finite():
+        raise InvalidValue(f"{field} must be a finite number.", code="invalid_number")
+    return value
+
+
+def _price(raw: str | None, field: str) -> Decimal | None:
+    return None if raw is None else _decimal(raw, field)
+
+
+app = http_app(router)
+handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
