@@ -1,0 +1,395 @@
+"""The catalogue routes as the contract states them, through the real handlers on moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.functions.conftest import Stack
+from tests.support.http_api import Answer
+
+
+class Shop:
+    """An admin and a customer at the catalogue's door."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.admin = stack.admin_token()
+        body = {"email": "cus@example.com", "password": "customer pass"}
+        stack.api.request("POST", "/users", json_body=body)
+        self.customer = str(
+            stack.api.request("POST", "/auth/token", json_body=body).json["access_token"]
+        )
+
+    def call(
+        self, method: str, path: str, body: Any = None, token: str | None = None, **kw: Any
+    ) -> Answer:
+        return self.stack.api.request(method, path, json_body=body, token=token, **kw)
+
+    def category(self, name: str = "Books", **flags: bool) -> str:
+        answer = self.call("POST", "/categories", {"name": name, **flags}, self.admin)
+        assert answer.status == 201, answer.text
+        return str(answer.json["id"])
+
+    def product(
+        self,
+        category: str,
+        name: str = "Clean Code",
+        price: str = "30.00",
+        description: str = "A book",
+    ) -> dict[str, Any]:
+        body = {"name": name, "description": description, "price": price, "category_id": category}
+        answer = self.call("POST", "/products", body, self.admin)
+        assert answer.status == 201, answer.text
+        return dict(answer.json)
+
+    def live(
+        self, category: str, name: str, price: str = "30.00", description: str = "A book"
+    ) -> str:
+        created = self.product(category, name, price, description)
+        if created["requires_approval"]:
+            assert (
+                self.call("POST", f"/products/{created['id']}/approve", token=self.admin).status
+                == 200
+            )
+        assert (
+            self.call("POST", f"/products/{created['id']}/activate", token=self.admin).status == 200
+        )
+        return str(created["id"])
+
+
+@pytest.fixture
+def shop(stack: Stack) -> Shop:
+    return Shop(stack)
+
+
+def test_only_admins_create_categories_and_names_are_unique(shop: Shop) -> None:
+    body = {"name": "Books"}
+    assert shop.call("POST", "/categories", body).status == 401
+    assert shop.call("POST", "/categories", body, shop.customer).status == 403
+    created = shop.call("POST", "/categories", body, shop.admin)
+    assert created.status == 201
+    assert created.headers["etag"] == '"1"'
+    again = shop.call("POST", "/categories", {"name": "BOOKS"}, shop.admin)
+    assert again.status == 409
+    assert again.error_code == "category_name_taken"
+
+
+@pytest.mark.parametrize(
+    ("premium", "price", "expected", "approval"),
+    [
+        (False, "19.99", "19.99", False),
+        (False, "120.00", "119.99", False),
+        (False, "150.50", "149.99", False),
+        (False, "150.99", "150.99", False),
+        (True, "100.00", "119.99", False),
+        (False, "1500.00", "1499.99", True),
+    ],
+)
+def test_a_new_product_is_priced_by_the_rules_and_starts_inactive(
+    shop: Shop, premium: bool, price: str, expected: str, approval: bool
+) -> None:
+    created = shop.product(shop.category("Cat", premium=premium), price=price)
+    assert created["price"] == expected
+    assert created["is_active"] is False
+    assert created["requires_approval"] is approval
+    assert created["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"price": "-1.00"}, 400, "price_not_positive"),
+        ({"price": "0"}, 400, "price_not_positive"),
+        ({"price": "abc"}, 400, "invalid_request"),
+        ({"price": 19.99}, 400, "invalid_request"),
+        ({"extra": 1}, 400, "invalid_request"),
+        ({"category_id": "nope"}, 422, "unknown_category"),
+    ],
+)
+def test_bad_products_are_refused(shop: Shop, body: dict[str, Any], status: int, code: str) -> None:
+    category = shop.category()
+    full = {"name": "Widget", "description": "d", "price": "10.00", "category_id": category, **body}
+    answer = shop.call("POST", "/products", full, shop.admin)
+    assert (answer.status, answer.error_code) == (status, code), answer.text
+
+
+def test_a_category_that_allows_no_products_refuses_them(shop: Shop) -> None:
+    closed = shop.category("Archive", allows_products=False)
+    body = {"name": "Old", "description": "", "price": "1.00", "category_id": closed}
+    answer = shop.call("POST", "/products", body, shop.admin)
+    assert (answer.status, answer.error_code) == (422, "category_closed")
+
+
+def test_product_names_are_unique(shop: Shop) -> None:
+    category = shop.category()
+    shop.product(category, "Clean Code")
+    body = {"name": "clean code", "description": "", "price": "1.00", "category_id": category}
+    assert shop.call("POST", "/products", body, shop.admin).status == 409
+
+
+def test_approval_gates_activation_and_deactivation_needs_a_reason(shop: Shop) -> None:
+    product = shop.product(shop.category(), price="2000.00")
+    pid = product["id"]
+    refused = shop.call("POST", f"/products/{pid}/activate", token=shop.admin)
+    assert (refused.status, refused.error_code) == (422, "approval_pending")
+    approved = shop.call("POST", f"/products/{pid}/approve", token=shop.admin)
+    assert approved.status == 200
+    assert approved.json["requires_approval"] is False
+    activated = shop.call("POST", f"/products/{pid}/activate", token=shop.admin)
+    assert activated.json["is_active"] is True
+    assert activated.headers["etag"] == f'"{activated.json["version"]}"'
+    assert shop.call("POST", f"/products/{pid}/activate", token=shop.admin).status == 422
+    assert (
+        shop.call("POST", f"/products/{pid}/deactivate", {"reason": " "}, shop.admin).status == 400
+    )
+    assert shop.call("POST", f"/products/{pid}/deactivate", {}, shop.admin).status == 400
+    done = shop.call("POST", f"/products/{pid}/deactivate", {"reason": "recall"}, shop.admin)
+    assert done.json["is_active"] is False
+    again = shop.call("POST", f"/products/{pid}/deactivate", {"reason": "recall"}, shop.admin)
+    assert (again.status, again.error_code) == (422, "already_inactive")
+    assert shop.call("POST", f"/products/{pid}/activate", token=shop.customer).status == 403
+    assert shop.call("POST", "/products/ghost/activate", token=shop.admin).status == 404
+
+
+def test_price_changes_follow_the_rules_and_if_match(shop: Shop) -> None:
+    pid = shop.product(shop.category(), price="80.00")["id"]
+    cut = shop.call("PUT", f"/products/{pid}/price", {"price": "39.99"}, shop.admin)
+    assert (cut.status, cut.error_code) == (422, "price_cut_too_deep")
+    stale = shop.call(
+        "PUT", f"/products/{pid}/price", {"price": "90.00"}, shop.admin, headers={"If-Match": '"7"'}
+    )
+    assert stale.status == 412
+    changed = shop.call(
+        "PUT",
+        f"/products/{pid}/price",
+        {"price": "1200.00"},
+        shop.admin,
+        headers={"If-Match": '"1"'},
+    )
+    assert changed.status == 200, changed.text
+    assert changed.json == {
+        "id": pid,
+        "version": 2,
+        "price": "1199.99",
+        "is_active": False,
+        "requires_approval": True,
+    }
+
+
+def test_public_reads_show_active_products_only_and_admins_see_all(shop: Shop) -> None:
+    category = shop.category("Books")
+    pid = shop.product(category, "Refactoring", "45.50", "Improving the design")["id"]
+    shop.stack.project()
+    assert shop.call("GET", f"/products/{pid}").status == 404
+    assert shop.call("GET", f"/products/{pid}", token=shop.customer).status == 404
+    seen = shop.call("GET", f"/products/{pid}", token=shop.admin)
+    assert seen.status == 200
+    shop.call("POST", f"/products/{pid}/activate", token=shop.admin)
+    shop.stack.project()
+    public = shop.call("GET", f"/products/{pid}", query={"min_version": "2"})
+    assert public.status == 200, public.text
+    view = public.json
+    assert view["name"] == "Refactoring"
+    assert view["price"] == "45.50"
+    assert view["category_id"] == category
+    assert view["category_name"] == "Books"
+    assert (view["is_active"], view["requires_approval"]) == (True, False)
+    assert (view["average_rating"], view["review_count"]) == (None, 0)
+    assert view["version"] == 2
+    assert view["price_updated_at"] is None
+    assert public.headers["etag"] == '"2"'
+    assert shop.call("GET", "/products/ghost").status == 404
+
+
+def test_reviews_feed_the_average_and_a_second_review_replaces_the_first(shop: Shop) -> None:
+    pid = shop.live(shop.category(), "Refactoring")
+    first = shop.call(
+        "POST", f"/products/{pid}/reviews", {"rating": 2, "comment": "meh"}, shop.customer
+    )
+    assert first.status == 201, first.text
+    assert shop.call("POST", f"/products/{pid}/reviews", {"rating": 6}, shop.customer).status == 400
+    assert (
+        shop.call("POST", f"/products/{pid}/reviews", {"rating": "5"}, shop.customer).status == 400
+    )
+    assert shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}).status == 401
+    shop.call("POST", f"/products/{pid}/reviews", {"rating": 4, "comment": "better"}, shop.customer)
+    shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}, shop.admin)
+    shop.stack.project()
+    view = shop.call("GET", f"/products/{pid}").json
+    assert (view["review_count"], view["average_rating"]) == (2, 4.5)
+
+
+def test_an_inactive_product_cannot_be_reviewed(shop: Shop) -> None:
+    pid = shop.product(shop.category())["id"]
+    answer = shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}, shop.customer)
+    assert answer.status == 404
+
+
+def test_categories_count_their_active_products(shop: Shop) -> None:
+    books = shop.category("Books")
+    games = shop.category("Games")
+    shop.live(books, "A")
+    second = shop.live(books, "B")
+    shop.product(books, "C")
+    shop.call("POST", f"/products/{second}/deactivate", {"reason": "gone"}, shop.admin)
+    shop.stack.project()
+    listed = {c["name"]: c["product_count"] for c in shop.call("GET", "/categories").json["items"]}
+    assert listed == {"Books": 1, "Games": 0}
+    one = shop.call("GET", f"/categories/{games}").json
+    assert one["name"] == "Games"
+    assert one["product_count"] == 0
+    assert shop.call("GET", "/categories/ghost").status == 404
+
+
+def catalogue(shop: Shop) -> dict[str, str]:
+    books, tools = shop.category("Books"), shop.category("Tools")
+    items = {
+        "Clean Code": (books, "24.00", "A handbook of agile software craftsmanship"),
+        "Clean Architecture": (books, "30.00", "A craftsman's guide to software structure"),
+        "Code Complete": (books, "45.00", "A practical handbook of software construction"),
+        "Hammer": (tools, "12.00", "Drives nails; the CLEAN way to build"),
+        "Screwdriver": (tools, "8.00", "Turns screws"),
+        "Workbench": (tools, "150.00", "Where the craft happens"),
+    }
+    ids = {name: shop.live(cat, name, price, text) for name, (cat, price, text) in items.items()}
+    inactive = shop.product(books, "Clean Secrets", "10.00", "clean but hidden")
+    ids["Clean Secrets"] = inactive["id"]
+    ids["books"], ids["tools"] = books, tools
+    shop.stack.project()
+    return ids
+
+
+def names(answer: Answer) -> list[str]:
+    assert answer.status == 200, answer.text
+    return [p["name"] for p in answer.json["items"]]
+
+
+def test_search_matches_substrings_of_name_or_description_case_insensitively(shop: Shop) -> None:
+    catalogue(shop)
+    assert names(shop.call("GET", "/products", query={"q": "CLEAN"})) == [
+        "Clean Architecture",
+        "Clean Code",
+        "Hammer",
+    ]
+    assert names(shop.call("GET", "/products", query={"q": "handbook"})) == [
+        "Clean Code",
+        "Code Complete",
+    ]
+    assert names(shop.call("GET", "/products", query={"q": "cr"})) == [
+        "Clean Architecture",
+        "Clean Code",
+        "Screwdriver",
+        "Workbench",
+    ]
+    assert names(shop.call("GET", "/products", query={"q": "nothing like it"})) == []
+
+
+def test_search_combines_category_and_price_range(shop: Shop) -> None:
+    ids = catalogue(shop)
+    query = {"q": "craft", "category_id": ids["books"], "min_price": "25", "max_price": "30.00"}
+    assert names(shop.call("GET", "/products", query=query)) == ["Clean Architecture"]
+    tools = {"category_id": ids["tools"], "max_price": "20"}
+    assert names(shop.call("GET", "/products", query=tools)) == ["Hammer", "Screwdriver"]
+    everything = names(shop.call("GET", "/products"))
+    assert everything == sorted(everything, key=str.casefold)
+    assert "Clean Secrets" not in everything
+
+
+def test_search_pages_through_every_match_once(shop: Shop) -> None:
+    catalogue(shop)
+    seen: list[str] = []
+    query: dict[str, str] = {"q": "e", "limit": "2"}
+    while True:
+        answer = shop.call("GET", "/products", query=query)
+        seen += names(answer)
+        cursor = answer.json["next_cursor"]
+        if cursor is None:
+            break
+        query = {"q": "e", "limit": "2", "cursor": cursor}
+    assert seen == names(shop.call("GET", "/products", query={"q": "e", "limit": "100"}))
+    assert len(seen) == 6
+
+
+def test_a_forged_or_foreign_cursor_is_a_400(shop: Shop) -> None:
+    catalogue(shop)
+    page = shop.call("GET", "/products", query={"q": "clean", "limit": "1"}).json
+    assert page["next_cursor"]
+    for forged in ["garbage", "eyJwIjogMX0", page["next_cursor"] + "x"]:
+        answer = shop.call("GET", "/products", query={"q": "clean", "cursor": forged})
+        assert (answer.status, answer.error_code) == (400, "invalid_cursor"), forged
+    foreign = shop.call("GET", "/products", query={"q": "handbook", "cursor": page["next_cursor"]})
+    assert foreign.status == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"limit": "0"}, 400),
+        ({"limit": "101"}, 400),
+        ({"min_price": "cheap"}, 400),
+        ({"q": "x" * 101}, 400),
+    ],
+)
+def test_bad_search_parameters_are_400(shop: Shop, query: dict[str, str], status: int) -> None:
+    assert shop.call("GET", "/products", query=query).status == status
+
+
+def test_the_discounted_price_follows_the_seed(shop: Shop) -> None:
+    pid = shop.live(shop.category(), "Refactoring", "40.00")
+    shop.stack.project()
+    answer = shop.call("GET", f"/products/{pid}/discounted-price", query={"percentage": "25"})
+    assert answer.status == 200
+    assert answer.json["discounted_price"] == "30.00"
+    for bad in ["51", "-1", "lots"]:
+        assert (
+            shop.call("GET", f"/products/{pid}/discounted-price", query={"percentage": bad}).status
+            == 400
+        )
+
+
+def test_history_and_time_travel_are_for_admins(shop: Shop) -> None:
+    pid = shop.product(shop.category(), "Refactoring", "40.00")["id"]
+    shop.call("PUT", f"/products/{pid}/price", {"price": "50.00"}, shop.admin)
+    shop.call("POST", f"/products/{pid}/activate", token=shop.admin)
+    assert shop.call("GET", f"/products/{pid}/history", token=shop.customer).status == 403
+    assert shop.call("GET", f"/products/{pid}/history").status == 401
+    history = shop.call("GET", f"/products/{pid}/history", token=shop.admin)
+    assert history.status == 200
+    events = history.json["events"]
+    assert [e["type"] for e in events] == [
+        "ProductCreated",
+        "ProductPriceChanged",
+        "ProductActivated",
+    ]
+    assert [e["version"] for e in events] == [1, 2, 3]
+    assert events[1]["data"]["new_price"] == "50.00"
+    assert events[0]["metadata"]["user_id"]
+    assert events[0]["occurred_at"].endswith("Z")
+    first = shop.call("GET", f"/products/{pid}/as-of", token=shop.admin, query={"version": "1"})
+    assert first.status == 200
+    assert (first.json["price"], first.json["is_active"], first.json["version"]) == (
+        "40.00",
+        False,
+        1,
+    )
+    at = shop.call(
+        "GET", f"/products/{pid}/as-of", token=shop.admin, query={"at": events[2]["occurred_at"]}
+    )
+    assert (at.json["price"], at.json["is_active"]) == ("50.00", True)
+    both = shop.call(
+        "GET",
+        f"/products/{pid}/as-of",
+        token=shop.admin,
+        query={"version": "1", "at": events[0]["occurred_at"]},
+    )
+    assert both.status == 400
+    assert shop.call("GET", f"/products/{pid}/as-of", token=shop.admin).status == 400
+    assert (
+        shop.call(
+            "GET", f"/products/{pid}/as-of", token=shop.admin, query={"at": "yesterday"}
+        ).status
+        == 400
+    )
+    assert shop.call("GET", "/products/ghost/history", token=shop.admin).status == 404
