@@ -28,6 +28,10 @@ def sample(name: str) -> dict[str, Any]:
         ("change-password", "functions.commands.identity", {404}),
         ("deactivate", "functions.commands.identity", {404}),
         ("openapi", "functions.docs", {200}),
+        ("create-category", "functions.commands.catalog", {201}),
+        ("create-product", "functions.commands.catalog", {422}),
+        ("search-products", "functions.queries.catalog", {200}),
+        ("product", "functions.queries.catalog", {404}),
     ],
 )
 def test_http_samples_get_contract_answers(
