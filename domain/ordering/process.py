@@ -1,0 +1,149 @@
+"""The order process: from a placed order to a confirmed (and notified) one, or to a
+cancelled one with its stock back and its charge refunded.
+
+`handle` runs for every event of an order's stream, at least once, possibly redelivered,
+possibly after a crash anywhere. Each time it loads the order and does the one step its
+state calls for (`Order.next_step`), recording the outcome as events; a completed step is
+never done again, since its outcome is in the order's state. Steps are idempotent:
+
+- a step that touches stock writes the order's event and every inventory's in one
+  append, all or none;
+- a step that calls a provider passes an idempotency key derived from the order, so
+  calling again after a crash (effect done, event not recorded) answers the same charge,
+  refund or message without a second effect;
+- a charge is announced (`PaymentRequested`) before the provider is called, so an order
+  cancelled meanwhile knows a charge may exist, asks for it again with the same key
+  (`settle`) and refunds it;
+- every step runs under `repository.run`: a concurrent write (the customer cancels, another
+  order takes the last unit) makes it decide again on fresh state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from domain.ordering.inventory import Inventory
+from domain.ordering.order import Order, Step
+from domain.ordering.ports import Notifier, PaymentGateway
+from domain.shared.context import CommandContext
+from domain.shared.repository import EventSourcedRepository
+
+
+def charge_key(order_id: str) -> str:
+    return f"charge-{order_id}"
+
+
+def refund_key(order_id: str) -> str:
+    return f"refund-{order_id}"
+
+
+def confirmation_key(order_id: str) -> str:
+    return f"confirm-{order_id}"
+
+
+class OrderProcess:
+    def __init__(
+        self, repository: EventSourcedRepository, payments: PaymentGateway, notifier: Notifier
+    ) -> None:
+        self.repository = repository
+        self.payments = payments
+        self.notifier = notifier
+        self._steps: dict[Step, Callable[[Order, CommandContext], None]] = {
+            Step.RESERVE: self._reserve,
+            Step.REQUEST_PAYMENT: self._request_payment,
+            Step.CHARGE: self._charge,
+            Step.SETTLE: self._charge,
+            Step.CONFIRM: self._confirm,
+            Step.NOTIFY: self._notify,
+            Step.RELEASE: self._release,
+            Step.REFUND: self._refund,
+        }
+
+    def handle(
+        self,
+        order_id: str,
+        event_version: int,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Step | None:
+        """Do the next step of the order, if any; answers the step done.
+
+        `event_version` is the version of the event that triggered this call: the step
+        decides on the order's current state whatever it is (a redelivered old event is
+        as good as the newest), and names it as the cause of what it records unless the
+        triggering event's own ids are given."""
+        context = CommandContext(
+            correlation_id=correlation_id or Order.stream_id_of(order_id),
+            causation_id=causation_id or f"{Order.stream_id_of(order_id)}@{event_version}",
+        )
+
+        def attempt() -> Step | None:
+            order = self.repository.load(Order, order_id)
+            step = order.next_step()
+            if step is not None:
+                self._steps[step](order, context)
+            return step
+
+        return self.repository.run(attempt)
+
+    def _reserve(self, order: Order, context: CommandContext) -> None:
+        inventories = self._inventories(order.stock_ids())
+        order.reserve_stock(inventories, self._now())
+        self.repository.save(order, *inventories.values(), context=context)
+
+    def _request_payment(self, order: Order, context: CommandContext) -> None:
+        order.request_payment()
+        self.repository.save(order, context=context)
+
+    def _charge(self, order: Order, context: CommandContext) -> None:
+        """Charge (or, for an order cancelled meanwhile, learn what the charge did)."""
+        payment_method = order.state.payment_method
+        if payment_method is None:
+            raise ValueError(f"order {order.id!r} has no payment method")
+        charge = self.payments.charge(
+            idempotency_key=charge_key(order.id),
+            amount=order.amount,
+            payment_method=payment_method,
+            description=f"Order {order.id}",
+        )
+        inventories = {} if charge.succeeded else self._inventories(order.stock_ids())
+        order.record_charge(charge, self._now(), inventories)
+        self.repository.save(order, *inventories.values(), context=context)
+
+    def _confirm(self, order: Order, context: CommandContext) -> None:
+        inventories = self._inventories(order.stock_ids())
+        order.confirm(inventories, self._now())
+        self.repository.save(order, *inventories.values(), context=context)
+
+    def _notify(self, order: Order, context: CommandContext) -> None:
+        message_id = self.notifier.order_confirmed(
+            idempotency_key=confirmation_key(order.id),
+            to_user_id=order.state.customer_id,
+            order_id=order.id,
+            total=order.amount,
+            lines=order.state.items,
+        )
+        order.record_confirmation(message_id)
+        self.repository.save(order, context=context)
+
+    def _release(self, order: Order, context: CommandContext) -> None:
+        inventories = self._inventories(order.stock_ids())
+        order.release_stock(inventories)
+        self.repository.save(order, *inventories.values(), context=context)
+
+    def _refund(self, order: Order, context: CommandContext) -> None:
+        charge_id = order.state.charge_id
+        if charge_id is None:
+            raise ValueError(f"order {order.id!r} has no charge to refund")
+        refund = self.payments.refund(
+            idempotency_key=refund_key(order.id), charge_id=charge_id, amount=order.amount
+        )
+        order.record_refund(refund)
+        self.repository.save(order, context=context)
+
+    def _inventories(self, product_ids: Iterable[str]) -> dict[str, Inventory]:
+        return {pid: self.repository.load(Inventory, pid) for pid in product_ids}
+
+    def _now(self) -> datetime:
+        return self.repository.clock.now()

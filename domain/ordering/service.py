@@ -1,0 +1,217 @@
+"""Ordering use cases: load -> decide -> append, one flat method each.
+
+An order is seen by its customer and by admins only: to anyone else it does not exist
+(404, never 403). Only its customer changes its items or places it; its customer or an
+admin cancels it. The stock an order holds moves in the same write as the order's own
+events, so an order and the inventories never disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from domain.ordering.commands import (
+    AddItem,
+    CancelOrder,
+    CreateOrder,
+    PlaceOrder,
+    RemoveItem,
+    SetStock,
+)
+from domain.ordering.events import CancelReason
+from domain.ordering.inventory import Inventory
+from domain.ordering.order import Order
+from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
+from domain.ordering.values import (
+    MAX_LINES,
+    check_id,
+    check_on_hand,
+    check_payment_method,
+    check_quantity,
+)
+from domain.shared.context import Caller, CommandContext, require_admin, require_caller
+from domain.shared.errors import (
+    Detail,
+    DomainError,
+    Forbidden,
+    InvalidValue,
+    NotFound,
+    VersionMismatch,
+)
+from domain.shared.repository import EventSourcedRepository
+
+
+class OrderingService:
+    def __init__(
+        self,
+        repository: EventSourcedRepository,
+        catalog: ProductCatalog,
+        payments: PaymentGateway,
+        notifier: Notifier,
+    ) -> None:
+        self.repository = repository
+        self.catalog = catalog
+        self.payments = payments
+        self.notifier = notifier
+
+    def create_order(self, command: CreateOrder, context: CommandContext) -> Order:
+        """A draft order of the caller's, with the given lines (one write, all or none).
+
+        Names and prices come from the catalogue; the same product twice adds up."""
+        caller = context.require_caller()
+        if len(command.items) > MAX_LINES:
+            raise InvalidValue(
+                f"An order may hold at most {MAX_LINES} items.",
+                code="too_many_items",
+                details=[Detail("items", f"at most {MAX_LINES} entries")],
+            )
+        for index, item in enumerate(command.items):
+            check_id(item.product_id, field=f"items[{index}].product_id")
+            check_quantity(item.quantity, field=f"items[{index}].quantity")
+        order = Order.create(self.repository.ids.new_id(), caller.user_id, self._now())
+        for index, item in enumerate(command.items):
+            try:
+                order.add_item(
+                    item.product_id, item.quantity, self.catalog.product(item.product_id)
+                )
+            except DomainError as refused:
+                raise _at_item(index, refused) from refused
+        self.repository.save(order, context=context)
+        return order
+
+    def add_item(
+        self, command: AddItem, context: CommandContext, expected_version: int | None = None
+    ) -> Order:
+        caller = context.require_caller()
+        check_id(command.product_id, field="product_id")
+        check_quantity(command.quantity)
+
+        def attempt() -> Order:
+            order = self._own_order(command.order_id, caller, expected_version)
+            product = self.catalog.product(command.product_id)
+            order.add_item(command.product_id, command.quantity, product)
+            self.repository.save(order, context=context)
+            return order
+
+        return self.repository.run(attempt)
+
+    def remove_item(
+        self, command: RemoveItem, context: CommandContext, expected_version: int | None = None
+    ) -> Order:
+        caller = context.require_caller()
+
+        def attempt() -> Order:
+            order = self._own_order(command.order_id, caller, expected_version)
+            order.remove_item(command.product_id)
+            self.repository.save(order, context=context)
+            return order
+
+        return self.repository.run(attempt)
+
+    def place(
+        self, command: PlaceOrder, context: CommandContext, expected_version: int | None = None
+    ) -> Order:
+        """Place the draft; the order process then reserves, charges, confirms, notifies."""
+        caller = context.require_caller()
+        payment_method = check_payment_method(command.payment_method)
+        if not self.payments.is_supported(payment_method):
+            raise InvalidValue(
+                "This payment method is not supported.",
+                code="unsupported_payment_method",
+                details=[Detail("payment_method", "not a supported payment method")],
+            )
+
+        def attempt() -> Order:
+            order = self._own_order(command.order_id, caller, expected_version)
+            products = {
+                line.product_id: self.catalog.product(line.product_id) for line in order.state.items
+            }
+            order.place(payment_method, products, self._now())
+            self.repository.save(order, context=context)
+            return order
+
+        return self.repository.run(attempt)
+
+    def cancel(
+        self, command: CancelOrder, context: CommandContext, expected_version: int | None = None
+    ) -> Order:
+        """Cancel a draft, placed or confirmed order; what it holds goes back in the same
+        write (a reservation is released, sold units are returned). A charge is refunded
+        by the order process."""
+        caller = context.require_caller()
+
+        def attempt() -> Order:
+            order = self._visible_order(command.order_id, caller, expected_version)
+            reason = (
+                CancelReason.CANCELLED_BY_CUSTOMER
+                if order.owned_by(caller)
+                else CancelReason.CANCELLED_BY_ADMIN
+            )
+            inventories = self._inventories(order.stock_ids())
+            order.cancel(reason, caller.user_id, self._now(), inventories)
+            self.repository.save(order, *inventories.values(), context=context)
+            return order
+
+        return self.repository.run(attempt)
+
+    def set_stock(
+        self, command: SetStock, context: CommandContext, expected_version: int | None = None
+    ) -> Inventory:
+        """Count a catalogue product's stock anew. `expected_version` is the inventory's
+        (0 before its first count)."""
+        admin = context.require_admin()
+        on_hand = check_on_hand(command.on_hand)
+        if self.catalog.product(command.product_id) is None:
+            raise NotFound(
+                f"No product has the id {command.product_id!r}.", code="product_not_found"
+            )
+
+        def attempt() -> Inventory:
+            inventory = self.repository.load(Inventory, command.product_id)
+            if expected_version is not None and inventory.version != expected_version:
+                raise VersionMismatch(expected=expected_version, actual=inventory.version)
+            inventory.set_on_hand(on_hand, admin.user_id)
+            self.repository.save(inventory, context=context)
+            return inventory
+
+        return self.repository.run(attempt)
+
+    def order(self, order_id: str, caller: Caller | None) -> Order:
+        """The order as of its newest event, if the caller may see it."""
+        return self._visible_order(order_id, require_caller(caller), None)
+
+    def inventory(self, product_id: str, caller: Caller | None) -> Inventory:
+        """A product's stock (all zero before its first count), for admins."""
+        require_admin(caller)
+        return self.repository.load(Inventory, product_id)
+
+    def _visible_order(
+        self, order_id: str, caller: Caller, expected_version: int | None, *, own: bool = False
+    ) -> Order:
+        """The order, if the caller may see it (and, with `own`, change it), at
+        `expected_version` if one is named."""
+        order = self.repository.load(Order, order_id)
+        if not order.visible_to(caller):
+            raise NotFound(f"No order has the id {order_id!r}.", code="order_not_found")
+        if own and not order.owned_by(caller):
+            raise Forbidden("Only the order's customer may change it.", code="owner_only")
+        # Checked here rather than by `run`: a conflict on an inventory stream must not
+        # pass for a stale order; a conflict on the order's stream reloads and lands here.
+        if expected_version is not None and order.version != expected_version:
+            raise VersionMismatch(expected=expected_version, actual=order.version)
+        return order
+
+    def _own_order(self, order_id: str, caller: Caller, expected_version: int | None) -> Order:
+        return self._visible_order(order_id, caller, expected_version, own=True)
+
+    def _inventories(self, product_ids: Iterable[str]) -> dict[str, Inventory]:
+        return {pid: self.repository.load(Inventory, pid) for pid in product_ids}
+
+    def _now(self) -> datetime:
+        return self.repository.clock.now()
+
+
+def _at_item(index: int, error: DomainError) -> DomainError:
+    """The same refusal, its details pointing at the item of the request it is about."""
+    details = [Detail(f"items[{index}].{d.field}", d.issue) for d in error.details]
+    return type(error)(error.message, code=error.code, details=details)

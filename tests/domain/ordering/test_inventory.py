@@ -1,0 +1,223 @@
+"""Stock: counted by admins, reserved by orders, never below zero available."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.ordering.commands import SetStock
+from domain.ordering.events import (
+    StockCommitted,
+    StockReleased,
+    StockReserved,
+    StockReturned,
+    StockSet,
+)
+from domain.ordering.inventory import Inventory
+from domain.shared.errors import (
+    Forbidden,
+    InvalidValue,
+    NotFound,
+    RuleViolation,
+    Unauthenticated,
+    VersionMismatch,
+)
+from tests.domain.ordering.support import ADMIN, ANON, CUSTOMER, World
+
+
+def stocked(on_hand: int) -> Inventory:
+    inventory = Inventory.blank("p1")
+    inventory.set_on_hand(on_hand, "admin1")
+    return inventory
+
+
+# counting
+
+
+def test_an_admin_counts_the_stock(world: World) -> None:
+    inventory = world.service.set_stock(SetStock("p1", 25), ADMIN, expected_version=1)
+    assert (inventory.state.on_hand, inventory.state.reserved, inventory.state.available) == (
+        25,
+        0,
+        25,
+    )
+    assert inventory.version == 2
+    assert inventory.stream_id == "inventory-p1"
+    recorded = world.repository.history(Inventory, "p1")[-1]
+    assert world.repository.events.decode(recorded) == StockSet(25, "admin1")
+
+
+def test_a_product_never_counted_has_no_stock(world: World) -> None:
+    world.catalog.add("p9", "Trowel", "4.00")
+    inventory = world.service.inventory("p9", ADMIN.caller)
+    assert (inventory.version, inventory.state.on_hand, inventory.state.available) == (0, 0, 0)
+    counted = world.service.set_stock(SetStock("p9", 0), ADMIN, expected_version=0)
+    assert counted.version == 1
+
+
+def test_the_same_count_records_nothing(world: World) -> None:
+    assert world.service.set_stock(SetStock("p1", 10), ADMIN).version == 1
+
+
+@pytest.mark.parametrize("on_hand", [-1, 1_000_001, True, 1.0, "5", None])
+def test_a_count_is_a_whole_number_from_0(world: World, on_hand: Any) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        world.service.set_stock(SetStock("p1", on_hand), ADMIN)
+    assert refused.value.code == "invalid_on_hand"
+    assert refused.value.details[0].field == "on_hand"
+
+
+def test_only_catalogue_products_are_counted(world: World) -> None:
+    with pytest.raises(NotFound) as missing:
+        world.service.set_stock(SetStock("ghost", 3), ADMIN)
+    assert missing.value.code == "product_not_found"
+
+
+def test_counting_and_reading_stock_is_for_admins(world: World) -> None:
+    with pytest.raises(Forbidden):
+        world.service.set_stock(SetStock("p1", 3), CUSTOMER)
+    with pytest.raises(Forbidden):
+        world.service.inventory("p1", CUSTOMER.caller)
+    with pytest.raises(Unauthenticated):
+        world.service.set_stock(SetStock("p1", 3), ANON)
+
+
+def test_a_stale_count_is_refused(world: World) -> None:
+    with pytest.raises(VersionMismatch) as stale:
+        world.service.set_stock(SetStock("p1", 3), ADMIN, expected_version=0)
+    assert (stale.value.expected, stale.value.actual) == (0, 1)
+
+
+def test_stock_cannot_be_set_below_what_is_reserved(world: World) -> None:
+    world.placed(("p1", 4))
+    world.pump.run()  # confirmed: 6 on hand, none reserved
+    order = world.placed(("p1", 3))
+    world.process.handle(order.id, order.version)  # reserved, not yet paid
+    assert world.inventory("p1").state.reserved == 3
+    with pytest.raises(RuleViolation) as refused:
+        world.service.set_stock(SetStock("p1", 2), ADMIN)
+    assert refused.value.code == "below_reserved"
+    assert refused.value.details[0].issue == "at least 3"
+    assert world.service.set_stock(SetStock("p1", 3), ADMIN).state.available == 0
+
+
+# reserving
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "wanted", "reservable"),
+    [
+        (0, [1], [False]),
+        (1, [1, 1], [True, False]),
+        (5, [2, 3, 1], [True, True, False]),
+        (5, [6, 5], [False, True]),
+        (1000, [1000], [True]),
+    ],
+)
+def test_a_reservation_never_makes_available_negative(
+    on_hand: int, wanted: list[int], reservable: list[bool]
+) -> None:
+    inventory = stocked(on_hand)
+    outcomes: list[str] = []
+    for n, quantity in enumerate(wanted):
+        try:
+            inventory.reserve(f"o{n}", quantity)
+            outcomes.append("reserved")
+        except RuleViolation as refused:
+            outcomes.append(refused.code)
+        assert inventory.state.available >= 0
+    assert outcomes == ["reserved" if ok else "out_of_stock" for ok in reservable]
+
+
+def test_an_order_reserves_once(world: World) -> None:
+    inventory = stocked(5)
+    inventory.reserve("o1", 2)
+    inventory.reserve("o1", 2)
+    assert inventory.pending[-1] == StockReserved("o1", 2)
+    assert (inventory.state.reserved, inventory.state.reservations) == (2, {"o1": 2})
+
+
+def test_release_gives_back_what_the_order_holds_once() -> None:
+    inventory = stocked(5)
+    inventory.reserve("o1", 2)
+    inventory.reserve("o2", 1)
+    inventory.release("o1")
+    inventory.release("o1")
+    inventory.release("never")
+    assert inventory.pending[-1] == StockReleased("o1", 2)
+    assert len(inventory.pending) == 4
+    assert (inventory.state.on_hand, inventory.state.reserved) == (5, 1)
+    assert inventory.state.reservations == {"o2": 1}
+
+
+def test_commit_sells_what_the_order_holds_once() -> None:
+    inventory = stocked(5)
+    inventory.reserve("o1", 2)
+    inventory.commit("o1")
+    inventory.commit("o1")
+    assert inventory.pending[-1] == StockCommitted("o1", 2)
+    assert (inventory.state.on_hand, inventory.state.reserved, inventory.state.available) == (
+        3,
+        0,
+        3,
+    )
+
+
+def test_returned_units_are_back_on_hand() -> None:
+    inventory = stocked(5)
+    inventory.reserve("o1", 2)
+    inventory.commit("o1")
+    inventory.give_back("o1", 2)
+    assert inventory.pending[-1] == StockReturned("o1", 2)
+    assert (inventory.state.on_hand, inventory.state.reserved) == (5, 0)
+
+
+def test_an_inventory_replays_and_restores_to_the_same_state() -> None:
+    inventory = stocked(9)
+    inventory.reserve("o1", 2)
+    inventory.reserve("o2", 3)
+    inventory.commit("o1")
+    replayed = Inventory.rebuild("p1", inventory.pending)
+    assert replayed.state == inventory.state
+    restored = Inventory.restore("p1", inventory.version, inventory.snapshot_state())
+    assert restored.state == inventory.state
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "reserve", "release", "commit"]),
+        st.integers(min_value=0, max_value=4),
+        st.integers(min_value=0, max_value=12),
+    ),
+    max_size=40,
+)
+
+
+@given(operations)
+def test_no_sequence_of_operations_breaks_the_stock_arithmetic(
+    ops: list[tuple[str, int, int]],
+) -> None:
+    inventory = stocked(6)
+    refusals: set[str] = set()
+    for name, order, amount in ops:
+        order_id = f"o{order}"
+        try:
+            if name == "set":
+                inventory.set_on_hand(amount, "admin1")
+            elif name == "reserve":
+                inventory.reserve(order_id, max(amount, 1))
+            elif name == "release":
+                inventory.release(order_id)
+            else:
+                inventory.commit(order_id)
+        except RuleViolation as refused:
+            refusals.add(refused.code)
+        state = inventory.state
+        assert 0 <= state.reserved <= state.on_hand
+        assert state.reserved == sum(state.reservations.values())
+        assert all(q > 0 for q in state.reservations.values())
+    assert refusals <= {"out_of_stock", "below_reserved"}
+    assert Inventory.rebuild("p1", inventory.pending).state == inventory.state

@@ -1,0 +1,292 @@
+"""The order process: reserve every line at once, charge, confirm, notify; or cancel,
+release and refund."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
+from domain.ordering.events import CancelReason, OrderStockReserved
+from domain.ordering.inventory import Inventory
+from domain.ordering.order import OrderStatus, PaymentStatus, Step, StockStatus
+from domain.ordering.process import charge_key
+from domain.ordering.values import StockLine
+from domain.shared.errors import RuleViolation
+from infra.ordering_fakes import DECLINED_METHOD, SUCCEEDING_METHOD
+from tests.domain.ordering.support import ADMIN, CUSTOMER, OTHER_CUSTOMER, World
+
+HAPPY_PATH = [
+    "OrderCreated",
+    "OrderItemAdded",
+    "OrderItemAdded",
+    "OrderPlaced",
+    "OrderStockReserved",
+    "PaymentRequested",
+    "PaymentCharged",
+    "OrderConfirmed",
+    "ConfirmationSent",
+]
+
+
+def inventory_types(world: World, product_id: str) -> list[str]:
+    return [e.type for e in world.repository.history(Inventory, product_id)]
+
+
+def test_a_placed_order_ends_confirmed_paid_and_notified(world: World) -> None:
+    order = world.placed(("p1", 2), ("p2", 1))
+    world.pump.run()
+    done = world.order(order.id)
+    assert done.state.status is OrderStatus.CONFIRMED
+    assert world.types(order.id) == HAPPY_PATH
+    assert [step for _, step in world.pump.steps] == [
+        Step.RESERVE,
+        Step.REQUEST_PAYMENT,
+        Step.CHARGE,
+        Step.CONFIRM,
+        Step.NOTIFY,
+    ]
+    (charge,) = world.payments.charges
+    assert (charge.amount, charge.payment_method, charge.idempotency_key) == (
+        Decimal("32.25"),
+        SUCCEEDING_METHOD,
+        charge_key(order.id),
+    )
+    assert done.state.charge_id == charge.charge.charge_id
+    (message,) = world.notifier.sent
+    assert (message.to_user_id, message.order_id, message.total) == (
+        "cust1",
+        order.id,
+        Decimal("32.25"),
+    )
+    assert message.lines == done.state.items
+    assert done.state.confirmation_id == message.message_id
+    assert (world.inventory("p1").state.on_hand, world.inventory("p2").state.on_hand) == (8, 9)
+    assert world.inventory("p1").state.reserved == world.inventory("p2").state.reserved == 0
+    assert world.payments.refunds == []
+    world.check_books([order.id])
+
+
+def test_every_line_is_reserved_in_one_write_with_the_order(world: World) -> None:
+    order = world.placed(("p1", 2), ("p2", 1))
+    appends = world.store.appends
+    assert world.process.handle(order.id, order.version) is Step.RESERVE
+    assert world.store.appends == appends + 1
+    assert inventory_types(world, "p1")[-1] == inventory_types(world, "p2")[-1] == "StockReserved"
+    recorded = world.repository.history(type(order), order.id)[-1]
+    assert world.repository.events.decode(recorded) == OrderStockReserved(
+        (StockLine("p1", 2), StockLine("p2", 1))
+    )
+    assert (world.inventory("p1").state.reserved, world.inventory("p1").state.available) == (2, 8)
+
+
+def test_the_process_names_its_cause_and_acts_as_nobody(world: World) -> None:
+    order = world.placed()
+    world.process.handle(order.id, 4)
+    world.process.handle(order.id, 5, correlation_id="req-1", causation_id="evt-5")
+    first, second = world.repository.history(type(order), order.id)[-2:]
+    assert (first.metadata.correlation_id, first.metadata.causation_id) == (
+        f"order-{order.id}",
+        f"order-{order.id}@4",
+    )
+    assert first.metadata.user_id is None
+    assert (second.metadata.correlation_id, second.metadata.causation_id) == ("req-1", "evt-5")
+
+
+def test_a_declined_payment_cancels_and_releases_the_stock(world: World) -> None:
+    order = world.placed(("p1", 2), ("p2", 1), method=DECLINED_METHOD)
+    world.pump.run()
+    done = world.order(order.id)
+    assert done.state.status is OrderStatus.CANCELLED
+    assert done.state.reason is CancelReason.PAYMENT_DECLINED
+    assert done.state.cancelled_by == "system"
+    assert done.state.decline_code == "card_declined"
+    assert world.types(order.id)[4:] == [
+        "OrderStockReserved",
+        "PaymentRequested",
+        "PaymentDeclined",
+        "OrderCancelled",
+        "OrderStockReleased",
+    ]
+    assert inventory_types(world, "p1")[-1] == "StockReleased"
+    assert (world.inventory("p1").state.on_hand, world.inventory("p1").state.reserved) == (10, 0)
+    assert world.payments.succeeded_charges() == []
+    assert world.payments.refunds == []
+    assert world.notifier.sent == []
+    world.check_books([order.id])
+
+
+def test_an_order_short_of_any_line_is_cancelled_with_nothing_reserved(world: World) -> None:
+    order = world.placed(("p1", 2), ("p2", 11))
+    world.pump.run()
+    done = world.order(order.id)
+    assert done.state.status is OrderStatus.CANCELLED
+    assert done.state.reason is CancelReason.OUT_OF_STOCK
+    assert done.state.stock is StockStatus.NONE
+    assert world.types(order.id)[-1] == "OrderCancelled"
+    assert inventory_types(world, "p1") == inventory_types(world, "p2") == ["StockSet"]
+    assert world.payments.calls["charge"] == 0
+    world.check_books([order.id])
+
+
+def test_an_order_for_a_product_never_counted_is_out_of_stock(world: World) -> None:
+    world.catalog.add("p9", "Trowel", "4.00")
+    order = world.placed(("p9", 1))
+    world.pump.run()
+    assert world.order(order.id).state.reason is CancelReason.OUT_OF_STOCK
+
+
+def test_cancelling_a_confirmed_order_returns_its_stock_and_refunds_once(world: World) -> None:
+    order = world.placed(("p1", 2), ("p2", 1))
+    world.pump.run()
+    appends = world.store.appends
+    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    assert world.store.appends == appends + 1
+    assert world.types(order.id)[-2:] == ["OrderCancelled", "OrderStockReturned"]
+    assert inventory_types(world, "p1")[-2:] == ["StockCommitted", "StockReturned"]
+    assert (world.inventory("p1").state.on_hand, world.inventory("p2").state.on_hand) == (10, 10)
+    world.pump.run()
+    world.pump.redeliver_everything()
+    done = world.order(order.id)
+    assert done.state.payment is PaymentStatus.REFUNDED
+    (refund,) = world.payments.refunds
+    assert (refund.charge_id, refund.amount) == (done.state.charge_id, Decimal("32.25"))
+    assert done.state.refund_id == refund.refund.refund_id
+    assert world.types(order.id)[-1] == "PaymentRefunded"
+    world.check_books([order.id])
+
+
+def test_cancelling_a_reserved_order_releases_in_the_same_write(world: World) -> None:
+    order = world.placed(("p1", 2), ("p2", 1))
+    world.process.handle(order.id, order.version)
+    appends = world.store.appends
+    world.service.cancel(CancelOrder(order.id), ADMIN)
+    assert world.store.appends == appends + 1
+    assert world.types(order.id)[-2:] == ["OrderCancelled", "OrderStockReleased"]
+    assert inventory_types(world, "p2")[-1] == "StockReleased"
+    world.pump.run()
+    assert world.payments.calls["charge"] == 0
+    world.check_books([order.id])
+
+
+def test_cancelling_before_the_process_ran_leaves_it_nothing_to_do(world: World) -> None:
+    order = world.placed()
+    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    world.pump.run()
+    assert world.pump.steps == []
+    assert world.payments.calls == {"charge": 0, "refund": 0}
+    world.check_books([order.id])
+
+
+def test_a_cancel_that_lands_during_the_charge_is_settled_and_refunded(world: World) -> None:
+    order = world.placed(("p1", 1))
+    while world.order(order.id).state.payment is not PaymentStatus.REQUESTED:
+        world.pump.deliver(world.pump.ready()[0])
+    # The provider charges, then, before the charge is recorded, the customer cancels.
+    world.store.before_next_append(lambda: world.service.cancel(CancelOrder(order.id), CUSTOMER))
+    world.pump.run()
+    done = world.order(order.id)
+    assert done.state.reason is CancelReason.CANCELLED_BY_CUSTOMER
+    assert world.types(order.id)[-3:] == ["OrderStockReleased", "PaymentCharged", "PaymentRefunded"]
+    assert len(world.payments.succeeded_charges()) == len(world.payments.refunds) == 1
+    world.check_books([order.id])
+
+
+def test_a_payment_requested_then_cancelled_is_asked_again_and_refunded(world: World) -> None:
+    """The process recorded its intent to charge and crashed; the customer cancelled.
+    Whether or not the provider got the first call, the same key settles it."""
+    order = world.placed(("p1", 1))
+    world.process.handle(order.id, 4)
+    world.process.handle(order.id, 5)
+    assert world.order(order.id).state.payment is PaymentStatus.REQUESTED
+    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    world.pump.run()
+    assert [step for _, step in world.pump.steps][-2:] == [Step.SETTLE, Step.REFUND]
+    world.check_books([order.id])
+
+
+def test_a_settled_decline_needs_no_refund(world: World) -> None:
+    order = world.placed(("p1", 1), method=DECLINED_METHOD)
+    world.process.handle(order.id, 4)
+    world.process.handle(order.id, 5)
+    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    world.pump.run()
+    done = world.order(order.id)
+    assert done.state.payment is PaymentStatus.DECLINED
+    assert done.state.reason is CancelReason.CANCELLED_BY_CUSTOMER
+    assert world.payments.refunds == []
+    world.check_books([order.id])
+
+
+def test_a_cancel_before_the_confirmation_is_sent_sends_none(world: World) -> None:
+    order = world.placed()
+    while world.order(order.id).state.status is not OrderStatus.CONFIRMED:
+        world.pump.deliver(world.pump.ready()[0])
+    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    world.pump.run()
+    assert world.notifier.sent == []
+    assert len(world.payments.refunds) == 1
+    world.check_books([order.id])
+
+
+def test_old_and_duplicate_events_change_nothing_once_done(world: World) -> None:
+    order = world.placed()
+    world.pump.run()
+    version = world.order(order.id).version
+    calls = dict(world.payments.calls), world.notifier.calls
+    for event_version in [1, 4, 4, version, 2]:
+        assert world.process.handle(order.id, event_version) is None
+    world.pump.redeliver_everything()
+    assert world.order(order.id).version == version
+    assert (dict(world.payments.calls), world.notifier.calls) == calls
+
+
+def test_an_unknown_or_draft_order_needs_nothing(world: World) -> None:
+    assert world.process.handle("ghost", 1) is None
+    draft = world.service.create_order(CreateOrder((RequestedItem("p1", 1),)), CUSTOMER)
+    assert world.process.handle(draft.id, 1) is None
+
+
+# the last unit
+
+
+def test_two_orders_for_the_last_unit_in_turn_confirm_one(world: World) -> None:
+    world.service.set_stock(SetStock("p3", 1), ADMIN)
+    first = world.placed(("p3", 1))
+    second = world.placed(("p3", 1), context=OTHER_CUSTOMER)
+    world.pump.run()
+    statuses = {world.order(o.id).state.status for o in (first, second)}
+    assert statuses == {OrderStatus.CONFIRMED, OrderStatus.CANCELLED}
+    assert world.order(second.id).state.reason is CancelReason.OUT_OF_STOCK
+    world.stock["p3"] = 1
+    world.check_books([first.id, second.id])
+
+
+def test_two_orders_racing_for_the_last_unit_confirm_exactly_one(world: World) -> None:
+    """The first order's reservation loads the stock, then the second order's reservation
+    is written before the first's: the first's write conflicts, it decides again on the
+    fresh stock and finds none."""
+    world.service.set_stock(SetStock("p3", 1), ADMIN)
+    world.stock["p3"] = 1
+    first = world.placed(("p3", 1))
+    second = world.placed(("p3", 1), context=OTHER_CUSTOMER)
+    world.store.before_next_append(lambda: world.process.handle(second.id, 4))
+    assert world.process.handle(first.id, 4) is Step.RESERVE
+    assert world.order(second.id).state.stock is StockStatus.RESERVED
+    assert world.order(first.id).state.reason is CancelReason.OUT_OF_STOCK
+    world.pump.run()
+    assert world.order(second.id).state.status is OrderStatus.CONFIRMED
+    assert world.inventory("p3").state.on_hand == 0
+    world.check_books([first.id, second.id])
+
+
+def test_placing_the_same_draft_from_two_tabs_places_it_once(world: World) -> None:
+    draft = world.service.create_order(CreateOrder((RequestedItem("p1", 1),)), CUSTOMER)
+    world.store.before_next_append(
+        lambda: world.service.place(PlaceOrder(draft.id, SUCCEEDING_METHOD), CUSTOMER)
+    )
+    with pytest.raises(RuleViolation) as refused:
+        world.service.place(PlaceOrder(draft.id, SUCCEEDING_METHOD), CUSTOMER)
+    assert refused.value.code == "order_not_draft"
+    assert world.types(draft.id).count("OrderPlaced") == 1
