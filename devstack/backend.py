@@ -84,6 +84,12 @@ class AwsClients:
                 "secretsmanager", endpoint_url=self.settings.endpoint_url, config=self._config
             )
 
+    def ses(self) -> Any:
+        with self._lock:
+            return self._session.client(
+                "ses", endpoint_url=self.settings.endpoint_url, config=self._config
+            )
+
     def sns(self) -> Any:
         with self._lock:
             return self._session.client(

@@ -19,7 +19,8 @@ TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
 QUEUE_TYPE = "AWS::SQS::Queue"
 SECRET_TYPE = "AWS::SecretsManager::Secret"
 TOPIC_TYPE = "AWS::SNS::Topic"
-PROVISIONED_TYPES = (*TABLE_TYPES, QUEUE_TYPE, SECRET_TYPE, TOPIC_TYPE)
+EMAIL_IDENTITY_TYPE = "AWS::SES::EmailIdentity"
+PROVISIONED_TYPES = (*TABLE_TYPES, QUEUE_TYPE, SECRET_TYPE, TOPIC_TYPE, EMAIL_IDENTITY_TYPE)
 
 _NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
@@ -95,6 +96,8 @@ class Provisioner:
                 return self._secret(logical_id, properties, name)
             if kind == TOPIC_TYPE:
                 return self._topic(logical_id, name)
+            if kind == EMAIL_IDENTITY_TYPE:
+                return self._email_identity(logical_id, properties)
         except (ClientError, BotoCoreError) as error:
             raise TemplateError(f"cannot create {logical_id} ({kind}): {error}") from error
         raise TemplateError(f"{kind} is not provisioned locally")
@@ -192,6 +195,14 @@ class Provisioner:
         )
 
     # ------------------------------------------------------------------ SNS
+    def _email_identity(self, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+        """A sender SES accepts (moto refuses mail from unverified addresses)."""
+        identity = scalar_text(properties["EmailIdentity"])
+        self._clients.ses().verify_email_identity(EmailAddress=identity)
+        return Provisioned(
+            logical_id=logical_id, type=EMAIL_IDENTITY_TYPE, physical_name=identity, ref=identity
+        )
+
     def _topic(self, logical_id: str, name: str) -> Provisioned:
         arn = str(self._clients.sns().create_topic(Name=name)["TopicArn"])
         return Provisioned(

@@ -15,6 +15,7 @@ from devstack.deployment import Deployment, deploy
 from devstack.destinations import FailureDestinations
 from devstack.gateway import Gateway
 from devstack.logs import ConsoleLog, LogSink
+from devstack.mailbox import Mailbox
 from devstack.pump import StreamPump
 from devstack.queue_poller import QueuePoller
 from devstack.runtime import (
@@ -70,6 +71,7 @@ class LocalStack:
         self._pump: StreamPump | None = None
         self._queues: QueuePoller | None = None
         self.admin_email, self.admin_password = admin_credentials(self._env)
+        self.mailbox: Mailbox | None = None
         self.admin_created = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -137,6 +139,9 @@ class LocalStack:
                 log=self._log,
             )
             self._pump.start()
+            self.mailbox = Mailbox(deployment.region, self._log)
+            if self._backend.embedded:
+                self.mailbox.start()
             self._gateway.mount(model.apis, model.routes, self._runtime.invoke, deployment.region)
             self._gateway.start()
             atexit.register(self.stop)
@@ -176,6 +181,8 @@ class LocalStack:
         if self._runtime is not None:
             self._runtime.stop()
             self._runtime = None
+        if self.mailbox is not None:
+            self.mailbox.stop()
         if self._pump is not None:
             self._pump.stop()
             self._pump = None

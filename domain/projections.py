@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from domain.catalog.views import CatalogViews
 from domain.identity.views import UserProfiles
+from domain.ordering.views import OrderingViews
 from domain.shared.projector import Projection
 
 
 def all_projections() -> list[Projection]:
-    return [UserProfiles(), CatalogViews()]
+    return [UserProfiles(), CatalogViews(), OrderingViews()]

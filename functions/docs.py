@@ -24,8 +24,10 @@ def build_app() -> APIGatewayHttpResolver:
 
     from functions.commands import catalog as catalog_commands
     from functions.commands import identity as identity_commands
+    from functions.commands import ordering as ordering_commands
     from functions.queries import catalog as catalog_queries
     from functions.queries import identity as identity_queries
+    from functions.queries import ordering as ordering_queries
     from functions.shared.http import http_app
 
     app = http_app(
@@ -33,6 +35,8 @@ def build_app() -> APIGatewayHttpResolver:
         identity_queries.router,
         catalog_commands.router,
         catalog_queries.router,
+        ordering_commands.router,
+        ordering_queries.router,
     )
     # The OpenAPI models cost ~70 ms to import: only this function describes the API.
     app.configure_openapi(

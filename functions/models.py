@@ -126,6 +126,47 @@ class ProductList(BaseModel):
     next_cursor: str | None
 
 
+class Line(Body):
+    product_id: str = Field(max_length=200)
+    quantity: int
+
+
+class NewOrder(Body):
+    items: list[Line] = Field(default_factory=list, max_length=50)
+
+
+class Placement(Body):
+    payment_method: str = Field(max_length=200, examples=["pm_card_visa"])
+
+
+class StockCount(Body):
+    on_hand: int
+
+
+class OrderAnswer(BaseModel):
+    id: str
+    customer_id: str
+    status: str
+    reason: str | None
+    items: list[dict[str, str | int]]
+    total: str
+    version: int
+    created_at: str | None
+
+
+class OrderList(BaseModel):
+    items: list[OrderAnswer]
+    next_cursor: str | None
+
+
+class StockLevels(BaseModel):
+    product_id: str
+    on_hand: int
+    reserved: int
+    available: int
+    version: int
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

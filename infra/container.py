@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 from domain.catalog.service import CatalogService
 from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
 from domain.identity.service import IdentityService
+from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
+from domain.ordering.process import OrderProcess
+from domain.ordering.service import OrderingService
 from domain.projections import all_projections
 from domain.shared.ports import Clock, EventStore, IdGenerator
 from domain.shared.projector import Projector
@@ -131,19 +134,69 @@ class Container:
 
     @cached_property
     def catalog(self) -> CatalogService:
-        return CatalogService(self.repository)
+        from infra.catalog_port import OrderViewHolds
+
+        return CatalogService(self.repository, OrderViewHolds(self.views))
+
+    @cached_property
+    def product_catalog(self) -> ProductCatalog:
+        from infra.catalog_port import EventSourcedCatalog
+
+        return EventSourcedCatalog(self.repository)
+
+    @cached_property
+    def payments(self) -> PaymentGateway:
+        """PAYMENT_PROVIDER=local (Stripe's test methods, no network) or stripe."""
+        provider = self.setting("PAYMENT_PROVIDER", "local")
+        if provider == "local":
+            from infra.payments import LocalPayments
+
+            return LocalPayments()
+        if provider == "stripe":
+            from infra.payments import StripePayments
+
+            return StripePayments(lambda: self._secret("STRIPE_SECRET"))
+        raise MissingSetting(f"PAYMENT_PROVIDER must be local or stripe, not {provider!r}")
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        import boto3
+
+        from domain.identity.user import User
+        from infra.notifications import SesNotifier
+
+        def email_of(user_id: str) -> str:
+            return self.repository.load(User, user_id).state.email
+
+        return SesNotifier(
+            boto3.client("sesv2"), self.setting("NOTIFY_FROM"), email_of, self.idempotency
+        )
+
+    @cached_property
+    def ordering(self) -> OrderingService:
+        return OrderingService(self.repository, self.product_catalog, self.payments, self.notifier)
+
+    @cached_property
+    def order_process(self) -> OrderProcess:
+        return OrderProcess(self.repository, self.payments, self.notifier)
 
     @cached_property
     def projector(self) -> Projector:
         return Projector(all_projections(), self.event_store, self.projector_views)
 
     def _signing_key(self) -> str:
-        # Cached by Powertools for 5 minutes, so a rotated key is picked up without a deploy.
+        secret = self._secret("SIGNING_KEY_SECRET")
+        if len(secret) < 32:
+            raise MissingSetting("the signing key secret must be a string of 32+ characters")
+        return secret
+
+    def _secret(self, setting: str) -> str:
+        # Cached by Powertools for 5 minutes, so a rotated secret is picked up without a deploy.
         from aws_lambda_powertools.utilities import parameters
 
-        secret = parameters.get_secret(self.setting("SIGNING_KEY_SECRET"), max_age=300)
-        if not isinstance(secret, str) or len(secret) < 32:
-            raise MissingSetting("the signing key secret must be a string of 32+ characters")
+        secret = parameters.get_secret(self.setting(setting), max_age=300)
+        if not isinstance(secret, str):
+            raise MissingSetting(f"the secret named by {setting} must be a string")
         return secret
 
 
@@ -205,6 +258,18 @@ class InMemoryContainer(Container):
         from infra.idempotency import InMemoryIdempotentRequests
 
         return InMemoryIdempotentRequests()
+
+    @cached_property
+    def payments(self) -> PaymentGateway:
+        from infra.ordering_fakes import FakePayments
+
+        return FakePayments()
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        from infra.ordering_fakes import FakeNotifier
+
+        return FakeNotifier()
 
 
 _current: Container | None = None

@@ -25,7 +25,9 @@ def grants(function: str) -> list[tuple[set[str], list[Any]]]:
     for policy in FUNCTIONS[function]["Properties"].get("Policies", []):
         assert isinstance(policy, dict), "use explicit statements, not managed policies"
         assert "Statement" in policy, "use explicit statements, not policy templates"
-        for statement in policy["Statement"]:
+        for listed in policy["Statement"]:
+            # A conditional grant (!If [cond, statement, AWS::NoValue]): check what it grants.
+            statement = listed["Fn::If"][1] if "Fn::If" in listed else listed
             actions = statement["Action"]
             targets = statement["Resource"]
             found.append(

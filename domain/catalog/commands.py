@@ -46,6 +46,11 @@ class DeactivateProduct:
 
 
 @dataclass(frozen=True)
+class DeleteProduct:
+    product_id: str
+
+
+@dataclass(frozen=True)
 class PostReview:
     product_id: str
     rating: int

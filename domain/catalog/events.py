@@ -74,6 +74,13 @@ class ProductDeactivated(DomainEvent):
 
 @registry.event
 @dataclass(frozen=True)
+class ProductDeleted(DomainEvent):
+    deleted_by: str
+    deleted_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
 class ReviewPosted(DomainEvent):
     product_id: str
     customer_id: str

@@ -12,6 +12,7 @@ from domain.shared.codec import iso
 from domain.shared.context import Caller, require_admin
 from domain.shared.errors import Detail, InvalidValue, NotFound
 from domain.shared.events import RecordedEvent
+from domain.shared.history import entry
 from domain.shared.repository import EventSourcedRepository
 
 
@@ -19,7 +20,7 @@ def history(
     repository: EventSourcedRepository, caller: Caller | None, product_id: str
 ) -> list[dict[str, Any]]:
     require_admin(caller)
-    return [_entry(e) for e in _events(repository, product_id)]
+    return [entry(e) for e in _events(repository, product_id)]
 
 
 def as_of(
@@ -69,18 +70,3 @@ def _events(repository: EventSourcedRepository, product_id: str) -> list[Recorde
     if not events:
         raise NotFound("No such product.", code="product_not_found")
     return events
-
-
-def _entry(event: RecordedEvent) -> dict[str, Any]:
-    return {
-        "version": event.version,
-        "type": event.type,
-        "occurred_at": iso(event.occurred_at),
-        "data": dict(event.data),
-        "metadata": {
-            "event_id": event.metadata.event_id,
-            "correlation_id": event.metadata.correlation_id,
-            "causation_id": event.metadata.causation_id,
-            "user_id": event.metadata.user_id,
-        },
-    }

@@ -13,6 +13,7 @@ from domain.catalog.events import (
     ProductApproved,
     ProductCreated,
     ProductDeactivated,
+    ProductDeleted,
     ProductPriceChanged,
 )
 from domain.catalog.text import check_text
@@ -163,6 +164,17 @@ class Product(Aggregate[ProductState]):
             raise RuleViolation("This product is already inactive.", code="already_inactive")
         self._record(ProductDeactivated(reason, by, now))
 
+    def delete(self, orders_holding: int, by: str, now: datetime) -> None:
+        """Gone for good; refused while any order (not cancelled) holds the product."""
+        self._require_live()
+        if orders_holding:
+            raise RuleViolation(
+                "Orders hold this product: deactivate it instead, or wait until they are "
+                "cancelled.",
+                code="product_in_orders",
+            )
+        self._record(ProductDeleted(by, now))
+
     def discounted_price(self, percentage: Decimal) -> Decimal:
         """The seed's `apply_discount`: the current price less 0 to 50 percent."""
         self._require_live()
@@ -204,6 +216,10 @@ class Product(Aggregate[ProductState]):
     @applies(ProductActivated)
     def _activated(self, state: ProductState, event: ProductActivated) -> ProductState:
         return replace(state, is_active=True)
+
+    @applies(ProductDeleted)
+    def _deleted(self, state: ProductState, event: ProductDeleted) -> ProductState:
+        return replace(state, is_active=False, deleted=True)
 
     @applies(ProductDeactivated)
     def _deactivated(self, state: ProductState, event: ProductDeactivated) -> ProductState:

@@ -10,8 +10,10 @@ from domain.catalog.commands import (
     CreateCategory,
     CreateProduct,
     DeactivateProduct,
+    DeleteProduct,
     PostReview,
 )
+from domain.catalog.ports import NoOrders, ProductHolds
 from domain.catalog.product import Product
 from domain.catalog.review import Review
 from domain.catalog.text import name_key
@@ -25,8 +27,11 @@ PRODUCT_NAME_CLAIM = "product-name"
 
 
 class CatalogService:
-    def __init__(self, repository: EventSourcedRepository) -> None:
+    def __init__(
+        self, repository: EventSourcedRepository, holds: ProductHolds | None = None
+    ) -> None:
         self.repository = repository
+        self.holds = holds or NoOrders()
 
     def create_category(self, command: CreateCategory, context: CommandContext) -> Category:
         """A new category; its name is claimed in the same write, so it is unique."""
@@ -122,6 +127,20 @@ class CatalogService:
         def attempt() -> Product:
             product = self._product(command.product_id, expected_version)
             product.deactivate(command.reason, admin.user_id, self.repository.clock.now())
+            self.repository.save(product, context=context)
+            return product
+
+        return self.repository.run(attempt, expected_version=expected_version)
+
+    def delete_product(
+        self, command: DeleteProduct, context: CommandContext, expected_version: int | None = None
+    ) -> Product:
+        admin = context.require_admin()
+
+        def attempt() -> Product:
+            product = self._product(command.product_id, expected_version)
+            held = self.holds.orders_holding(product.id)
+            product.delete(held, admin.user_id, self.repository.clock.now())
             self.repository.save(product, context=context)
             return product
 

@@ -15,6 +15,7 @@ from domain.catalog.events import (
     ProductApproved,
     ProductCreated,
     ProductDeactivated,
+    ProductDeleted,
     ProductPriceChanged,
     ReviewPosted,
 )
@@ -27,6 +28,7 @@ from domain.shared.views import Change, Delete, Doc, Increment, Put, ViewKey, Vi
 CATEGORIES = "categories"
 PRODUCT_EVENTS = (
     ProductCreated,
+    ProductDeleted,
     ProductPriceChanged,
     ProductApproved,
     ProductActivated,
@@ -99,11 +101,19 @@ class CatalogViews(Projection):
             )
         elif isinstance(event, ProductDeactivated):
             doc["is_active"] = False
-            changes += _index(doc, put=False)
-            changes.append(
-                Increment(category_count_key(doc["category_id"]), {"active_products": -1})
-            )
+            changes += _leave_sale(doc)
+        elif isinstance(event, ProductDeleted):
+            return [
+                Delete(product_key(product_id)),
+                *(_leave_sale(doc) if doc["is_active"] else []),
+            ]
         return [Put(product_key(product_id), doc), *changes]
+
+
+def _leave_sale(doc: Doc) -> list[Change]:
+    """An active product leaves the listings, the index and its category's count."""
+    count = Increment(category_count_key(doc["category_id"]), {"active_products": -1})
+    return [*_index(doc, put=False), count]
 
 
 def _category_doc(event: CategoryCreated, version: int) -> Doc:

@@ -15,6 +15,7 @@ from domain.catalog.commands import (
     CreateCategory,
     CreateProduct,
     DeactivateProduct,
+    DeleteProduct,
     PostReview,
 )
 from domain.catalog.product import Product
@@ -176,6 +177,23 @@ def review(id: str, body: NewReview) -> Response[str]:
         }
 
     return run_command(router, {"id": id, **body.model_dump()}, decide, status=201)
+
+
+@route(
+    router,
+    "DELETE",
+    "/products/<id>",
+    signed_in=True,
+    summary="Delete a product (admin); refused while any order holds it",
+    tags=["catalogue"],
+    responses=responses(200, Versioned, *ADMIN),
+)
+def delete_product(id: str) -> Response[str]:
+    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
+        product = _catalog().delete_product(DeleteProduct(id), context, expected)
+        return {"id": product.id, "deleted": True, "version": product.version}
+
+    return run_command(router, {"id": id}, decide)
 
 
 app = http_app(router)

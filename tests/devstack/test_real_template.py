@@ -85,7 +85,13 @@ def test_routes_and_authorizers(stack: LocalStack) -> None:
 
 
 def test_stream_mapping_settings(stack: LocalStack) -> None:
-    (mapping,) = stack.deployment.model.stream_mappings
+    mappings = {m.function_logical_id: m for m in stack.deployment.model.stream_mappings}
+    # DynamoDB Streams allow two readers per shard: the projector and the order process.
+    assert set(mappings) == {"ProjectorFunction", "OrderProcessFunction"}
+    process = mappings["OrderProcessFunction"]
+    assert process.filters[0]["dynamodb"]["NewImage"]["stream_id"] == {"S": [{"prefix": "order-"}]}
+    assert (process.bisect_on_error, process.report_batch_item_failures) == (True, True)
+    mapping = mappings["ProjectorFunction"]
     stream_arn = stack.clients.dynamodb().describe_table(TableName=stack.table_name("EventsTable"))[
         "Table"
     ]["LatestStreamArn"]

@@ -1,0 +1,55 @@
+"""Prints every email SES sends on the embedded backend, as it is sent.
+
+moto keeps sent messages in its in-process SES backend; with an external endpoint
+(`AWS_ENDPOINT_URL`) there is nothing to read and the mailbox stays empty."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from devstack.logs import LogSink
+
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class Mailbox:
+    def __init__(self, region: str, log: LogSink) -> None:
+        self.region = region
+        self.log = log
+        self.messages: list[Mail] = []
+        self.stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mailbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(POLL_SECONDS):
+            for sent in self._sent()[len(self.messages) :]:
+                mail = Mail(
+                    tuple(sent.destinations.get("ToAddresses", [])), sent.subject, sent.body
+                )
+                self.messages.append(mail)
+                self.log(f"[mail] to {', '.join(mail.to)}: {mail.subject}")
+                for line in mail.body.splitlines():
+                    self.log(f"[mail]   {line}")
+
+    def _sent(self) -> list[Any]:
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        return list(ses_backends[DEFAULT_ACCOUNT_ID][self.region].sent_messages)

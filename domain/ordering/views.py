@@ -1,0 +1,181 @@
+"""The ordering read model: order details, orders by customer (newest first), inventory
+levels, and the orders holding each product (for the catalogue's delete).
+
+Each event is applied to the aggregate restored from the view's stored state, with the
+aggregate's own appliers: the view cannot drift from the domain's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.ordering.events import OrderCreated
+from domain.ordering.inventory import Inventory
+from domain.ordering.order import Order, OrderStatus
+from domain.shared.codec import iso
+from domain.shared.errors import NotFound
+from domain.shared.events import DomainEvent, RecordedEvent
+from domain.shared.projector import Projection
+from domain.shared.views import Change, Delete, Doc, Page, Put, ViewKey, ViewReader
+
+ALL_ORDERS = "orders#all"
+
+
+def order_key(order_id: str) -> ViewKey:
+    return ViewKey(f"order#{order_id}", "detail")
+
+
+def inventory_key(product_id: str) -> ViewKey:
+    return ViewKey(f"inventory#{product_id}", "levels")
+
+
+def holders_partition(product_id: str) -> str:
+    return f"product#{product_id}#orders"
+
+
+def customer_partition(customer_id: str) -> str:
+    return f"customer#{customer_id}#orders"
+
+
+class OrderingViews(Projection):
+    def apply(
+        self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
+    ) -> Sequence[Change]:
+        kind, _, aggregate_id = recorded.stream_id.partition("-")
+        if kind == Order.stream_prefix:
+            return _order(aggregate_id, event, recorded, views)
+        if kind == Inventory.stream_prefix:
+            return _inventory(aggregate_id, event, recorded, views)
+        return []
+
+
+def _order(
+    order_id: str, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
+) -> list[Change]:
+    current = views.get(order_key(order_id))
+    before = (
+        Order.blank(order_id)
+        if current is None
+        else Order.restore(order_id, current["version"], current["state"])
+    )
+    held_before = _held(before)
+    after = Order.rebuild(order_id, [event], base=before)
+    doc = present_order(after)
+    created = isinstance(event, OrderCreated)
+    sort = f"{doc['created_at']}#{order_id}"
+    changes: list[Change] = [
+        Put(
+            order_key(order_id),
+            {
+                **doc,
+                "state": after.snapshot_state(),
+                "gsi1pk": customer_partition(after.state.customer_id),
+                "gsi1sk": sort,
+            },
+        )
+    ]
+    if created:
+        changes.append(Put(ViewKey(ALL_ORDERS, sort), {"id": order_id}))
+    held_after = _held(after)
+    changes += [
+        Put(ViewKey(holders_partition(p), order_id), {"id": order_id})
+        for p in held_after - held_before
+    ]
+    changes += [Delete(ViewKey(holders_partition(p), order_id)) for p in held_before - held_after]
+    return changes
+
+
+def _held(order: Order) -> set[str]:
+    if not order.exists or order.state.status is OrderStatus.CANCELLED:
+        return set()
+    return {line.product_id for line in order.state.items}
+
+
+def present_order(order: Order) -> Doc:
+    state = order.state
+    return {
+        "id": order.id,
+        "customer_id": state.customer_id,
+        "status": state.status.value,
+        "reason": state.reason.value if state.reason else None,
+        "items": [
+            {
+                "product_id": line.product_id,
+                "name": line.name,
+                "unit_price": str(line.unit_price),
+                "quantity": line.quantity,
+                "subtotal": str(line.subtotal),
+            }
+            for line in state.items
+        ],
+        "total": str(state.total),
+        "version": order.version,
+        "created_at": iso(state.created_at) if state.created_at else None,
+    }
+
+
+def _inventory(
+    product_id: str, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
+) -> list[Change]:
+    current = views.get(inventory_key(product_id))
+    before = (
+        Inventory.blank(product_id)
+        if current is None
+        else Inventory.restore(product_id, current["version"], current["state"])
+    )
+    after = Inventory.rebuild(product_id, [event], base=before)
+    return [Put(inventory_key(product_id), {**_levels(after), "state": after.snapshot_state()})]
+
+
+def _levels(inventory: Inventory) -> Doc:
+    state = inventory.state
+    return {
+        "product_id": inventory.id,
+        "on_hand": state.on_hand,
+        "reserved": state.reserved,
+        "available": state.on_hand - state.reserved,
+        "version": inventory.version,
+    }
+
+
+# -- reading -----------------------------------------------------------------------------
+
+PUBLIC = ("id", "customer_id", "status", "reason", "items", "total", "version", "created_at")
+
+
+def order_view(views: ViewReader, order_id: str, *, caller_id: str, admin: bool) -> Doc:
+    """The order, to its owner or an admin; to anyone else it does not exist."""
+    doc = views.get(order_key(order_id))
+    if doc is None or not (admin or doc["customer_id"] == caller_id):
+        raise NotFound("No such order.", code="order_not_found")
+    return {k: doc[k] for k in PUBLIC}
+
+
+def orders_of(
+    views: ViewReader, customer_id: str | None, *, limit: int, cursor: str | None
+) -> tuple[list[Doc], str | None]:
+    """Orders newest first: one customer's (index), or everyone's (admins)."""
+    if customer_id is not None:
+        page = views.query(
+            customer_partition(customer_id),
+            index="gsi1",
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+        return [{k: d[k] for k in PUBLIC} for d in page.items], page.cursor
+    listing: Page = views.query(ALL_ORDERS, limit=limit, cursor=cursor, descending=True)
+    found = views.get_many([order_key(d["id"]) for d in listing.items])
+    docs = [found[order_key(d["id"])] for d in listing.items if order_key(d["id"]) in found]
+    return [{k: d[k] for k in PUBLIC} for d in docs], listing.cursor
+
+
+def inventory_view(views: ViewReader, product_id: str) -> Doc:
+    doc = views.get(inventory_key(product_id))
+    if doc is None:
+        return {"product_id": product_id, "on_hand": 0, "reserved": 0, "available": 0, "version": 0}
+    return {k: v for k, v in doc.items() if k != "state"}
+
+
+def orders_holding(views: ViewReader, product_id: str) -> int:
+    """How many orders (not cancelled) hold the product: 0, or at least one."""
+    return len(views.query(holders_partition(product_id), limit=1).items)

@@ -1,0 +1,106 @@
+"""Ordering views: an order (its owner or an admin), orders newest first, an order's
+events, stock levels (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from domain.ordering.views import inventory_view, order_view, orders_of
+from domain.shared.context import require_admin, require_caller
+from functions.models import OrderAnswer, OrderList, StockLevels
+from functions.shared.auth import authenticate_first, caller_of, route
+from functions.shared.consistency import json_response, read_view, view_response
+from functions.shared.http import http_app
+from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.openapi import responses
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+MinVersion = Annotated[
+    int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
+]
+
+
+def _container() -> Any:
+    from infra.container import container
+
+    return container()
+
+
+@route(
+    router,
+    "GET",
+    "/orders/<id>",
+    signed_in=True,
+    summary="One order (its owner or an admin)",
+    tags=["orders"],
+    responses=responses(200, OrderAnswer, 401, 404, 503),
+)
+def order(id: str, min_version: MinVersion = None) -> Response[str]:
+    caller = require_caller(caller_of(router))
+    views = _container().views
+
+    def read() -> dict[str, Any]:
+        return order_view(views, id, caller_id=caller.user_id, admin=caller.is_admin)
+
+    return view_response(read_view(read, min_version))
+
+
+@route(
+    router,
+    "GET",
+    "/orders",
+    signed_in=True,
+    summary="Orders, newest first: your own; an admin's: anyone's (?customer_id=)",
+    tags=["orders"],
+    responses=responses(200, OrderList, 400, 401),
+)
+def orders(
+    customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    caller = require_caller(caller_of(router))
+    whose = customer_id if caller.is_admin else caller.user_id
+    items, next_cursor = orders_of(_container().views, whose, limit=limit, cursor=cursor)
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@route(
+    router,
+    "GET",
+    "/orders/<id>/history",
+    signed_in=True,
+    summary="The order's events (its owner or an admin)",
+    tags=["orders"],
+)
+def order_history(id: str) -> Response[str]:
+    from domain.ordering.order import Order
+    from domain.shared.history import entry
+
+    container = _container()
+    container.ordering.order(id, caller_of(router))  # 404 unless the owner or an admin
+    return json_response({"events": [entry(e) for e in container.repository.history(Order, id)]})
+
+
+@route(
+    router,
+    "GET",
+    "/inventory/<product_id>",
+    signed_in=True,
+    summary="A product's stock: on hand, reserved, available (admin)",
+    tags=["inventory"],
+    responses=responses(200, StockLevels, 401, 403, 503),
+)
+def inventory(product_id: str, min_version: MinVersion = None) -> Response[str]:
+    require_admin(caller_of(router))
+    views = _container().views
+    return view_response(read_view(lambda: inventory_view(views, product_id), min_version))
+
+
+app = http_app(router)
+handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
