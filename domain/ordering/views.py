@@ -142,10 +142,17 @@ def _levels(inventory: Inventory) -> Doc:
 PUBLIC = ("id", "customer_id", "status", "reason", "items", "total", "version", "created_at")
 
 
-def order_view(views: ViewReader, order_id: str, *, caller_id: str, admin: bool) -> Doc:
-    """The order, to its owner or an admin; to anyone else it does not exist."""
+def order_doc(views: ViewReader, order_id: str) -> Doc:
+    """The order's view as stored (visibility is `visible_to`'s business)."""
     doc = views.get(order_key(order_id))
-    if doc is None or not (admin or doc["customer_id"] == caller_id):
+    if doc is None:
+        raise NotFound("No such order.", code="order_not_found")
+    return doc
+
+
+def visible_to(doc: Doc, *, caller_id: str, admin: bool) -> Doc:
+    """The order, to its owner or an admin; to anyone else it does not exist."""
+    if not (admin or doc["customer_id"] == caller_id):
         raise NotFound("No such order.", code="order_not_found")
     return {k: doc[k] for k in PUBLIC}
 

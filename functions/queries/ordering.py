@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from domain.ordering.views import inventory_view, order_view, orders_of
+from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
 from domain.shared.context import require_admin, require_caller
 from functions.models import OrderAnswer, OrderList, StockLevels
 from functions.shared.auth import authenticate_first, caller_of, route
@@ -43,11 +43,9 @@ def _container() -> Any:
 def order(id: str, min_version: MinVersion = None) -> Response[str]:
     caller = require_caller(caller_of(router))
     views = _container().views
-
-    def read() -> dict[str, Any]:
-        return order_view(views, id, caller_id=caller.user_id, admin=caller.is_admin)
-
-    return view_response(read_view(read, min_version))
+    # Visibility is checked once the view is there: another's order is a 404, never a 503.
+    doc = read_view(lambda: order_doc(views, id), min_version)
+    return view_response(visible_to(doc, caller_id=caller.user_id, admin=caller.is_admin))
 
 
 @route(
