@@ -183,3 +183,26 @@ def test_a_product_in_an_order_cannot_be_deleted(api: Client, admin: str) -> Non
     free = on_sale(api, admin, "Free Book", "20.00", 0)
     assert api.call("DELETE", f"/products/{free}", token=admin).status_code == 200
     assert api.call("GET", f"/products/{free}", token=admin).status_code in (404, 200)
+
+
+def test_two_orders_for_the_last_unit_confirm_exactly_one(api: Client, admin: str) -> None:
+    from tests.e2e.test_catalog_journey import race
+
+    pid = on_sale(api, admin, "Last Unit", "20.00", 1)
+    buyers = [customer(api, "hal"), customer(api, "ivy")]
+    orders = [
+        api.call(
+            "POST", "/orders", {"items": [{"product_id": pid, "quantity": 1}]}, token=t
+        ).json()["id"]
+        for t in buyers
+    ]
+
+    def place(token: str, oid: str) -> Any:
+        return lambda: api.call(
+            "POST", f"/orders/{oid}/place", {"payment_method": "pm_card_visa"}, token=token
+        )
+
+    assert race(*(place(t, o) for t, o in zip(buyers, orders, strict=True))) == [202, 202]
+    outcomes = sorted(settled(api, t, o)["status"] for t, o in zip(buyers, orders, strict=True))
+    assert outcomes == ["cancelled", "confirmed"]
+    stock(api, admin, pid, on_hand=0, reserved=0, available=0)
