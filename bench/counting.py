@@ -51,6 +51,12 @@ class RequestCounter:
             for table in tables:
                 self.requests[(table, operation)] += 1
             return
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            for table, requests in params["RequestItems"].items():
+                self.requests[(table, operation)] += 1
+                if operation == "BatchWriteItem":
+                    self.items_written[(table, operation)] += len(requests)
+            return
         table = params.get("TableName", "?")
         self.requests[(table, operation)] += 1
         if operation in ("PutItem", "UpdateItem", "DeleteItem"):
@@ -61,6 +67,9 @@ class RequestCounter:
         if model.name in ("Query", "Scan"):
             table = getattr(self, "_last", ("?", ""))[0]
             self.items_read[(table, model.name)] += len(parsed.get("Items", []))
+        elif model.name == "BatchGetItem":
+            for table, items in parsed.get("Responses", {}).items():
+                self.items_read[(table, model.name)] += len(items)
         elif model.name == "GetItem":
             table = getattr(self, "_last", ("?", ""))[0]
             self.items_read[(table, model.name)] += 1 if parsed.get("Item") else 0

@@ -189,8 +189,13 @@ def search_products(
     found: dict[ViewKey, Doc] = {}
     last_sort: str | None = None
     more = False
+    # A listing is dense in matches: read what is asked (and one more, to know if there is
+    # more). A trigram partition or a price range can reject most entries: read wider.
+    dense = partition in (search.ALL, search.category_partition(criteria.category_id or ""))
+    dense = dense and criteria.min_price is None and criteria.max_price is None
+    size = limit + 1 if dense else search.PAGE
     while True:
-        page = views.query(partition, limit=search.PAGE, after=after)
+        page = views.query(partition, limit=size, after=after)
         docs = views.get_many(
             [k for entry in page.items for k in (product_key(entry["id"]), rating_key(entry["id"]))]
         )
