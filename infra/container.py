@@ -174,7 +174,7 @@ class Container:
 
     @cached_property
     def ordering(self) -> OrderingService:
-        return OrderingService(self.repository, self.product_catalog, self.payments, self.notifier)
+        return OrderingService(self.repository, self.product_catalog, self.payments)
 
     @cached_property
     def order_process(self) -> OrderProcess:

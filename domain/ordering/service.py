@@ -21,7 +21,7 @@ from domain.ordering.commands import (
 from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order
-from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
+from domain.ordering.ports import PaymentGateway, ProductCatalog
 from domain.ordering.values import (
     MAX_LINES,
     check_id,
@@ -47,12 +47,10 @@ class OrderingService:
         repository: EventSourcedRepository,
         catalog: ProductCatalog,
         payments: PaymentGateway,
-        notifier: Notifier,
     ) -> None:
         self.repository = repository
         self.catalog = catalog
         self.payments = payments
-        self.notifier = notifier
 
     def create_order(self, command: CreateOrder, context: CommandContext) -> Order:
         """A draft order of the caller's, with the given lines (one write, all or none).

@@ -81,6 +81,21 @@ def test_the_catalogue_journey(api: Client, admin: str) -> None:
         "GET", "/products", params={"q": "DESIGN OF", "category_id": category, "max_price": "1000"}
     )
     assert [p["id"] for p in found.json()["items"]] == [pid]
+
+    for name in ("E2E Design Patterns", "E2E Designing Data"):
+        more = {"name": name, "description": "design", "price": "40.00", "category_id": category}
+        extra = api.call("POST", "/products", more, token=admin).json()["id"]
+        api.call("POST", f"/products/{extra}/activate", token=admin)
+        api.call("GET", f"/products/{extra}", params={"min_version": "2"})
+    paged: list[str] = []
+    query = {"q": "design", "category_id": category, "min_price": "10", "limit": "1"}
+    while True:
+        page = api.call("GET", "/products", params=query).json()
+        paged += [p["name"] for p in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        query["cursor"] = page["next_cursor"]
+    assert paged == ["E2E Design Patterns", "E2E Designing Data", "E2E Refactoring"]
     history = api.call("GET", f"/products/{pid}/history", token=admin).json()["events"]
     assert [e["type"] for e in history][:2] == ["ProductCreated", "ProductApproved"]
     past = api.call("GET", f"/products/{pid}/as-of", token=admin, params={"version": "1"}).json()

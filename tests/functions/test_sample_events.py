@@ -32,6 +32,9 @@ def sample(name: str) -> dict[str, Any]:
         ("create-product", "functions.commands.catalog", {422}),
         ("search-products", "functions.queries.catalog", {200}),
         ("product", "functions.queries.catalog", {404}),
+        ("create-order", "functions.commands.ordering", {422}),
+        ("place-order", "functions.commands.ordering", {404}),
+        ("set-stock", "functions.commands.ordering", {404}),
     ],
 )
 def test_http_samples_get_contract_answers(
@@ -68,3 +71,14 @@ def test_the_stream_sample_projects_cleanly(stack: Stack) -> None:
     from functions.projectors.app import handler
 
     assert handler(sample("stream-batch"), FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def test_the_order_stream_sample_runs_through_the_process(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.processes.orders import handler
+
+    monkeypatch.setenv("NOTIFY_FROM", "orders@shop.example.com")
+
+    # The sample names an order this store does not hold: the process has nothing to do.
+    assert handler(sample("order-stream-batch"), FakeLambdaContext()) == {"batchItemFailures": []}

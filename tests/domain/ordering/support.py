@@ -177,7 +177,7 @@ class World:
         self.catalog.add("p3", "Hoe", "3.10")
         self.payments = FakePayments()
         self.notifier = FakeNotifier()
-        self.service = OrderingService(self.repository, self.catalog, self.payments, self.notifier)
+        self.service = OrderingService(self.repository, self.catalog, self.payments)
         self.process = OrderProcess(self.repository, self.payments, self.notifier)
         self.pump = Pump(self.store, self.process)
         for product_id, on_hand in self.stock.items():
