@@ -150,9 +150,9 @@ def search_section() -> tuple[str, bool]:
         f"otherwise). For `{search.COMMON_PHRASE}` it holds "
         f"{per_size(lambda c: c.phrase_partition)} entries: the cost of a search follows the "
         "size of that partition, not the size of its answer, and each entry costs a document "
-        "and a rating read. Documents and ratings are read in batches of 100 keys for pages "
-        f"of {search.PAGE} entries, so a listing page reads a whole page and its documents "
-        f"even for `limit={search.LIMIT}`.",
+        "and a rating read. A trigram partition is read in pages of "
+        f"{search.PAGE} entries; a listing, dense in matches, reads `limit` + 1 entries "
+        "(one more, to know whether there is a next page).",
         "",
         "The views were rebuilt by the real projector (`CatalogViews`) from events the "
         "aggregates recorded, each commit's items written straight into moto's table "
