@@ -75,12 +75,16 @@ def _order(
     ]
     if created:
         changes.append(Put(ViewKey(ALL_ORDERS, sort), {"id": order_id}))
+    # Holder entries are bulk: an order can pass through more products over its life than
+    # one transaction holds, and each entry follows from the event and the state before it.
     held_after = _held(after)
     changes += [
-        Put(ViewKey(holders_partition(p), order_id), {"id": order_id})
+        Put(ViewKey(holders_partition(p), order_id), {"id": order_id}, bulk=True)
         for p in held_after - held_before
     ]
-    changes += [Delete(ViewKey(holders_partition(p), order_id)) for p in held_before - held_after]
+    changes += [
+        Delete(ViewKey(holders_partition(p), order_id), bulk=True) for p in held_before - held_after
+    ]
     return changes
 
 

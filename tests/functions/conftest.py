@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 
 ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin password 1"
+NOTIFY_FROM = "orders@shop.example.com"
+"""The sender of order confirmations: an SES identity verified in moto."""
+ORDER_STREAM_PREFIX = "order-"
+"""The order process's FilterCriteria in template.yaml: order streams only."""
 
 
 @dataclass
@@ -28,6 +33,7 @@ class Stack:
     tables: dict[str, str]
     api: HttpApi
     projected: set[str] = field(default_factory=set)
+    processed: set[str] = field(default_factory=set)
 
     def project(self) -> dict[str, Any]:
         """Deliver the stream records not delivered yet to the projector, in one batch."""
@@ -43,6 +49,36 @@ class Stack:
             return {"batchItemFailures": []}
         result: dict[str, Any] = handler(batch(fresh), FakeLambdaContext())
         return result
+
+    def run_process(self, rounds: int | None = None) -> list[str]:
+        """Drive placed orders as deployed: project the new stream records, deliver the
+        order-stream records the order process has not seen yet to its handler (one
+        batch), and repeat until no new order record appears (or `rounds` batches were
+        delivered). Answers the order process's failed sequence numbers; the views are
+        projected when it returns."""
+        from functions.processes.orders import handler as process
+        from functions.projectors.app import handler as projector
+
+        failures: list[str] = []
+        delivered = 0
+        while True:
+            records = stream_records(self.client, self.tables["EventsTable"])
+            unprojected = [r for r in records if sequence_number(r) not in self.projected]
+            if unprojected:
+                self.projected |= {sequence_number(r) for r in unprojected}
+                projector(batch(unprojected), FakeLambdaContext())
+            fresh = [
+                r
+                for r in records
+                if r["dynamodb"]["NewImage"]["stream_id"]["S"].startswith(ORDER_STREAM_PREFIX)
+                and sequence_number(r) not in self.processed
+            ]
+            if not fresh or (rounds is not None and delivered >= rounds):
+                return failures
+            self.processed |= {sequence_number(r) for r in fresh}
+            result = process(batch(fresh), FakeLambdaContext())
+            failures += [f["itemIdentifier"] for f in result["batchItemFailures"]]
+            delivered += 1
 
     def admin_token(self) -> str:
         from domain.shared.context import CommandContext
@@ -68,8 +104,9 @@ def template_routes() -> dict[str, tuple[Any, bool]]:
     return routes
 
 
-@pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+@contextmanager
+def open_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The stack on moto, for as long as the context lasts (a fixture of any scope)."""
     import boto3
     from aws_lambda_powertools.utilities import parameters
     from moto import mock_aws
@@ -91,13 +128,24 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "POWERTOOLS_METRICS_NAMESPACE": "test",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_SERVICE_NAME": "test",
+            "PAYMENT_PROVIDER": "local",
+            "NOTIFY_FROM": NOTIFY_FROM,
         }
         for name, value in settings.items():
             monkeypatch.setenv(name, value)
+        boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=NOTIFY_FROM)
         parameters.clear_caches()  # type: ignore[no-untyped-call]
         composition.use(None)
 
         from functions.authorizer.app import handler as authorizer
 
-        yield Stack(client, tables, HttpApi(routes=template_routes(), authorizer=authorizer))
-        composition.use(None)
+        try:
+            yield Stack(client, tables, HttpApi(routes=template_routes(), authorizer=authorizer))
+        finally:
+            composition.use(None)
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with open_stack(monkeypatch) as opened:
+        yield opened
