@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench.counting import RequestCounter
 from domain.catalog import search
@@ -28,6 +28,7 @@ from domain.shared.repository import EventSourcedRepository
 from domain.shared.views import Change, Delete, Put
 from infra.dynamodb.views import DynamoDBViewStore, _item, _key, position_key
 from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
+from tests.support.views import items_of, table_like
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -206,46 +207,18 @@ class LoadingViewStore(DynamoDBViewStore):
                 )
 
 
-def fresh_views_table(client: DynamoDBClient, like: str, name: str) -> str:
-    """A new, empty table of the same keys and indexes as `like`."""
-    description = client.describe_table(TableName=like)["Table"]
-    client.create_table(
-        TableName=name,
-        KeySchema=description["KeySchema"],
-        AttributeDefinitions=description["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": g["IndexName"],
-                "KeySchema": g["KeySchema"],
-                "Projection": g["Projection"],
-            }
-            for g in description.get("GlobalSecondaryIndexes", [])
-        ],
-    )
-    return name
-
-
-def scan(client: DynamoDBClient, table: str) -> dict[tuple[str, str], Any]:
-    items = {}
-    for page in client.get_paginator("scan").paginate(TableName=table):
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-    return items
-
-
 def faithful(client: DynamoDBClient, tables: Mapping[str, str]) -> bool:
     """On a small catalogue, the loader writes exactly the items the real commits write."""
     events, _ = record_events(plan(FIDELITY_SIZE, random.Random(SEED)))
     real = tables["ViewsTable"]
-    loaded = fresh_views_table(client, real, "bench-loaded-views")
+    loaded = table_like(client, real, "bench-loaded-views")
     rebuild(
         Projector([CatalogViews()], events, DynamoDBViewStore(client, real, consistent_reads=True))
     )
     rebuild(
         Projector([CatalogViews()], events, LoadingViewStore(client, loaded, consistent_reads=True))
     )
-    return scan(client, real) == scan(client, loaded) != {}
+    return items_of(client, real) == items_of(client, loaded) != {}
 
 
 def build(client: DynamoDBClient, tables: Mapping[str, str], size: int) -> Catalogue:

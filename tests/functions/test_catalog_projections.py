@@ -11,7 +11,6 @@ the history implies."""
 from __future__ import annotations
 
 import copy
-import itertools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,13 +19,11 @@ from typing import Any
 
 import pytest
 
-from domain.shared.projector import Projector, rebuild
-from infra import container as composition
-from infra.dynamodb.views import DynamoDBViewStore
 from tests.functions.conftest import Stack
 from tests.support.http_api import Answer
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import batch, sequence_number, stream_records
+from tests.support.views import items_of, rebuilt
 
 Item = dict[str, Any]
 Views = dict[tuple[str, str], Item]
@@ -203,40 +200,13 @@ def deliver(records: list[Item]) -> list[str]:
 
 
 def view_items(stack: Stack, table: str | None = None) -> Views:
-    """Every item of a views table (a paginated scan), by key."""
-    items: Views = {}
-    paginator = stack.client.get_paginator("scan")
-    for page in paginator.paginate(TableName=table or stack.tables["ViewsTable"]):
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-    return items
-
-
-_rebuilds = itertools.count()
+    """Every item of a views table, by key."""
+    return items_of(stack.client, table or stack.tables["ViewsTable"])
 
 
 def rebuilt_views(stack: Stack) -> Views:
     """The views rebuilt from the event table into a fresh table of the same shape."""
-    description = stack.client.describe_table(TableName=stack.tables["ViewsTable"])["Table"]
-    fresh = f"rebuilt-views-{next(_rebuilds)}"
-    stack.client.create_table(
-        TableName=fresh,
-        KeySchema=description["KeySchema"],
-        AttributeDefinitions=description["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": g["IndexName"],
-                "KeySchema": g["KeySchema"],
-                "Projection": g["Projection"],
-            }
-            for g in description.get("GlobalSecondaryIndexes", [])
-        ],
-    )
-    c = composition.container()
-    views = DynamoDBViewStore(stack.client, fresh, consistent_reads=True)
-    rebuild(Projector(c.projector.projections, c.event_store, views))
-    return view_items(stack, fresh)
+    return rebuilt(stack.client, stack.tables["ViewsTable"])
 
 
 def kind(key: tuple[str, str]) -> str:

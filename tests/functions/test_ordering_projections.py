@@ -13,7 +13,6 @@ state."""
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections import defaultdict
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from tests.functions.conftest import Stack, open_stack
 from tests.support.http_api import Answer
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import batch, stream_records
+from tests.support.views import items_of, table_like
 
 Item = dict[str, Any]
 Views = dict[tuple[str, str], Item]
@@ -227,28 +227,9 @@ def world() -> Iterator[World]:
         yield World(stack, make_history(stack))
 
 
-_tables = itertools.count()
-
-
 def create_views_table(stack: Stack) -> str:
     """An empty table shaped like the views table (keys, index)."""
-    description = stack.client.describe_table(TableName=stack.tables["ViewsTable"])["Table"]
-    name = f"views-{next(_tables)}"
-    stack.client.create_table(
-        TableName=name,
-        KeySchema=description["KeySchema"],
-        AttributeDefinitions=description["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": g["IndexName"],
-                "KeySchema": g["KeySchema"],
-                "Projection": g["Projection"],
-            }
-            for g in description.get("GlobalSecondaryIndexes", [])
-        ],
-    )
-    return name
+    return table_like(stack.client, stack.tables["ViewsTable"])
 
 
 def rebuilt_views(stack: Stack) -> Views:
@@ -303,12 +284,8 @@ def deliver(records: list[Item]) -> list[str]:
 
 
 def view_items(stack: Stack, table: str) -> Views:
-    """Every item of a views table (a paginated scan), by key."""
-    items: Views = {}
-    for page in stack.client.get_paginator("scan").paginate(TableName=table):
-        for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
-    return items
+    """Every item of a views table, by key."""
+    return items_of(stack.client, table)
 
 
 def kind(key: tuple[str, str]) -> str:

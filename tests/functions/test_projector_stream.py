@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 
-from domain.shared.projector import Projector, rebuild
-from infra import container as composition
-from infra.dynamodb.views import DynamoDBViewStore
 from tests.functions.conftest import Stack
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import batch, sequence_number, stream_records
+from tests.support.views import Items, items_of, rebuilt
 
 
 def seed(stack: Stack, users: int = 3) -> list[dict[str, Any]]:
@@ -45,33 +43,12 @@ def deliver(records: list[dict[str, Any]]) -> list[str]:
     return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
 
 
-def views_of(stack: Stack, table: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
-    items = stack.client.scan(TableName=table or stack.tables["ViewsTable"])["Items"]
-    return {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
+def views_of(stack: Stack, table: str | None = None) -> Items:
+    return items_of(stack.client, table or stack.tables["ViewsTable"])
 
 
-def rebuilt_views(stack: Stack) -> dict[tuple[str, str], dict[str, Any]]:
-    """The views rebuilt from the event table into a fresh table of the same shape."""
-    description = stack.client.describe_table(TableName=stack.tables["ViewsTable"])["Table"]
-    fresh = "rebuilt-views"
-    stack.client.create_table(
-        TableName=fresh,
-        KeySchema=description["KeySchema"],
-        AttributeDefinitions=description["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": g["IndexName"],
-                "KeySchema": g["KeySchema"],
-                "Projection": g["Projection"],
-            }
-            for g in description.get("GlobalSecondaryIndexes", [])
-        ],
-    )
-    c = composition.container()
-    views = DynamoDBViewStore(stack.client, fresh, consistent_reads=True)
-    rebuild(Projector(c.projector.projections, c.event_store, views))
-    return views_of(stack, fresh)
+def rebuilt_views(stack: Stack) -> Items:
+    return rebuilt(stack.client, stack.tables["ViewsTable"])
 
 
 def test_in_order_delivery_equals_a_rebuild(stack: Stack) -> None:
