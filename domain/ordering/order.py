@@ -87,6 +87,17 @@ class Step(StrEnum):
     REFUND = "refund"
 
 
+def sees(caller: Caller, customer_id: str) -> bool:
+    """Its customer and admins see an order; to anyone else it does not exist."""
+    return caller.is_admin or caller.user_id == customer_id
+
+
+def whose_orders(caller: Caller, customer_id: str | None) -> str | None:
+    """The customer whose orders a listing shows: the caller's own, unless an admin
+    names one (or none: everyone's)."""
+    return customer_id if caller.is_admin else caller.user_id
+
+
 CANCELLABLE = frozenset({OrderStatus.DRAFT, OrderStatus.PLACED, OrderStatus.CONFIRMED})
 
 
@@ -132,8 +143,7 @@ class Order(Aggregate[OrderState]):
         return order
 
     def visible_to(self, caller: Caller) -> bool:
-        """Its customer and admins see an order; to anyone else it does not exist."""
-        return self.exists and (caller.is_admin or caller.user_id == self.state.customer_id)
+        return self.exists and sees(caller, self.state.customer_id)
 
     def owned_by(self, caller: Caller) -> bool:
         return self.exists and caller.user_id == self.state.customer_id

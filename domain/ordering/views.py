@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 from domain.ordering.events import OrderCreated
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import Order, OrderStatus
+from domain.ordering.order import Order, OrderStatus, sees, whose_orders
 from domain.shared.codec import iso
+from domain.shared.context import Caller
 from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent, RecordedEvent
 from domain.shared.projector import Projection
@@ -154,17 +155,23 @@ def order_doc(views: ViewReader, order_id: str) -> Doc:
     return doc
 
 
-def visible_to(doc: Doc, *, caller_id: str, admin: bool) -> Doc:
+def visible_to(doc: Doc, caller: Caller) -> Doc:
     """The order, to its owner or an admin; to anyone else it does not exist."""
-    if not (admin or doc["customer_id"] == caller_id):
+    if not sees(caller, doc["customer_id"]):
         raise NotFound("No such order.", code="order_not_found")
     return {k: doc[k] for k in PUBLIC}
 
 
 def orders_of(
-    views: ViewReader, customer_id: str | None, *, limit: int, cursor: str | None
+    views: ViewReader,
+    caller: Caller,
+    customer_id: str | None,
+    *,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Doc], str | None]:
-    """Orders newest first: one customer's (index), or everyone's (admins)."""
+    """Orders newest first: the caller's own; an admin's: one customer's, or everyone's."""
+    customer_id = whose_orders(caller, customer_id)
     if customer_id is not None:
         page = views.query(
             customer_partition(customer_id),

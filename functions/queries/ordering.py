@@ -45,7 +45,7 @@ def order(id: str, min_version: MinVersion = None) -> Response[str]:
     views = _container().views
     # Visibility is checked once the view is there: another's order is a 404, never a 503.
     doc = read_view(lambda: order_doc(views, id), min_version)
-    return view_response(visible_to(doc, caller_id=caller.user_id, admin=caller.is_admin))
+    return view_response(visible_to(doc, caller))
 
 
 @route(
@@ -63,8 +63,8 @@ def orders(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     caller = require_caller(caller_of(router))
-    whose = customer_id if caller.is_admin else caller.user_id
-    items, next_cursor = orders_of(_container().views, whose, limit=limit, cursor=cursor)
+    views = _container().views
+    items, next_cursor = orders_of(views, caller, customer_id, limit=limit, cursor=cursor)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
