@@ -225,3 +225,35 @@ def dead_letters(stack: LocalStack) -> list[dict[str, Any]]:
         .get("Messages", [])
     )
     return [json.loads(message["Body"]) for message in messages]
+
+
+def test_a_failed_transaction_leaves_no_record_and_the_stream_flowing(stack: LocalStack) -> None:
+    """moto rolls a failed transaction back by swapping its tables for copies; the local
+    stack keeps the stream's shard, without the records of the writes rolled back."""
+    from botocore.exceptions import ClientError
+
+    table = stack.table_name("OrderedTable")
+    put(stack, "OrderedTable", "tx-before", kind="event")
+    stack.pump.wait_idle(timeout=15)  # the pump now reads the shard with an iterator
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        stack.clients.dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "tx-phantom"}, "kind": {"S": "event"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "tx-before"}, "kind": {"S": "event"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    put(stack, "OrderedTable", "tx-after", kind="event")
+    stack.pump.wait_idle(timeout=15)
+    seen = [k for batch in keys(deliveries(stack, "ordered")) for k in batch if k.startswith("tx-")]
+    assert seen == ["tx-before", "tx-after"]
