@@ -1,15 +1,12 @@
-"""Where the catalogue and ordering meet: ordering reads products from the catalogue's
-streams (consistent, one bounded read); the catalogue asks ordering's view which orders
-hold a product."""
+"""Where ordering meets the catalogue: it reads products from the catalogue's streams
+(consistent, one bounded read). The other way round, orders hold products through the
+event store (`domain.shared.holds`), so the catalogue needs no port of ordering's."""
 
 from __future__ import annotations
 
-from domain.catalog.ports import ProductHolds
 from domain.catalog.product import Product
 from domain.ordering.ports import ProductCatalog, ProductInfo
-from domain.ordering.views import orders_holding
 from domain.shared.repository import EventSourcedRepository
-from domain.shared.views import ViewReader
 
 
 class EventSourcedCatalog(ProductCatalog):
@@ -22,13 +19,3 @@ class EventSourcedCatalog(ProductCatalog):
             return None
         state = product.state
         return ProductInfo(product_id, state.name, state.price, state.is_active)
-
-
-class OrderViewHolds(ProductHolds):
-    """Orders holding a product, from the ordering read model (one Query, one item)."""
-
-    def __init__(self, views: ViewReader) -> None:
-        self.views = views
-
-    def orders_holding(self, product_id: str) -> int:
-        return orders_holding(self.views, product_id)

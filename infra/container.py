@@ -134,9 +134,7 @@ class Container:
 
     @cached_property
     def catalog(self) -> CatalogService:
-        from infra.catalog_port import OrderViewHolds
-
-        return CatalogService(self.repository, OrderViewHolds(self.views))
+        return CatalogService(self.repository)
 
     @cached_property
     def product_catalog(self) -> ProductCatalog:

@@ -20,9 +20,25 @@ from domain.identity.ports import (
     TokenClaims,
     TokenIssuer,
 )
-from domain.shared.errors import ConcurrencyError, Unauthenticated, UniquenessViolation
+from domain.shared.errors import (
+    ConcurrencyError,
+    KeyHeld,
+    KeyRetired,
+    Unauthenticated,
+    UniquenessViolation,
+)
 from domain.shared.events import RecordedEvent, Snapshot
-from domain.shared.ports import Append, Claim, Clock, EventStore, IdGenerator, StreamTail
+from domain.shared.ports import (
+    Append,
+    Claim,
+    Clock,
+    EventStore,
+    Hold,
+    IdGenerator,
+    Retire,
+    StreamTail,
+    check_append,
+)
 from domain.shared.views import (
     Change,
     Delete,
@@ -69,10 +85,25 @@ class InMemoryEventStore(EventStore):
     def __init__(self) -> None:
         self._streams: dict[str, _Stream] = {}
         self._claims: dict[tuple[str, str], str] = {}
+        self._holders: dict[tuple[str, str], int] = {}
+        self._retired: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
-    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+    def append(
+        self,
+        *appends: Append,
+        claims: Sequence[Claim] = (),
+        holds: Sequence[Hold] = (),
+        retire: Sequence[Retire] = (),
+    ) -> None:
+        check_append(appends, claims, holds, retire)
         with self._lock:
+            for hold in holds:
+                if hold.delta > 0 and (hold.namespace, hold.key) in self._retired:
+                    raise KeyRetired(hold.namespace, hold.key)
+            for retirement in retire:
+                if self._holders.get((retirement.namespace, retirement.key), 0) > 0:
+                    raise KeyHeld(retirement.namespace, retirement.key)
             for claim in claims:
                 owner = self._claims.get((claim.namespace, claim.value))
                 if owner is not None and owner != claim.owner:
@@ -87,6 +118,10 @@ class InMemoryEventStore(EventStore):
                     )
             for claim in claims:
                 self._claims[(claim.namespace, claim.value)] = claim.owner
+            for hold in holds:
+                key = (hold.namespace, hold.key)
+                self._holders[key] = self._holders.get(key, 0) + hold.delta
+            self._retired.update((r.namespace, r.key) for r in retire)
             for append in appends:
                 stream = self._streams.setdefault(append.stream_id, _Stream())
                 stream.events.extend(append.events)
@@ -110,6 +145,9 @@ class InMemoryEventStore(EventStore):
 
     def claim_owner(self, namespace: str, value: str) -> str | None:
         return self._claims.get((namespace, value))
+
+    def holders(self, namespace: str, key: str) -> int:
+        return self._holders.get((namespace, key), 0)
 
     def stream_ids(self) -> Iterator[str]:
         return iter(list(self._streams))

@@ -164,15 +164,10 @@ class Product(Aggregate[ProductState]):
             raise RuleViolation("This product is already inactive.", code="already_inactive")
         self._record(ProductDeactivated(reason, by, now))
 
-    def delete(self, orders_holding: int, by: str, now: datetime) -> None:
-        """Gone for good; refused while any order (not cancelled) holds the product."""
+    def delete(self, by: str, now: datetime) -> None:
+        """Gone for good. Refused while any order (not cancelled) holds the product: the
+        store refuses to retire a held product (`held_by_orders`)."""
         self._require_live()
-        if orders_holding:
-            raise RuleViolation(
-                "Orders hold this product: deactivate it instead, or wait until they are "
-                "cancelled.",
-                code="product_in_orders",
-            )
         self._record(ProductDeleted(by, now))
 
     def discounted_price(self, percentage: Decimal) -> Decimal:
@@ -224,3 +219,10 @@ class Product(Aggregate[ProductState]):
     @applies(ProductDeactivated)
     def _deactivated(self, state: ProductState, event: ProductDeactivated) -> ProductState:
         return replace(state, is_active=False)
+
+
+def held_by_orders() -> RuleViolation:
+    return RuleViolation(
+        "Orders hold this product: deactivate it instead, or wait until they are cancelled.",
+        code="product_in_orders",
+    )

@@ -13,13 +13,19 @@ from domain.catalog.commands import (
     DeleteProduct,
     PostReview,
 )
-from domain.catalog.ports import NoOrders, ProductHolds
-from domain.catalog.product import Product
+from domain.catalog.product import Product, held_by_orders
 from domain.catalog.review import Review
 from domain.catalog.text import name_key
+from domain.shared import holds
 from domain.shared.context import CommandContext
-from domain.shared.errors import Conflict, NotFound, UniquenessViolation, VersionMismatch
-from domain.shared.ports import Claim
+from domain.shared.errors import (
+    Conflict,
+    KeyHeld,
+    NotFound,
+    UniquenessViolation,
+    VersionMismatch,
+)
+from domain.shared.ports import Claim, Retire
 from domain.shared.repository import EventSourcedRepository
 
 CATEGORY_NAME_CLAIM = "category-name"
@@ -27,11 +33,8 @@ PRODUCT_NAME_CLAIM = "product-name"
 
 
 class CatalogService:
-    def __init__(
-        self, repository: EventSourcedRepository, holds: ProductHolds | None = None
-    ) -> None:
+    def __init__(self, repository: EventSourcedRepository) -> None:
         self.repository = repository
-        self.holds = holds or NoOrders()
 
     def create_category(self, command: CreateCategory, context: CommandContext) -> Category:
         """A new category; its name is claimed in the same write, so it is unique."""
@@ -88,7 +91,7 @@ class CatalogService:
             self.repository.save(product, context=context)
             return product
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def approve(
         self, command: ApproveProduct, context: CommandContext, expected_version: int | None = None
@@ -101,7 +104,7 @@ class CatalogService:
             self.repository.save(product, context=context)
             return product
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def activate(
         self, command: ActivateProduct, context: CommandContext, expected_version: int | None = None
@@ -114,7 +117,7 @@ class CatalogService:
             self.repository.save(product, context=context)
             return product
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def deactivate(
         self,
@@ -130,7 +133,7 @@ class CatalogService:
             self.repository.save(product, context=context)
             return product
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def delete_product(
         self, command: DeleteProduct, context: CommandContext, expected_version: int | None = None
@@ -139,12 +142,18 @@ class CatalogService:
 
         def attempt() -> Product:
             product = self._product(command.product_id, expected_version)
-            held = self.holds.orders_holding(product.id)
-            product.delete(held, admin.user_id, self.repository.clock.now())
-            self.repository.save(product, context=context)
+            product.delete(admin.user_id, self.repository.clock.now())
+            try:
+                # Retiring the product's key in the same write as its deletion: refused
+                # while any order holds it, and no order can take it afterwards.
+                self.repository.save(
+                    product, context=context, retire=[Retire(holds.PRODUCT, product.id)]
+                )
+            except KeyHeld as held:
+                raise held_by_orders() from held
             return product
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def review(
         self, command: PostReview, context: CommandContext, expected_version: int | None = None
@@ -172,7 +181,7 @@ class CatalogService:
             self.repository.save(review, context=context)
             return review
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def load_product(self, product_id: str) -> Product:
         """The product as of its newest event, for queries (a discounted price); not

@@ -103,7 +103,7 @@ class IdentityService:
             self.repository.save(user, context=context)
             return user
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def deactivate(
         self, command: Deactivate, context: CommandContext, expected_version: int | None = None
@@ -116,7 +116,7 @@ class IdentityService:
             self.repository.save(user, context=context)
             return user
 
-        return self.repository.run(attempt, expected_version=expected_version)
+        return self.repository.run(attempt)
 
     def authenticate(self, token: str) -> Caller:
         """The caller behind a bearer token, checked against the user's current state:

@@ -41,6 +41,7 @@ from domain.ordering.values import (
     money,
     total_of,
 )
+from domain.shared import holds
 from domain.shared.aggregate import Aggregate, applies
 from domain.shared.context import Caller
 from domain.shared.errors import Detail, RuleViolation
@@ -250,6 +251,12 @@ class Order(Aggregate[OrderState]):
             if state.payment is PaymentStatus.CHARGED:
                 return Step.REFUND
         return None
+
+    def held_keys(self) -> frozenset[tuple[str, str]]:
+        """Every product of an order that is not cancelled: none can be deleted meanwhile."""
+        if not self.exists or self.state.status is OrderStatus.CANCELLED:
+            return frozenset()
+        return frozenset((holds.PRODUCT, line.product_id) for line in self.state.items)
 
     def stock_ids(self) -> tuple[str, ...]:
         """The products whose inventories the next stock change touches: every line

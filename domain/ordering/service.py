@@ -193,8 +193,6 @@ class OrderingService:
             raise NotFound(f"No order has the id {order_id!r}.", code="order_not_found")
         if own and not order.owned_by(caller):
             raise Forbidden("Only the order's customer may change it.", code="owner_only")
-        # Checked here rather than by `run`: a conflict on an inventory stream must not
-        # pass for a stale order; a conflict on the order's stream reloads and lands here.
         if expected_version is not None and order.version != expected_version:
             raise VersionMismatch(expected=expected_version, actual=order.version)
         return order

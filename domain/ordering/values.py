@@ -14,8 +14,10 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_QUANTITY = 1000
 """The most of one product a line may hold."""
-MAX_LINES = 50
-"""The most distinct products an order may hold."""
+MAX_LINES = 48
+"""The most distinct products an order may hold. Its widest write, a declined charge,
+records three order events and, per line, an inventory event and a hold let go of:
+3 + 2 x 48 = 99, within one append (`MAX_APPEND_ITEMS`)."""
 MAX_ON_HAND = 1_000_000
 MAX_ID_LENGTH = 200
 MAX_PAYMENT_METHOD = 200

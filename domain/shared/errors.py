@@ -111,3 +111,23 @@ class UniquenessViolation(Exception):
         self.namespace = namespace
         self.value = value
         self.owner = owner
+
+
+class KeyRetired(ConcurrencyError):
+    """A hold was taken on a retired key (an order took a product deleted meanwhile).
+    Not a refusal yet: reload, and the domain refuses on fresh state."""
+
+    def __init__(self, namespace: str, key: str) -> None:
+        super().__init__(f"hold#{namespace}#{key}", expected=0, actual=0)
+        self.args = (f"{namespace} {key!r} is retired: it cannot be held any more",)
+        self.namespace = namespace
+        self.key = key
+
+
+class KeyHeld(Exception):
+    """A key cannot be retired while streams hold it (a product some order holds)."""
+
+    def __init__(self, namespace: str, key: str) -> None:
+        super().__init__(f"{namespace} {key!r} is held: it cannot be retired")
+        self.namespace = namespace
+        self.key = key

@@ -35,6 +35,56 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Streams start (`delta` > 0) or stop (< 0) holding a key: an order holding a
+    product. The store counts the holders of each key.
+
+    Moved in the same write as the events that take or let go of the key, so the count is
+    never behind the streams. Taking a retired key is refused (`KeyRetired`)."""
+
+    namespace: str
+    key: str
+    delta: int
+
+    def __post_init__(self) -> None:
+        if self.delta == 0:
+            raise ValueError("a hold changes the count of holders: its delta is not 0")
+
+
+@dataclass(frozen=True)
+class Retire:
+    """Retire a key for good (a deleted product), in the same write as the events that
+    say so. Refused while any stream holds the key (`KeyHeld`)."""
+
+    namespace: str
+    key: str
+
+
+MAX_APPEND_ITEMS = 100
+"""The most events, claims, holds and retirements one atomic append writes (DynamoDB's
+limit on a transaction). Commands are bounded to fit (an order's lines, for one)."""
+
+
+def check_append(
+    appends: Sequence[Append],
+    claims: Sequence[Claim],
+    holds: Sequence[Hold],
+    retire: Sequence[Retire],
+) -> int:
+    """The number of items the append writes, if every store can write it atomically."""
+    keys = [(h.namespace, h.key) for h in holds] + [(r.namespace, r.key) for r in retire]
+    if len(set(keys)) != len(keys):
+        raise ValueError("one append changes each held key at most once")
+    items = sum(len(a.events) for a in appends) + len(claims) + len(keys)
+    if items > MAX_APPEND_ITEMS:
+        raise ValueError(
+            f"one atomic append holds at most {MAX_APPEND_ITEMS} events, claims and holds, "
+            f"not {items}: split the command"
+        )
+    return items
+
+
+@dataclass(frozen=True)
 class Append:
     """Events to add to one stream, which must be at `expected_version`."""
 
@@ -67,15 +117,23 @@ class EventStore(ABC):
 
     Invariants every implementation keeps:
     - `append` writes every event of every `Append` and every claim, or nothing;
-    - it raises `ConcurrencyError` if a stream is not at its expected version and
-      `UniquenessViolation` if a claim is held by another owner;
+    - it raises `ConcurrencyError` if a stream is not at its expected version,
+      `UniquenessViolation` if a claim is held by another owner, `KeyRetired` if a hold
+      is taken on a retired key and `KeyHeld` if a held key is retired;
     - versions of a stream are 1, 2, 3, ... with no gap;
     - `tail` costs one request however long the stream is, as long as the writer
       snapshots at least every `window` events (see `EventSourcedRepository`)."""
 
     @abstractmethod
-    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
-        """Append atomically, or raise and write nothing."""
+    def append(
+        self,
+        *appends: Append,
+        claims: Sequence[Claim] = (),
+        holds: Sequence[Hold] = (),
+        retire: Sequence[Retire] = (),
+    ) -> None:
+        """Append atomically with the claims, holds and retirements, or raise and write
+        nothing. At most one hold or retirement per key in one append."""
 
     @abstractmethod
     def tail(self, stream_id: str, *, window: int) -> StreamTail:
@@ -93,6 +151,10 @@ class EventStore(ABC):
     @abstractmethod
     def claim_owner(self, namespace: str, value: str) -> str | None:
         """The stream holding a claim, if any."""
+
+    @abstractmethod
+    def holders(self, namespace: str, key: str) -> int:
+        """How many streams hold the key now (consistent)."""
 
     @abstractmethod
     def stream_ids(self) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -9,7 +10,7 @@ from domain.shared.aggregate import Aggregate
 from domain.shared.context import CommandContext
 from domain.shared.errors import ConcurrencyError, NotFound, VersionMismatch
 from domain.shared.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
-from domain.shared.ports import Append, Claim, Clock, EventStore, IdGenerator
+from domain.shared.ports import Append, Claim, Clock, EventStore, Hold, IdGenerator, Retire
 
 A = TypeVar("A", bound=Aggregate[Any])
 T = TypeVar("T")
@@ -49,7 +50,9 @@ class EventSourcedRepository:
             # writes a snapshot of the current shape.
             snapshot, recorded = None, self.store.read(stream_id, up_to=tail.version)
         base = cls.restore(id, snapshot.version, dict(snapshot.state)) if snapshot else None
-        return cls.rebuild(id, (self.events.decode(r) for r in recorded), base=base)
+        aggregate = cls.rebuild(id, (self.events.decode(r) for r in recorded), base=base)
+        aggregate.stored_holds = aggregate.held_keys()
+        return aggregate
 
     def get(self, cls: type[A], id: str, *, expected_version: int | None = None) -> A:
         """The existing aggregate, at `expected_version` if one is named."""
@@ -64,33 +67,37 @@ class EventSourcedRepository:
         return self.store.read(cls.stream_id_of(id))
 
     def save(
-        self, *aggregates: Aggregate[Any], context: CommandContext, claims: Sequence[Claim] = ()
+        self,
+        *aggregates: Aggregate[Any],
+        context: CommandContext,
+        claims: Sequence[Claim] = (),
+        retire: Sequence[Retire] = (),
     ) -> None:
-        """Append every aggregate's pending events (and the claims) in one atomic write."""
-        appends = [self._append_of(a, context) for a in aggregates if a.pending]
-        if not appends:
+        """Append every aggregate's pending events, the claims, the retirements and the
+        holds the events take or let go of, in one atomic write."""
+        changed = [a for a in aggregates if a.pending]
+        if not changed:
             return
-        self.store.append(*appends, claims=claims)
-        for aggregate, append in zip((a for a in aggregates if a.pending), appends, strict=True):
+        appends = [self._append_of(a, context) for a in changed]
+        holds = _hold_changes(changed)
+        self.store.append(*appends, claims=claims, holds=holds, retire=retire)
+        for aggregate, append in zip(changed, appends, strict=True):
             aggregate.pending.clear()
+            aggregate.stored_holds = aggregate.held_keys()
             if append.snapshot is not None:
                 aggregate.snapshot_version = append.snapshot.version
 
-    def run(self, attempt: Callable[[], T], *, expected_version: int | None = None) -> T:
-        """Run load -> decide -> save, again on a concurrent write unless a version was named.
+    def run(self, attempt: Callable[[], T]) -> T:
+        """Run load -> decide -> save, and again on fresh state after a concurrent write.
 
-        With a named version a concurrent write is the caller's business: it becomes a
-        `VersionMismatch`. Without one, the command is decided again on fresh state."""
+        A command that names the version it expects checks it in `attempt` (as `get`
+        does): after a concurrent write to its stream the reload no longer matches and
+        it ends in `VersionMismatch`; after a conflict on another stream it touches (an
+        inventory, a held key) the reload still matches and it is decided again."""
         for tries_left in range(RETRIES_ON_CONFLICT - 1, -1, -1):
             try:
                 return attempt()
-            except ConcurrencyError as conflict:
-                # A conflict that did not move the version (two transactions touching one
-                # item at once) is retried even when a version was named.
-                if expected_version is not None and conflict.actual != expected_version:
-                    raise VersionMismatch(
-                        expected=expected_version, actual=conflict.actual
-                    ) from conflict
+            except ConcurrencyError:
                 if tries_left == 0:
                     raise
         raise AssertionError("unreachable")
@@ -125,3 +132,13 @@ class EventSourcedRepository:
                 state=aggregate.snapshot_state(),
             )
         return Append(aggregate.stream_id, start, recorded, snapshot)
+
+
+def _hold_changes(aggregates: Sequence[Aggregate[Any]]) -> list[Hold]:
+    """The keys the aggregates took and let go of since they were loaded, net per key."""
+    deltas: Counter[tuple[str, str]] = Counter()
+    for aggregate in aggregates:
+        now, before = aggregate.held_keys(), aggregate.stored_holds
+        deltas.update(now - before)
+        deltas.subtract(before - now)
+    return [Hold(ns, key, delta) for (ns, key), delta in sorted(deltas.items()) if delta]

@@ -12,14 +12,24 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from domain.shared.errors import ConcurrencyError, UniquenessViolation
+from domain.shared.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
 from domain.shared.events import RecordedEvent
-from domain.shared.ports import Append, Claim, EventStore, StreamTail
+from domain.shared.ports import (
+    Append,
+    Claim,
+    EventStore,
+    Hold,
+    Retire,
+    StreamTail,
+    check_append,
+)
 from infra.dynamodb.items import (
+    HOLD,
     claim_item,
     claim_stream_id,
     event_item,
     event_of,
+    hold_key,
     snapshot_of,
     version_of,
 )
@@ -28,7 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-MAX_TRANSACTION_ITEMS = 100
+Guard = Claim | Hold | Retire
 NEW_ITEM = "attribute_not_exists(stream_id)"
 
 
@@ -37,19 +47,20 @@ class DynamoDBEventStore(EventStore):
         self.client = client
         self.table = table
 
-    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
-        items = sum(len(a.events) for a in appends) + len(claims)
+    def append(
+        self,
+        *appends: Append,
+        claims: Sequence[Claim] = (),
+        holds: Sequence[Hold] = (),
+        retire: Sequence[Retire] = (),
+    ) -> None:
+        items = check_append(appends, claims, holds, retire)
         if items == 0:
             return
         if items == 1 and len(appends) == 1:
             self._put_one(appends[0])
-        elif items <= MAX_TRANSACTION_ITEMS:
-            self._transact(appends, claims)
         else:
-            raise ValueError(
-                f"one atomic append holds at most {MAX_TRANSACTION_ITEMS} events and claims, "
-                f"not {items}: split the command"
-            )
+            self._transact(appends, [*claims, *holds, *retire])
 
     def tail(self, stream_id: str, *, window: int) -> StreamTail:
         response = self.client.query(
@@ -111,6 +122,12 @@ class DynamoDBEventStore(EventStore):
         ).get("Item")
         return item["owner"]["S"] if item else None
 
+    def holders(self, namespace: str, key: str) -> int:
+        item = self.client.get_item(
+            TableName=self.table, Key=hold_key(namespace, key), ConsistentRead=True
+        ).get("Item")
+        return int(item["holders"]["N"]) if item and "holders" in item else 0
+
     def stream_ids(self) -> Iterator[str]:
         # A scan, for rebuilds only: every stream has exactly one item at version 1.
         request: dict[str, Any] = {
@@ -153,24 +170,9 @@ class DynamoDBEventStore(EventStore):
                 raise
             raise self._conflict(append) from error
 
-    def _transact(self, appends: Sequence[Append], claims: Sequence[Claim]) -> None:
-        operations: list[TransactWriteItemTypeDef] = []
-        owners: list[Append | Claim] = []
-        for claim in claims:
-            operations.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": claim_item(claim.namespace, claim.value, claim.owner),
-                        # Claiming again for the same owner is a no-op, not a conflict.
-                        "ConditionExpression": f"{NEW_ITEM} OR #owner = :owner",
-                        "ExpressionAttributeNames": {"#owner": "owner"},
-                        "ExpressionAttributeValues": {":owner": {"S": claim.owner}},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            )
-            owners.append(claim)
+    def _transact(self, appends: Sequence[Append], guards: Sequence[Guard]) -> None:
+        operations: list[TransactWriteItemTypeDef] = [self._guard(g) for g in guards]
+        owners: list[Append | Guard] = list(guards)
         for append in appends:
             last = len(append.events) - 1
             for index, event in enumerate(append.events):
@@ -193,22 +195,67 @@ class DynamoDBEventStore(EventStore):
             reasons: Sequence[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
             raise self._cancelled(reasons, owners) from error
 
+    def _guard(self, guard: Guard) -> TransactWriteItemTypeDef:
+        if isinstance(guard, Claim):
+            return {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": claim_item(guard.namespace, guard.value, guard.owner),
+                    # Claiming again for the same owner is a no-op, not a conflict.
+                    "ConditionExpression": f"{NEW_ITEM} OR #owner = :owner",
+                    "ExpressionAttributeNames": {"#owner": "owner"},
+                    "ExpressionAttributeValues": {":owner": {"S": guard.owner}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        if isinstance(guard, Hold):
+            update: TransactWriteItemTypeDef = {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": hold_key(guard.namespace, guard.key),
+                    "UpdateExpression": "ADD holders :delta SET kind = :hold",
+                    "ExpressionAttributeValues": {
+                        ":delta": {"N": str(guard.delta)},
+                        ":hold": {"S": HOLD},
+                    },
+                }
+            }
+            if guard.delta > 0:
+                update["Update"]["ConditionExpression"] = "attribute_not_exists(retired)"
+            return update
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": hold_key(guard.namespace, guard.key),
+                "UpdateExpression": "SET retired = :yes, kind = :hold",
+                "ConditionExpression": "attribute_not_exists(holders) OR holders = :none",
+                "ExpressionAttributeValues": {
+                    ":yes": {"BOOL": True},
+                    ":hold": {"S": HOLD},
+                    ":none": {"N": "0"},
+                },
+            }
+        }
+
     def _cancelled(
-        self, reasons: Sequence[Mapping[str, Any]], owners: Sequence[Append | Claim]
+        self, reasons: Sequence[Mapping[str, Any]], owners: Sequence[Append | Guard]
     ) -> Exception:
         for reason, owner in zip(reasons, owners, strict=False):
             code = reason.get("Code", "None")
             if code == "None":
                 continue
-            if isinstance(owner, Claim) and code == "ConditionalCheckFailed":
-                holder = reason.get("Item", {}).get("owner", {}).get("S", "?")
-                return UniquenessViolation(owner.namespace, owner.value, holder)
             if isinstance(owner, Append):
                 return self._conflict(owner)
-            # A claim caught in a concurrent transaction: as retryable as a version conflict.
-            return ConcurrencyError(
-                claim_stream_id(owner.namespace, owner.value), expected=0, actual=0
-            )
+            if code == "ConditionalCheckFailed":
+                if isinstance(owner, Claim):
+                    holder = reason.get("Item", {}).get("owner", {}).get("S", "?")
+                    return UniquenessViolation(owner.namespace, owner.value, holder)
+                if isinstance(owner, Hold):
+                    return KeyRetired(owner.namespace, owner.key)
+                return KeyHeld(owner.namespace, owner.key)
+            # A guard caught in a concurrent transaction: as retryable as a version conflict.
+            name = owner.value if isinstance(owner, Claim) else owner.key
+            return ConcurrencyError(f"{owner.namespace}#{name}", expected=0, actual=0)
         first = next(o for o in owners if isinstance(o, Append))
         return self._conflict(first)
 

@@ -6,7 +6,9 @@
     snapshot M {schema N, state S (JSON)}   -- only on the event it was taken after
 
 A claim (a unique value) is an item of its own: stream_id = "claim#<namespace>#<value>",
-version 0, kind "claim", owner S. The projector's stream filter passes only kind "event".
+version 0, kind "claim", owner S. So is a held key's count: stream_id =
+"hold#<namespace>#<key>", version 0, kind "hold", holders N, retired BOOL (once retired).
+The projector's stream filter passes only kind "event".
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ else:
 
 EVENT = "event"
 CLAIM = "claim"
+HOLD = "hold"
 
 
 def claim_stream_id(namespace: str, value: str) -> str:
     return f"claim#{namespace}#{value}"
+
+
+def hold_key(namespace: str, key: str) -> dict[str, Any]:
+    return {"stream_id": {"S": f"hold#{namespace}#{key}"}, "version": {"N": "0"}}
 
 
 def _json(value: Any) -> str:

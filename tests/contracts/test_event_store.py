@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from domain.shared.errors import ConcurrencyError, UniquenessViolation
+from domain.shared.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
 from domain.shared.events import Snapshot
-from domain.shared.ports import Append, Claim, EventStore
+from domain.shared.ports import Append, Claim, EventStore, Hold, Retire
 from infra.memory import InMemoryEventStore
 from tests.support.builders import events, recorded
 from tests.support.tables import table_name
@@ -130,3 +130,66 @@ def test_stream_ids_lists_every_stream_with_events_and_no_claims(store: EventSto
     store.append(Append("a", 0, events("a", 1, 2)), claims=[Claim("email", "x@y.io", "a")])
     store.append(Append("b", 0, events("b", 1, 1)))
     assert sorted(store.stream_ids()) == ["a", "b"]
+
+
+def test_holds_are_counted_with_the_events_that_take_and_let_go_of_them(
+    store: EventStore,
+) -> None:
+    assert store.holders("product", "p1") == 0
+    store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
+    store.append(
+        Append("o-2", 0, [recorded("o-2", 1)]),
+        holds=[Hold("product", "p1", 1), Hold("product", "p2", 1)],
+    )
+    assert (store.holders("product", "p1"), store.holders("product", "p2")) == (2, 1)
+    store.append(Append("o-1", 1, [recorded("o-1", 2)]), holds=[Hold("product", "p1", -1)])
+    assert store.holders("product", "p1") == 1
+
+
+def test_a_hold_fails_with_its_events(store: EventStore) -> None:
+    store.append(Append("o-1", 0, [recorded("o-1", 1)]))
+    with pytest.raises(ConcurrencyError):
+        store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
+    assert store.holders("product", "p1") == 0
+
+
+def test_a_held_key_cannot_be_retired_and_nothing_is_written(store: EventStore) -> None:
+    store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
+    with pytest.raises(KeyHeld) as held:
+        store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+    assert (held.value.namespace, held.value.key) == ("product", "p1")
+    assert store.read("p-1") == []
+    # Let go of, it can.
+    store.append(Append("o-1", 1, [recorded("o-1", 2)]), holds=[Hold("product", "p1", -1)])
+    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+    assert len(store.read("p-1")) == 1
+
+
+def test_a_retired_key_cannot_be_held_again_and_nothing_is_written(store: EventStore) -> None:
+    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+    with pytest.raises(KeyRetired) as retired:
+        store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
+    # Retryable: the writer reloads and the domain refuses on fresh state.
+    assert isinstance(retired.value, ConcurrencyError)
+    assert store.read("o-1") == []
+    assert store.holders("product", "p1") == 0
+
+
+def test_a_never_held_key_can_be_retired(store: EventStore) -> None:
+    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p9")])
+    assert store.holders("product", "p9") == 0
+
+
+def test_one_append_changes_a_key_once(store: EventStore) -> None:
+    with pytest.raises(ValueError, match="at most once"):
+        store.append(
+            Append("o-1", 0, [recorded("o-1", 1)]),
+            holds=[Hold("product", "p1", 1)],
+            retire=[Retire("product", "p1")],
+        )
+
+
+def test_hold_items_are_not_streams(store: EventStore) -> None:
+    store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
+    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p2")])
+    assert sorted(store.stream_ids()) == ["o-1", "p-1"]

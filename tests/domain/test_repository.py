@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import ConcurrencyError, VersionMismatch
-from domain.shared.ports import Append, Claim, StreamTail
+from domain.shared.errors import ConcurrencyError, KeyRetired, VersionMismatch
+from domain.shared.ports import Append, Retire, StreamTail
 from domain.shared.repository import EventSourcedRepository
 from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.domain.counter import Counter, test_events
@@ -32,9 +32,9 @@ class CountingStore(InMemoryEventStore):
         self.reads += 1
         return super().read(stream_id, after=after, up_to=up_to)
 
-    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+    def append(self, *appends: Append, **guards: Any) -> None:
         self.appends += 1
-        super().append(*appends, claims=claims)
+        super().append(*appends, **guards)
 
 
 @pytest.fixture
@@ -128,8 +128,68 @@ def test_a_concurrent_write_with_a_named_version_is_a_mismatch(
         repo.save(counter, context=CONTEXT)
 
     with pytest.raises(VersionMismatch) as stale:
-        repo.run(attempt, expected_version=1)
+        repo.run(attempt)
     assert stale.value.actual == 2
+
+
+def test_a_conflict_on_another_stream_with_a_named_version_is_decided_again(
+    repo: EventSourcedRepository,
+) -> None:
+    grow(repo, 1)
+    interfering = [True]
+
+    def attempt() -> Counter:
+        counter = repo.get(Counter, "c", expected_version=1)
+        other = repo.load(Counter, "other")
+        if interfering.pop() if interfering else False:
+            grow_other = repo.load(Counter, "other")
+            grow_other.add(1)
+            repo.save(grow_other, context=CONTEXT)
+        counter.add(10)
+        other.add(5)
+        repo.save(counter, other, context=CONTEXT)
+        return counter
+
+    assert repo.run(attempt).version == 2
+    assert repo.load(Counter, "other").state.total == 6
+
+
+class Tally(Counter):
+    """Holds the key ("tally", "positive") while its total is above zero."""
+
+    stream_prefix = "tally"
+
+    def held_keys(self) -> frozenset[tuple[str, str]]:
+        return frozenset({("tally", "positive")}) if self.state.total > 0 else frozenset()
+
+
+def test_holds_are_taken_and_let_go_of_with_the_events_that_change_them(
+    repo: EventSourcedRepository, store: CountingStore
+) -> None:
+    first, second = Tally.blank("a"), Tally.blank("b")
+    first.add(1)
+    second.add(2)
+    repo.save(first, second, context=CONTEXT)
+    assert store.holders("tally", "positive") == 2
+    # Loaded again, a tally that still holds takes nothing more.
+    again = repo.load(Tally, "a")
+    again.add(3)
+    repo.save(again, context=CONTEXT)
+    assert store.holders("tally", "positive") == 2
+    again.add(-4)
+    repo.save(again, context=CONTEXT)
+    assert store.holders("tally", "positive") == 1
+
+
+def test_a_retired_key_refuses_a_new_holder_and_the_retry_decides_again(
+    repo: EventSourcedRepository, store: CountingStore
+) -> None:
+    store.append(retire=[Retire("tally", "positive")])
+    tally = Tally.blank("a")
+    tally.add(1)
+    with pytest.raises(KeyRetired):
+        repo.save(tally, context=CONTEXT)
+    assert repo.load(Tally, "a").version == 0
 
 
 def test_endless_contention_gives_up_after_a_few_tries(repo: EventSourcedRepository) -> None:

@@ -665,6 +665,22 @@ def test_an_order_cancelled_while_its_charge_is_asked_for_is_refunded(shop: Shop
     assert not [m for m in ses_sent() if oid in str(m.subject)]
 
 
+def test_a_product_just_ordered_cannot_be_deleted_before_any_view_knows_the_order(
+    shop: Shop,
+) -> None:
+    """The hold is part of the order's own write: no projection has run here."""
+    spade = shop.product("Spade", "9.00")
+    draft = shop.order(shop.bob, (spade, 1))["id"]
+    held = shop.call("DELETE", f"/products/{spade}", token=shop.admin)
+    assert (held.status, held.error_code) == (422, "product_in_orders")
+    assert shop.call("POST", f"/orders/{draft}/cancel", token=shop.bob).status == 200
+    assert shop.call("DELETE", f"/products/{spade}", token=shop.admin).status == 200
+    # And once deleted, no order takes it, whatever the views say yet.
+    items = {"items": [{"product_id": spade, "quantity": 1}]}
+    gone = shop.call("POST", "/orders", items, shop.bob)
+    assert (gone.status, gone.error_code) == (422, "product_unavailable")
+
+
 def test_a_product_held_by_an_order_cannot_be_deleted_until_it_is_released(shop: Shop) -> None:
     book = shop.product("Refactoring", "20.00", stock=5)
     pen = shop.product("Pen", "1.00")

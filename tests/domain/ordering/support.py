@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.inventory import Inventory
@@ -15,7 +16,7 @@ from domain.ordering.process import OrderProcess, charge_key, confirmation_key, 
 from domain.ordering.service import OrderingService
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import ConcurrencyError, RuleViolation
-from domain.shared.ports import Append, Claim
+from domain.shared.ports import Append
 from domain.shared.repository import EventSourcedRepository
 from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
 from infra.ordering_fakes import (
@@ -74,7 +75,7 @@ class FlakyStore(InMemoryEventStore):
     def faults_pending(self) -> int:
         return len(self._faults)
 
-    def append(self, *appends: Append, claims: Sequence[Claim] = ()) -> None:
+    def append(self, *appends: Append, **guards: Any) -> None:
         if self._before_next_append:
             self._before_next_append.pop(0)()
         types = {event.type for append in appends for event in append.events}
@@ -83,7 +84,7 @@ class FlakyStore(InMemoryEventStore):
             self._faults.remove(fault)
             if not fault.after_effect:
                 raise InjectedFailure(f"append of {fault.event_type} failed before writing")
-        super().append(*appends, claims=claims)
+        super().append(*appends, **guards)
         self.appends += 1
         if fault is not None:
             raise InjectedFailure(f"append of {fault.event_type} failed after writing")

@@ -15,6 +15,7 @@ from domain.ordering.commands import (
     PlaceOrder,
     RemoveItem,
     RequestedItem,
+    SetStock,
 )
 from domain.ordering.events import (
     CancelReason,
@@ -120,7 +121,7 @@ def test_quantities_1_and_1000_are_fine(world: World, quantity: int) -> None:
     assert create(world, ("p1", quantity)).state.items[0].quantity == quantity
 
 
-def test_an_order_holds_at_most_50_items(world: World) -> None:
+def test_an_order_holds_at_most_max_lines_items(world: World) -> None:
     with pytest.raises(InvalidValue) as refused:
         create(world, *[("p1", 1)] * (MAX_LINES + 1))
     assert refused.value.code == "too_many_items"
@@ -434,3 +435,23 @@ def test_replaying_or_restoring_an_order_gives_the_same_state(world: World) -> N
     assert replayed.state == current.state
     restored = Order.restore(order.id, current.version, current.snapshot_state())
     assert restored.state == current.state
+
+
+@pytest.mark.parametrize("method", [SUCCEEDING_METHOD, DECLINED_METHOD])
+def test_the_widest_writes_of_a_full_order_fit_one_append(world: World, method: str) -> None:
+    """Every step of an order of MAX_LINES products, to its cancellation (a decline, or
+    the customer's after confirmation), is one atomic append: the store would refuse
+    an append of more than MAX_APPEND_ITEMS items."""
+    for n in range(MAX_LINES):
+        world.catalog.add(f"x{n}", f"Thing {n}", "1.00")
+        world.service.set_stock(SetStock(f"x{n}", 5), ADMIN)
+    order = create(world, *[(f"x{n}", 1) for n in range(MAX_LINES)])
+    world.service.place(PlaceOrder(order.id, method), CUSTOMER)
+    world.pump.run()
+    if method == SUCCEEDING_METHOD:
+        assert world.order(order.id).state.status is OrderStatus.CONFIRMED
+        world.service.cancel(CancelOrder(order.id), CUSTOMER)
+        world.pump.run()
+    assert world.order(order.id).state.status is OrderStatus.CANCELLED
+    assert world.pump.failures == 0
+    assert all(world.inventory(f"x{n}").state.on_hand == 5 for n in range(MAX_LINES))
