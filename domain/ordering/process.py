@@ -19,7 +19,7 @@ never done again, since its outcome is in the order's state. Steps are idempoten
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from domain.ordering.inventory import Inventory
@@ -88,7 +88,7 @@ class OrderProcess:
         return self.repository.run(attempt)
 
     def _reserve(self, order: Order, context: CommandContext) -> None:
-        inventories = self._inventories(order.stock_ids())
+        inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.reserve_stock(inventories, self._now())
         self.repository.save(order, *inventories.values(), context=context)
 
@@ -107,12 +107,14 @@ class OrderProcess:
             payment_method=payment_method,
             description=f"Order {order.id}",
         )
-        inventories = {} if charge.succeeded else self._inventories(order.stock_ids())
+        inventories = (
+            {} if charge.succeeded else self.repository.load_many(Inventory, order.stock_ids())
+        )
         order.record_charge(charge, self._now(), inventories)
         self.repository.save(order, *inventories.values(), context=context)
 
     def _confirm(self, order: Order, context: CommandContext) -> None:
-        inventories = self._inventories(order.stock_ids())
+        inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.confirm(inventories, self._now())
         self.repository.save(order, *inventories.values(), context=context)
 
@@ -128,7 +130,7 @@ class OrderProcess:
         self.repository.save(order, context=context)
 
     def _release(self, order: Order, context: CommandContext) -> None:
-        inventories = self._inventories(order.stock_ids())
+        inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.release_stock(inventories)
         self.repository.save(order, *inventories.values(), context=context)
 
@@ -141,9 +143,6 @@ class OrderProcess:
         )
         order.record_refund(refund)
         self.repository.save(order, context=context)
-
-    def _inventories(self, product_ids: Iterable[str]) -> dict[str, Inventory]:
-        return {pid: self.repository.load(Inventory, pid) for pid in product_ids}
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

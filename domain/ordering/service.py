@@ -7,7 +7,6 @@ events, so an order and the inventories never disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from domain.ordering.commands import (
@@ -145,7 +144,7 @@ class OrderingService:
                 if order.owned_by(caller)
                 else CancelReason.CANCELLED_BY_ADMIN
             )
-            inventories = self._inventories(order.stock_ids())
+            inventories = self.repository.load_many(Inventory, order.stock_ids())
             order.cancel(reason, caller.user_id, self._now(), inventories)
             self.repository.save(order, *inventories.values(), context=context)
             return order
@@ -199,9 +198,6 @@ class OrderingService:
 
     def _own_order(self, order_id: str, caller: Caller, expected_version: int | None) -> Order:
         return self._visible_order(order_id, caller, expected_version, own=True)
-
-    def _inventories(self, product_ids: Iterable[str]) -> dict[str, Inventory]:
-        return {pid: self.repository.load(Inventory, pid) for pid in product_ids}
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

@@ -142,6 +142,11 @@ class EventStore(ABC):
         If none of the last `window` events carries a snapshot, all events are returned
         (and `snapshot` is None)."""
 
+    def tails(self, stream_ids: Sequence[str], *, window: int) -> dict[str, StreamTail]:
+        """`tail` of several streams, for a command that writes them all (an order and
+        the inventories of its lines). An adapter may read them concurrently."""
+        return {stream_id: self.tail(stream_id, window=window) for stream_id in stream_ids}
+
     @abstractmethod
     def read(
         self, stream_id: str, *, after: int = 0, up_to: int | None = None

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from domain.shared.aggregate import Aggregate
 from domain.shared.context import CommandContext
 from domain.shared.errors import ConcurrencyError, NotFound, VersionMismatch
 from domain.shared.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
-from domain.shared.ports import Append, Claim, Clock, EventStore, Hold, IdGenerator, Retire
+from domain.shared.ports import (
+    Append,
+    Claim,
+    Clock,
+    EventStore,
+    Hold,
+    IdGenerator,
+    Retire,
+    StreamTail,
+)
 
 A = TypeVar("A", bound=Aggregate[Any])
 T = TypeVar("T")
@@ -42,8 +51,18 @@ class EventSourcedRepository:
 
     def load(self, cls: type[A], id: str) -> A:
         """The aggregate as of its newest event; a blank one if the stream is empty."""
+        return self._from_tail(
+            cls, id, self.store.tail(cls.stream_id_of(id), window=self.snapshot_every)
+        )
+
+    def load_many(self, cls: type[A], ids: Iterable[str]) -> dict[str, A]:
+        """Several aggregates of one type, read together (see `EventStore.tails`)."""
+        ids = list(dict.fromkeys(ids))
+        tails = self.store.tails([cls.stream_id_of(i) for i in ids], window=self.snapshot_every)
+        return {i: self._from_tail(cls, i, tails[cls.stream_id_of(i)]) for i in ids}
+
+    def _from_tail(self, cls: type[A], id: str, tail: StreamTail) -> A:
         stream_id = cls.stream_id_of(id)
-        tail = self.store.tail(stream_id, window=self.snapshot_every)
         snapshot, recorded = tail.snapshot, list(tail.events)
         if snapshot is not None and snapshot.schema != cls.snapshot_schema:
             # An older shape of state: rebuild from the whole history; the next save

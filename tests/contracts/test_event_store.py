@@ -193,3 +193,11 @@ def test_hold_items_are_not_streams(store: EventStore) -> None:
     store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
     store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p2")])
     assert sorted(store.stream_ids()) == ["o-1", "p-1"]
+
+
+def test_tails_of_several_streams_are_each_streams_tail(store: EventStore) -> None:
+    store.append(Append("a", 0, events("a", 1, 3)))
+    store.append(Append("b", 0, [recorded("b", 1)]))
+    tails = store.tails(["a", "b", "nothing"], window=10)
+    assert tails == {s: store.tail(s, window=10) for s in ("a", "b", "nothing")}
+    assert store.tails([], window=10) == {}
