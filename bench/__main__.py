@@ -22,7 +22,13 @@ def main() -> int:
     }.items():
         os.environ[name] = value
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    sections = [event_store_section(), search_section(), import_section(), view_lag_section()]
+    sections = [
+        event_store_section(),
+        ordering_section(),
+        search_section(),
+        import_section(),
+        view_lag_section(),
+    ]
     text = (
         "# Benchmarks\n\nWritten by `make bench` (bench/): counts, not seconds, "
         "except where a ratio says otherwise.\n\n" + "\n".join(s for s, _ in sections)
@@ -78,6 +84,55 @@ def event_store_section() -> tuple[str, bool]:
         "A command by id reads one bounded Query (the newest snapshot rides in an event item, "
         "at most 10 items back) and writes one conditional PutItem, however long the stream. "
         "Signing in is addressed by email, so it first reads the email's claim item (one GetItem).",
+        "",
+    ]
+    return "\n".join(lines), ok
+
+
+def ordering_section() -> tuple[str, bool]:
+    """The ordering commands and process steps on the real adapters (moto)."""
+    import boto3
+    from moto import mock_aws
+
+    from bench import ordering
+    from bench.counting import RequestCounter
+    from bench.event_store import BenchContainer
+    from tests.support.tables import create_tables
+
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        tables = create_tables(client)
+        counter = RequestCounter()
+        counter.attach(client)
+        env = {"EVENTS_TABLE": tables["EventsTable"], "PAYMENT_PROVIDER": "local"}
+        rows = ordering.measure(BenchContainer(env, client), tables["EventsTable"], counter)
+    lines = [
+        "## Orders: cost of a command on an order and the streams it needs",
+        "",
+        "Requests to the event table for one command on an order of 1 and of "
+        f"{max(ordering.LINE_COUNTS)} lines (the most an order holds). A command reads each "
+        "stream it needs once (the order, and the product or the inventories of its lines) "
+        "and writes once.",
+        "",
+        "| lines | command | streams read | read requests | items read | write requests "
+        "| items written | operations |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    ok = bool(rows)
+    for r in rows:
+        lines.append(
+            f"| {r.lines} | {r.command} | {r.streams} | {r.read_requests} | {r.items_read} | "
+            f"{r.write_requests} | {r.items_written} | {r.operations} |"
+        )
+        ok &= r.read_requests == r.streams and r.write_requests == 1
+        ok &= r.items_read <= 11 * r.streams
+    lines += [
+        "",
+        "Each read is one bounded Query (a stream's newest snapshot and the events after it). "
+        "The inventories of an order's lines are read concurrently (`EventStore.tails`): "
+        "as many requests as lines, about one round trip of waiting. Writes are one "
+        "TransactWriteItems holding the order's events, one event per inventory touched, and "
+        "the product holds the order takes or lets go of.",
         "",
     ]
     return "\n".join(lines), ok

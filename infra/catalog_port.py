@@ -4,6 +4,8 @@ event store (`domain.shared.holds`), so the catalogue needs no port of ordering'
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from domain.catalog.product import Product
 from domain.ordering.ports import ProductCatalog, ProductInfo
 from domain.shared.repository import EventSourcedRepository
@@ -14,8 +16,15 @@ class EventSourcedCatalog(ProductCatalog):
         self.repository = repository
 
     def product(self, product_id: str) -> ProductInfo | None:
-        product = self.repository.load(Product, product_id)
-        if not product.is_live:
-            return None
-        state = product.state
-        return ProductInfo(product_id, state.name, state.price, state.is_active)
+        return _info(self.repository.load(Product, product_id))
+
+    def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo | None]:
+        loaded = self.repository.load_many(Product, product_ids)
+        return {product_id: _info(product) for product_id, product in loaded.items()}
+
+
+def _info(product: Product) -> ProductInfo | None:
+    if not product.is_live:
+        return None
+    state = product.state
+    return ProductInfo(product.id, state.name, state.price, state.is_active)

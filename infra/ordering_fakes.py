@@ -63,24 +63,24 @@ def _fail(operation: str, after_effect: bool) -> InjectedFailure:
 
 
 class FakeCatalog(ProductCatalog):
-    """A dict of products you fill (`add`, or `products[...] = ...`)."""
+    """A dict of products you fill (`add`, or `catalogue[...] = ...`)."""
 
     def __init__(self) -> None:
-        self.products: dict[str, ProductInfo] = {}
+        self.catalogue: dict[str, ProductInfo] = {}
 
     def add(
         self, product_id: str, name: str, unit_price: str | Decimal, *, is_active: bool = True
     ) -> ProductInfo:
         info = ProductInfo(product_id, name, money(Decimal(unit_price)), is_active)
-        self.products[product_id] = info
+        self.catalogue[product_id] = info
         return info
 
     def deactivate(self, product_id: str) -> None:
-        info = self.products[product_id]
-        self.products[product_id] = ProductInfo(info.product_id, info.name, info.unit_price, False)
+        info = self.catalogue[product_id]
+        self.catalogue[product_id] = ProductInfo(info.product_id, info.name, info.unit_price, False)
 
     def product(self, product_id: str) -> ProductInfo | None:
-        return self.products.get(product_id)
+        return self.catalogue.get(product_id)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ answers the first answer and has no second effect, so a step redone after a cras
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -27,6 +27,11 @@ class ProductCatalog(ABC):
     @abstractmethod
     def product(self, product_id: str) -> ProductInfo | None:
         """The product as the catalogue has it now; None if there is no such product."""
+
+    def products(self, product_ids: Iterable[str]) -> dict[str, ProductInfo | None]:
+        """Several products as of now (placing an order checks every line's); an adapter
+        may read them together."""
+        return {product_id: self.product(product_id) for product_id in product_ids}
 
 
 ChargeStatus = Literal["succeeded", "declined"]

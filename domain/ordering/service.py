@@ -120,9 +120,7 @@ class OrderingService:
 
         def attempt() -> Order:
             order = self._own_order(command.order_id, caller, expected_version)
-            products = {
-                line.product_id: self.catalog.product(line.product_id) for line in order.state.items
-            }
+            products = self.catalog.products(line.product_id for line in order.state.items)
             order.place(payment_method, products, self._now())
             self.repository.save(order, context=context)
             return order

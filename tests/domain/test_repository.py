@@ -19,13 +19,13 @@ CONTEXT = CommandContext("corr-9", "cause-9", Caller("u7", Role.ADMIN))
 class CountingStore(InMemoryEventStore):
     def __init__(self) -> None:
         super().__init__()
-        self.tails: list[StreamTail] = []
+        self.loaded: list[StreamTail] = []
         self.reads = 0
         self.appends = 0
 
     def tail(self, stream_id: str, *, window: int) -> StreamTail:
         tail = super().tail(stream_id, window=window)
-        self.tails.append(tail)
+        self.loaded.append(tail)
         return tail
 
     def read(self, stream_id: str, *, after: int = 0, up_to: int | None = None) -> list:  # type: ignore[type-arg]
@@ -75,10 +75,10 @@ def test_loading_reads_a_bounded_tail_however_long_the_stream(
     repo: EventSourcedRepository, store: CountingStore, per_command: int
 ) -> None:
     grow(repo, 60, per_command)
-    store.tails.clear()
+    store.loaded.clear()
     counter = repo.load(Counter, "c")
     assert counter.state == counter.state.__class__(60 * per_command, 60 * per_command)
-    (tail,) = store.tails
+    (tail,) = store.loaded
     assert tail.snapshot is not None
     assert len(tail.events) < 10
     assert store.reads == 0

@@ -1,0 +1,108 @@
+"""Cost of the ordering commands and process steps, on an order of 1 and of MAX_LINES lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bench.counting import RequestCounter
+from domain.catalog.commands import ActivateProduct, CreateCategory, CreateProduct
+from domain.ordering.commands import (
+    AddItem,
+    CancelOrder,
+    CreateOrder,
+    PlaceOrder,
+    RemoveItem,
+    RequestedItem,
+    SetStock,
+)
+from domain.ordering.order import Order
+from domain.ordering.process import OrderProcess
+from domain.ordering.values import MAX_LINES
+from domain.shared.context import Caller, CommandContext, Role
+from infra.container import Container
+from infra.ordering_fakes import SUCCEEDING_METHOD as VISA
+from infra.ordering_fakes import FakeNotifier
+
+ADMIN = CommandContext("bench", "bench", Caller("bench-admin", Role.ADMIN))
+CUSTOMER = CommandContext("bench", "bench", Caller("bench-customer", Role.CUSTOMER))
+LINE_COUNTS = (1, MAX_LINES)
+
+
+@dataclass(frozen=True)
+class Row:
+    lines: int
+    command: str
+    streams: int
+    """The streams the command reads: the order, and the product or inventories it needs."""
+    read_requests: int
+    items_read: int
+    write_requests: int
+    items_written: int
+    operations: str
+
+
+def products(container: Container, count: int, prefix: str) -> list[str]:
+    category = container.catalog.create_category(CreateCategory(f"{prefix} things"), ADMIN)
+    ids = []
+    for n in range(count):
+        created = container.catalog.create_product(
+            CreateProduct(f"{prefix} thing {n}", "", Decimal("2.00"), category.id), ADMIN
+        )
+        container.catalog.activate(ActivateProduct(created.id), ADMIN)
+        container.ordering.set_stock(SetStock(created.id, 100), ADMIN)
+        ids.append(created.id)
+    return ids
+
+
+def measure(container: Container, events_table: str, counter: RequestCounter) -> list[Row]:
+    rows: list[Row] = []
+    for lines in LINE_COUNTS:
+        rows += _measure_order(container, events_table, counter, lines)
+    return rows
+
+
+def _measure_order(
+    container: Container, events_table: str, counter: RequestCounter, lines: int
+) -> list[Row]:
+    rows: list[Row] = []
+
+    def count(command: str, streams: int, act: Callable[[], object]) -> None:
+        counter.reset()
+        act()
+        rows.append(
+            Row(
+                lines=lines,
+                command=command,
+                streams=streams,
+                read_requests=counter.count(events_table, ("Query", "GetItem")),
+                items_read=counter.total(events_table, "read"),
+                write_requests=counter.count(events_table, ("PutItem", "TransactWriteItems")),
+                items_written=counter.total(events_table, "written"),
+                operations=counter.operations(events_table),
+            )
+        )
+
+    ordering = container.ordering
+    # Emails are not what is measured (and touch no table here).
+    process = OrderProcess(container.repository, container.payments, FakeNotifier())
+    spare, *ids = products(container, lines + 1, f"n{lines}")
+    order = ordering.create_order(CreateOrder((RequestedItem(ids[0], 1),)), CUSTOMER)
+    for product_id in ids[1:]:
+        ordering.add_item(AddItem(order.id, product_id, 1), CUSTOMER)
+    if lines < MAX_LINES:
+        count("add an item", 2, lambda: ordering.add_item(AddItem(order.id, spare, 1), CUSTOMER))
+        count(
+            "remove an item", 1, lambda: ordering.remove_item(RemoveItem(order.id, spare), CUSTOMER)
+        )
+    count("place", 1 + lines, lambda: ordering.place(PlaceOrder(order.id, VISA), CUSTOMER))
+    count("process: reserve stock", 1 + lines, lambda: process.handle(order.id, 0))
+    while container.repository.load(Order, order.id).next_step() is not None:
+        process.handle(order.id, 0)
+    count(
+        "cancel (confirmed: stock back)",
+        1 + lines,
+        lambda: ordering.cancel(CancelOrder(order.id), CUSTOMER),
+    )
+    return rows
