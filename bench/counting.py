@@ -10,6 +10,23 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
+@dataclass(frozen=True)
+class StoreCost:
+    """What one command asked of one table."""
+
+    read_requests: int
+    items_read: int
+    write_requests: int
+    items_written: int
+    operations: str
+
+    def cells(self) -> str:
+        return (
+            f"{self.read_requests} | {self.items_read} | {self.write_requests} | "
+            f"{self.items_written} | {self.operations}"
+        )
+
+
 @dataclass
 class RequestCounter:
     """Requests and items per (table, operation) since the last `reset`."""
@@ -37,6 +54,16 @@ class RequestCounter:
 
     def count(self, table: str, operations: tuple[str, ...]) -> int:
         return sum(n for (t, op), n in self.requests.items() if t == table and op in operations)
+
+    def cost(self, table: str) -> StoreCost:
+        """Reads (Query, GetItem) and writes (PutItem, TransactWriteItems) since `reset`."""
+        return StoreCost(
+            read_requests=self.count(table, ("Query", "GetItem")),
+            items_read=self.total(table, "read"),
+            write_requests=self.count(table, ("PutItem", "TransactWriteItems")),
+            items_written=self.total(table, "written"),
+            operations=self.operations(table),
+        )
 
     def operations(self, table: str) -> str:
         return ", ".join(f"{op} x{n}" for (t, op), n in sorted(self.requests.items()) if t == table)

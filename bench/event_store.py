@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from bench.counting import RequestCounter
+from bench.counting import RequestCounter, StoreCost
 from domain.identity.commands import ChangePassword, IssueToken, Register
 from domain.identity.ports import TokenIssuer
 from domain.identity.user import User
@@ -38,11 +38,7 @@ class BenchContainer(Container):
 class Row:
     events: int
     command: str
-    read_requests: int
-    items_read: int
-    write_requests: int
-    items_written: int
-    operations: str
+    cost: StoreCost
 
 
 def grow(container: Container, user: User, events: int) -> None:
@@ -79,11 +75,7 @@ def measure(container: Container, events_table: str, counter: RequestCounter) ->
                 Row(
                     events=prior.version,
                     command=name,
-                    read_requests=counter.count(events_table, ("Query", "GetItem")),
-                    items_read=counter.total(events_table, "read"),
-                    write_requests=counter.count(events_table, ("PutItem", "TransactWriteItems")),
-                    items_written=counter.total(events_table, "written"),
-                    operations=counter.operations(events_table),
+                    cost=counter.cost(events_table),
                 )
             )
     return rows

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bench.counting import RequestCounter
+from bench.counting import RequestCounter, StoreCost
 from domain.catalog.commands import ActivateProduct, CreateCategory, CreateProduct
 from domain.ordering.commands import (
     AddItem,
@@ -36,11 +36,7 @@ class Row:
     command: str
     streams: int
     """The streams the command reads: the order, and the product or inventories it needs."""
-    read_requests: int
-    items_read: int
-    write_requests: int
-    items_written: int
-    operations: str
+    cost: StoreCost
 
 
 def products(container: Container, count: int, prefix: str) -> list[str]:
@@ -76,11 +72,7 @@ def _measure_order(
                 lines=lines,
                 command=command,
                 streams=streams,
-                read_requests=counter.count(events_table, ("Query", "GetItem")),
-                items_read=counter.total(events_table, "read"),
-                write_requests=counter.count(events_table, ("PutItem", "TransactWriteItems")),
-                items_written=counter.total(events_table, "written"),
-                operations=counter.operations(events_table),
+                cost=counter.cost(events_table),
             )
         )
 
