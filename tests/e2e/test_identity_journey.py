@@ -87,7 +87,15 @@ def test_docs_and_openapi_are_served(api: Client) -> None:
     spec = api.call("GET", "/openapi.json")
     assert spec.status_code == 200
     assert spec.json()["openapi"].startswith("3.")
-    assert "/users/me" in spec.json()["paths"]
+    paths = spec.json()["paths"]
+    for path in (
+        "/users/me",
+        "/products/{id}",
+        "/orders",
+        "/orders/{id}/place",
+        "/inventory/{product_id}",
+    ):
+        assert path in paths, path
     docs = api.call("GET", "/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
