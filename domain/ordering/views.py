@@ -1,5 +1,5 @@
 """The ordering read model: order details, orders by customer (newest first), inventory
-levels, and the orders holding each product (for the catalogue's delete).
+levels, and the orders holding each product (a listing: the delete is guarded by holds).
 
 Each event is applied to the aggregate restored from the view's stored state, with the
 aggregate's own appliers: the view cannot drift from the domain's rules."""
@@ -192,8 +192,3 @@ def inventory_view(views: ViewReader, product_id: str) -> Doc:
     if doc is None:
         return {"product_id": product_id, "on_hand": 0, "reserved": 0, "available": 0, "version": 0}
     return {k: v for k, v in doc.items() if k != "state"}
-
-
-def orders_holding(views: ViewReader, product_id: str) -> int:
-    """How many orders (not cancelled) hold the product: 0, or at least one."""
-    return len(views.query(holders_partition(product_id), limit=1).items)
