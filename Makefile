@@ -34,6 +34,7 @@ contracts: $(STAMP)
 template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_ENV) $(BIN)/sam validate --template template.yaml
+	$(SAM_ENV) $(BIN)/sam validate --lint --template template.yaml
 
 # pytest exits 5 when it collected no test: a failure here too. loadfile keeps each test
 # file on one worker, so the e2e module's local stack never overlaps a moto-mocked test.

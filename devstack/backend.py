@@ -130,9 +130,10 @@ class Backend:
     def _start_moto(self) -> str:
         from moto.server import ThreadedMotoServer
 
-        from devstack import moto_fixes
+        from devstack import iam, moto_fixes
 
         moto_fixes.apply()
+        iam.install()
         # werkzeug logs every request at INFO through its own handler otherwise
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # Pinned by LOCAL_AWS_HOST/LOCAL_AWS_PORT for `sam local invoke --env-vars env.json`.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.backend import AwsClients
+from devstack.iam import Principal
 from devstack.intrinsics import ACCOUNT_ID, Resolver, pseudo_parameters, referenced_names
 from devstack.resources import PROVISIONED_TYPES, Provisioned, Provisioner, physical_name
 from devstack.sam import (
@@ -44,6 +45,8 @@ class Deployment:
     resolver: Resolver
     model: SamModel
     not_emulated: list[str]
+    principals: Mapping[str, Principal]
+    """Each function's role (SAM's translation of the template), by function logical id."""
 
     def resource(self, logical_id: str, *types: str) -> Provisioned:
         found = self.resources.get(logical_id)
@@ -211,6 +214,7 @@ def deploy(
         name = physical_name(lid, kind, properties, stack_name)
         lookup.provisioned[lid] = provisioner.provision(lid, kind, properties, name)
     model = SamReader(template, resolver, lookup.active, lookup.api_id, warn).read()
+    principals = _principals(template, parameters, lookup.provisioned, model, region)
     not_emulated = [
         f"{lid} ({resources[lid].get('Type')})"
         for lid in active
@@ -225,4 +229,25 @@ def deploy(
         resolver=resolver,
         model=model,
         not_emulated=not_emulated,
+        principals=principals,
+    )
+
+
+def _principals(
+    template: Template,
+    parameters: Mapping[str, ParameterValue],
+    provisioned: Mapping[str, Provisioned],
+    model: SamModel,
+    region: str,
+) -> dict[str, Principal]:
+    from devstack.roles import function_principals, translate
+
+    values = {k: v if isinstance(v, str) else ",".join(v) for k, v in parameters.items()}
+    return function_principals(
+        translate(template.body, values, region),
+        parameters=values,
+        physical={lid: {"Ref": p.ref, **p.attributes} for lid, p in provisioned.items()},
+        function_names={lid: spec.name for lid, spec in model.functions.items()},
+        region=region,
+        account=ACCOUNT_ID,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from devstack import iam
 from devstack.backend import AwsClients, AwsSettings, Backend
 from devstack.bootstrap import AdminBootstrap, admin_credentials
 from devstack.deployment import Deployment, deploy
@@ -106,6 +107,7 @@ class LocalStack:
             model = deployment.model
             assert self._clients is not None
             assert self._gateway is not None
+            self._register_principals()
             pools = {
                 lid: FunctionPool(
                     spec,
@@ -160,17 +162,43 @@ class LocalStack:
         if spec is None:
             self._log(f"WARNING: admin bootstrap names unknown function {bootstrap.function}")
             return
+        # an operator's command: it runs as the operator (the stack), not as the function
         self.admin_created = bootstrap.run(
-            self.resolved_env(bootstrap.function),
+            self.resolved_env(bootstrap.function, as_function=False),
             email=self.admin_email,
             password=self.admin_password,
             cwd=spec.code_dir,
             log=self._log,
         )
 
+    def _register_principals(self) -> None:
+        """Each function calls AWS with its own access key, which moto's IAM check (devstack.iam)
+        maps to the function's role: only the embedded endpoint can enforce it."""
+        if not self._backend.embedded:
+            self._log(
+                "[iam] WARNING: permissions are not enforced on an external endpoint "
+                f"({self.endpoint_url}); the embedded one enforces them"
+            )
+            return
+        iam.install()
+        iam.registry.listeners.append(self._log_denial)
+        for lid, principal in self.deployment.principals.items():
+            iam.registry.register(iam.access_key_for(self.stack_name, lid), principal)
+
+    def _log_denial(self, denied: iam.AccessDenied) -> None:
+        self._log(
+            f"[iam] AccessDenied: {denied.principal.function} may not {denied.request.action} "
+            f"on {denied.request.resource}"
+        )
+
     def stop(self) -> None:
         """Shut everything down (idempotent)."""
         atexit.unregister(self.stop)
+        if self._log_denial in iam.registry.listeners:
+            iam.registry.listeners.remove(self._log_denial)
+        if self._deployment is not None:
+            for lid in self._deployment.principals:
+                iam.registry.forget(iam.access_key_for(self.stack_name, lid))
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -248,11 +276,15 @@ class LocalStack:
     def function_name(self, logical_id: str) -> str:
         return self.deployment.model.functions[logical_id].name
 
-    def resolved_env(self, function_logical_id: str) -> dict[str, str]:
-        """The function's environment, exactly as its sandboxes get it."""
+    def resolved_env(self, function_logical_id: str, *, as_function: bool = True) -> dict[str, str]:
+        """The function's environment, exactly as its sandboxes get it: with its own access
+        key (its role), unless `as_function` is false (the stack's own credentials)."""
         spec = self.deployment.model.functions[function_logical_id]
         assert self._settings is not None
-        return function_environment(spec, self._settings.environment(), self._env)
+        aws = self._settings.environment()
+        if as_function and self._backend.embedded:
+            aws["AWS_ACCESS_KEY_ID"] = iam.access_key_for(self.stack_name, function_logical_id)
+        return function_environment(spec, aws, self._env)
 
     def invoke(self, function_logical_id: str, event: Any) -> Any:
         """Invoke a function synchronously; its result, or `FunctionError` with Lambda's error."""

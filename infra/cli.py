@@ -17,7 +17,15 @@ from domain.shared.errors import DomainError
 from domain.shared.projector import rebuild
 from infra.container import Container
 
-OUTPUTS = {"EventsTableName": "EVENTS_TABLE", "ViewsTableName": "VIEWS_TABLE"}
+# A deployed stack's outputs (template.yaml) -> the settings the functions read.
+OUTPUTS = {
+    "EventsTableName": "EVENTS_TABLE",
+    "ViewsTableName": "VIEWS_TABLE",
+    "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+    "ThrottleTableName": "THROTTLE_TABLE",
+}
+OPTIONAL_OUTPUTS = {"SigningKeySecretArn": "SIGNING_KEY_SECRET"}
+"""Read when present; no command of this CLI signs a token."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +63,14 @@ def _stack_outputs(stack: str) -> dict[str, str]:
 
     described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    return {env: outputs[key] for key, env in OUTPUTS.items() if key in outputs}
+    missing = sorted(key for key in OUTPUTS if key not in outputs)
+    if missing:
+        raise SystemExit(
+            f"stack {stack} has no output {', '.join(missing)}: deploy this checkout's "
+            "template.yaml (sam build && sam deploy) and try again"
+        )
+    wanted = {**OUTPUTS, **OPTIONAL_OUTPUTS}
+    return {env: outputs[key] for key, env in wanted.items() if key in outputs}
 
 
 if __name__ == "__main__":

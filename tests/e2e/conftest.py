@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.logs import ConsoleLog
 from devstack.stack import LocalStack
 
 ADMIN_EMAIL = "admin@e2e.example.com"
@@ -54,14 +55,25 @@ def stack() -> Iterator[LocalStack]:
         "LOCAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
     env.pop("AWS_ENDPOINT_URL", None)
+    console = ConsoleLog()
+    denied: list[str] = []
+
+    def log(line: str) -> None:
+        if line.startswith("[iam] AccessDenied"):
+            denied.append(line)
+        console(line)
+
     with LocalStack(
         port=0,
         stack_name=f"e2e-{uuid.uuid4().hex[:8]}",
         env=env,
         parameter_overrides={"BcryptRounds": "4"},
         prewarm=True,
+        log=log,
     ) as running:
         yield running
+    # every journey ran under the functions' own roles: the template grants what they use
+    assert denied == []
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from devstack import iam
 from infra import container as composition
 from tests.support.http_api import HttpApi
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.roles import PARAMETERS, physical_resources, principals
 from tests.support.streams import batch, sequence_number, stream_records
 from tests.support.tables import create_tables
 from tests.support.template import http_routes
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
 ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin password 1"
-NOTIFY_FROM = "orders@shop.example.com"
+NOTIFY_FROM = PARAMETERS["NotificationSender"]
 """The sender of order confirmations: an SES identity verified in moto."""
 ORDER_STREAM_PREFIX = "order-"
 """The order process's FilterCriteria in template.yaml: order streams only."""
@@ -32,8 +34,21 @@ class Stack:
     client: DynamoDBClient
     tables: dict[str, str]
     api: HttpApi
+    principals: dict[str, iam.Principal] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
     projected: set[str] = field(default_factory=set)
     processed: set[str] = field(default_factory=set)
+
+    def acting_as(self, function: str) -> AbstractContextManager[None]:
+        """Every AWS call made meanwhile is checked against `function`'s role (template.yaml
+        through SAM's translator), as IAM would on AWS."""
+        return iam.acting_as(self.principals[function])
+
+    def use_table(self, logical_id: str, name: str) -> None:
+        """Run the functions on table `name` as the template's `logical_id` (their roles
+        follow, as a redeploy with that table would grant)."""
+        self.tables[logical_id] = name
+        self.principals = principals(physical_resources(self.client, self.tables, self.secrets))
 
     def project(self) -> dict[str, Any]:
         """Deliver the stream records not delivered yet to the projector, in one batch."""
@@ -47,7 +62,8 @@ class Stack:
         self.projected |= {sequence_number(r) for r in fresh}
         if not fresh:
             return {"batchItemFailures": []}
-        result: dict[str, Any] = handler(batch(fresh), FakeLambdaContext())
+        with self.acting_as("ProjectorFunction"):
+            result: dict[str, Any] = handler(batch(fresh), FakeLambdaContext())
         return result
 
     def run_process(self, rounds: int | None = None) -> list[str]:
@@ -66,7 +82,8 @@ class Stack:
             unprojected = [r for r in records if sequence_number(r) not in self.projected]
             if unprojected:
                 self.projected |= {sequence_number(r) for r in unprojected}
-                projector(batch(unprojected), FakeLambdaContext())
+                with self.acting_as("ProjectorFunction"):
+                    projector(batch(unprojected), FakeLambdaContext())
             fresh = [
                 r
                 for r in records
@@ -76,7 +93,8 @@ class Stack:
             if not fresh or (rounds is not None and delivered >= rounds):
                 return failures
             self.processed |= {sequence_number(r) for r in fresh}
-            result = process(batch(fresh), FakeLambdaContext())
+            with self.acting_as("OrderProcessFunction"):
+                result = process(batch(fresh), FakeLambdaContext())
             failures += [f["itemIdentifier"] for f in result["batchItemFailures"]]
             delivered += 1
 
@@ -93,20 +111,26 @@ class Stack:
         return str(answer.json["access_token"])
 
 
-def template_routes() -> dict[str, tuple[Any, bool]]:
-    """Every HTTP route of template.yaml -> (its function's handler, behind the authorizer)."""
+def template_routes() -> dict[str, tuple[Any, bool, str]]:
+    """Every HTTP route of template.yaml -> (its function's handler, behind the authorizer,
+    the function's logical id)."""
     import importlib
 
     routes = {}
     for route in http_routes():
         module, attribute = route.handler.rsplit(".", 1)
-        routes[route.key] = (getattr(importlib.import_module(module), attribute), route.authorized)
+        routes[route.key] = (
+            getattr(importlib.import_module(module), attribute),
+            route.authorized,
+            route.function,
+        )
     return routes
 
 
 @contextmanager
-def open_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    """The stack on moto, for as long as the context lasts (a fixture of any scope)."""
+def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Iterator[Stack]:
+    """The stack on moto, for as long as the context lasts (a fixture of any scope); every
+    function runs under its role from `translated` (default: template.yaml, translated)."""
     import boto3
     from aws_lambda_powertools.utilities import parameters
     from moto import mock_aws
@@ -139,8 +163,19 @@ def open_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
         from functions.authorizer.app import handler as authorizer
 
+        iam.install()
+        secrets = {"SigningKeySecret": secret["ARN"]}
+        physical = physical_resources(client, tables, secrets)
+        stack = Stack(
+            client,
+            tables,
+            HttpApi(routes=template_routes(), authorizer=authorizer),
+            principals=principals(physical, template=translated),
+            secrets=secrets,
+        )
+        stack.api.acting_as = stack.acting_as
         try:
-            yield Stack(client, tables, HttpApi(routes=template_routes(), authorizer=authorizer))
+            yield stack
         finally:
             composition.use(None)
 

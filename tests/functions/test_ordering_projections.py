@@ -266,9 +266,12 @@ class Fresh:
 @pytest.fixture
 def fresh(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fresh]:
     table = create_views_table(world.stack)
+    original = world.stack.tables["ViewsTable"]
     monkeypatch.setenv("VIEWS_TABLE", table)
+    world.stack.use_table("ViewsTable", table)
     composition.use(None)
     yield Fresh(world.stack, world.history, table)
+    world.stack.use_table("ViewsTable", original)
     composition.use(None)
 
 

@@ -3,10 +3,12 @@ the route's function with the authorizer's context. In process, against moto."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -33,11 +35,14 @@ class Answer:
 
 @dataclass
 class HttpApi:
-    """`routes` maps "METHOD /path/{param}" to (handler, needs_authorizer)."""
+    """`routes` maps "METHOD /path/{param}" to (handler, needs_authorizer, function's logical
+    id); `acting_as(logical_id)` is entered around each handler call (the function's role)."""
 
-    routes: dict[str, tuple[Handler, bool]]
+    routes: dict[str, tuple[Handler, bool, str]]
     authorizer: Handler
     calls: list[str] = field(default_factory=list)
+    acting_as: Callable[[str], AbstractContextManager[None]] = lambda _: contextlib.nullcontext()
+    authorizer_function: str = "AuthorizerFunction"
 
     def request(
         self,
@@ -51,7 +56,7 @@ class HttpApi:
         query: dict[str, str] | None = None,
     ) -> Answer:
         route_key, params = self._match(method, path)
-        handler, authorized = self.routes[route_key]
+        handler, authorized, function = self.routes[route_key]
         all_headers = {k.lower(): v for k, v in (headers or {}).items()}
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
@@ -64,14 +69,16 @@ class HttpApi:
             all_headers.setdefault("content-type", "application/json")
         event = http_event(method, path, route_key, params, all_headers, query, body)
         if authorized:
-            decision = self.authorizer(
-                {**event, "type": "REQUEST", "routeArn": f"arn:local/{route_key}"},
-                FakeLambdaContext(),
-            )
+            with self.acting_as(self.authorizer_function):
+                decision = self.authorizer(
+                    {**event, "type": "REQUEST", "routeArn": f"arn:local/{route_key}"},
+                    FakeLambdaContext(),
+                )
             assert decision["isAuthorized"] is True
             event["requestContext"]["authorizer"] = {"lambda": decision.get("context", {})}
         self.calls.append(route_key)
-        response = handler(event, FakeLambdaContext())
+        with self.acting_as(function):
+            response = handler(event, FakeLambdaContext())
         return Answer(
             response["statusCode"],
             {k.lower(): v for k, v in (response.get("headers") or {}).items()},

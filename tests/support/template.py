@@ -31,6 +31,7 @@ class Route:
     key: str
     handler: str
     authorized: bool
+    function: str
 
 
 def http_routes() -> list[Route]:
@@ -45,7 +46,10 @@ def http_routes() -> list[Route]:
             authorizer = (props.get("Auth") or {}).get("Authorizer")
             routes.append(
                 Route(
-                    f"{props['Method']} {props['Path']}", handlers[logical_id], authorizer != "NONE"
+                    f"{props['Method']} {props['Path']}",
+                    handlers[logical_id],
+                    authorizer != "NONE",
+                    logical_id,
                 )
             )
     return routes

@@ -1,0 +1,165 @@
+"""Each function's role as AWS would create it: the template through SAM's own translator.
+
+samtranslator turns `Policies` (inline statements and policy templates such as
+`DynamoDBReadPolicy`) into an `AWS::IAM::Role` per function, adds the managed policies SAM
+attaches (basic execution, X-Ray, the stream poller's read access), and samcli's
+`IntrinsicResolver` resolves what those documents reference (`!GetAtt T.Arn`, `!Sub`,
+`!If`, pseudo parameters) against the resources that exist. Managed policies are read from
+moto's copy of AWS's managed policy documents.
+
+Relies on (pinned in pyproject.toml): samtranslator's `Translator(managed_policy_map,
+sam_parser).translate(sam_template, parameter_values)` and `parser.Parser`; samcli's
+`IntrinsicResolver(template, IntrinsicsSymbolTable(template, logical_id_translator))`
+with `resolve_template`-style `intrinsic_property_resolver(value, ignore_errors, ...)`;
+moto's `moto.iam.aws_managed_policies.aws_managed_policies_data` (a JSON string).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from devstack.iam import Policy, Principal
+
+# Where sam validate points a local CodeUri before translating: the translator wants S3.
+_PLACEHOLDER_CODE = "s3://local-stack/code.zip"
+
+
+@cache
+def _managed_policies() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return data
+
+
+def managed_policy_map() -> dict[str, str]:
+    """Managed policy name -> ARN, as SAM resolves `Policies: [AWSLambdaExecute]`."""
+    return {
+        name: f"arn:aws:iam::aws:policy{policy.get('Path', '/')}{name}"
+        for name, policy in _managed_policies().items()
+    }
+
+
+def managed_policy_document(arn: str) -> Mapping[str, Any]:
+    name = arn.rsplit("/", 1)[-1]
+    policy = _managed_policies().get(name)
+    if policy is None:
+        raise KeyError(f"managed policy {arn} is unknown locally")
+    document: Mapping[str, Any] = policy["Document"]
+    return document
+
+
+def translate(
+    body: Mapping[str, Any], parameter_values: Mapping[str, Any], region: str
+) -> dict[str, Any]:
+    """The CloudFormation template AWS would deploy for this SAM template."""
+    from samtranslator.parser import parser
+    from samtranslator.translator.translator import Translator
+
+    sam = copy.deepcopy(dict(body))
+    for resource in (sam.get("Resources") or {}).values():
+        properties = resource.get("Properties")
+        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(properties, dict):
+            properties["CodeUri"] = _PLACEHOLDER_CODE
+    function_globals = (sam.get("Globals") or {}).get("Function") or {}
+    if "CodeUri" in function_globals:
+        function_globals["CodeUri"] = _PLACEHOLDER_CODE
+    previous = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region  # the translator's pseudo parameters read it
+    try:
+        translator = Translator(managed_policy_map=managed_policy_map(), sam_parser=parser.Parser())
+        translated: dict[str, Any] = translator.translate(
+            sam_template=sam, parameter_values=dict(parameter_values)
+        )
+    finally:
+        if previous is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = previous
+    return translated
+
+
+# samcli's resolver fails on the `AWS::NoValue` branch of an `Fn::If` (it resolves to None,
+# then refuses None): it stands in as this marker, dropped once everything is resolved.
+_NO_VALUE = "\u0000AWS::NoValue"
+
+
+def _mark_no_value(value: Any) -> Any:
+    if value == {"Ref": "AWS::NoValue"}:
+        return _NO_VALUE
+    if isinstance(value, list):
+        return [_mark_no_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mark_no_value(v) for k, v in value.items()}
+    return value
+
+
+def _drop_no_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_drop_no_value(v) for v in value if v not in (None, _NO_VALUE)]
+    if isinstance(value, dict):
+        return {k: _drop_no_value(v) for k, v in value.items() if v not in (None, _NO_VALUE)}
+    return value
+
+
+def function_principals(
+    translated: Mapping[str, Any],
+    *,
+    parameters: Mapping[str, Any],
+    physical: Mapping[str, Mapping[str, Any]],
+    function_names: Mapping[str, str],
+    region: str,
+    account: str,
+) -> dict[str, Principal]:
+    """Every function's principal: its role's inline and managed policies, resolved.
+
+    `physical` maps a logical id to what `Ref` (key "Ref") and `Fn::GetAtt` (other keys)
+    return for it; `parameters` are the template's parameter values.
+    """
+    from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
+    from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
+
+    translator: dict[str, Any] = {
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": "aws-cn" if region.startswith("cn-") else "aws",
+        **parameters,
+        **{lid: dict(values) for lid, values in physical.items()},
+    }
+    symbols = IntrinsicsSymbolTable(template=dict(translated), logical_id_translator=translator)
+    resolver = IntrinsicResolver(template=dict(translated), symbol_resolver=symbols)
+    resources = translated.get("Resources") or {}
+    principals = {}
+    for lid, resource in resources.items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        role_ref = (resource.get("Properties") or {}).get("Role")
+        role_lid = (
+            (role_ref or {}).get("Fn::GetAtt", [None])[0] if isinstance(role_ref, dict) else None
+        )
+        role = resources.get(role_lid) if role_lid else None
+        if role is None:
+            continue
+        properties = role.get("Properties") or {}
+        documents = [
+            _drop_no_value(
+                resolver.intrinsic_property_resolver(
+                    _mark_no_value(policy["PolicyDocument"]), ignore_errors=False
+                )
+            )
+            for policy in properties.get("Policies") or []
+        ]
+        for arn in properties.get("ManagedPolicyArns") or []:
+            documents.append(managed_policy_document(str(arn)))
+        name = function_names.get(lid, lid)
+        principals[lid] = Principal(
+            function=lid,
+            role_arn=f"arn:aws:iam::{account}:role/{name}-role",
+            policy=Policy.from_documents(documents),
+        )
+    return principals
