@@ -1,16 +1,23 @@
-"""`python -m devstack`: run the local stack in the foreground until Ctrl-C or SIGTERM."""
+"""`python -m devstack`: run the local stack in the foreground until Ctrl-C or SIGTERM.
+
+`python -m devstack invoke <LogicalId> --event FILE`: run one function once with that event
+(what `sam local invoke` does in a container), against the running local stack of this
+checkout, or an embedded one when none runs; prints its result. Never reaches real AWS."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from devstack.logs import ConsoleLog
+from devstack.running import RunningStack, is_local
 from devstack.stack import DEFAULT_STACK_NAME, DEFAULT_TEMPLATE, LocalStack
 from devstack.template import TemplateError
 
@@ -46,7 +53,70 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_invoke_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack invoke",
+        description="Run one function once with a sample event, under its template "
+        "environment and role, against the local stack (never real AWS).",
+    )
+    parser.add_argument("function", metavar="LogicalId", help="e.g. IdentityCommandsFunction")
+    parser.add_argument("--event", "-e", type=Path, required=True, help="e.g. events/register.json")
+    parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME)
+    parser.add_argument(
+        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="parameters"
+    )
+    return parser.parse_args(argv)
+
+
+def invoke(argv: list[str]) -> int:
+    """Print the function's result on stdout (its logs on stderr); 1 when it failed."""
+    args = parse_invoke_args(argv)
+    err = _stderr_log
+    try:
+        event: Any = json.loads(args.event.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        err(f"devstack invoke: cannot read the event {args.event}: {error}")
+        return 2
+    template = args.template.resolve()
+    running = RunningStack.find(template.parent, args.stack_name)
+    env = dict(os.environ)
+    endpoint = env.get("AWS_ENDPOINT_URL")
+    if running is None and endpoint and not is_local(endpoint):
+        err(f"devstack invoke: AWS_ENDPOINT_URL={endpoint} is not on this machine; unset it")
+        return 2
+    if running is not None:
+        err(f"[invoke] against the running local stack {running.stack_name} ({running.api_url})")
+    else:
+        err("[invoke] no local stack is running here (make run): using an embedded one")
+    stack = LocalStack(
+        template,
+        stack_name=args.stack_name,
+        env=env,
+        parameter_overrides=_overrides(args.parameter_overrides),
+        bootstrap=False,
+        log=err,
+        attach=running,
+    )
+    try:
+        result = stack.invoke_once(args.function, event)
+    except (TemplateError, KeyError, OSError, RuntimeError) as error:
+        err(f"devstack invoke: {error}")
+        return 2
+    finally:
+        stack.stop()
+    print(json.dumps(result.payload if result.ok else result.error, indent=2))
+    return 0 if result.ok else 1
+
+
+def _stderr_log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["invoke"]:
+        return invoke(argv[1:])
     args = parse_args(argv)
     log = ConsoleLog()
     stopping = threading.Event()

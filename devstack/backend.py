@@ -136,10 +136,8 @@ class Backend:
         iam.install()
         # werkzeug logs every request at INFO through its own handler otherwise
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        # Pinned by LOCAL_AWS_HOST/LOCAL_AWS_PORT for `sam local invoke --env-vars env.json`.
-        host = self._env.get("LOCAL_AWS_HOST") or "127.0.0.1"
-        port = int(self._env.get("LOCAL_AWS_PORT") or 0)
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        # loopback only: `devstack invoke` finds it through .devstack/<stack>.json
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._housekeeper = threading.Thread(

@@ -19,10 +19,12 @@ from devstack.logs import ConsoleLog, LogSink
 from devstack.mailbox import Mailbox
 from devstack.pump import StreamPump
 from devstack.queue_poller import QueuePoller
+from devstack.running import RunningStack
 from devstack.runtime import (
     MAX_WORKERS_PER_FUNCTION,
     FunctionError,
     FunctionPool,
+    InvokeResult,
     Runtime,
     function_environment,
 )
@@ -52,6 +54,7 @@ class LocalStack:
         prewarm: bool = False,
         max_workers_per_function: int = MAX_WORKERS_PER_FUNCTION,
         log: LogSink | None = None,
+        attach: RunningStack | None = None,
     ) -> None:
         self.template = Template.load(template)
         self.stack_name = stack_name
@@ -59,6 +62,12 @@ class LocalStack:
         self._port = port
         self._overrides = dict(parameter_overrides or {})
         self._env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self._attached = attach
+        self._registered = False
+        if attach is not None:
+            # the running stack's endpoint, which knows this stack's function keys
+            self._env = {**self._env, "AWS_ENDPOINT_URL": attach.endpoint_url}
+            self.stack_name = attach.stack_name
         self._bootstrap = bootstrap
         self._prewarm = prewarm
         self._max_workers = max_workers_per_function
@@ -147,6 +156,10 @@ class LocalStack:
             self._gateway.mount(model.apis, model.routes, self._runtime.invoke, deployment.region)
             self._gateway.start()
             atexit.register(self.stop)
+            if self._backend.embedded:
+                RunningStack(self.stack_name, self.endpoint_url, self.url, os.getpid()).save(
+                    self.template.directory
+                )
             if self._bootstrap:
                 self._run_bootstrap()
         except BaseException:
@@ -171,9 +184,16 @@ class LocalStack:
             log=self._log,
         )
 
+    @property
+    def _enforces_iam(self) -> bool:
+        return self._backend.embedded or self._attached is not None
+
     def _register_principals(self) -> None:
         """Each function calls AWS with its own access key, which moto's IAM check (devstack.iam)
         maps to the function's role: only the embedded endpoint can enforce it."""
+        self._registered = True
+        if self._attached is not None:
+            return  # the running stack's endpoint has them
         if not self._backend.embedded:
             self._log(
                 "[iam] WARNING: permissions are not enforced on an external endpoint "
@@ -194,6 +214,8 @@ class LocalStack:
     def stop(self) -> None:
         """Shut everything down (idempotent)."""
         atexit.unregister(self.stop)
+        if self._deployment is not None and self._gateway is not None:
+            RunningStack.forget(self.template.directory, self.stack_name)
         if self._log_denial in iam.registry.listeners:
             iam.registry.listeners.remove(self._log_denial)
         if self._deployment is not None:
@@ -282,9 +304,26 @@ class LocalStack:
         spec = self.deployment.model.functions[function_logical_id]
         assert self._settings is not None
         aws = self._settings.environment()
-        if as_function and self._backend.embedded:
+        if as_function and self._enforces_iam:
             aws["AWS_ACCESS_KEY_ID"] = iam.access_key_for(self.stack_name, function_logical_id)
         return function_environment(spec, aws, self._env)
+
+    def invoke_once(self, function_logical_id: str, event: Any) -> InvokeResult:
+        """Run one function once, in a sandbox of its own, with its template environment and
+        role, against this stack's endpoint (what `sam local invoke` does, without Docker).
+        Needs only `provision()`: no gateway, pump or other function runs."""
+        deployment = self.provision()
+        spec = deployment.model.functions.get(function_logical_id)
+        if spec is None:
+            known = ", ".join(sorted(deployment.model.functions))
+            raise KeyError(f"no function {function_logical_id} in the template (known: {known})")
+        if not self._registered:
+            self._register_principals()
+        pool = FunctionPool(spec, self.resolved_env(function_logical_id), self._log, max_workers=1)
+        try:
+            return pool.invoke(event)
+        finally:
+            pool.stop()
 
     def invoke(self, function_logical_id: str, event: Any) -> Any:
         """Invoke a function synchronously; its result, or `FunctionError` with Lambda's error."""

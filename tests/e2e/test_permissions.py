@@ -79,10 +79,5 @@ def test_an_order_is_refused_when_its_function_may_not_update_the_event_table(
         and line.endswith(f":table/{events_table}")
         for line in log
     ), "\n".join(line for line in log if "iam" in line)
-
-
-def test_nothing_else_was_refused(crippled: LocalStack, log: list[str]) -> None:
     denied = [line for line in log if line.startswith("[iam] AccessDenied")]
-
-    assert denied
     assert all("OrderingCommandsFunction may not dynamodb:UpdateItem" in line for line in denied)
