@@ -12,7 +12,7 @@ from domain.identity.ports import TokenIssuer
 from domain.identity.user import User
 from domain.shared.context import Caller, CommandContext, Role
 from infra.container import Container
-from infra.memory import FakeTokenIssuer
+from tests.fakes.memory import FakeTokenIssuer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

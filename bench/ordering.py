@@ -22,8 +22,8 @@ from domain.ordering.process import OrderProcess
 from domain.ordering.values import MAX_LINES
 from domain.shared.context import Caller, CommandContext, Role
 from infra.container import Container
-from infra.ordering_fakes import SUCCEEDING_METHOD as VISA
-from infra.ordering_fakes import FakeNotifier
+from tests.fakes.ordering import SUCCEEDING_METHOD as VISA
+from tests.fakes.ordering import FakeNotifier
 
 ADMIN = CommandContext("bench", "bench", Caller("bench-admin", Role.ADMIN))
 CUSTOMER = CommandContext("bench", "bench", Caller("bench-customer", Role.CUSTOMER))

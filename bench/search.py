@@ -27,7 +27,7 @@ from domain.shared.projector import Projector, rebuild
 from domain.shared.repository import EventSourcedRepository
 from domain.shared.views import Change, Delete, Put
 from infra.dynamodb.views import DynamoDBViewStore, _item, _key, position_key
-from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
+from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.support.views import items_of, table_like
 
 if TYPE_CHECKING:

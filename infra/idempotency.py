@@ -18,7 +18,7 @@ Answer = dict[str, Any]
 KEY_LIFETIME_SECONDS = 24 * 3600
 
 
-def _reused() -> Conflict:
+def reused() -> Conflict:
     return Conflict(
         "This Idempotency-Key was already used with a different request body: "
         "use a new key for a new request.",
@@ -75,38 +75,11 @@ class IdempotentRequests:
 
         try:
             answer: Answer = execute(request={"key": key, "body": body})
-        except IdempotencyValidationError as reused:
-            raise _reused() from reused
+        except IdempotencyValidationError as other_body:
+            raise reused() from other_body
         except IdempotencyAlreadyInProgressError as busy:
             raise Conflict(
                 "A request with this Idempotency-Key is still in progress: retry shortly.",
                 code="idempotency_key_in_progress",
             ) from busy
-        return answer
-
-
-class InMemoryIdempotentRequests(IdempotentRequests):
-    """The same contract, kept in a dict (for tests of the HTTP layer on fakes)."""
-
-    def __init__(self) -> None:
-        self._answers: dict[tuple[str, str], tuple[str, Answer]] = {}
-
-    def run(
-        self,
-        scope: str,
-        key: str,
-        body: Any,
-        compute: Callable[[], Answer],
-        context: LambdaContext | None = None,
-    ) -> Answer:
-        import json
-
-        fingerprint = json.dumps(body, sort_keys=True, default=str)
-        seen = self._answers.get((scope, key))
-        if seen is not None:
-            if seen[0] != fingerprint:
-                raise _reused()
-            return seen[1]
-        answer = compute()
-        self._answers[(scope, key)] = (fingerprint, answer)
         return answer

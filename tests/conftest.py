@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from infra.container import InMemoryContainer
-from infra.memory import ManualClock, SequentialIds
+from tests.fakes.container import InMemoryContainer
+from tests.fakes.memory import ManualClock, SequentialIds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -10,7 +10,7 @@ import pytest
 from domain.shared.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
 from domain.shared.events import Snapshot
 from domain.shared.ports import Append, Claim, EventStore, Hold, Retire
-from infra.memory import InMemoryEventStore
+from tests.fakes.memory import InMemoryEventStore
 from tests.support.builders import events, recorded
 from tests.support.tables import table_name
 

@@ -9,9 +9,9 @@ import pytest
 
 from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
 from domain.shared.errors import Unauthenticated
-from infra.memory import FakeHasher, FakeTokenIssuer, InMemoryAttemptCounter, ManualClock
 from infra.passwords import BcryptHasher
 from infra.tokens import JwtTokenIssuer
+from tests.fakes.memory import FakeHasher, FakeTokenIssuer, InMemoryAttemptCounter, ManualClock
 from tests.support.tables import table_name
 
 KEY = "k" * 64

@@ -10,8 +10,8 @@ import pytest
 
 from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
-from infra.idempotency import InMemoryIdempotentRequests
-from infra.ordering_fakes import FakeNotifier
+from tests.fakes.idempotency import InMemoryIdempotentRequests
+from tests.fakes.ordering import FakeNotifier
 
 SENDER = "orders@shop.example.com"
 LINES = [OrderLine("p1", "Refactoring", Decimal("45.50"), 2)]

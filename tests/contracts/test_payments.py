@@ -13,8 +13,8 @@ import pytest
 from stripe import HTTPClient
 
 from domain.ordering.ports import PaymentGateway
-from infra.ordering_fakes import FakePayments
 from infra.payments import LocalPayments, StripePayments
+from tests.fakes.ordering import FakePayments
 
 RECORDED = Path(__file__).parent / "stripe"
 AMOUNT = Decimal("45.50")

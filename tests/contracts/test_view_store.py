@@ -15,7 +15,7 @@ from domain.shared.views import (
     ViewKey,
     ViewStore,
 )
-from infra.memory import InMemoryViewStore
+from tests.fakes.memory import InMemoryViewStore
 from tests.support.tables import table_name
 
 

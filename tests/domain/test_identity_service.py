@@ -16,8 +16,8 @@ from domain.shared.errors import (
     Unauthenticated,
     VersionMismatch,
 )
-from infra.container import InMemoryContainer
-from infra.memory import FakeHasher
+from tests.fakes.container import InMemoryContainer
+from tests.fakes.memory import FakeHasher
 
 ANON = CommandContext("corr", "cause")
 

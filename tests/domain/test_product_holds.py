@@ -30,9 +30,9 @@ from domain.shared import holds
 from domain.shared.errors import RuleViolation
 from domain.shared.repository import EventSourcedRepository
 from infra.catalog_port import EventSourcedCatalog
-from infra.memory import ManualClock, SequentialIds
-from infra.ordering_fakes import SUCCEEDING_METHOD, FakeNotifier, FakePayments
 from tests.domain.ordering.support import ADMIN, CUSTOMER, FlakyStore
+from tests.fakes.memory import ManualClock, SequentialIds
+from tests.fakes.ordering import SUCCEEDING_METHOD, FakeNotifier, FakePayments
 
 
 class Shop:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from domain.shared.events import DomainEvent, RecordedEvent
 from domain.shared.projector import Projection, Projector
 from domain.shared.views import Change, Put, ViewKey, ViewReader
-from infra.memory import InMemoryEventStore, InMemoryViewStore
 from tests.domain.counter import Added, Counter, test_events
+from tests.fakes.memory import InMemoryEventStore, InMemoryViewStore
 from tests.support.builders import recorded
 
 

@@ -10,8 +10,8 @@ from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import ConcurrencyError, KeyRetired, VersionMismatch
 from domain.shared.ports import Append, Retire, StreamTail
 from domain.shared.repository import EventSourcedRepository
-from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.domain.counter import Counter, test_events
+from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
 CONTEXT = CommandContext("corr-9", "cause-9", Caller("u7", Role.ADMIN))
 

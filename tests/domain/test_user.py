@@ -8,7 +8,7 @@ from domain.identity.credentials import email_key, normalize_email
 from domain.identity.user import User
 from domain.shared.context import Role
 from domain.shared.errors import InvalidValue, RuleViolation
-from infra.memory import FakeHasher, ManualClock
+from tests.fakes.memory import FakeHasher, ManualClock
 
 hasher = FakeHasher()
 NOW = ManualClock().now()

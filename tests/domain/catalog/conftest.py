@@ -17,7 +17,7 @@ from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.repository import EventSourcedRepository
-from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
+from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
 ADMIN = CommandContext("corr", "cause", Caller("admin1", Role.ADMIN))
 CUSTOMER = CommandContext("corr", "cause", Caller("cust1", Role.CUSTOMER))

@@ -34,8 +34,8 @@ from domain.shared.errors import (
     VersionMismatch,
 )
 from domain.shared.repository import EventSourcedRepository
-from infra.memory import ManualClock
 from tests.domain.catalog.conftest import ADMIN, active_product, new_product
+from tests.fakes.memory import ManualClock
 
 
 def types_of(repository: EventSourcedRepository, product: Product) -> list[str]:

@@ -13,7 +13,6 @@ from domain.catalog.review import Review
 from domain.catalog.service import CatalogService
 from domain.shared.errors import InvalidValue, NotFound, Unauthenticated, VersionMismatch
 from domain.shared.repository import EventSourcedRepository
-from infra.memory import ManualClock
 from tests.domain.catalog.conftest import (
     ADMIN,
     ANON,
@@ -22,6 +21,7 @@ from tests.domain.catalog.conftest import (
     active_product,
     new_product,
 )
+from tests.fakes.memory import ManualClock
 
 
 def posted(repository: EventSourcedRepository, review: Review) -> list[ReviewPosted]:

@@ -18,8 +18,8 @@ from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import ConcurrencyError, RuleViolation
 from domain.shared.ports import Append
 from domain.shared.repository import EventSourcedRepository
-from infra.memory import InMemoryEventStore, ManualClock, SequentialIds
-from infra.ordering_fakes import (
+from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
+from tests.fakes.ordering import (
     SUCCEEDING_METHOD,
     FakeCatalog,
     FakeNotifier,

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from domain.ordering.events import CancelReason
 from domain.ordering.order import OrderStatus, PaymentStatus, StockStatus
 from domain.shared.errors import ConcurrencyError
-from infra.ordering_fakes import DECLINED_METHOD, SUCCEEDING_METHOD, InjectedFailure
 from tests.domain.ordering.support import CUSTOMER, World
+from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD, InjectedFailure
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from domain.shared.errors import (
     VersionMismatch,
 )
 from domain.shared.events import DomainEvent
-from infra.ordering_fakes import DECLINED_METHOD, SUCCEEDING_METHOD
 from tests.domain.ordering.support import ADMIN, ANON, CUSTOMER, OTHER_CUSTOMER, World
+from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
 
 
 def create(world: World, *items: tuple[str, Any], context: CommandContext = CUSTOMER) -> Order:

@@ -14,8 +14,8 @@ from domain.ordering.order import OrderStatus, PaymentStatus, Step, StockStatus
 from domain.ordering.process import charge_key
 from domain.ordering.values import StockLine
 from domain.shared.errors import RuleViolation
-from infra.ordering_fakes import DECLINED_METHOD, SUCCEEDING_METHOD
 from tests.domain.ordering.support import ADMIN, CUSTOMER, OTHER_CUSTOMER, World
+from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
 
 HAPPY_PATH = [
     "OrderCreated",

@@ -1,0 +1,87 @@
+"""The composition root's wiring on the in-memory fakes: handlers tested without AWS."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
+from domain.ordering.ports import Notifier, PaymentGateway
+from domain.shared.ports import Clock, EventStore, IdGenerator
+from domain.shared.views import ViewStore
+from infra.container import Container
+
+if TYPE_CHECKING:
+    from infra.idempotency import IdempotentRequests
+
+
+class InMemoryContainer(Container):
+    """The same wiring on the in-memory fakes: for tests of handlers without AWS."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        from tests.fakes.memory import ManualClock
+
+        self.manual_clock = ManualClock()
+
+    @cached_property
+    def clock(self) -> Clock:
+        return self.manual_clock
+
+    @cached_property
+    def ids(self) -> IdGenerator:
+        from tests.fakes.memory import SequentialIds
+
+        return SequentialIds()
+
+    @cached_property
+    def event_store(self) -> EventStore:
+        from tests.fakes.memory import InMemoryEventStore
+
+        return InMemoryEventStore()
+
+    @cached_property
+    def views(self) -> ViewStore:
+        from tests.fakes.memory import InMemoryViewStore
+
+        return InMemoryViewStore()
+
+    @cached_property
+    def projector_views(self) -> ViewStore:
+        return self.views
+
+    @cached_property
+    def hasher(self) -> PasswordHasher:
+        from tests.fakes.memory import FakeHasher
+
+        return FakeHasher()
+
+    @cached_property
+    def tokens(self) -> TokenIssuer:
+        from tests.fakes.memory import FakeTokenIssuer
+
+        return FakeTokenIssuer(self.clock)
+
+    @cached_property
+    def failed_logins(self) -> AttemptCounter:
+        from tests.fakes.memory import InMemoryAttemptCounter
+
+        return InMemoryAttemptCounter(self.clock)
+
+    @cached_property
+    def idempotency(self) -> IdempotentRequests:
+        from tests.fakes.idempotency import InMemoryIdempotentRequests
+
+        return InMemoryIdempotentRequests()
+
+    @cached_property
+    def payments(self) -> PaymentGateway:
+        from tests.fakes.ordering import FakePayments
+
+        return FakePayments()
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        from tests.fakes.ordering import FakeNotifier
+
+        return FakeNotifier()
