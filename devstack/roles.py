@@ -27,6 +27,10 @@ from devstack.iam import Policy, Principal
 
 # Where sam validate points a local CodeUri before translating: the translator wants S3.
 _PLACEHOLDER_CODE = "s3://local-stack/code.zip"
+_LOCAL_CODE = {
+    "AWS::Serverless::Function": "CodeUri",
+    "AWS::Serverless::LayerVersion": "ContentUri",
+}
 
 
 @cache
@@ -64,8 +68,9 @@ def translate(
     sam = copy.deepcopy(dict(body))
     for resource in (sam.get("Resources") or {}).values():
         properties = resource.get("Properties")
-        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(properties, dict):
-            properties["CodeUri"] = _PLACEHOLDER_CODE
+        local = _LOCAL_CODE.get(str(resource.get("Type")))
+        if local is not None and isinstance(properties, dict):
+            properties[local] = _PLACEHOLDER_CODE
     function_globals = (sam.get("Globals") or {}).get("Function") or {}
     if "CodeUri" in function_globals:
         function_globals["CodeUri"] = _PLACEHOLDER_CODE

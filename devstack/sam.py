@@ -193,8 +193,11 @@ class SamReader:
         code_dir = (self._template.directory / code).resolve()
         if not code_dir.is_dir():
             raise TemplateError(f"{lid}: CodeUri {code_dir} is not a directory")
-        if properties.get("Layers"):
-            self._warn(f"{lid}: Layers are ignored locally (the stack's environment has them)")
+        foreign = [layer for layer in properties.get("Layers") or [] if _ref_target(layer) is None]
+        if foreign:
+            # a layer of this template is built from the project's dependencies, which the
+            # stack's environment has; one from elsewhere is not
+            self._warn(f"{lid}: layers from outside the template are not loaded locally")
         variables = self._resolver.resolve(
             (properties.get("Environment") or {}).get("Variables") or {}
         )

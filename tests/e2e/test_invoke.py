@@ -6,32 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devstack.__main__ import main
 from devstack.stack import DEFAULT_TEMPLATE, LocalStack
-from tests.support.template import http_routes
+from tests.support.samples import EVENTS, function_of, samples
 
 pytestmark = pytest.mark.e2e
-
-EVENTS = DEFAULT_TEMPLATE.parent / "events"
-STREAM_READERS = {
-    "stream-batch.json": "ProjectorFunction",
-    "order-stream-batch.json": "OrderProcessFunction",
-}
-
-
-def function_of(path: Path) -> str:
-    """The function the template sends this sample to (its route, or its stream reader)."""
-    event = json.loads(path.read_text())
-    if path.name in STREAM_READERS:
-        return STREAM_READERS[path.name]
-    if event.get("type") == "REQUEST":
-        return "AuthorizerFunction"
-    return next(r.function for r in http_routes() if r.key == event["routeKey"])
 
 
 def invoked(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
@@ -44,7 +27,7 @@ def invoked(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
     return code, json.loads(out[start:end])
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in EVENTS.glob("*.json")))
+@pytest.mark.parametrize("sample", [p.name for p in samples()])
 def test_every_sample_event_gets_a_contract_answer_from_its_function(
     stack: LocalStack, capsys: pytest.CaptureFixture[str], sample: str
 ) -> None:
