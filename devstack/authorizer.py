@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.cfn import ACCOUNT_ID
 from devstack.http_event import HttpRequest, query_parameters
-from devstack.intrinsics import ACCOUNT_ID
 from devstack.logs import LogSink
 from devstack.runtime import Invoker
 from devstack.sam import ApiSpec, AuthorizerSpec

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.backend import AwsClients
+from devstack.cfn import ACCOUNT_ID, Resolver, Values, pseudo_parameters, referenced_names
 from devstack.iam import Principal
-from devstack.intrinsics import ACCOUNT_ID, Resolver, pseudo_parameters, referenced_names
 from devstack.resources import PROVISIONED_TYPES, Provisioned, Provisioner, physical_name
 from devstack.sam import (
     ESM_TYPE,
@@ -23,7 +23,8 @@ from devstack.template import ParameterValue, Template, TemplateError
 
 _API_TYPES = (HTTP_API_TYPE, "AWS::Serverless::Api", "AWS::ApiGatewayV2::Api")
 _FUNCTION_TYPES = (*FUNCTION_TYPES, "AWS::Lambda::Function")
-_EXPLAINED_TYPES = (*PROVISIONED_TYPES, *_FUNCTION_TYPES, HTTP_API_TYPE, ESM_TYPE)
+_LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+_EXPLAINED_TYPES = (*PROVISIONED_TYPES, *_FUNCTION_TYPES, *_LAYER_TYPES, HTTP_API_TYPE, ESM_TYPE)
 
 
 def api_id(stack_name: str, logical_id: str) -> str:
@@ -69,86 +70,36 @@ class Deployment:
         return None
 
 
-class _Lookup:
-    """Answers `Ref`/`Fn::GetAtt` for the resolver, from what has been provisioned so far."""
+def _partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws"
 
-    def __init__(self, template: Template, stack_name: str, region: str, api_endpoint: str) -> None:
-        self.template = template
-        self.stack_name = stack_name
-        self.region = region
-        self.api_endpoint = api_endpoint
-        self.provisioned: dict[str, Provisioned] = {}
-        self.resolver: Resolver | None = None
 
-    def active(self, logical_id: str) -> bool:
-        condition = self.template.resources[logical_id].get("Condition")
-        return condition is None or self._resolver().condition(str(condition))
+def function_values(
+    template: Template, resolver: Resolver, stack_name: str, region: str
+) -> Values:
+    """`Ref` (name) and `Arn` of every function, as Lambda would name them."""
+    values: Values = {}
+    for lid, resource in template.resources.items():
+        if resource.get("Type") not in _FUNCTION_TYPES:
+            continue
+        given = (resource.get("Properties") or {}).get("FunctionName")
+        name = str(resolver.resolve(given)) if given is not None else f"{stack_name}-{lid}"
+        arn = f"arn:{_partition(region)}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+        values[lid] = {"Ref": name, "Arn": arn}
+    return values
 
-    def _resolver(self) -> Resolver:
-        assert self.resolver is not None
-        return self.resolver
 
-    def _kind(self, logical_id: str) -> str:
-        resource = self.template.resources.get(logical_id)
-        if resource is None:
-            raise TemplateError(f"unknown resource or parameter {logical_id}")
-        if not self.active(logical_id):
-            raise TemplateError(f"{logical_id} is not created (its condition is false)")
-        return str(resource.get("Type"))
-
-    def function_name(self, logical_id: str) -> str:
-        given = self.template.properties(logical_id).get("FunctionName")
-        if given is not None:
-            return str(self._resolver().resolve(given))
-        return f"{self.stack_name}-{logical_id}"
-
-    def api_id(self, logical_id: str) -> str:
-        return api_id(self.stack_name, logical_id)
-
-    def ref(self, logical_id: str) -> Any:
-        if logical_id == IMPLICIT_HTTP_API and logical_id not in self.template.resources:
-            return self.api_id(logical_id)
-        kind = self._kind(logical_id)
-        if kind in PROVISIONED_TYPES:
-            return self._provisioned(logical_id).ref
-        if kind in _FUNCTION_TYPES:
-            return self.function_name(logical_id)
-        if kind in _API_TYPES:
-            return self.api_id(logical_id)
-        return f"{self.stack_name}-{logical_id}"
-
-    def attribute(self, logical_id: str, name: str) -> Any:
-        if logical_id == IMPLICIT_HTTP_API and logical_id not in self.template.resources:
-            kind = HTTP_API_TYPE
-        else:
-            kind = self._kind(logical_id)
-        if kind in PROVISIONED_TYPES:
-            value = self._provisioned(logical_id).attributes.get(name)
-            if value is None and name == "StreamArn":
-                raise TemplateError(f"{logical_id} has no stream (no StreamSpecification)")
-            if value is None:
-                raise TemplateError(f"Fn::GetAtt {logical_id}.{name} is not supported locally")
-            return value
-        partition = "aws-cn" if self.region.startswith("cn-") else "aws"
-        if kind in _FUNCTION_TYPES and name == "Arn":
-            return (
-                f"arn:{partition}:lambda:{self.region}:{ACCOUNT_ID}:function:"
-                f"{self.function_name(logical_id)}"
-            )
-        if kind in _API_TYPES and name == "ApiEndpoint":
-            return self.api_endpoint
-        if kind in _API_TYPES and name == "ApiId":
-            return self.api_id(logical_id)
-        if name == "Arn":
-            service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
-            return f"arn:{partition}:{service}:{self.region}:{ACCOUNT_ID}:{self.ref(logical_id)}"
-        raise TemplateError(f"Fn::GetAtt {logical_id}.{name} is not supported locally ({kind})")
-
-    def _provisioned(self, logical_id: str) -> Provisioned:
-        found = self.provisioned.get(logical_id)
-        if found is None:
-            raise TemplateError(f"{logical_id} is used before it exists (a circular reference?)")
-        return found
+def api_values(template: Template, stack_name: str, api_endpoint: str) -> Values:
+    """`Ref`, `ApiId` and `ApiEndpoint` of every HTTP API, the implicit one included."""
+    apis = [lid for lid, r in template.resources.items() if r.get("Type") in _API_TYPES]
+    return {
+        lid: {
+            "Ref": api_id(stack_name, lid),
+            "ApiId": api_id(stack_name, lid),
+            "ApiEndpoint": api_endpoint,
+        }
+        for lid in [*apis, IMPLICIT_HTTP_API]
+    }
 
 
 def provisioning_order(template: Template, candidates: list[str]) -> list[str]:
@@ -194,38 +145,43 @@ def deploy(
 ) -> Deployment:
     """Create what the template declares (if missing) and resolve everything the stack runs."""
     parameters = template.parameter_values(parameter_overrides)
-    lookup = _Lookup(template, stack_name, region, api_endpoint)
-    resolver = Resolver(
-        parameters=parameters,
-        pseudo=pseudo_parameters(region, stack_name),
-        ref=lookup.ref,
-        attribute=lookup.attribute,
-        conditions=template.section("Conditions"),
-        mappings=template.section("Mappings"),
-    )
-    lookup.resolver = resolver
+    values: Values = {**parameters, **pseudo_parameters(region, stack_name)}
+    resolver = Resolver(template.body, values)
     resources = template.resources
-    active = [lid for lid in resources if lookup.active(lid)]
+
+    def active(logical_id: str) -> bool:
+        condition = (resources.get(logical_id) or {}).get("Condition")
+        return condition is None or resolver.condition(str(condition))
+
+    translated = _translate(template, parameters, region)
+    _check_references(template, translated, values)
+    values.update(function_values(template, resolver, stack_name, region))
+    values.update(api_values(template, stack_name, api_endpoint))
     provisioner = Provisioner(clients)
-    to_create = [lid for lid in active if resources[lid].get("Type") in PROVISIONED_TYPES]
+    provisioned: dict[str, Provisioned] = {}
+    to_create = [
+        lid for lid in resources if resources[lid].get("Type") in PROVISIONED_TYPES and active(lid)
+    ]
     for lid in provisioning_order(template, to_create):
         kind = str(resources[lid]["Type"])
-        properties = resolver.resolve(template.properties(lid))
+        properties = resolver.resolve(resources[lid].get("Properties") or {})
         name = physical_name(lid, kind, properties, stack_name)
-        lookup.provisioned[lid] = provisioner.provision(lid, kind, properties, name)
-    model = SamReader(template, resolver, lookup.active, lookup.api_id, warn).read()
-    principals = _principals(template, parameters, lookup.provisioned, model, region)
+        provisioned[lid] = provisioner.provision(lid, kind, properties, name)
+        attributes = {k: v for k, v in provisioned[lid].attributes.items() if v is not None}
+        values[lid] = {"Ref": provisioned[lid].ref, **attributes}
+    model = SamReader(template, values, active, lambda lid: api_id(stack_name, lid), warn).read()
+    principals = _principals(translated, parameters, provisioned, model, region)
     not_emulated = [
         f"{lid} ({resources[lid].get('Type')})"
-        for lid in active
-        if resources[lid].get("Type") not in _EXPLAINED_TYPES
+        for lid in resources
+        if active(lid) and resources[lid].get("Type") not in _EXPLAINED_TYPES
     ]
     return Deployment(
         template=template,
         stack_name=stack_name,
         region=region,
         parameters=parameters,
-        resources=lookup.provisioned,
+        resources=provisioned,
         resolver=resolver,
         model=model,
         not_emulated=not_emulated,
@@ -233,19 +189,42 @@ def deploy(
     )
 
 
+def _text_values(parameters: Mapping[str, ParameterValue]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else ",".join(v) for k, v in parameters.items()}
+
+
+def _translate(
+    template: Template, parameters: Mapping[str, ParameterValue], region: str
+) -> dict[str, Any]:
+    from devstack.roles import translate
+
+    try:
+        return translate(template.body, _text_values(parameters), region)
+    except Exception as error:  # samtranslator's InvalidDocumentException and kin
+        raise TemplateError(f"SAM cannot translate {template.path}: {error}") from error
+
+
+def _check_references(template: Template, translated: Mapping[str, Any], values: Values) -> None:
+    """Refuse what CloudFormation would: a `Ref`/`GetAtt` to nothing (samcli's resolver would
+    make up an ARN for it)."""
+    known = {*values, *template.resources, *(translated.get("Resources") or {}), IMPLICIT_HTTP_API}
+    unknown = sorted(referenced_names(template.resources) - known - {"AWS::NoValue"})
+    if unknown:
+        raise TemplateError(f"unknown resource or parameter {', '.join(unknown)}")
+
+
 def _principals(
-    template: Template,
+    translated: Mapping[str, Any],
     parameters: Mapping[str, ParameterValue],
     provisioned: Mapping[str, Provisioned],
     model: SamModel,
     region: str,
 ) -> dict[str, Principal]:
-    from devstack.roles import function_principals, translate
+    from devstack.roles import function_principals
 
-    values = {k: v if isinstance(v, str) else ",".join(v) for k, v in parameters.items()}
     return function_principals(
-        translate(template.body, values, region),
-        parameters=values,
+        translated,
+        parameters=_text_values(parameters),
         physical={lid: {"Ref": p.ref, **p.attributes} for lid, p in provisioned.items()},
         function_names={lid: spec.name for lid, spec in model.functions.items()},
         region=region,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from devstack.intrinsics import ACCOUNT_ID
+from devstack.cfn import ACCOUNT_ID
 from devstack.sam import ApiSpec
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

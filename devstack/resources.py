@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.backend import AwsClients
-from devstack.intrinsics import scalar_text
+from devstack.cfn import scalar_text
 from devstack.template import TemplateError
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")

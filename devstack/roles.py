@@ -3,15 +3,13 @@
 samtranslator turns `Policies` (inline statements and policy templates such as
 `DynamoDBReadPolicy`) into an `AWS::IAM::Role` per function, adds the managed policies SAM
 attaches (basic execution, X-Ray, the stream poller's read access), and samcli's
-`IntrinsicResolver` resolves what those documents reference (`!GetAtt T.Arn`, `!Sub`,
-`!If`, pseudo parameters) against the resources that exist. Managed policies are read from
+`IntrinsicResolver` (devstack.cfn) resolves what those documents reference (`!GetAtt T.Arn`,
+`!Sub`, `!If`, pseudo parameters) against the resources that exist. Managed policies are read from
 moto's copy of AWS's managed policy documents.
 
 Relies on (pinned in pyproject.toml): samtranslator's `Translator(managed_policy_map,
-sam_parser).translate(sam_template, parameter_values)` and `parser.Parser`; samcli's
-`IntrinsicResolver(template, IntrinsicsSymbolTable(template, logical_id_translator))`
-with `resolve_template`-style `intrinsic_property_resolver(value, ignore_errors, ...)`;
-moto's `moto.iam.aws_managed_policies.aws_managed_policies_data` (a JSON string).
+sam_parser).translate(sam_template, parameter_values)` and `parser.Parser`; moto's
+`moto.iam.aws_managed_policies.aws_managed_policies_data` (a JSON string).
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from devstack.cfn import Resolver
 from devstack.iam import Policy, Principal
 
 # Where sam validate points a local CodeUri before translating: the translator wants S3.
@@ -89,29 +88,6 @@ def translate(
     return translated
 
 
-# samcli's resolver fails on the `AWS::NoValue` branch of an `Fn::If` (it resolves to None,
-# then refuses None): it stands in as this marker, dropped once everything is resolved.
-_NO_VALUE = "\u0000AWS::NoValue"
-
-
-def _mark_no_value(value: Any) -> Any:
-    if value == {"Ref": "AWS::NoValue"}:
-        return _NO_VALUE
-    if isinstance(value, list):
-        return [_mark_no_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _mark_no_value(v) for k, v in value.items()}
-    return value
-
-
-def _drop_no_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_drop_no_value(v) for v in value if v not in (None, _NO_VALUE)]
-    if isinstance(value, dict):
-        return {k: _drop_no_value(v) for k, v in value.items() if v not in (None, _NO_VALUE)}
-    return value
-
-
 def function_principals(
     translated: Mapping[str, Any],
     *,
@@ -126,9 +102,6 @@ def function_principals(
     `physical` maps a logical id to what `Ref` (key "Ref") and `Fn::GetAtt` (other keys)
     return for it; `parameters` are the template's parameter values.
     """
-    from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
-    from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
-
     translator: dict[str, Any] = {
         "AWS::Region": region,
         "AWS::AccountId": account,
@@ -136,8 +109,7 @@ def function_principals(
         **parameters,
         **{lid: dict(values) for lid, values in physical.items()},
     }
-    symbols = IntrinsicsSymbolTable(template=dict(translated), logical_id_translator=translator)
-    resolver = IntrinsicResolver(template=dict(translated), symbol_resolver=symbols)
+    resolver = Resolver(translated, translator)
     resources = translated.get("Resources") or {}
     principals = {}
     for lid, resource in resources.items():
@@ -152,11 +124,7 @@ def function_principals(
             continue
         properties = role.get("Properties") or {}
         documents = [
-            _drop_no_value(
-                resolver.intrinsic_property_resolver(
-                    _mark_no_value(policy["PolicyDocument"]), ignore_errors=False
-                )
-            )
+            resolver.resolve(policy["PolicyDocument"])
             for policy in properties.get("Policies") or []
         ]
         for arn in properties.get("ManagedPolicyArns") or []:

@@ -1,4 +1,21 @@
-"""Read the template's functions, HTTP APIs, routes and event source mappings into specs."""
+"""The template's functions, HTTP API routes and stream mappings, read by SAM CLI's providers.
+
+`SamFunctionProvider` and `ApiProvider` (samcli) apply SAM's Globals, resolve intrinsics and
+read `HttpApi` events and Lambda authorizers exactly as `sam local` does; this module turns
+what they answer into the specs the runtime, gateway and pump run. Stream event source
+mappings (`DynamoDB` events, `AWS::Lambda::EventSourceMapping`) are not in samcli's model:
+they are read here from the template as samcli resolved it.
+
+Relies on (pinned): `SamLocalStackProvider.get_stacks(path, parameter_overrides=...)` (its
+overrides double as the intrinsic resolver's `logical_id_translator`, so `Ref`/`GetAtt` of
+a resource answer what exists; it renames each resource to what its `Ref` answers, which
+`read` maps back), `Stack.resources`, `Function.function_id`, `SamFunctionProvider(stacks,
+use_raw_codeuri=True).get_all()` (`Function.name`, `functionname`, `handler`, `runtime`,
+`codeuri`, `timeout`, `memory`, `environment`, `events`), `ApiProvider(stacks).get_all()`
+(`Api.routes`: `Route.methods`, `path`, `function_name`, `event_type`,
+`payload_format_version`, `authorizer_name`, `authorizer_object`; `LambdaAuthorizer`'s
+`lambda_name`, `payload_version`, `use_simple_response`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.cfn import Resolver, TemplateError, Values, scalar_text
 from devstack.filters import FilterPattern, parse_pattern
-from devstack.intrinsics import Resolver, scalar_text
-from devstack.template import Template, TemplateError
+from devstack.template import Template
 
 FUNCTION_TYPES = ("AWS::Serverless::Function",)
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
@@ -97,19 +114,6 @@ class StreamMappingSpec:
     on_failure_arn: str | None = None
 
 
-@dataclass(frozen=True)
-class QueueMappingSpec:
-    """An SQS event source mapping."""
-
-    function_logical_id: str
-    source_name: str
-    queue_arn: str
-    batch_size: int = 10
-    batching_window_seconds: float = 0.0
-    report_batch_item_failures: bool = False
-    filters: tuple[FilterPattern, ...] = ()
-
-
 @dataclass
 class SamModel:
     """Everything the runtime, gateway and pump need, resolved."""
@@ -118,7 +122,6 @@ class SamModel:
     apis: dict[str, ApiSpec] = field(default_factory=dict)
     routes: list[RouteSpec] = field(default_factory=list)
     stream_mappings: list[StreamMappingSpec] = field(default_factory=list)
-    queue_mappings: list[QueueMappingSpec] = field(default_factory=list)
 
 
 def _flag(value: Any) -> bool:
@@ -136,117 +139,164 @@ def _ref_target(value: Any) -> str | None:
 
 
 class SamReader:
-    """Builds a `SamModel` from a template whose resources already exist."""
+    """Builds a `SamModel` from a template whose resources exist: `values` answers `Ref` and
+    `Fn::GetAtt` for them, for the functions (name, Arn) and the APIs (id, endpoint)."""
 
     def __init__(
         self,
         template: Template,
-        resolver: Resolver,
+        values: Values,
         active: Callable[[str], bool],
         api_id: Callable[[str], str],
         warn: Warn,
     ) -> None:
         self._template = template
-        self._resolver = resolver
+        self._values = values
         self._active = active
         self._api_id = api_id
         self._warn = warn
-        self._by_arn: dict[str, str] = {}
 
     def read(self) -> SamModel:
+        from samcli.lib.providers.api_provider import ApiProvider
+        from samcli.lib.providers.sam_function_provider import SamFunctionProvider
+        from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+
+        try:
+            stacks, _ = SamLocalStackProvider.get_stacks(
+                str(self._template.path), parameter_overrides=self._values
+            )
+        except Exception as error:  # samcli's own errors share no base class
+            raise TemplateError(f"SAM could not read {self._template.path}: {error}") from error
+        # samcli's resolver also translates the Resources' keys through the overrides: a
+        # resource comes back under what its `Ref` answers; map those back to logical ids
+        self._renamed = {
+            str(v["Ref"]): lid
+            for lid, v in self._values.items()
+            if isinstance(v, dict) and isinstance(v.get("Ref"), str)
+        }
+        self._resources: dict[str, Any] = {
+            self._renamed.get(key, key): resource for key, resource in stacks[0].resources.items()
+        }
         model = SamModel()
-        resources = self._template.resources
-        function_ids = [
-            lid
-            for lid, resource in resources.items()
-            if resource.get("Type") in FUNCTION_TYPES and self._active(lid)
-        ]
-        for lid in function_ids:
-            spec = self._function(lid)
-            if spec is not None:
-                model.functions[lid] = spec
-        self._by_arn = {spec.arn: lid for lid, spec in model.functions.items()}
-        for lid, resource in resources.items():
-            if resource.get("Type") == HTTP_API_TYPE and self._active(lid):
-                model.apis[lid] = self._api(lid, self._template.properties(lid))
-        for lid in model.functions:
-            self._events(lid, model)
-        for lid, resource in resources.items():
+        provider = SamFunctionProvider(
+            stacks, use_raw_codeuri=True, ignore_code_extraction_warnings=True
+        )
+        for function in provider.get_all():
+            if self._active(self._renamed.get(function.function_id, function.function_id)):
+                spec = self._function(function)
+                if spec is not None:
+                    model.functions[spec.logical_id] = spec
+        self._routes(ApiProvider(stacks), model)
+        for lid, function in self._resources.items():
+            if lid not in model.functions:
+                continue
+            for event_name, event in (function.get("Properties", {}).get("Events") or {}).items():
+                properties = event.get("Properties") or {}
+                if event.get("Type") == "DynamoDB" and _flag(properties.get("Enabled", True)):
+                    model.stream_mappings.append(
+                        self._stream_mapping(lid, str(event_name), properties)
+                    )
+                elif event.get("Type") not in ("HttpApi", "DynamoDB"):
+                    self._warn(
+                        f"{lid}.{event_name}: event type {event.get('Type')} is not emulated"
+                    )
+        for lid, resource in self._template.resources.items():
             if resource.get("Type") == ESM_TYPE and self._active(lid):
                 self._event_source_mapping(lid, model)
         return model
 
     # ------------------------------------------------------------------ functions
-    def _function(self, lid: str) -> FunctionSpec | None:
-        properties = self._template.properties(lid)
-        runtime = scalar_text(properties.get("Runtime", ""))
-        handler = properties.get("Handler")
-        if not runtime.startswith("python") or not handler:
+    def _function(self, function: Any) -> FunctionSpec | None:
+        lid = self._renamed.get(function.function_id, str(function.function_id))
+        runtime = str(function.runtime or "")
+        if not runtime.startswith("python") or not function.handler:
             self._warn(
                 f"{lid}: only Python zip functions run locally (Runtime {runtime!r}); skipped"
             )
             return None
-        code = properties.get("CodeUri", ".")
-        if not isinstance(code, str):
-            self._warn(f"{lid}: CodeUri must be a local directory; skipped")
-            return None
-        code_dir = (self._template.directory / code).resolve()
+        code = function.codeuri or "."
+        code_dir = (self._template.directory / str(code)).resolve()
         if not code_dir.is_dir():
             raise TemplateError(f"{lid}: CodeUri {code_dir} is not a directory")
-        foreign = [layer for layer in properties.get("Layers") or [] if _ref_target(layer) is None]
+        foreign = [layer for layer in self._layers(lid) if _ref_target(layer) is None]
         if foreign:
             # a layer of this template is built from the project's dependencies, which the
             # stack's environment has; one from elsewhere is not
             self._warn(f"{lid}: layers from outside the template are not loaded locally")
-        variables = self._resolver.resolve(
-            (properties.get("Environment") or {}).get("Variables") or {}
+        variables = (function.environment or {}).get("Variables") or {}
+        reserved = (self._resources[lid].get("Properties") or {}).get(
+            "ReservedConcurrentExecutions"
         )
-        reserved = properties.get("ReservedConcurrentExecutions")
+        values = self._values[lid]
         return FunctionSpec(
             logical_id=lid,
-            name=scalar_text(self._resolver.resolve({"Ref": lid})),
-            arn=scalar_text(self._resolver.resolve({"Fn::GetAtt": [lid, "Arn"]})),
-            handler=scalar_text(self._resolver.resolve(handler)),
+            name=str(values["Ref"]),
+            arn=str(values["Arn"]),
+            handler=str(function.handler),
             runtime=runtime,
             code_dir=code_dir,
-            timeout=int(self._resolver.resolve(properties.get("Timeout", DEFAULT_TIMEOUT))),
-            memory_size=int(self._resolver.resolve(properties.get("MemorySize", DEFAULT_MEMORY))),
+            timeout=int(function.timeout or DEFAULT_TIMEOUT),
+            memory_size=int(function.memory or DEFAULT_MEMORY),
             environment={str(k): scalar_text(v) for k, v in variables.items()},
-            reserved_concurrency=None
-            if reserved is None
-            else int(self._resolver.resolve(reserved)),
+            reserved_concurrency=None if reserved is None else int(reserved),
         )
 
+    def _layers(self, lid: str) -> list[Any]:
+        raw = self._template.resources[lid].get("Properties") or {}
+        inherited = ((self._template.body.get("Globals") or {}).get("Function") or {}).get("Layers")
+        return [*(inherited or []), *(raw.get("Layers") or [])]
+
     # ------------------------------------------------------------------ HTTP APIs
-    def _api(self, lid: str, properties: Mapping[str, Any]) -> ApiSpec:
-        auth = self._resolver.resolve(properties.get("Auth") or {})
-        authorizers: dict[str, AuthorizerSpec] = {}
+    def _routes(self, provider: Any, model: SamModel) -> None:
+        declared = [
+            lid
+            for lid, resource in self._template.resources.items()
+            if resource.get("Type") == HTTP_API_TYPE and self._active(lid)
+        ]
+        if len(declared) > 1:
+            raise TemplateError(f"one HTTP API per template locally, not {len(declared)}")
+        api_lid = declared[0] if declared else IMPLICIT_HTTP_API
+        # samcli names a route's function by what `Ref` answers for it (its physical name)
+        by_name = {spec.name: lid for lid, spec in model.functions.items()}
+        for api in provider.get_all():
+            for route in api.routes:
+                function = by_name.get(route.function_name, route.function_name)
+                if route.event_type != "HttpApi" or function not in model.functions:
+                    continue
+                if api_lid not in model.apis:
+                    model.apis[api_lid] = self._api(api_lid)
+                model.routes.extend(self._route(api_lid, function, route, model))
+
+    def _api(self, lid: str) -> ApiSpec:
+        properties = (self._resources.get(lid) or {}).get("Properties") or {}
+        auth = properties.get("Auth") or {}
+        authorizers = {}
         for name, config in (auth.get("Authorizers") or {}).items():
             spec = self._authorizer(lid, str(name), config)
             if spec is not None:
                 authorizers[str(name)] = spec
-        default = auth.get("DefaultAuthorizer")
-        if default is not None and str(default) not in authorizers:
-            self._warn(f"{lid}: DefaultAuthorizer {default} is not emulated; its routes are open")
-            default = None
-        variables = self._resolver.resolve(properties.get("StageVariables") or {})
         for unsupported in ("CorsConfiguration", "Domain", "DefinitionBody", "DefinitionUri"):
             if properties.get(unsupported):
                 self._warn(f"{lid}: {unsupported} is not emulated")
+        variables = properties.get("StageVariables") or {}
         return ApiSpec(
             logical_id=lid,
             api_id=self._api_id(lid),
-            stage=scalar_text(self._resolver.resolve(properties.get("StageName", "$default"))),
+            stage=scalar_text(properties.get("StageName", "$default")),
             stage_variables={str(k): scalar_text(v) for k, v in variables.items()},
             authorizers=authorizers,
-            default_authorizer=None if default is None else str(default),
+            default_authorizer=auth.get("DefaultAuthorizer"),
         )
 
     def _authorizer(self, api: str, name: str, config: Mapping[str, Any]) -> AuthorizerSpec | None:
         if "FunctionArn" not in config:
             self._warn(f"{api}: authorizer {name} is not a Lambda authorizer; not emulated")
             return None
-        function = self._by_arn.get(scalar_text(config["FunctionArn"]))
+        arn = scalar_text(config["FunctionArn"])
+        function = next(
+            (lid for lid, v in self._values.items() if isinstance(v, dict) and v.get("Arn") == arn),
+            None,
+        )
         if function is None:
             raise TemplateError(f"{api}: authorizer {name} names no local function")
         version = scalar_text(config.get("AuthorizerPayloadFormatVersion", "2.0"))
@@ -276,56 +326,46 @@ class SamReader:
             ttl_seconds=0 if not sources else int(ttl if ttl is not None else 300),
         )
 
-    # ------------------------------------------------------------------ events
-    def _events(self, lid: str, model: SamModel) -> None:
-        events = self._template.properties(lid).get("Events") or {}
-        for event_name, event in events.items():
-            kind = event.get("Type")
-            raw = event.get("Properties") or {}
-            if not _flag(self._resolver.resolve(raw.get("Enabled", True))):
-                continue
-            if kind == "HttpApi":
-                model.routes.append(self._route(lid, str(event_name), raw, model))
-            elif kind == "DynamoDB":
-                model.stream_mappings.append(self._stream_mapping(lid, str(event_name), raw))
-            elif kind == "SQS":
-                model.queue_mappings.append(self._queue_mapping(lid, str(event_name), raw))
-            else:
-                self._warn(f"{lid}.{event_name}: event type {kind} is not emulated")
-
-    def _route(self, lid: str, name: str, raw: Mapping[str, Any], model: SamModel) -> RouteSpec:
-        api_lid = _ref_target(raw.get("ApiId")) or IMPLICIT_HTTP_API
-        if api_lid not in model.apis:
-            if api_lid != IMPLICIT_HTTP_API:
-                raise TemplateError(f"{lid}.{name}: ApiId {api_lid} is not an HttpApi")
-            implicit = self._template.globals_for("HttpApi")
-            model.apis[api_lid] = self._api(api_lid, implicit)
+    def _route(self, api_lid: str, lid: str, route: Any, model: SamModel) -> list[RouteSpec]:
         api = model.apis[api_lid]
-        properties = self._resolver.resolve(dict(raw))
-        if scalar_text(properties.get("PayloadFormatVersion", "2.0")) != "2.0":
-            self._warn(f"{lid}.{name}: payload format 1.0 is not emulated; the event is 2.0")
-        path = scalar_text(properties.get("Path", "$default"))
-        method = scalar_text(properties.get("Method", "ANY")).upper()
-        if method == "X-AMAZON-APIGATEWAY-ANY-METHOD":
-            method = "ANY"
-        auth = properties.get("Auth") or {}
-        authorizer = auth.get("Authorizer", api.default_authorizer)
+        if route.payload_format_version not in (None, "2.0"):
+            self._warn(f"{lid} {route.path}: payload format 1.0 is not emulated; the event is 2.0")
+        authorizer = route.authorizer_name
+        if authorizer == "AWS_IAM":
+            self._warn(f"{lid} {route.path}: IAM authorization is not emulated; the route is open")
         if authorizer in ("NONE", "AWS_IAM"):
-            if authorizer == "AWS_IAM":
-                self._warn(f"{lid}.{name}: IAM authorization is not emulated; the route is open")
             authorizer = None
         elif authorizer is not None and authorizer not in api.authorizers:
-            self._warn(f"{lid}.{name}: authorizer {authorizer} is not emulated; the route is open")
+            self._warn(
+                f"{lid} {route.path}: authorizer {authorizer} is not emulated; the route is open"
+            )
             authorizer = None
-        return RouteSpec(
-            api_logical_id=api_lid,
-            method=method,
-            path=path,
-            function_logical_id=lid,
-            event_name=name,
-            authorizer=authorizer,
-        )
+        path = "$default" if getattr(route, "is_default_route", False) else str(route.path)
+        return [
+            RouteSpec(
+                api_logical_id=api_lid,
+                method="ANY"
+                if method.upper() in ("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY")
+                else method.upper(),
+                path=path,
+                function_logical_id=lid,
+                event_name=self._event_name(lid, path, method),
+                authorizer=authorizer,
+            )
+            for method in _distinct_methods(route.methods)
+        ]
 
+    def _event_name(self, lid: str, path: str, method: str) -> str:
+        events = (self._resources[lid].get("Properties") or {}).get("Events") or {}
+        for name, event in events.items():
+            properties = event.get("Properties") or {}
+            if event.get("Type") == "HttpApi" and str(properties.get("Path", "$default")) == path:
+                wanted = str(properties.get("Method", "ANY")).upper()
+                if wanted in (method.upper(), "ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD"):
+                    return str(name)
+        return f"{method} {path}"
+
+    # ------------------------------------------------------------------ stream mappings
     def _filters(self, where: str, criteria: Any) -> tuple[FilterPattern, ...]:
         patterns = []
         for entry in (criteria or {}).get("Filters") or []:
@@ -341,7 +381,7 @@ class SamReader:
         self, lid: str, name: str, raw: Mapping[str, Any], *, arn_key: str = "Stream"
     ) -> StreamMappingSpec:
         where = f"{lid}.{name}"
-        properties = self._resolver.resolve(dict(raw))
+        properties = dict(raw)
         stream_arn = properties.get(arn_key)
         if not stream_arn:
             raise TemplateError(f"{where}: the table has no stream (StreamSpecification)")
@@ -367,40 +407,31 @@ class SamReader:
             on_failure_arn=None if on_failure is None else scalar_text(on_failure),
         )
 
-    def _queue_mapping(
-        self, lid: str, name: str, raw: Mapping[str, Any], *, arn_key: str = "Queue"
-    ) -> QueueMappingSpec:
-        where = f"{lid}.{name}"
-        properties = self._resolver.resolve(dict(raw))
-        return QueueMappingSpec(
-            function_logical_id=lid,
-            source_name=name,
-            queue_arn=scalar_text(properties[arn_key]),
-            batch_size=int(properties.get("BatchSize", 10)),
-            batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
-            report_batch_item_failures="ReportBatchItemFailures"
-            in (properties.get("FunctionResponseTypes") or []),
-            filters=self._filters(where, properties.get("FilterCriteria")),
-        )
-
     def _event_source_mapping(self, lid: str, model: SamModel) -> None:
-        raw = self._template.properties(lid)
-        if not _flag(self._resolver.resolve(raw.get("Enabled", True))):
+        raw = Resolver(self._template.body, self._values).resolve(
+            self._template.resources[lid].get("Properties") or {}
+        )
+        if not _flag(raw.get("Enabled", True)):
             return
-        function = scalar_text(self._resolver.resolve(raw["FunctionName"]))
+        function = scalar_text(raw["FunctionName"])
         by_name = {spec.name: function_lid for function_lid, spec in model.functions.items()}
-        target = self._by_arn.get(function) or by_name.get(function)
+        by_arn = {spec.arn: function_lid for function_lid, spec in model.functions.items()}
+        target = by_arn.get(function) or by_name.get(function)
         if target is None:
             self._warn(f"{lid}: function {function} does not run locally; mapping skipped")
             return
-        source = scalar_text(self._resolver.resolve(raw["EventSourceArn"]))
+        source = scalar_text(raw["EventSourceArn"])
         if ":dynamodb:" in source:
             model.stream_mappings.append(
                 self._stream_mapping(target, lid, raw, arn_key="EventSourceArn")
             )
-        elif ":sqs:" in source:
-            model.queue_mappings.append(
-                self._queue_mapping(target, lid, raw, arn_key="EventSourceArn")
-            )
         else:
             self._warn(f"{lid}: event source {source} is not emulated")
+
+
+def _distinct_methods(methods: Any) -> list[str]:
+    # samcli expands ANY into every method; the router ranks ANY itself
+    listed = [str(m).upper() for m in methods]
+    if {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"} <= set(listed):
+        return ["ANY"]
+    return listed

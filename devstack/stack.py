@@ -18,7 +18,6 @@ from devstack.gateway import Gateway
 from devstack.logs import ConsoleLog, LogSink
 from devstack.mailbox import Mailbox
 from devstack.pump import StreamPump
-from devstack.queue_poller import QueuePoller
 from devstack.running import RunningStack
 from devstack.runtime import (
     MAX_WORKERS_PER_FUNCTION,
@@ -79,7 +78,6 @@ class LocalStack:
         self._deployment: Deployment | None = None
         self._runtime: Runtime | None = None
         self._pump: StreamPump | None = None
-        self._queues: QueuePoller | None = None
         self.admin_email, self.admin_password = admin_credentials(self._env)
         self.mailbox: Mailbox | None = None
         self.admin_created = False
@@ -129,15 +127,6 @@ class LocalStack:
             }
             self._runtime = Runtime(pools)
             self._runtime.start()
-            self._queues = QueuePoller(
-                model.queue_mappings,
-                sqs=self._clients.sqs(),
-                invoke=self._runtime.invoke,
-                queue_url_for_arn=deployment.queue_url_for_arn,
-                region=deployment.region,
-                log=self._log,
-            )
-            self._queues.start()
             self._pump = StreamPump(
                 model.stream_mappings,
                 streams=self._clients.dynamodbstreams(),
@@ -226,8 +215,6 @@ class LocalStack:
             self._gateway = None
         if self._pump is not None:
             self._pump.stopping.set()
-        if self._queues is not None:
-            self._queues.stopping.set()
         if self._runtime is not None:
             self._runtime.stop()
             self._runtime = None
@@ -236,9 +223,6 @@ class LocalStack:
         if self._pump is not None:
             self._pump.stop()
             self._pump = None
-        if self._queues is not None:
-            self._queues.stop()
-            self._queues = None
         self._backend.stop()
         self._deployment = None
 

@@ -11,7 +11,7 @@ import pytest
 from devstack.pump import BatchFailure, batch_failure, split_expired
 from devstack.runtime import InvokeResult
 from devstack.stack import LocalStack
-from tests.devstack.support import FIXTURES, LogLines, eventually, unique_stack_name
+from tests.devstack.support import FIXTURES, LogLines, unique_stack_name
 
 
 @pytest.fixture(scope="module")
@@ -191,40 +191,6 @@ def test_maximum_record_age() -> None:
     records = [record("1", created=100), record("2", created=150), record("3", created=200)]
     assert split_expired(records, 60, now=200.0) == (records[:1], records[1:])
     assert split_expired(records, -1, now=10_000.0) == ([], records)
-
-
-def test_sqs_mapping_filters_deletes_and_redelivers_failures(stack: LocalStack) -> None:
-    sqs = stack.clients.sqs()
-    for body in [{"id": "m1", "type": "order"}, {"id": "m2", "type": "noise"}]:
-        sqs.send_message(QueueUrl=stack.queue_url("Inbox"), MessageBody=json.dumps(body))
-    poison = {"id": "m3", "type": "order", "poison": True}
-    sqs.send_message(QueueUrl=stack.queue_url("Inbox"), MessageBody=json.dumps(poison))
-
-    def delivered() -> list[str]:
-        return [
-            json.loads(record["body"])["id"]
-            for batch in deliveries(stack, "sqs")
-            for record in batch
-        ]
-
-    # m3 fails, comes back after the 1 s visibility timeout, fails again, then moves to the DLQ
-    eventually(lambda: delivered().count("m3") == 2, timeout=15)
-    assert delivered().count("m1") == 1
-    assert "m2" not in delivered()  # filtered out, and deleted
-    eventually(lambda: any(parked_body["id"] == "m3" for parked_body in dead_letters(stack)))
-    record = deliveries(stack, "sqs")[0][0]
-    assert record["eventSource"] == "aws:sqs"
-    assert record["eventSourceARN"] == stack.deployment.resource("Inbox").attributes["Arn"]
-    assert record["attributes"]["ApproximateReceiveCount"] == "1"
-
-
-def dead_letters(stack: LocalStack) -> list[dict[str, Any]]:
-    messages = (
-        stack.clients.sqs()
-        .receive_message(QueueUrl=stack.queue_url("InboxDeadLetters"), MaxNumberOfMessages=10)
-        .get("Messages", [])
-    )
-    return [json.loads(message["Body"]) for message in messages]
 
 
 def test_a_failed_transaction_leaves_no_record_and_the_stream_flowing(stack: LocalStack) -> None:

@@ -16,7 +16,7 @@ from tests.support.lambda_context import FakeLambdaContext
 from tests.support.roles import PARAMETERS, physical_resources, principals
 from tests.support.streams import batch, sequence_number, stream_records
 from tests.support.tables import create_tables
-from tests.support.template import http_routes
+from tests.support.template import model as template_model
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,8 +25,6 @@ ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin password 1"
 NOTIFY_FROM = PARAMETERS["NotificationSender"]
 """The sender of order confirmations: an SES identity verified in moto."""
-ORDER_STREAM_PREFIX = "order-"
-"""The order process's FilterCriteria in template.yaml: order streams only."""
 
 
 @dataclass
@@ -84,12 +82,10 @@ class Stack:
                 self.projected |= {sequence_number(r) for r in unprojected}
                 with self.acting_as("ProjectorFunction"):
                     projector(batch(unprojected), FakeLambdaContext())
-            fresh = [
-                r
-                for r in records
-                if r["dynamodb"]["NewImage"]["stream_id"]["S"].startswith(ORDER_STREAM_PREFIX)
-                and sequence_number(r) not in self.processed
-            ]
+            for_process = stream_records(
+                self.client, self.tables["EventsTable"], "OrderProcessFunction"
+            )
+            fresh = [r for r in for_process if sequence_number(r) not in self.processed]
             if not fresh or (rounds is not None and delivered >= rounds):
                 return failures
             self.processed |= {sequence_number(r) for r in fresh}
@@ -111,20 +107,18 @@ class Stack:
         return str(answer.json["access_token"])
 
 
-def template_routes() -> dict[str, tuple[Any, bool, str]]:
-    """Every HTTP route of template.yaml -> (its function's handler, behind the authorizer,
-    the function's logical id)."""
+def template_api() -> HttpApi:
+    """The HTTP API as the local stack reads template.yaml: its routes, its authorizer, each
+    route's function's handler."""
     import importlib
 
-    routes = {}
-    for route in http_routes():
-        module, attribute = route.handler.rsplit(".", 1)
-        routes[route.key] = (
-            getattr(importlib.import_module(module), attribute),
-            route.authorized,
-            route.function,
-        )
-    return routes
+    model = template_model()
+    handlers = {}
+    for lid, spec in model.functions.items():
+        module, attribute = spec.handler.rsplit(".", 1)
+        handlers[lid] = getattr(importlib.import_module(module), attribute)
+    (api,) = model.apis.values()
+    return HttpApi(handlers=handlers, routes=model.routes, api=api)
 
 
 @contextmanager
@@ -161,15 +155,13 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
         parameters.clear_caches()  # type: ignore[no-untyped-call]
         composition.use(None)
 
-        from functions.authorizer.app import handler as authorizer
-
         iam.install()
         secrets = {"SigningKeySecret": secret["ARN"]}
         physical = physical_resources(client, tables, secrets)
         stack = Stack(
             client,
             tables,
-            HttpApi(routes=template_routes(), authorizer=authorizer),
+            template_api(),
             principals=principals(physical, template=translated),
             secrets=secrets,
         )

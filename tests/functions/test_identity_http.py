@@ -250,9 +250,9 @@ def test_openapi_describes_every_identity_route(stack: Stack) -> None:
 
 
 def signed_in_routes() -> list[str]:
-    from tests.functions.conftest import template_routes
+    from tests.functions.conftest import template_api
 
-    template_routes()  # imports every handler, which declares its signed-in routes
+    template_api()  # imports every handler, which declares its signed-in routes
     from functions.shared.auth import SIGNED_IN_ROUTES
 
     return sorted(SIGNED_IN_ROUTES)

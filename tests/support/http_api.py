@@ -1,21 +1,27 @@
-"""Call the functions as API Gateway (HTTP API, payload 2.0) would: authorizer first, then
-the route's function with the authorizer's context. In process, against moto."""
+"""Call the functions as API Gateway (HTTP API, payload 2.0) would, in process, against moto:
+the local stack's own router, event builder and authorizer flow (devstack), with the handlers
+called directly instead of in sandboxes."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from devstack.authorizer import Allowed, Authorizers
+from devstack.http_event import HttpRequest, integration_event, map_response, request_parts
+from devstack.routing import Router
+from devstack.runtime import InvokeResult
+from devstack.sam import ApiSpec, RouteSpec
 from tests.support.lambda_context import FakeLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
+REGION = "us-east-1"
 
 
 @dataclass
@@ -35,14 +41,23 @@ class Answer:
 
 @dataclass
 class HttpApi:
-    """`routes` maps "METHOD /path/{param}" to (handler, needs_authorizer, function's logical
-    id); `acting_as(logical_id)` is entered around each handler call (the function's role)."""
+    """`handlers` by function logical id; `routes` and `api` as the template declares them;
+    `acting_as(logical_id)` is entered around each handler call (the function's role)."""
 
-    routes: dict[str, tuple[Handler, bool, str]]
-    authorizer: Handler
+    handlers: Mapping[str, Handler]
+    routes: Sequence[RouteSpec]
+    api: ApiSpec
     calls: list[str] = field(default_factory=list)
     acting_as: Callable[[str], AbstractContextManager[None]] = lambda _: contextlib.nullcontext()
-    authorizer_function: str = "AuthorizerFunction"
+
+    def __post_init__(self) -> None:
+        self._router = Router(self.routes)
+        self._authorizers = Authorizers(self._invoke, REGION, lambda line: None)
+
+    def _invoke(self, function: str, event: Any) -> InvokeResult:
+        with self.acting_as(function):
+            payload = self.handlers[function](event, FakeLambdaContext())
+        return InvokeResult(str(uuid.uuid4()), payload=payload)
 
     def request(
         self,
@@ -55,8 +70,9 @@ class HttpApi:
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
     ) -> Answer:
-        route_key, params = self._match(method, path)
-        handler, authorized, function = self.routes[route_key]
+        match = self._router.match(method, path)
+        if match is None:
+            raise KeyError(f"no route for {method} {path}")
         all_headers = {k.lower(): v for k, v in (headers or {}).items()}
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
@@ -67,78 +83,31 @@ class HttpApi:
         )
         if body is not None:
             all_headers.setdefault("content-type", "application/json")
-        event = http_event(method, path, route_key, params, all_headers, query, body)
-        if authorized:
-            with self.acting_as(self.authorizer_function):
-                decision = self.authorizer(
-                    {**event, "type": "REQUEST", "routeArn": f"arn:local/{route_key}"},
-                    FakeLambdaContext(),
-                )
-            assert decision["isAuthorized"] is True
-            event["requestContext"]["authorizer"] = {"lambda": decision.get("context", {})}
-        self.calls.append(route_key)
-        with self.acting_as(function):
-            response = handler(event, FakeLambdaContext())
-        return Answer(
-            response["statusCode"],
-            {k.lower(): v for k, v in (response.get("headers") or {}).items()},
-            response.get("body") or "",
+        request = HttpRequest(
+            method=method,
+            raw_path=path,
+            raw_query=urlencode(query or {}),
+            headers=tuple(all_headers.items()),
+            body=(body or "").encode(),
         )
-
-    def _match(self, method: str, path: str) -> tuple[str, dict[str, str]]:
-        parts = path.strip("/").split("/")
-        for route_key in self.routes:
-            route_method, route_path = route_key.split(" ", 1)
-            pattern = route_path.strip("/").split("/")
-            if route_method != method or len(pattern) != len(parts):
-                continue
-            params = {}
-            for want, have in zip(pattern, parts, strict=True):
-                if want.startswith("{"):
-                    params[want.strip("{}")] = have
-                elif want != have:
-                    break
-            else:
-                return route_key, params
-        raise KeyError(f"no route for {method} {path}")
-
-
-def http_event(
-    method: str,
-    path: str,
-    route_key: str,
-    params: dict[str, str],
-    headers: dict[str, str],
-    query: dict[str, str] | None,
-    body: str | None,
-) -> dict[str, Any]:
-    now = time.time()
-    return {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": urlencode(query or {}),
-        "headers": headers,
-        "queryStringParameters": query,
-        "pathParameters": params or None,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "pytest",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": route_key,
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+        route = match.route
+        parts = request_parts(
+            request, route_key=route.route_key, path_parameters=match.path_parameters, api=self.api
+        )
+        authorizer = None
+        if route.authorizer is not None:
+            decision = self._authorizers.authorize(
+                self.api.authorizers[route.authorizer], self.api, request, parts
+            )
+            assert isinstance(decision, Allowed), f"the authorizer refused: {decision}"
+            authorizer = decision.authorizer
+        self.calls.append(route.route_key)
+        result = self._invoke(
+            route.function_logical_id, integration_event(request, parts, authorizer)
+        )
+        response = map_response(result.payload)
+        return Answer(
+            response.status,
+            {k.lower(): v for k, v in response.headers},
+            response.body.decode(),
+        )
