@@ -74,9 +74,7 @@ def _partition(region: str) -> str:
     return "aws-cn" if region.startswith("cn-") else "aws"
 
 
-def function_values(
-    template: Template, resolver: Resolver, stack_name: str, region: str
-) -> Values:
+def function_values(template: Template, resolver: Resolver, stack_name: str, region: str) -> Values:
     """`Ref` (name) and `Arn` of every function, as Lambda would name them."""
     values: Values = {}
     for lid, resource in template.resources.items():
