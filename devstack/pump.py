@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -270,9 +270,12 @@ class _MappingPoller:
 
     def __init__(self, pump: StreamPump, spec: StreamMappingSpec) -> None:
         self.spec = spec
-        self.streams = pump.streams
+        self.streams, self.destinations = (
+            (pump.streams, pump.destinations)
+            if pump.as_function is None
+            else pump.as_function(spec.function_logical_id)
+        )
         self.invoke = pump.invoke
-        self.destinations = pump.destinations
         self.log = pump.log
         self.region = pump.region
         self.poll_seconds = pump.poll_seconds
@@ -349,10 +352,16 @@ class StreamPump:
         region: str,
         log: LogSink,
         poll_seconds: float = POLL_SECONDS,
+        as_function: Callable[[str], tuple[DynamoDBStreamsClient, FailureDestinations]]
+        | None = None,
     ) -> None:
+        """`as_function(logical_id)`, when given, answers the stream client and destinations
+        a mapping uses: Lambda's poller reads the stream and sends to the on-failure
+        destination with the function's role, so the local pump does too."""
         self.streams = streams
         self.invoke = invoke
         self.destinations = destinations
+        self.as_function = as_function
         self.function_arns = dict(function_arns)
         self.region = region
         self.log = log

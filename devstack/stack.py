@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -137,6 +138,7 @@ class LocalStack:
                 function_arns={lid: spec.arn for lid, spec in model.functions.items()},
                 region=deployment.region,
                 log=self._log,
+                as_function=self._poller_clients if self._enforces_iam else None,
             )
             self._pump.start()
             self.mailbox = Mailbox(deployment.region, self._log)
@@ -193,6 +195,15 @@ class LocalStack:
         iam.registry.listeners.append(self._log_denial)
         for lid, principal in self.deployment.principals.items():
             iam.registry.register(iam.access_key_for(self.stack_name, lid), principal)
+
+    def _poller_clients(self, function: str) -> tuple[Any, FailureDestinations]:
+        """What an event source mapping reads and sends with: the function's own key."""
+        assert self._settings is not None
+        key = iam.access_key_for(self.stack_name, function)
+        clients = AwsClients(dataclasses.replace(self._settings, access_key_id=key))
+        return clients.dynamodbstreams(), FailureDestinations(
+            clients, self._log, self.deployment.queue_url_for_arn
+        )
 
     def _log_denial(self, denied: iam.AccessDenied) -> None:
         self._log(

@@ -11,7 +11,7 @@ import pytest
 from devstack.pump import BatchFailure, batch_failure, split_expired
 from devstack.runtime import InvokeResult
 from devstack.stack import LocalStack
-from tests.devstack.support import FIXTURES, LogLines, unique_stack_name
+from tests.devstack.support import FIXTURES, LogLines, eventually, unique_stack_name
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +223,16 @@ def test_a_failed_transaction_leaves_no_record_and_the_stream_flowing(stack: Loc
     stack.pump.wait_idle(timeout=15)
     seen = [k for batch in keys(deliveries(stack, "ordered")) for k in batch if k.startswith("tx-")]
     assert seen == ["tx-before", "tx-after"]
+
+
+def test_the_pump_reads_and_parks_with_each_functions_role(stack: LocalStack) -> None:
+    from devstack import iam
+
+    put(stack, "PartialTable", "role-check", poison="1")
+    eventually(lambda: bool(parked(stack, "PartialFailures")), timeout=20)
+    granted = {(function, action) for function, action, _ in iam.registry.granted}
+
+    # SAM gives a DynamoDB-triggered function's role the stream reads and the destination's
+    # SendMessage: the pump uses exactly that role, as Lambda's poller does
+    assert ("PartialFunction", "dynamodb:GetRecords") in granted
+    assert ("PartialFunction", "sqs:SendMessage") in granted
