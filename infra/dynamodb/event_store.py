@@ -7,6 +7,7 @@ streams or unique claims. One item per event so the stream keeps per-item order.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,19 @@ if TYPE_CHECKING:
 Guard = Claim | Hold | Retire
 MAX_CONCURRENT_READS = 16
 NEW_ITEM = "attribute_not_exists(stream_id)"
+
+
+def _event_id(item: Mapping[str, Any] | None) -> str | None:
+    """The event id an event item carries (None for anything else)."""
+    metadata = (item or {}).get("metadata", {}).get("M", {})
+    value = metadata.get("event_id", {}).get("S")
+    return str(value) if value is not None else None
+
+
+def request_token(event_ids: Sequence[str | None]) -> str:
+    """A TransactWriteItems ClientRequestToken (at most 36 characters) naming these events."""
+    digest = hashlib.sha256("\n".join(i for i in event_ids if i).encode()).hexdigest()
+    return digest[:36]
 
 
 class DynamoDBEventStore(EventStore):
@@ -179,14 +193,20 @@ class DynamoDBEventStore(EventStore):
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+            # A lost acknowledgement: the put landed, its answer did not, and the SDK's retry
+            # met its own item. Ours (same event id): done, never decided again.
+            if _event_id(error.response.get("Item")) == event.metadata.event_id:
+                return
             raise self._conflict(append) from error
 
     def _transact(self, appends: Sequence[Append], guards: Sequence[Guard]) -> None:
         operations: list[TransactWriteItemTypeDef] = [self._guard(g) for g in guards]
         owners: list[Append | Guard] = list(guards)
+        event_ids: list[str | None] = [None] * len(guards)
         for append in appends:
             last = len(append.events) - 1
             for index, event in enumerate(append.events):
+                event_ids.append(event.metadata.event_id)
                 operations.append(
                     {
                         "Put": {
@@ -199,11 +219,23 @@ class DynamoDBEventStore(EventStore):
                 )
                 owners.append(append)
         try:
-            self.client.transact_write_items(TransactItems=operations)
+            # The token makes DynamoDB answer the SDK's retry of a landed transaction (for ten
+            # minutes) with success instead of applying it again; the same event ids, the same
+            # token: a new decision always has new ids.
+            self.client.transact_write_items(
+                TransactItems=operations, ClientRequestToken=request_token(event_ids)
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons: Sequence[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
+            # Past the token's window (or where it is not honoured), a retry of a transaction
+            # that landed fails on its own event items: one of them ours means all of them
+            # are (a transaction is all or nothing), so the append is done.
+            for reason, event_id in zip(reasons, event_ids, strict=False):
+                failed = reason.get("Code") == "ConditionalCheckFailed"
+                if event_id is not None and failed and _event_id(reason.get("Item")) == event_id:
+                    return
             raise self._cancelled(reasons, owners) from error
 
     def _guard(self, guard: Guard) -> TransactWriteItemTypeDef:

@@ -5,6 +5,7 @@ written in the same transaction as the changes it caused."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -130,10 +131,14 @@ class DynamoDBViewStore(ViewStore):
         if bulk and self.position(stream_id) != from_version:
             raise PositionMoved(stream_id, from_version)
         self._write_bulk(bulk)
+        # This commit's own mark on the position: a retry of it after a lost answer meets its
+        # own mark and is done; another writer's commit of the same range is not ours.
+        commit_id = str(uuid.uuid4())
         moved: dict[str, Any] = {
             "TableName": self.table,
-            "Item": _item(position_key(stream_id), {"version": to_version}),
+            "Item": _item(position_key(stream_id), {"version": to_version, "commit": commit_id}),
             "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         if from_version:
             moved["ConditionExpression"] = "#v = :from"
@@ -165,10 +170,16 @@ class DynamoDBViewStore(ViewStore):
             elif isinstance(change, Delete):
                 operations.append({"Delete": {"TableName": self.table, "Key": _key(change.key)}})
         try:
-            self.client.transact_write_items(TransactItems=operations)
+            self.client.transact_write_items(
+                TransactItems=operations, ClientRequestToken=commit_id
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
+            reasons = error.response.get("CancellationReasons") or [{}]
+            mark = (reasons[0].get("Item") or {}).get("commit", {}).get("S")
+            if reasons[0].get("Code") == "ConditionalCheckFailed" and mark == commit_id:
+                return
             raise PositionMoved(stream_id, from_version) from error
 
     def _write_bulk(self, changes: Sequence[Put | Delete]) -> None:

@@ -12,20 +12,25 @@ from domain.shared.events import Snapshot
 from domain.shared.ports import Append, Claim, EventStore, Hold, Retire
 from tests.fakes.memory import InMemoryEventStore
 from tests.support.builders import events, recorded
+from tests.support.lost_acks import LostAcks
 from tests.support.tables import table_name
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", "dynamodb", "dynamodb-losing-every-ack"])
 def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
+    """The last: every write lands, then its answer is lost and the SDK retries it; the
+    store must tell its own write from someone else's, so every test holds there too."""
     if request.param == "memory":
         yield InMemoryEventStore()
         return
     from infra.dynamodb.event_store import DynamoDBEventStore
 
     client: DynamoDBClient = request.getfixturevalue("dynamodb")
+    if request.param == "dynamodb-losing-every-ack":
+        client = LostAcks(client)  # type: ignore[assignment]
     yield DynamoDBEventStore(client, table_name("EventsTable"))
 
 
@@ -201,3 +206,27 @@ def test_tails_of_several_streams_are_each_streams_tail(store: EventStore) -> No
     tails = store.tails(["a", "b", "nothing"], window=10)
     assert tails == {s: store.tail(s, window=10) for s in ("a", "b", "nothing")}
     assert store.tails([], window=10) == {}
+
+
+def test_an_append_that_landed_is_done_when_sent_again(store: EventStore) -> None:
+    one = Append("s-1", 0, [recorded("s-1", 1)])
+    several = Append("s-2", 0, events("s-2", 1, 3))
+    store.append(one)
+    store.append(several, holds=[Hold("product", "p1", 1)])
+
+    store.append(one)
+    store.append(several, holds=[Hold("product", "p1", 1)])
+
+    assert [e.version for e in store.read("s-1")] == [1]
+    assert [e.version for e in store.read("s-2")] == [1, 2, 3]
+    assert store.holders("product", "p1") == 1
+
+
+def test_another_writers_event_at_that_version_is_still_a_conflict(store: EventStore) -> None:
+    store.append(Append("s-1", 0, [recorded("s-1", 1)]))
+
+    with pytest.raises(ConcurrencyError):
+        store.append(Append("s-1", 0, [recorded("s-1", 1)]))
+    with pytest.raises(ConcurrencyError):
+        store.append(Append("s-1", 0, events("s-1", 1, 2)), holds=[Hold("product", "p1", 1)])
+    assert store.holders("product", "p1") == 0

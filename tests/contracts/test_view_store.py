@@ -16,19 +16,22 @@ from domain.shared.views import (
     ViewStore,
 )
 from tests.fakes.memory import InMemoryViewStore
+from tests.support.lost_acks import LostAcks
 from tests.support.tables import table_name
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", "dynamodb", "dynamodb-losing-every-ack"])
 def views(request: pytest.FixtureRequest) -> Iterator[ViewStore]:
+    """The last: every write lands, then its answer is lost and the SDK retries it."""
     if request.param == "memory":
         yield InMemoryViewStore()
         return
     from infra.dynamodb.views import DynamoDBViewStore
 
-    yield DynamoDBViewStore(
-        request.getfixturevalue("dynamodb"), table_name("ViewsTable"), consistent_reads=True
-    )
+    client = request.getfixturevalue("dynamodb")
+    if request.param == "dynamodb-losing-every-ack":
+        client = LostAcks(client)
+    yield DynamoDBViewStore(client, table_name("ViewsTable"), consistent_reads=True)
 
 
 def test_a_document_reads_back_as_written(views: ViewStore) -> None:

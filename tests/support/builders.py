@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.shared.events import Metadata, RecordedEvent
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_decisions = itertools.count(1)
 
 
 def recorded(
@@ -27,7 +29,8 @@ def recorded(
         occurred_at=T0 + timedelta(seconds=version),
         data=data if data is not None else {"n": version},
         metadata=Metadata(
-            event_id=f"{stream_id}/{version}",
+            # unique, as each decision's events are: the same id means the same write
+            event_id=f"{stream_id}/{version}/{next(_decisions)}",
             correlation_id="corr-1",
             causation_id="cause-1",
             user_id=user_id,

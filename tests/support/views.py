@@ -36,11 +36,15 @@ def table_like(client: DynamoDBClient, like: str, name: str | None = None) -> st
 
 
 def items_of(client: DynamoDBClient, table: str) -> Items:
-    """Every item of a views table (a paginated scan, tests only), by (pk, sk)."""
+    """Every item of a views table (a paginated scan, tests only), by (pk, sk); without the
+    mark a position carries of the commit that last moved it (unique to each commit, so two
+    tables of equal views never share it)."""
     items: Items = {}
     for page in client.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
+            items[(item["pk"]["S"], item["sk"]["S"])] = {
+                name: value for name, value in item.items() if name != "commit"
+            }
     return items
 
 
