@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from devstack import moto_fixes
 from tests.fakes.container import InMemoryContainer
 from tests.fakes.memory import ManualClock, SequentialIds
 
@@ -25,6 +26,10 @@ for name, value in {
 }.items():
     os.environ.setdefault(name, value)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+# The tests' moto gets the local stack's fixes: transactions cost what they touch, and a
+# refused one leaves nothing behind, its stream records included.
+moto_fixes.apply()
 
 
 @pytest.fixture

@@ -1,0 +1,113 @@
+"""moto's TransactWriteItems as the local stack and the tests run it (devstack.moto_fixes):
+all or nothing, at the cost of what it touches, never of the table's size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from devstack import moto_fixes
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TABLE = "fixes"
+
+
+@pytest.fixture
+def client() -> Iterator[DynamoDBClient]:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+        yield dynamodb
+
+
+def put(pk: str, sk: int = 0, **extra: Any) -> dict[str, Any]:
+    item = {"pk": {"S": pk}, "sk": {"N": str(sk)}, **{k: {"S": v} for k, v in extra.items()}}
+    return {
+        "Put": {"TableName": TABLE, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+    }
+
+
+def stream_length(client: DynamoDBClient) -> int:
+    import boto3
+
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return len(streams.get_records(ShardIterator=iterator)["Records"])
+
+
+def test_a_refused_transaction_leaves_the_items_and_the_stream_as_they_were(
+    client: DynamoDBClient,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"N": "0"}, "n": {"S": "1"}})
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "taken"}, "sk": {"N": "0"}})
+    before = stream_length(client)
+    update = {
+        "Update": {
+            "TableName": TABLE,
+            "Key": {"pk": {"S": "a"}, "sk": {"N": "0"}},
+            "UpdateExpression": "SET n = :two",
+            "ExpressionAttributeValues": {":two": {"S": "2"}},
+        }
+    }
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(TransactItems=[update, put("new"), put("taken")])
+
+    assert client.get_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"N": "0"}})["Item"][
+        "n"
+    ] == {"S": "1"}
+    assert "Item" not in client.get_item(
+        TableName=TABLE, Key={"pk": {"S": "new"}, "sk": {"N": "0"}}
+    )
+    assert stream_length(client) == before
+
+
+def test_a_transaction_copies_only_the_items_it_touches(
+    client: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for start in range(0, 500, 25):
+        client.batch_write_item(
+            RequestItems={
+                TABLE: [
+                    {"PutRequest": {"Item": {"pk": {"S": "bulk"}, "sk": {"N": str(i)}}}}
+                    for i in range(start, start + 25)
+                ]
+            }
+        )
+    copied: list[Any] = []
+    real = moto_fixes.copy.deepcopy
+
+    def counting(value: Any, *args: Any) -> Any:
+        copied.append(value)
+        return real(value, *args)
+
+    monkeypatch.setattr(moto_fixes.copy, "deepcopy", counting)
+
+    client.transact_write_items(TransactItems=[put("x"), put("y")])
+
+    assert len(copied) == 2  # the two (absent) items it writes, not the 500-item table
