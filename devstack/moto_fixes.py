@@ -33,7 +33,7 @@ def apply() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _one_at_a_time(handler.call_action)  # type: ignore[method-assign]
     _applied = True

@@ -195,7 +195,8 @@ class DynamoDBEventStore(EventStore):
                 raise
             # A lost acknowledgement: the put landed, its answer did not, and the SDK's retry
             # met its own item. Ours (same event id): done, never decided again.
-            if _event_id(error.response.get("Item")) == event.metadata.event_id:
+            old: Any = error.response.get("Item")
+            if _event_id(old) == event.metadata.event_id:
                 return
             raise self._conflict(append) from error
 

@@ -170,13 +170,11 @@ class DynamoDBViewStore(ViewStore):
             elif isinstance(change, Delete):
                 operations.append({"Delete": {"TableName": self.table, "Key": _key(change.key)}})
         try:
-            self.client.transact_write_items(
-                TransactItems=operations, ClientRequestToken=commit_id
-            )
+            self.client.transact_write_items(TransactItems=operations, ClientRequestToken=commit_id)
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = error.response.get("CancellationReasons") or [{}]
+            reasons: Any = error.response.get("CancellationReasons") or [{}]
             mark = (reasons[0].get("Item") or {}).get("commit", {}).get("S")
             if reasons[0].get("Code") == "ConditionalCheckFailed" and mark == commit_id:
                 return

@@ -3,12 +3,11 @@ all or nothing, at the cost of what it touches, never of the table's size."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from devstack import moto_fixes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,7 +38,7 @@ def client() -> Iterator[DynamoDBClient]:
         yield dynamodb
 
 
-def put(pk: str, sk: int = 0, **extra: Any) -> dict[str, Any]:
+def put(pk: str, sk: int = 0, **extra: Any) -> Any:
     item = {"pk": {"S": pk}, "sk": {"N": str(sk)}, **{k: {"S": v} for k, v in extra.items()}}
     return {
         "Put": {"TableName": TABLE, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
@@ -66,7 +65,7 @@ def test_a_refused_transaction_leaves_the_items_and_the_stream_as_they_were(
     client.put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"N": "0"}, "n": {"S": "1"}})
     client.put_item(TableName=TABLE, Item={"pk": {"S": "taken"}, "sk": {"N": "0"}})
     before = stream_length(client)
-    update = {
+    update: Any = {
         "Update": {
             "TableName": TABLE,
             "Key": {"pk": {"S": "a"}, "sk": {"N": "0"}},
@@ -100,13 +99,13 @@ def test_a_transaction_copies_only_the_items_it_touches(
             }
         )
     copied: list[Any] = []
-    real = moto_fixes.copy.deepcopy
+    real = copy.deepcopy
 
     def counting(value: Any, *args: Any) -> Any:
         copied.append(value)
         return real(value, *args)
 
-    monkeypatch.setattr(moto_fixes.copy, "deepcopy", counting)
+    monkeypatch.setattr("devstack.moto_fixes.copy.deepcopy", counting)
 
     client.transact_write_items(TransactItems=[put("x"), put("y")])
 
