@@ -8,6 +8,8 @@
    transaction keeps an undo log of only the items it touches, restores them on failure,
    and drops the stream records it added: cost by the transaction's size, one stream shard.
    It is moto 5.2's `DynamoDBBackend.transact_write_items` with that one change (pinned).
+   Likewise a Query on a table's key read every item of the table to keep one partition's
+   (`Table.query` filters `all_items()`): it reads that partition only now.
 2. moto serves requests on many threads without a lock, so that rollback would also undo
    a write another request made meanwhile. DynamoDB and DynamoDB Streams requests run one
    at a time here, as if each were atomic (as DynamoDB's are).
@@ -30,10 +32,12 @@ def apply() -> None:
     if _applied:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+    Table.query = _partition_only(Table.query)  # type: ignore[method-assign]
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _one_at_a_time(handler.call_action)  # type: ignore[method-assign]
     _applied = True
@@ -158,6 +162,32 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
     if any(code is not None for code, _, _ in errors):
         roll_back()
         raise TransactionCanceledException(errors)
+
+
+def _partition_only(query: Any) -> Any:
+    """A Query on the table's own key: moto's, over that partition's items only. Requests
+    run one at a time (`_one_at_a_time`), so shadowing `all_items` for one call is safe."""
+
+    # moto's backend passes index_name eighth, positionally (moto 5.2's Table.query)
+    index_position = 6
+
+    @functools.wraps(query)
+    def partition_query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[index_position] if len(args) > index_position else None
+        if kwargs.get("index_name", index_name) is not None or hash_key is None:
+            return query(table, hash_key, *args, **kwargs)
+        partition = table.items.get(hash_key)
+        if partition is None:
+            items: list[Any] = []
+        else:
+            items = list(partition.values()) if table.range_key_attr else [partition]
+        table.all_items = lambda: items
+        try:
+            return query(table, hash_key, *args, **kwargs)
+        finally:
+            del table.all_items
+
+    return partition_query
 
 
 def _one_at_a_time(call_action: Any) -> Any:

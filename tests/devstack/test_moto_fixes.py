@@ -110,3 +110,38 @@ def test_a_transaction_copies_only_the_items_it_touches(
     client.transact_write_items(TransactItems=[put("x"), put("y")])
 
     assert len(copied) == 2  # the two (absent) items it writes, not the 500-item table
+
+
+def test_a_query_reads_its_partition_not_the_table(
+    client: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.models.table import Table
+
+    for partition in ("a", "b"):
+        client.batch_write_item(
+            RequestItems={
+                TABLE: [
+                    {"PutRequest": {"Item": {"pk": {"S": partition}, "sk": {"N": str(i)}}}}
+                    for i in range(20)
+                ]
+            }
+        )
+    whole_table_reads: list[Any] = []
+    real = Table.all_items
+
+    def counting(table: Any) -> Any:
+        whole_table_reads.append(table)
+        return real(table)
+
+    monkeypatch.setattr(Table, "all_items", counting)
+
+    page = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "b"}},
+        ScanIndexForward=False,
+        Limit=3,
+    )
+
+    assert [item["sk"]["N"] for item in page["Items"]] == ["19", "18", "17"]
+    assert whole_table_reads == []
