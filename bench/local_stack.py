@@ -22,6 +22,9 @@ ADMIN = ("admin@bench.example.com", "bench admin password")
 class ShopLatency:
     small_ms: float
     large_ms: float
+    burst_p50_ms: float
+    burst_p95_ms: float
+    burst_statuses: tuple[int, ...]
 
     @property
     def ratio(self) -> float:
@@ -60,6 +63,47 @@ def _create_products(stack: Any, token: str, category: str, count: int) -> list[
         if answer.status_code >= 500:
             raise RuntimeError(f"POST /products answered {answer.status_code}: {answer.text}")
     return latencies
+
+
+WRITERS, CHANGES = 8, 10
+
+
+def _burst(url: str, token: str, category: str) -> tuple[list[float], set[int]]:
+    """WRITERS clients changing one product's price CHANGES times each, all at once, no
+    If-Match: the latencies and the statuses they got."""
+    import threading
+
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"name": f"Burst {uuid.uuid4().hex[:8]}", "description": "d", "price": "20.00"}
+    pid = requests.post(
+        f"{url}/products", json={**body, "category_id": category}, headers=headers, timeout=30
+    ).json()["id"]
+    barrier = threading.Barrier(WRITERS)
+    latencies: list[float] = []
+    statuses: set[int] = set()
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        session = requests.Session()
+        barrier.wait()
+        for i in range(CHANGES):
+            started = time.perf_counter()
+            answer = session.put(
+                f"{url}/products/{pid}/price",
+                json={"price": f"20.{n * CHANGES + i + 1:02d}"},
+                headers=headers,
+                timeout=30,
+            )
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                statuses.add(answer.status_code)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses
 
 
 def _seed(stack: Any, category: str, count: int) -> None:
@@ -111,9 +155,14 @@ def measure_shop() -> ShopLatency:
         stack.pump.wait_idle(timeout=600)
         large = _create_products(stack, token, category, SAMPLES)
         os.environ.pop("AWS_ENDPOINT_URL", None)
+        burst, statuses = _burst(stack.url, token, category)
+        cuts = statistics.quantiles(burst, n=20)
         return ShopLatency(
             small_ms=statistics.median(small) * 1000,
             large_ms=statistics.median(large) * 1000,
+            burst_p50_ms=statistics.median(burst) * 1000,
+            burst_p95_ms=cuts[18] * 1000,
+            burst_statuses=tuple(sorted(statuses)),
         )
 
 

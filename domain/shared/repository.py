@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from domain.shared.aggregate import Aggregate
@@ -28,7 +31,32 @@ SNAPSHOT_EVERY = 10
 """An aggregate is snapshotted when it is this many events past its last snapshot, so the
 newest snapshot is always among the last SNAPSHOT_EVERY events: one bounded read loads it."""
 
-RETRIES_ON_CONFLICT = 3
+
+@dataclass(frozen=True)
+class Backoff:
+    """How a command contending with other writers of its streams is decided again: after
+    a jittered, exponentially growing pause ("full jitter": anywhere from 0 to
+    `first * 2**n`, at most `longest`), for as long as `budget` seconds allow. Writers that
+    collide then spread out instead of colliding again in step; a command gives up only
+    when its budget (well inside the function's timeout) is spent."""
+
+    first: float = 0.01
+    longest: float = 0.4
+    budget: float = 5.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False)
+
+    def pauses(self) -> Iterable[float]:
+        """The pause before each next try, until the budget is spent."""
+        deadline = self.monotonic() + self.budget
+        attempt = 0
+        while True:
+            pause = self.jitter(0.0, min(self.longest, self.first * 2**attempt))
+            if self.monotonic() + pause >= deadline:
+                return
+            yield pause
+            attempt += 1
 
 
 class EventSourcedRepository:
@@ -42,12 +70,14 @@ class EventSourcedRepository:
         *,
         events: EventRegistry = registry,
         snapshot_every: int = SNAPSHOT_EVERY,
+        backoff: Backoff | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.ids = ids
         self.events = events
         self.snapshot_every = snapshot_every
+        self.backoff = backoff or Backoff()
 
     def load(self, cls: type[A], id: str) -> A:
         """The aggregate as of its newest event; a blank one if the stream is empty."""
@@ -112,14 +142,17 @@ class EventSourcedRepository:
         A command that names the version it expects checks it in `attempt` (as `get`
         does): after a concurrent write to its stream the reload no longer matches and
         it ends in `VersionMismatch`; after a conflict on another stream it touches (an
-        inventory, a held key) the reload still matches and it is decided again."""
-        for tries_left in range(RETRIES_ON_CONFLICT - 1, -1, -1):
+        inventory, a held key) the reload still matches and it is decided again. Tries are
+        spaced by `backoff`; `ConcurrencyError` only once its budget is spent."""
+        pauses = iter(self.backoff.pauses())
+        while True:
             try:
                 return attempt()
             except ConcurrencyError:
-                if tries_left == 0:
+                pause = next(pauses, None)
+                if pause is None:
                     raise
-        raise AssertionError("unreachable")
+                self.backoff.sleep(pause)
 
     def _append_of(self, aggregate: Aggregate[Any], context: CommandContext) -> Append:
         start = aggregate.version - len(aggregate.pending)

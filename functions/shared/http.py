@@ -42,10 +42,12 @@ def http_app(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
 
     @app.exception_handler(ConcurrencyError)
     def contended(error: ConcurrencyError) -> Response[str]:
+        # Only once the repository's backoff budget is spent (seconds of constant collisions
+        # on one aggregate): a conflict to retry, never a 503 (that is min_version's alone).
         return error_response(
-            503,
+            409,
             "write_contention",
-            "Too many concurrent changes to this resource: retry shortly.",
+            "This resource kept changing under this request: retry it.",
             headers={"Retry-After": "1"},
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import ConcurrencyError, KeyRetired, VersionMismatch
 from domain.shared.ports import Append, Retire, StreamTail
-from domain.shared.repository import EventSourcedRepository
+from domain.shared.repository import Backoff, EventSourcedRepository
 from tests.domain.counter import Counter, test_events
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
@@ -192,16 +193,78 @@ def test_a_retired_key_refuses_a_new_holder_and_the_retry_decides_again(
     assert repo.load(Tally, "a").version == 0
 
 
-def test_endless_contention_gives_up_after_a_few_tries(repo: EventSourcedRepository) -> None:
-    calls = []
+class FakeTime:
+    """A monotonic clock that only sleeping moves; every pause is recorded."""
 
-    def attempt() -> None:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+    def backoff(self, budget: float = 5.0) -> Backoff:
+        return Backoff(
+            first=0.01,
+            longest=0.4,
+            budget=budget,
+            sleep=self.sleep,
+            monotonic=lambda: self.now,
+            jitter=lambda low, high: high,  # the top of each range: the longest waits
+        )
+
+
+def contended(times: int, calls: list[int]) -> Callable[[], str]:
+    def attempt() -> str:
         calls.append(1)
-        raise ConcurrencyError("counter-c", expected=1, actual=2)
+        if len(calls) <= times:
+            raise ConcurrencyError("counter-c", expected=1, actual=2)
+        return "done"
+
+    return attempt
+
+
+def test_contention_is_retried_with_growing_pauses_until_the_command_gets_through(
+    store: CountingStore,
+) -> None:
+    time = FakeTime()
+    repo = EventSourcedRepository(store, ManualClock(), SequentialIds(), backoff=time.backoff())
+    calls: list[int] = []
+
+    assert repo.run(contended(7, calls)) == "done"
+    assert len(calls) == 8
+    assert time.pauses == [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.4]
+
+
+def test_pauses_are_jittered_below_their_ceiling(store: CountingStore) -> None:
+    drawn: list[tuple[float, float]] = []
+
+    def jitter(low: float, high: float) -> float:
+        drawn.append((low, high))
+        return low
+
+    backoff = Backoff(sleep=lambda seconds: None, jitter=jitter)
+    repo = EventSourcedRepository(store, ManualClock(), SequentialIds(), backoff=backoff)
+
+    repo.run(contended(3, []))
+
+    assert drawn == [(0.0, 0.01), (0.0, 0.02), (0.0, 0.04)]
+
+
+def test_endless_contention_gives_up_once_its_time_budget_is_spent(
+    store: CountingStore,
+) -> None:
+    time = FakeTime()
+    repo = EventSourcedRepository(
+        store, ManualClock(), SequentialIds(), backoff=time.backoff(budget=2.0)
+    )
+    calls: list[int] = []
 
     with pytest.raises(ConcurrencyError):
-        repo.run(attempt)
-    assert len(calls) == 3
+        repo.run(contended(10_000, calls))
+    assert sum(time.pauses) < 2.0
+    assert sum(time.pauses) + 0.4 >= 2.0  # it used the budget, not a fixed count of tries
 
 
 def test_saving_nothing_writes_nothing(repo: EventSourcedRepository, store: CountingStore) -> None:

@@ -133,3 +133,68 @@ def test_two_creations_of_one_name_at_once(api: Client, admin: str) -> None:
         return lambda: api.call("POST", "/products", body, token=admin)
 
     assert race(create("one"), create("two")) == [201, 409]
+
+
+WRITERS, CHANGES = 8, 10
+
+
+def burst(api: Client, admin: str, pid: str, headers: dict[str, str] | None = None) -> list[Any]:
+    """WRITERS threads, each changing the price CHANGES times at once; every answer."""
+    barrier = threading.Barrier(WRITERS)
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        session = Client(api.url)
+        barrier.wait()
+        for i in range(CHANGES):
+            price = f"20.{n * CHANGES + i + 1:02d}"  # each command a new price: one event each
+            answer = session.call(
+                "PUT", f"/products/{pid}/price", {"price": price}, token=admin, headers=headers
+            )
+            with lock:
+                answers.append(answer)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_contending_writers_are_serialized_each_decided_once(api: Client, admin: str) -> None:
+    category = api.call("POST", "/categories", {"name": "E2E Contention"}, token=admin).json()
+    body = {"name": "E2E Contended", "description": "d", "price": "20.00"}
+    created = api.call("POST", "/products", {**body, "category_id": category["id"]}, token=admin)
+    pid, start = created.json()["id"], created.json()["version"]
+
+    answers = burst(api, admin, pid)
+
+    assert sorted({a.status_code for a in answers}) == [200], [a.text for a in answers][:3]
+    versions = sorted(a.json()["version"] for a in answers)
+    assert versions == list(range(start + 1, start + 1 + WRITERS * CHANGES))
+    history = api.call("GET", f"/products/{pid}/history", token=admin).json()["events"]
+    assert len(history) == start + WRITERS * CHANGES
+
+
+def test_contending_writers_naming_one_version_leave_one_winner(api: Client, admin: str) -> None:
+    category = api.call("POST", "/categories", {"name": "E2E If-Match"}, token=admin).json()
+    body = {"name": "E2E Matched", "description": "d", "price": "20.00"}
+    created = api.call("POST", "/products", {**body, "category_id": category["id"]}, token=admin)
+    pid, version = created.json()["id"], created.json()["version"]
+
+    statuses = race(
+        *[
+            lambda: api.call(
+                "PUT",
+                f"/products/{pid}/price",
+                {"price": "21.00"},
+                token=admin,
+                headers={"If-Match": f'"{version}"'},
+            )
+        ]
+        * WRITERS
+    )
+
+    assert statuses == [200] + [412] * (WRITERS - 1)
