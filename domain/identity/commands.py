@@ -15,6 +15,9 @@ class Register:
 class IssueToken:
     email: str
     password: str
+    source: str = ""
+    """The network address the attempt comes from: failures are counted per (email,
+    source) and per source, so another address's failures never lock the owner out."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from domain.shared.repository import EventSourcedRepository
 
 EMAIL_CLAIM = "email"
 MAX_FAILED_LOGINS = 5
+"""Failed sign-ins for one email from one source address, per window."""
+MAX_FAILED_LOGINS_PER_SOURCE = 50
+"""Failed sign-ins from one source address, whatever the emails (password spraying)."""
 FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
 BAD_CREDENTIALS = "The email or the password is not correct."
 
@@ -66,12 +69,20 @@ class IdentityService:
         return user
 
     def issue_token(self, command: IssueToken, context: CommandContext) -> Issued:
-        """The seed's authenticate + record_login, with a cap on failed attempts per email."""
+        """The seed's authenticate + record_login, with caps on failed attempts per (email,
+        source address) and per source address: failures from elsewhere never lock the
+        owner out, and one address cannot spray passwords over many emails."""
         key = email_key(command.email)
-        throttle_key = self._throttle_key(key)
+        throttle_key = self._throttle_key(f"{key}#{command.source}")
+        source_key = self._throttle_key(f"source#{command.source}")
         if self.failed_logins.count(throttle_key) >= MAX_FAILED_LOGINS:
             raise TooManyAttempts(
-                "Too many failed sign-ins for this email: wait and try again.",
+                "Too many failed sign-ins for this email from this address: wait and try again.",
+                retry_after_seconds=self._seconds_left_in_window(),
+            )
+        if self.failed_logins.count(source_key) >= MAX_FAILED_LOGINS_PER_SOURCE:
+            raise TooManyAttempts(
+                "Too many failed sign-ins from this address: wait and try again.",
                 retry_after_seconds=self._seconds_left_in_window(),
             )
 
@@ -80,7 +91,8 @@ class IdentityService:
             if user is None:
                 self.hasher.verify_nothing(command.password)
             if user is None or not user.password_matches(command.password, self.hasher):
-                self.failed_logins.increment(throttle_key, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
+                for counted in (throttle_key, source_key):
+                    self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
                 raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
             user.record_login(self.repository.clock.now())
             self.repository.save(user, context=_as(context, user))

@@ -55,7 +55,8 @@ def register(body: Credentials) -> Response[str]:
 )
 def issue_token(body: Credentials) -> Response[str]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
-        issued = _identity().issue_token(IssueToken(body.email, body.password), context)
+        source = router.current_event.request_context.http.source_ip
+        issued = _identity().issue_token(IssueToken(body.email, body.password, source), context)
         return {
             "access_token": issued.token.value,
             "token_type": "Bearer",

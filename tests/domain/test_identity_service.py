@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
-from domain.identity.service import MAX_FAILED_LOGINS, IdentityService
+from domain.identity.service import (
+    MAX_FAILED_LOGINS,
+    MAX_FAILED_LOGINS_PER_SOURCE,
+    IdentityService,
+)
 from domain.identity.user import User
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import (
@@ -31,8 +35,10 @@ def as_caller(caller: Caller) -> CommandContext:
     return CommandContext("corr", "cause", caller)
 
 
-def signed_in(service: IdentityService, email: str, password: str) -> str:
-    return service.issue_token(IssueToken(email, password), ANON).token.value
+def signed_in(
+    service: IdentityService, email: str, password: str, source: str = "198.51.100.7"
+) -> str:
+    return service.issue_token(IssueToken(email, password, source), ANON).token.value
 
 
 def test_register_then_sign_in_gives_a_token_for_that_user(service: IdentityService) -> None:
@@ -65,6 +71,30 @@ def test_an_unknown_email_costs_one_password_verification(
     with pytest.raises(Unauthenticated):
         signed_in(service, "nobody@example.com", "whatever pass")
     assert hasher.verifications == 1
+
+
+def test_another_addresss_failures_do_not_lock_the_owner_out(service: IdentityService) -> None:
+    service.register(Register("ada@example.com", "correct horse"), ANON)
+    for _ in range(MAX_FAILED_LOGINS + 3):
+        with pytest.raises((Unauthenticated, TooManyAttempts)):
+            signed_in(service, "ada@example.com", "guess", source="203.0.113.66")
+
+    assert signed_in(service, "ada@example.com", "correct horse", source="198.51.100.7")
+    with pytest.raises(TooManyAttempts):
+        signed_in(service, "ada@example.com", "correct horse", source="203.0.113.66")
+
+
+def test_one_address_failing_over_many_emails_is_refused_for_a_while(
+    service: IdentityService,
+) -> None:
+    for n in range(MAX_FAILED_LOGINS_PER_SOURCE):
+        with pytest.raises(Unauthenticated):
+            signed_in(service, f"user{n}@example.com", "guess", source="203.0.113.66")
+    service.register(Register("ada@example.com", "correct horse"), ANON)
+
+    with pytest.raises(TooManyAttempts, match="from this address"):
+        signed_in(service, "ada@example.com", "correct horse", source="203.0.113.66")
+    assert signed_in(service, "ada@example.com", "correct horse", source="198.51.100.7")
 
 
 def test_repeated_failures_for_one_email_are_refused_for_a_while(

@@ -103,6 +103,17 @@ def test_too_many_failed_logins_are_429_with_retry_after(stack: Stack) -> None:
     assert int(answer.headers["retry-after"]) > 0
 
 
+def test_failures_from_another_address_leave_the_owner_signing_in(stack: Stack) -> None:
+    register(stack)
+    body = {"email": "ada@example.com", "password": "wrong password"}
+    for _ in range(6):
+        stack.api.request("POST", "/auth/token", json_body=body, source_ip="203.0.113.66")
+    refused = stack.api.request("POST", "/auth/token", json_body=body, source_ip="203.0.113.66")
+
+    assert refused.status == 429
+    assert login(stack).status == 200  # the owner, from their own address
+
+
 def test_me_needs_a_token_and_shows_the_profile_once_projected(stack: Stack) -> None:
     assert stack.api.request("GET", "/users/me").status == 401
     created = register(stack).json

@@ -69,6 +69,7 @@ class HttpApi:
         token: str | None = None,
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> Answer:
         match = self._router.match(method, path)
         if match is None:
@@ -89,6 +90,7 @@ class HttpApi:
             raw_query=urlencode(query or {}),
             headers=tuple(all_headers.items()),
             body=(body or "").encode(),
+            source_ip=source_ip,
         )
         route = match.route
         parts = request_parts(
