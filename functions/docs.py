@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from domain.shared.errors import Unauthenticated
 from functions.shared.auth import authenticate_first, caller_of
+from functions.shared.errors import error_response
 from functions.shared.observability import CORRELATION_ID, entry_point
 
 
@@ -64,7 +65,48 @@ def _require_reader(router: BaseRouter) -> None:
         raise Unauthenticated("The API description needs a bearer access token here.")
 
 
+@cache
+def _paths() -> dict[tuple[str, ...], set[str]]:
+    """Every route of the API: its path's segments ("{}" for a parameter) -> its methods."""
+    schema = build_app().get_openapi_schema()
+    paths: dict[tuple[str, ...], set[str]] = {}
+    for path, item in (schema.paths or {}).items():
+        segments = tuple("{}" if p.startswith("{") else p for p in path.strip("/").split("/"))
+        methods = {m.upper() for m in ("get", "put", "post", "delete", "patch") if getattr(item, m)}
+        paths.setdefault(segments, set()).update(methods)
+    return paths
+
+
+def unmatched(event: dict[str, Any]) -> dict[str, Any]:
+    """The $default route's answer: 405 with Allow when the path exists, else 404."""
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "GET")).upper()
+    parts = str(event.get("rawPath") or "/").strip("/").split("/")
+    allowed: set[str] = set()
+    for segments, methods in _paths().items():
+        if len(segments) == len(parts) and all(
+            s == "{}" or s == p for s, p in zip(segments, parts, strict=True)
+        ):
+            allowed |= methods
+    if allowed and method not in allowed:
+        response = error_response(
+            405,
+            "method_not_allowed",
+            f"{method} is not allowed here: use {', '.join(sorted(allowed))}.",
+            headers={"Allow": ", ".join(sorted(allowed))},
+        )
+    else:
+        response = error_response(404, "no_route", "No such route.")
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json", **(response.headers or {})},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
 def serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("routeKey") == "$default":
+        return unmatched(event)
     return authenticate_first(build_app().resolve)(event, context)
 
 

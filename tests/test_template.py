@@ -110,12 +110,24 @@ def test_lambda_runs_python_3_12_or_newer_on_arm64() -> None:
 
 
 def template_routes() -> set[tuple[str, str]]:
+    """Every (method, path) route; the $default route (no Path) is not one of them."""
     return {
         (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
         for function in FUNCTIONS.values()
         for event in function["Properties"].get("Events", {}).values()
-        if event["Type"] == "HttpApi"
+        if event["Type"] == "HttpApi" and "Path" in event["Properties"]
     }
+
+
+def test_unmatched_requests_have_a_default_route_so_aws_answers_in_our_shape() -> None:
+    defaults = [
+        lid
+        for lid, function in FUNCTIONS.items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and "Path" not in event["Properties"]
+    ]
+
+    assert defaults == ["DocsFunction"]
 
 
 def test_every_template_route_is_served_and_documented() -> None:

@@ -31,6 +31,7 @@ from functions.models import (
     Versioned,
 )
 from functions.shared.auth import authenticate_first, route
+from functions.shared.bodies import readable_bodies
 from functions.shared.commands import run_command
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
@@ -197,4 +198,6 @@ def delete_product(id: str) -> Response[str]:
 
 
 app = http_app(router)
-handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
+handler = entry_point(
+    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
+)

@@ -12,6 +12,7 @@ from domain.identity.service import IdentityService
 from domain.shared.context import CommandContext
 from functions.models import Credentials, NewPassword, TokenIssued, UserCreated, Versioned
 from functions.shared.auth import authenticate_first, route
+from functions.shared.bodies import readable_bodies
 from functions.shared.commands import run_command
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point, metrics
@@ -103,4 +104,6 @@ def deactivate(id: str) -> Response[str]:
 
 
 app = http_app(router)
-handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
+handler = entry_point(
+    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
+)

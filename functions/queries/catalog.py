@@ -16,6 +16,7 @@ from domain.shared.codec import parse_iso
 from domain.shared.errors import Detail, InvalidValue
 from functions.models import CategoryAnswer, ProductList, ProductView
 from functions.shared.auth import authenticate_first, caller_of, route
+from functions.shared.bodies import readable_bodies
 from functions.shared.consistency import json_response, read_view, view_response
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
@@ -26,6 +27,8 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 MinVersion = Annotated[
     int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
 ]
+MAX_PRICE_FILTER = Decimal(10) ** 9
+"""Above any price: a filter beyond it (1e999) is a client's mistake, not an empty page."""
 Price = Annotated[str | None, Query(max_length=20, description="A decimal, like 19.99")]
 
 
@@ -184,8 +187,12 @@ def _decimal(raw: str, field: str) -> Decimal:
             code="invalid_number",
             details=[Detail(field, "a decimal")],
         ) from bad
-    if not value.is_finite():
-        raise InvalidValue(f"{field} must be a finite number.", code="invalid_number")
+    if not value.is_finite() or value < 0 or value >= MAX_PRICE_FILTER:
+        raise InvalidValue(
+            f"{field} must be a number from 0 to {MAX_PRICE_FILTER - 1}.",
+            code="invalid_number",
+            details=[Detail(field, f"0 to {MAX_PRICE_FILTER - 1}")],
+        )
     return value
 
 
@@ -194,4 +201,6 @@ def _price(raw: str | None, field: str) -> Decimal | None:
 
 
 app = http_app(router)
-handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
+handler = entry_point(
+    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
+)

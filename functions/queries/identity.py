@@ -12,6 +12,7 @@ from domain.identity.views import profile
 from domain.shared.errors import Unauthenticated
 from functions.models import Profile
 from functions.shared.auth import SIGN_IN_FIRST, authenticate_first, caller_of, route
+from functions.shared.bodies import readable_bodies
 from functions.shared.consistency import read_view, view_response
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
@@ -44,4 +45,6 @@ def me(min_version: MinVersion = None) -> Response[str]:
 
 
 app = http_app(router)
-handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
+handler = entry_point(
+    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
+)

@@ -11,8 +11,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
 from domain.shared.context import require_admin, require_caller
+from domain.shared.errors import NotFound
 from functions.models import OrderAnswer, OrderList, StockLevels
 from functions.shared.auth import authenticate_first, caller_of, route
+from functions.shared.bodies import readable_bodies
 from functions.shared.consistency import json_response, read_view, view_response
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
@@ -92,13 +94,19 @@ def order_history(id: str) -> Response[str]:
     signed_in=True,
     summary="A product's stock: on hand, reserved, available (admin)",
     tags=["inventory"],
-    responses=responses(200, StockLevels, 401, 403, 503),
+    responses=responses(200, StockLevels, 401, 403, 404, 503),
 )
 def inventory(product_id: str, min_version: MinVersion = None) -> Response[str]:
     require_admin(caller_of(router))
     views = _container().views
-    return view_response(read_view(lambda: inventory_view(views, product_id), min_version))
+    doc = read_view(lambda: inventory_view(views, product_id), min_version)
+    if doc["version"] == 0 and _container().product_catalog.product(product_id) is None:
+        # never counted: is it a product at all? The catalogue's own stream says (one Query)
+        raise NotFound("No such product.", code="product_not_found")
+    return view_response(doc)
 
 
 app = http_app(router)
-handler = entry_point(authenticate_first(app.resolve), correlation_id_path=CORRELATION_ID)
+handler = entry_point(
+    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
+)

@@ -165,8 +165,9 @@ def burst(api: Client, admin: str, pid: str, headers: dict[str, str] | None = No
 
 def test_contending_writers_are_serialized_each_decided_once(api: Client, admin: str) -> None:
     category = api.call("POST", "/categories", {"name": "E2E Contention"}, token=admin).json()
-    body = {"name": "E2E Contended", "description": "d", "price": "20.00"}
+    body = {"name": "E2E Burst", "description": "d", "price": "20.00"}
     created = api.call("POST", "/products", {**body, "category_id": category["id"]}, token=admin)
+    assert created.status_code == 201, created.text
     pid, start = created.json()["id"], created.json()["version"]
 
     answers = burst(api, admin, pid)

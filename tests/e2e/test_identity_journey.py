@@ -104,3 +104,17 @@ def test_docs_and_openapi_are_served(api: Client) -> None:
 def test_the_admin_was_created_from_the_environment(stack: LocalStack) -> None:
     assert stack.admin_email == ADMIN_EMAIL
     assert stack.admin_created
+
+
+def test_unknown_routes_and_methods_answer_in_the_contracts_shape(api: Client) -> None:
+    missing = api.call("GET", "/no/such/route")
+    wrong_method = api.call("DELETE", "/categories")
+    inventory = api.call("PATCH", "/inventory/p1")
+
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "no_route")
+    assert (wrong_method.status_code, wrong_method.json()["error"]["code"]) == (
+        405,
+        "method_not_allowed",
+    )
+    assert wrong_method.headers["Allow"] == "GET, POST"
+    assert inventory.status_code == 405

@@ -710,3 +710,16 @@ def test_a_product_held_by_an_order_cannot_be_deleted_until_it_is_released(shop:
     # A deleted product cannot be ordered.
     gone = shop.call("POST", "/orders", {"items": [{"product_id": book, "quantity": 1}]}, shop.ada)
     assert (gone.status, gone.error_code) == (422, "product_unavailable")
+
+
+def test_the_stock_of_a_product_that_does_not_exist_is_a_404(stack: Stack) -> None:
+    shop = Shop(stack)
+    counted = shop.product("Counted", stock=2)
+    never_counted = shop.product("Never counted")
+    stack.project()
+
+    missing = shop.call("GET", "/inventory/no-such-product", token=shop.admin)
+
+    assert (missing.status, missing.error_code) == (404, "product_not_found")
+    assert shop.levels(counted)["on_hand"] == 2
+    assert shop.levels(never_counted) == {"on_hand": 0, "reserved": 0, "available": 0}

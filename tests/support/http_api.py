@@ -65,7 +65,7 @@ class HttpApi:
         path: str,
         *,
         json_body: Any = None,
-        raw_body: str | None = None,
+        raw_body: str | bytes | None = None,
         token: str | None = None,
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
@@ -89,7 +89,7 @@ class HttpApi:
             raw_path=path,
             raw_query=urlencode(query or {}),
             headers=tuple(all_headers.items()),
-            body=(body or "").encode(),
+            body=body if isinstance(body, bytes) else (body or "").encode(),
             source_ip=source_ip,
         )
         route = match.route
