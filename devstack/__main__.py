@@ -144,10 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         log("")
         log(f"  API:      {stack.url}")
         log(f"  Docs:     {stack.docs_url}")
+        log(f"  OpenAPI:  {stack.url}/openapi.json")
         log(f"  Admin:    {stack.admin_email} / {stack.admin_password}")
         if not stack.admin_created:
             log("            (not created: see the bootstrap warning above)")
         log(f"  AWS:      {stack.endpoint_url} (stack {stack.stack_name})")
+        if stack.embedded:
+            log("  Data:     in memory only: gone when the stack stops")
         log("")
         log("Ctrl-C to stop.")
         while not stopping.wait(0.5):

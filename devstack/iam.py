@@ -271,7 +271,7 @@ def _stream_of_iterator(iterator: str) -> str | None:
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 
 
-def _access_key(headers: Mapping[str, Any]) -> str | None:
+def access_key_from(headers: Mapping[str, Any]) -> str | None:
     authorization = headers.get("Authorization") or headers.get("authorization") or ""
     match = _ACCESS_KEY.search(str(authorization))
     return match.group(1) if match else None
@@ -298,7 +298,7 @@ def _params(handler: Any) -> Mapping[str, Any]:
 
 def check(handler: Any) -> None:
     """Raise moto's AccessDeniedException for a request the caller's role does not allow."""
-    principal = registry.caller(_access_key(handler.headers))
+    principal = registry.caller(access_key_from(handler.headers))
     if principal is None:
         return
     service = str(getattr(handler, "service_name", "") or "")

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devstack import iam
+from devstack import faults, iam
 from devstack.backend import AwsClients, AwsSettings, Backend
 from devstack.bootstrap import AdminBootstrap, admin_credentials
 from devstack.deployment import Deployment, deploy
@@ -80,6 +80,8 @@ class LocalStack:
         self._runtime: Runtime | None = None
         self._pump: StreamPump | None = None
         self.admin_email, self.admin_password = admin_credentials(self._env)
+        self.faults = faults.Faults.parse(self._env.get("LOCAL_FAULTS"))
+        self.injected: faults.Injector | None = None
         self.mailbox: Mailbox | None = None
         self.admin_created = False
 
@@ -116,6 +118,7 @@ class LocalStack:
             assert self._clients is not None
             assert self._gateway is not None
             self._register_principals()
+            self._inject_faults()
             pools = {
                 lid: FunctionPool(
                     spec,
@@ -196,6 +199,19 @@ class LocalStack:
         for lid, principal in self.deployment.principals.items():
             iam.registry.register(iam.access_key_for(self.stack_name, lid), principal)
 
+    def _inject_faults(self) -> None:
+        if not self.faults.active or self._attached is not None:
+            return
+        if not self._backend.embedded:
+            self._log(
+                "[faults] WARNING: LOCAL_FAULTS needs the embedded endpoint; "
+                f"nothing is injected into {self.endpoint_url}"
+            )
+            return
+        faults.install()
+        self.injected = faults.configure(self.faults)
+        self._log(f"[faults] injecting into the functions' DynamoDB requests: {self.faults.describe()}")
+
     def _poller_clients(self, function: str) -> tuple[Any, FailureDestinations]:
         """What an event source mapping reads and sends with: the function's own key."""
         assert self._settings is not None
@@ -216,6 +232,11 @@ class LocalStack:
         atexit.unregister(self.stop)
         if self._deployment is not None and self._gateway is not None:
             RunningStack.forget(self.template.directory, self.stack_name)
+        if self.injected is not None:
+            counts = ", ".join(f"{k} {self.injected.injected[k]}" for k in faults.KINDS)
+            self._log(f"[faults] injected: {counts}")
+            faults.configure(faults.Faults())
+            self.injected = None
         if self._log_denial in iam.registry.listeners:
             iam.registry.listeners.remove(self._log_denial)
         if self._deployment is not None:
@@ -254,6 +275,11 @@ class LocalStack:
         if self._deployment is None:
             raise RuntimeError("the stack is not provisioned")
         return self._deployment
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the stack runs its own endpoint (in memory, gone at stop)."""
+        return self._backend.embedded
 
     @property
     def url(self) -> str:

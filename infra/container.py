@@ -25,7 +25,7 @@ from domain.shared.views import ViewStore
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from infra.idempotency import IdempotentRequests
+    from infra.idempotency import IdempotentRequests, RemainingTime
 
 
 class MissingSetting(RuntimeError):
@@ -37,6 +37,9 @@ class Container:
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.env = os.environ if env is None else env
+        # The Lambda context of the invocation being served (set by the entry point): what
+        # adapters that lock something for the invocation's lifetime measure it by.
+        self.invocation: RemainingTime | None = None
 
     def setting(self, name: str, default: str | None = None) -> str:
         value = self.env.get(name, default)
@@ -120,7 +123,11 @@ class Container:
     def idempotency(self) -> IdempotentRequests:
         from infra.idempotency import IdempotentRequests
 
-        return IdempotentRequests(self.dynamodb, self.setting("IDEMPOTENCY_TABLE"))
+        return IdempotentRequests(
+            self.dynamodb,
+            self.setting("IDEMPOTENCY_TABLE"),
+            lambda: self._secret("IDEMPOTENCY_KEY_SECRET", minimum_length=32).encode(),
+        )
 
     # -- the core, wired ------------------------------------------------------------------
 
@@ -167,7 +174,11 @@ class Container:
             return self.repository.load(User, user_id).state.email
 
         return SesNotifier(
-            boto3.client("sesv2"), self.setting("NOTIFY_FROM"), email_of, self.idempotency
+            boto3.client("sesv2"),
+            self.setting("NOTIFY_FROM"),
+            email_of,
+            self.idempotency,
+            lambda: self.invocation,
         )
 
     @cached_property
@@ -183,18 +194,17 @@ class Container:
         return Projector(all_projections(), self.event_store, self.projector_views)
 
     def _signing_key(self) -> str:
-        secret = self._secret("SIGNING_KEY_SECRET")
-        if len(secret) < 32:
-            raise MissingSetting("the signing key secret must be a string of 32+ characters")
-        return secret
+        return self._secret("SIGNING_KEY_SECRET", minimum_length=32)
 
-    def _secret(self, setting: str) -> str:
+    def _secret(self, setting: str, *, minimum_length: int = 1) -> str:
         # Cached by Powertools for 5 minutes, so a rotated secret is picked up without a deploy.
         from aws_lambda_powertools.utilities import parameters
 
         secret = parameters.get_secret(self.setting(setting), max_age=300)
-        if not isinstance(secret, str):
-            raise MissingSetting(f"the secret named by {setting} must be a string")
+        if not isinstance(secret, str) or len(secret) < minimum_length:
+            raise MissingSetting(
+                f"the secret named by {setting} must be a string of {minimum_length}+ characters"
+            )
         return secret
 
 

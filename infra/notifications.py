@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
-from infra.idempotency import IdempotentRequests
+from infra.idempotency import IdempotentRequests, RemainingTime
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -24,11 +24,13 @@ class SesNotifier(Notifier):
         sender: str,
         email_of: Callable[[str], str],
         once: IdempotentRequests,
+        invocation: Callable[[], RemainingTime | None],
     ) -> None:
         self.client = client
         self.sender = sender
         self.email_of = email_of
         self.once = once
+        self.invocation = invocation
 
     def order_confirmed(
         self,
@@ -57,5 +59,10 @@ class SesNotifier(Notifier):
             )
             return {"message_id": sent["MessageId"]}
 
-        answer = self.once.run("notify", idempotency_key, {"order_id": order_id}, send)
+        invocation = self.invocation()
+        if invocation is None:
+            raise RuntimeError("a notification is sent from within a Lambda invocation only")
+        # The lock on this send lasts as long as this invocation may: a crashed send is
+        # taken over by the stream's retry, not held for the key's lifetime.
+        answer = self.once.run("notify", idempotency_key, {"order_id": order_id}, send, invocation)
         return str(answer["message_id"])

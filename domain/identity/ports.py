@@ -44,6 +44,16 @@ class TokenIssuer(ABC):
         """The claims of a token this issuer signed and that has not expired; raises
         `Unauthenticated` (code `token_expired` or `token_invalid`) otherwise."""
 
+    @abstractmethod
+    def receipt(self, token: str) -> str:
+        """What may be kept of a token to give it again (a replayed sign-in): enough to
+        sign it anew, but no token itself."""
+
+    @abstractmethod
+    def reissue(self, receipt: str) -> str:
+        """The token `receipt` was taken from, signed again: the same string while the key
+        is the same, so it stops working exactly when the first one does."""
+
 
 class AttemptCounter(ABC):
     """Counts events (failed logins) per key for a while."""

@@ -54,9 +54,21 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """A uniqueness rule refuses the change (409)."""
+    """A uniqueness rule refuses the change, or the same request is still being decided
+    (409; then `retry_after_seconds` says when to try again)."""
 
     default_code = "conflict"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Sequence[Detail] = (),
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class VersionMismatch(DomainError):

@@ -65,7 +65,18 @@ def issue_token(body: Credentials) -> Response[str]:
             "version": issued.user.version,
         }
 
-    return run_command(router, body.model_dump(), decide)
+    # What a replay of a sign-in answers: the same token, signed again from its receipt (its
+    # claims); the idempotency table never holds a token (docs/api.md, "Idempotency-Key").
+    def keep(answer: dict[str, Any]) -> dict[str, Any]:
+        rest = {k: v for k, v in answer["body"].items() if k != "access_token"}
+        receipt = _identity().tokens.receipt(answer["body"]["access_token"])
+        return {"status": answer["status"], "body": rest, "receipt": receipt}
+
+    def replay(kept: dict[str, Any]) -> dict[str, Any]:
+        token = _identity().tokens.reissue(kept["receipt"])
+        return {"status": kept["status"], "body": {"access_token": token, **kept["body"]}}
+
+    return run_command(router, body.model_dump(), decide, keep=keep, replay=replay)
 
 
 @route(

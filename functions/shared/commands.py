@@ -17,6 +17,7 @@ from domain.shared.errors import Detail, InvalidValue
 from functions.shared.auth import command_context
 
 Decide = Callable[[CommandContext, int | None], dict[str, Any]]
+Answer = dict[str, Any]
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -50,9 +51,24 @@ def idempotency_key(app: BaseRouter) -> str | None:
     return raw
 
 
-def run_command(app: BaseRouter, body: Any, decide: Decide, *, status: int = 200) -> Response[str]:
+def _same(answer: Answer) -> Answer:
+    return answer
+
+
+def run_command(
+    app: BaseRouter,
+    body: Any,
+    decide: Decide,
+    *,
+    status: int = 200,
+    keep: Callable[[Answer], Answer] = _same,
+    replay: Callable[[Answer], Answer] = _same,
+) -> Response[str]:
     """Run `decide(context, expected_version)` once per Idempotency-Key, and answer its
-    result (which names the aggregate's new `version`) with an ETag."""
+    result (which names the aggregate's new `version`) with an ETag.
+
+    A replay answers `replay(keep(first answer))`: a route whose answer holds a secret
+    keeps something from which to give it again instead."""
     from infra.container import container
 
     context = command_context(app)
@@ -69,7 +85,9 @@ def run_command(app: BaseRouter, body: Any, decide: Decide, *, status: int = 200
         caller = context.caller.user_id if context.caller else "anonymous"
         scope = f"{event.request_context.http.method} {event.raw_path} {caller}"
         request = {"body": body, "if_match": expected}
-        answer = container().idempotency.run(scope, key, request, compute, app.lambda_context)
+        answer = container().idempotency.run(
+            scope, key, request, compute, app.lambda_context, keep=keep, replay=replay
+        )
     return Response(
         status_code=answer["status"],
         content_type=content_types.APPLICATION_JSON,

@@ -69,6 +69,8 @@ def domain_error_response(error: DomainError) -> Response[str]:
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 500)
     if isinstance(error, TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, Conflict) and error.retry_after_seconds is not None:
+        headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     if isinstance(error, ViewBehind):

@@ -25,6 +25,9 @@ def entry_point(inner: Handler, *, correlation_id_path: str | None = None) -> Ha
     built: list[Handler] = []
 
     def handler(event: dict[str, Any], context: Any) -> Any:
+        from infra.container import container
+
+        container().invocation = context
         if not built:
             from aws_lambda_powertools import Tracer
 

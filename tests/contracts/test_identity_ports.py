@@ -89,6 +89,16 @@ def test_a_tampered_token_is_refused(tokens: TokenIssuer) -> None:
     assert refused.value.code == "token_invalid"
 
 
+def test_a_receipt_is_no_token_and_reissues_the_same_token(tokens: TokenIssuer) -> None:
+    value = tokens.issue("u1", 0).value
+    receipt = tokens.receipt(value)
+    assert value not in receipt
+    with pytest.raises(Unauthenticated):
+        tokens.verify(receipt)
+    assert tokens.reissue(receipt) == value
+    assert tokens.verify(tokens.reissue(receipt)).user_id == "u1"
+
+
 @pytest.mark.parametrize(
     "forge",
     [

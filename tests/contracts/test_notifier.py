@@ -12,6 +12,7 @@ from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
 from tests.fakes.idempotency import InMemoryIdempotentRequests
 from tests.fakes.ordering import FakeNotifier
+from tests.support.lambda_context import FakeLambdaContext
 
 SENDER = "orders@shop.example.com"
 LINES = [OrderLine("p1", "Refactoring", Decimal("45.50"), 2)]
@@ -35,7 +36,13 @@ def ses() -> Iterator[Notifier]:
         client = boto3.client("sesv2", region_name="us-east-1")
         client.create_email_identity(EmailIdentity=SENDER)
         emails = {"u1": "ada@example.com", "u2": "bob@example.com"}
-        yield SesNotifier(client, SENDER, emails.__getitem__, InMemoryIdempotentRequests())
+        yield SesNotifier(
+            client,
+            SENDER,
+            emails.__getitem__,
+            InMemoryIdempotentRequests(),
+            lambda: FakeLambdaContext(),
+        )
 
 
 @pytest.fixture(params=["fake", "ses"])

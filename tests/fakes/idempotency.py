@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from infra.idempotency import Answer, IdempotentRequests, reused
+from infra.idempotency import Answer, IdempotentRequests, RemainingTime, fingerprint, reused
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+_KEY = b"fake-fingerprint-key"
 
 
 class InMemoryIdempotentRequests(IdempotentRequests):
     """The same contract, kept in a dict (for tests of the HTTP layer on fakes)."""
 
     def __init__(self) -> None:
-        self._answers: dict[tuple[str, str], tuple[str, Answer]] = {}
+        self.kept: dict[tuple[str, str], tuple[str, Answer]] = {}
 
     def run(
         self,
@@ -24,14 +22,17 @@ class InMemoryIdempotentRequests(IdempotentRequests):
         key: str,
         body: Any,
         compute: Callable[[], Answer],
-        context: LambdaContext | None = None,
+        context: RemainingTime,
+        *,
+        keep: Callable[[Answer], Answer] = lambda answer: answer,
+        replay: Callable[[Answer], Answer] = lambda answer: answer,
     ) -> Answer:
-        fingerprint = json.dumps(body, sort_keys=True, default=str)
-        seen = self._answers.get((scope, key))
+        digest = fingerprint(_KEY, body)
+        seen = self.kept.get((scope, key))
         if seen is not None:
-            if seen[0] != fingerprint:
+            if seen[0] != digest:
                 raise reused()
-            return seen[1]
+            return replay(seen[1])
         answer = compute()
-        self._answers[(scope, key)] = (fingerprint, answer)
+        self.kept[(scope, key)] = (digest, keep(answer))
         return answer

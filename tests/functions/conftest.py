@@ -132,15 +132,16 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         tables = create_tables(client)
-        secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name="signing-key", SecretString="s" * 64
-        )
+        secretsmanager = boto3.client("secretsmanager", region_name="us-east-1")
+        secret = secretsmanager.create_secret(Name="signing-key", SecretString="s" * 64)
+        fingerprints = secretsmanager.create_secret(Name="idempotency-key", SecretString="k" * 64)
         settings = {
             "EVENTS_TABLE": tables["EventsTable"],
             "VIEWS_TABLE": tables["ViewsTable"],
             "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
             "THROTTLE_TABLE": tables["ThrottleTable"],
             "SIGNING_KEY_SECRET": secret["ARN"],
+            "IDEMPOTENCY_KEY_SECRET": fingerprints["ARN"],
             "BCRYPT_ROUNDS": "4",
             "PUBLIC_DOCS": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "test",
@@ -156,7 +157,10 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
         composition.use(None)
 
         iam.install()
-        secrets = {"SigningKeySecret": secret["ARN"]}
+        secrets = {
+            "SigningKeySecret": secret["ARN"],
+            "IdempotencyKeySecret": fingerprints["ARN"],
+        }
         physical = physical_resources(client, tables, secrets)
         stack = Stack(
             client,

@@ -239,9 +239,35 @@ def test_an_idempotent_retry_answers_the_first_answer_and_appends_nothing(stack:
     different = register(stack, password="another password", headers=key)
     assert different.status == 409
     assert different.error_code == "idempotency_key_reused"
-    assert len(stack.project()) >= 0
     events = stack.client.scan(TableName=stack.tables["EventsTable"])["Items"]
     assert sum(1 for item in events if item["kind"]["S"] == "event") == 1
+
+
+def test_a_replayed_sign_in_answers_the_same_token_and_the_table_keeps_no_token(
+    stack: Stack,
+) -> None:
+    register(stack)
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    key = {"Idempotency-Key": "sign-in-1"}
+    first = stack.api.request("POST", "/auth/token", json_body=body, headers=key)
+    again = stack.api.request("POST", "/auth/token", json_body=body, headers=key)
+    assert first.status == again.status == 200, again.text
+    assert again.json == first.json
+    wrong = stack.api.request(
+        "POST", "/auth/token", json_body={**body, "password": "not the password"}, headers=key
+    )
+    assert wrong.status == 409
+    stack.project()
+    me = stack.api.request(
+        "GET", "/users/me", headers={"Authorization": f"Bearer {again.json['access_token']}"}
+    )
+    assert me.status == 200, me.text
+
+    kept = str(stack.client.scan(TableName=stack.tables["IdempotencyTable"])["Items"])
+    assert PASSWORD not in kept
+    assert first.json["access_token"] not in kept
+    signature = first.json["access_token"].rsplit(".", 1)[1]
+    assert signature not in kept
 
 
 def test_openapi_describes_every_identity_route(stack: Stack) -> None:

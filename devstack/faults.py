@@ -1,0 +1,152 @@
+"""`LOCAL_FAULTS`: DynamoDB's failures, injected into the functions' requests on the embedded
+endpoint, for chaos runs of the whole stack.
+
+`throttle=0.05,error=0.02,lostack=0.03[,seed=7]`: each DynamoDB request a function makes
+(known by its access key, devstack.iam) fails with ThrottlingException (400) or
+InternalServerError (500) at those rates *without being applied*, or, for `lostack`, is
+applied and then answered InternalServerError: what DynamoDB does when an acknowledgement is
+lost, and what botocore retries into a failed condition. The stack's own requests (creating
+tables, the admin bootstrap, the stream poller's reads) are never touched.
+
+Internal API relied on (moto 5.2, pinned): `moto.dynamodb.responses.DynamoHandler.call_action`
+answers `(status, headers, body)` for one request, after moto's authorization hook ran.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("throttle", "error", "lostack")
+_ERRORS = {
+    "throttle": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    "error": (500, "InternalServerError", "Internal server error (LOCAL_FAULTS)."),
+    "lostack": (500, "InternalServerError", "Internal server error (LOCAL_FAULTS, applied)."),
+}
+
+
+class FaultsError(RuntimeError):
+    """LOCAL_FAULTS cannot be read; the message says how to write it."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Rates (0..1) of each fault per request; `seed` makes a run repeatable."""
+
+    throttle: float = 0.0
+    error: float = 0.0
+    lostack: float = 0.0
+    seed: int | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> Faults:
+        rates: dict[str, Any] = {}
+        for part in (text or "").replace(" ", "").split(","):
+            if not part:
+                continue
+            name, sep, value = part.partition("=")
+            if not sep or name not in (*KINDS, "seed"):
+                raise FaultsError(
+                    f"LOCAL_FAULTS: cannot read {part!r}; write name=rate pairs separated by "
+                    f"commas, names among {', '.join(KINDS)} (and seed=N), e.g. "
+                    "LOCAL_FAULTS=throttle=0.05,error=0.02,lostack=0.02"
+                )
+            try:
+                rates[name] = int(value) if name == "seed" else float(value)
+            except ValueError:
+                raise FaultsError(f"LOCAL_FAULTS: {name}={value!r} is not a number") from None
+            if name != "seed" and not 0 <= rates[name] <= 1:
+                raise FaultsError(f"LOCAL_FAULTS: {name}={value} is not a rate between 0 and 1")
+        faults = cls(**rates)
+        if faults.throttle + faults.error + faults.lostack > 1:
+            raise FaultsError("LOCAL_FAULTS: the rates add up to more than 1")
+        return faults
+
+    @property
+    def active(self) -> bool:
+        return self.throttle + self.error + self.lostack > 0
+
+    def describe(self) -> str:
+        return ", ".join(f"{kind} {getattr(self, kind):.0%}" for kind in KINDS)
+
+
+@dataclass
+class Injector:
+    """Draws one fault (or none) per request, thread-safely, and counts what it injected."""
+
+    faults: Faults = field(default_factory=Faults)
+    injected: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(self.faults.seed)
+
+    def draw(self) -> str | None:
+        with self._lock:
+            roll = self._random.random()
+            for kind in KINDS:
+                rate: float = getattr(self.faults, kind)
+                if roll < rate:
+                    self.injected[kind] += 1
+                    return kind
+                roll -= rate
+            return None
+
+
+injector = Injector()
+"""The process's injector: the embedded endpoint serves one stack per process."""
+
+
+def configure(faults: Faults) -> Injector:
+    """Inject `faults` from now on (Faults() turns injection off)."""
+    global injector
+    injector = Injector(faults)
+    return injector
+
+
+def _error(kind: str) -> tuple[int, dict[str, str], str]:
+    status, code, message = _ERRORS[kind]
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
+    return status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}, body
+
+
+def _from_a_function(handler: Any) -> bool:
+    from devstack import iam
+
+    headers: Mapping[str, Any] = handler.headers
+    return iam.registry.caller(iam.access_key_from(headers)) is not None
+
+
+_installed = False
+
+
+def install() -> None:
+    """Hook the injector into moto's DynamoDB handler, once per process (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        if not injector.faults.active or not _from_a_function(self):
+            return original(self)
+        kind = injector.draw()
+        if kind in ("throttle", "error"):
+            return _error(kind)
+        answer = original(self)
+        if kind == "lostack":
+            return _error(kind)
+        return answer
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _installed = True
+
+
+__all__ = ["Faults", "FaultsError", "Injector", "configure", "install"]
