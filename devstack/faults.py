@@ -6,7 +6,9 @@ endpoint, for chaos runs of the whole stack.
 InternalServerError (500) at those rates *without being applied*, or, for `lostack`, is
 applied and then answered InternalServerError: what DynamoDB does when an acknowledgement is
 lost, and what botocore retries into a failed condition. The stack's own requests (creating
-tables, the admin bootstrap, the stream poller's reads) are never touched.
+tables, the admin bootstrap, the stream poller's reads) are never touched. A seed repeats
+the sequence of draws; which request meets which draw still depends on the order concurrent
+requests arrive in.
 
 Internal API relied on (moto 5.2, pinned): `moto.dynamodb.responses.DynamoHandler.call_action`
 answers `(status, headers, body)` for one request, after moto's authorization hook ran.
@@ -84,7 +86,7 @@ class Injector:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._random = random.Random(self.faults.seed)
+        self._random = random.Random(self.faults.seed)  # noqa: S311 (chaos, not secrets)
 
     def draw(self) -> str | None:
         with self._lock:

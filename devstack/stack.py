@@ -210,7 +210,7 @@ class LocalStack:
             return
         faults.install()
         self.injected = faults.configure(self.faults)
-        self._log(f"[faults] injecting into the functions' DynamoDB requests: {self.faults.describe()}")
+        self._log(f"[faults] into the functions' DynamoDB requests: {self.faults.describe()}")
 
     def _poller_clients(self, function: str) -> tuple[Any, FailureDestinations]:
         """What an event source mapping reads and sends with: the function's own key."""

@@ -49,18 +49,26 @@ def items_of(client: DynamoDBClient, table: str) -> Items:
 
 
 def rebuilt(client: DynamoDBClient, views_table: str) -> Items:
-    """The views rebuilt from the event table by the process's container into a fresh
+    """The views rebuilt from the event table of the process's container into a fresh
     table shaped like `views_table`."""
-    from domain.shared.projector import Projector, rebuild
     from infra import container as composition
+
+    return rebuilt_from(client, composition.container().setting("EVENTS_TABLE"), views_table)
+
+
+def rebuilt_from(client: DynamoDBClient, events_table: str, views_table: str) -> Items:
+    """Every projection rebuilt from `events_table` into a fresh table shaped like
+    `views_table`."""
+    from domain.projections import all_projections
+    from domain.shared.projector import Projector, rebuild
+    from infra.dynamodb.event_store import DynamoDBEventStore
     from infra.dynamodb.views import DynamoDBViewStore
 
     fresh = table_like(client, views_table)
-    c = composition.container()
     rebuild(
         Projector(
-            c.projector.projections,
-            c.event_store,
+            all_projections(),
+            DynamoDBEventStore(client, events_table),
             DynamoDBViewStore(client, fresh, consistent_reads=True),
         )
     )
