@@ -604,6 +604,34 @@ def test_a_visa_order_is_reserved_charged_confirmed_and_mailed(shop: Shop) -> No
     assert shop.levels(pen) == levels(4)
 
 
+def test_every_step_of_the_order_process_counts_once_when_every_write_loses_its_ack(
+    shop: Shop,
+) -> None:
+    from infra import container as composition
+    from tests.support.lost_acks import LostAcks
+
+    book = shop.product("Refactoring", "20.00", stock=5)
+    oid = shop.order(shop.ada, (book, 2))["id"]
+    losing = composition.Container()
+    losing.__dict__["dynamodb"] = LostAcks(shop.stack.client)
+    composition.use(losing)
+    shop.place(shop.ada, oid)
+    assert shop.stack.run_process() == []
+
+    assert losing.dynamodb.lost > 0  # type: ignore[attr-defined]
+    assert shop.history(oid)[-6:] == [
+        "OrderPlaced",
+        "OrderStockReserved",
+        "PaymentRequested",
+        "PaymentCharged",
+        "OrderConfirmed",
+        "ConfirmationSent",
+    ]
+    assert shop.history(oid).count("OrderPlaced") == 1
+    assert shop.levels(book) == levels(3)
+    assert len([m for m in ses_sent() if oid in str(m.subject)]) == 1
+
+
 def test_a_declined_card_cancels_the_order_and_puts_the_stock_back(shop: Shop) -> None:
     book = shop.product("Refactoring", "20.00", stock=2)
     oid = shop.order(shop.bob, (book, 2))["id"]
