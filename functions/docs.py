@@ -6,6 +6,7 @@ module stays as light as any other handler's."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from typing import Any
@@ -49,7 +50,7 @@ def build_app() -> APIGatewayHttpResolver:
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> Response[str]:
         _require_reader(app)
-        return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema())
+        return Response(200, content_types.APPLICATION_JSON, json.dumps(_document()))
 
     def docs_guard(app: BaseRouter, next_middleware: Any) -> Response[str]:
         _require_reader(app)
@@ -58,6 +59,14 @@ def build_app() -> APIGatewayHttpResolver:
 
     app.enable_swagger(path="/docs", middlewares=[docs_guard])
     return app
+
+
+@cache
+def _document() -> dict[str, Any]:
+    from functions.shared.openapi import as_answered
+
+    document: dict[str, Any] = json.loads(build_app().get_openapi_json_schema())
+    return as_answered(document)
 
 
 def _require_reader(router: BaseRouter) -> None:

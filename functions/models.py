@@ -1,11 +1,26 @@
 """Request and response bodies: strict shapes only (types, required and unknown fields).
-The business rules on their values live in domain/."""
+The business rules on their values live in domain/; the limits they enforce are described
+here (`limits`, from the domain's own constants), so the OpenAPI document names them while
+the refusal keeps the domain's code."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.catalog.review import MAX_COMMENT, MAX_RATING, MIN_RATING
+from domain.identity.credentials import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+)
+from domain.ordering.values import MAX_ID_LENGTH, MAX_LINES, MAX_ON_HAND, MAX_QUANTITY
+
+
+def limits(**schema: Any) -> dict[str, Any]:
+    """JSON Schema keywords for a limit the domain checks (documented, not enforced here)."""
+    return {"json_schema_extra": schema}
 
 
 class Body(BaseModel):
@@ -19,9 +34,24 @@ class Credentials(Body):
     password: str = Field(max_length=1024, examples=["correct horse battery"])
 
 
+class NewUser(Body):
+    email: str = Field(
+        max_length=320,
+        examples=["ada@example.com"],
+        **limits(format="email", maxLength=MAX_EMAIL_LENGTH),
+    )
+    password: str = Field(
+        max_length=1024,
+        examples=["correct horse battery"],
+        **limits(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH),
+    )
+
+
 class NewPassword(Body):
     old_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
+    new_password: str = Field(
+        max_length=1024, **limits(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
+    )
 
 
 class UserCreated(BaseModel):
@@ -84,8 +114,8 @@ class Deactivation(Body):
 
 
 class NewReview(Body):
-    rating: int = Field(description="1 to 5")
-    comment: str = Field(default="", max_length=4000)
+    rating: int = Field(description="1 to 5", **limits(minimum=MIN_RATING, maximum=MAX_RATING))
+    comment: str = Field(default="", max_length=4000, **limits(maxLength=MAX_COMMENT))
 
 
 class ProductAnswer(BaseModel):
@@ -121,18 +151,58 @@ class ProductView(BaseModel):
     price_updated_at: str | None
 
 
+class CategoryList(BaseModel):
+    items: list[CategoryAnswer]
+
+
+class DiscountedPrice(BaseModel):
+    id: str
+    price: str
+    percentage: str
+    discounted_price: str
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    type: str
+    occurred_at: str
+    data: dict[str, Any]
+    metadata: dict[str, str | None] | None = Field(
+        default=None, description="Who and why (admins only)"
+    )
+
+
+class History(BaseModel):
+    events: list[HistoryEntry]
+
+
+class ProductAsOf(BaseModel):
+    id: str
+    version: int
+    as_of: str
+    name: str
+    description: str
+    base_price: str
+    price: str
+    category_id: str
+    is_active: bool
+    requires_approval: bool
+    created_at: str | None
+    price_updated_at: str | None
+
+
 class ProductList(BaseModel):
     items: list[ProductView]
     next_cursor: str | None
 
 
 class Line(Body):
-    product_id: str = Field(max_length=200)
-    quantity: int
+    product_id: str = Field(max_length=200, **limits(minLength=1, maxLength=MAX_ID_LENGTH))
+    quantity: int = Field(**limits(minimum=1, maximum=MAX_QUANTITY))
 
 
 class NewOrder(Body):
-    items: list[Line] = Field(default_factory=list, max_length=50)
+    items: list[Line] = Field(default_factory=list, max_length=50, **limits(maxItems=MAX_LINES))
 
 
 class Placement(Body):
@@ -140,7 +210,7 @@ class Placement(Body):
 
 
 class StockCount(Body):
-    on_hand: int
+    on_hand: int = Field(**limits(minimum=0, maximum=MAX_ON_HAND))
 
 
 class OrderAnswer(BaseModel):

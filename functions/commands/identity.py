@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
 from domain.identity.service import IdentityService
 from domain.shared.context import CommandContext
-from functions.models import Credentials, NewPassword, TokenIssued, UserCreated, Versioned
+from functions.models import Credentials, NewPassword, NewUser, TokenIssued, UserCreated, Versioned
 from functions.shared.auth import authenticate_first, route
 from functions.shared.bodies import readable_bodies
 from functions.shared.commands import run_command
@@ -36,7 +36,7 @@ def _identity() -> IdentityService:
     tags=["identity"],
     responses=responses(201, UserCreated, 400, 409),
 )
-def register(body: Credentials) -> Response[str]:
+def register(body: NewUser) -> Response[str]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
         user = _identity().register(Register(body.email, body.password), context)
         metrics.add_metric(name="UsersRegistered", unit="Count", value=1)

@@ -14,7 +14,15 @@ from domain.catalog import history, pricing, search
 from domain.catalog.views import all_categories, category_view, product_view, search_products
 from domain.shared.codec import parse_iso
 from domain.shared.errors import Detail, InvalidValue
-from functions.models import CategoryAnswer, ProductList, ProductView
+from functions.models import (
+    CategoryAnswer,
+    CategoryList,
+    DiscountedPrice,
+    History,
+    ProductAsOf,
+    ProductList,
+    ProductView,
+)
 from functions.shared.auth import authenticate_first, caller_of, route
 from functions.shared.bodies import readable_bodies
 from functions.shared.consistency import json_response, read_view, view_response
@@ -50,6 +58,7 @@ def _is_admin() -> bool:
     signed_in=False,
     summary="Every category, with its count of active products",
     tags=["catalogue"],
+    responses=responses(200, CategoryList),
 )
 def categories() -> Response[str]:
     return json_response({"items": all_categories(_container().views)})
@@ -121,6 +130,7 @@ def product(id: str, min_version: MinVersion = None) -> Response[str]:
     signed_in=False,
     summary="The product's price less a discount of 0 to 50 percent",
     tags=["catalogue"],
+    responses=responses(200, DiscountedPrice, 404),
 )
 def discounted_price(id: str, percentage: Annotated[str, Query(max_length=20)]) -> Response[str]:
     doc = product_view(_container().views, id, admin=_is_admin())
@@ -143,6 +153,7 @@ def discounted_price(id: str, percentage: Annotated[str, Query(max_length=20)]) 
     signed_in=True,
     summary="Every event of the product, with who and when (admin)",
     tags=["catalogue"],
+    responses=responses(200, History, 403, 404),
 )
 def product_history(id: str) -> Response[str]:
     events = history.history(_container().repository, caller_of(router), id)
@@ -156,6 +167,7 @@ def product_history(id: str) -> Response[str]:
     signed_in=True,
     summary="The product rebuilt from its events up to ?version=N or ?at=<time> (admin)",
     tags=["catalogue"],
+    responses=responses(200, ProductAsOf, 403, 404),
 )
 def product_as_of(
     id: str,

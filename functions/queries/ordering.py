@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
 from domain.shared.context import require_admin, require_caller
 from domain.shared.errors import NotFound
-from functions.models import OrderAnswer, OrderList, StockLevels
+from functions.models import History, OrderAnswer, OrderList, StockLevels
 from functions.shared.auth import authenticate_first, caller_of, route
 from functions.shared.bodies import readable_bodies
 from functions.shared.consistency import json_response, read_view, view_response
@@ -77,6 +77,7 @@ def orders(
     signed_in=True,
     summary="The order's events (its owner or an admin)",
     tags=["orders"],
+    responses=responses(200, History, 404),
 )
 def order_history(id: str) -> Response[str]:
     from domain.ordering.order import Order

@@ -29,9 +29,12 @@ def route(
     router: BaseRouter, method: str, path: str, *, signed_in: bool, **options: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a route; `signed_in` routes refuse anonymous callers before validation."""
+    from functions.shared.openapi import complete
+
     if signed_in:
         SIGNED_IN_ROUTES.add(method + " " + _GATEWAY_PARAM.sub(r"{\1}", path))
         options["security"] = BEARER
+    options["responses"] = complete(options.get("responses") or {}, method)
     decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = router.route(
         path, method, **options
     )
