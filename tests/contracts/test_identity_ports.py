@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import jwt
@@ -60,8 +61,43 @@ def test_a_garbled_hash_verifies_nothing() -> None:
     assert not BcryptHasher(rounds=4).verify("pw", "bcrypt_sha256$not-a-hash")
 
 
-def test_verify_nothing_returns_quietly(hasher: PasswordHasher) -> None:
+def spy_on_verify(hasher: PasswordHasher, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hashes `hasher.verify` is asked to check from now on."""
+    checked: list[str] = []
+    verify = hasher.verify
+
+    def counting(password: str, hashed: str) -> bool:
+        checked.append(hashed)
+        return verify(password, hashed)
+
+    monkeypatch.setattr(hasher, "verify", counting)
+    return checked
+
+
+def test_verify_nothing_spends_one_verification_against_a_real_hash(
+    hasher: PasswordHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown email costs what a wrong password costs: one verification, against a hash
+    made the way real ones are (same shape, same cost), which the password does not match."""
+    checked = spy_on_verify(hasher, monkeypatch)
     hasher.verify_nothing("anything")
+
+    assert len(checked) == 1
+    real = hasher.hash("a real password")
+    shape = re.compile(r"[A-Za-z0-9./+=]+")
+    assert shape.sub("x", checked[0]) == shape.sub("x", real)
+    assert not hasher.verify("anything", checked[0])
+
+
+def test_bcrypts_decoy_costs_as_many_rounds_as_a_real_hash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hasher = BcryptHasher(rounds=5)
+    checked = spy_on_verify(hasher, monkeypatch)
+    hasher.verify_nothing("anything")
+
+    scheme_and_cost = checked[0].rsplit("$", 1)[0]
+    assert scheme_and_cost == hasher.hash("real").rsplit("$", 1)[0] == "bcrypt_sha256$$2b$05"
 
 
 def test_a_token_carries_its_user_and_credentials_version(
