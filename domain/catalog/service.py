@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from domain.catalog.category import Category
 from domain.catalog.commands import (
     ActivateProduct,
@@ -23,10 +26,9 @@ from domain.shared.errors import (
     KeyHeld,
     NotFound,
     UniquenessViolation,
-    VersionMismatch,
 )
 from domain.shared.ports import Claim, Retire
-from domain.shared.repository import EventSourcedRepository
+from domain.shared.repository import Decision, EventSourcedRepository
 
 CATEGORY_NAME_CLAIM = "category-name"
 PRODUCT_NAME_CLAIM = "product-name"
@@ -44,7 +46,7 @@ class CatalogService:
             command.name,
             command.allows_products,
             command.premium,
-            self.repository.clock.now(),
+            self._now(),
         )
         claim = Claim(CATEGORY_NAME_CLAIM, name_key(category.state.name), category.stream_id)
         try:
@@ -82,42 +84,33 @@ class CatalogService:
     ) -> Product:
         admin = context.require_admin()
 
-        def attempt() -> Product:
-            product = self._product(command.product_id, expected_version)
+        def decide(product: Product) -> None:
             category = self.repository.load(Category, product.state.category_id)
-            product.change_price(
-                command.price, category.state.premium, admin.user_id, self.repository.clock.now()
-            )
-            self.repository.save(product, context=context)
-            return product
+            product.change_price(command.price, category.state.premium, admin.user_id, self._now())
 
-        return self.repository.run(attempt)
+        return self._transact(command.product_id, decide, context, expected_version)
 
     def approve(
         self, command: ApproveProduct, context: CommandContext, expected_version: int | None = None
     ) -> Product:
         admin = context.require_admin()
-
-        def attempt() -> Product:
-            product = self._product(command.product_id, expected_version)
-            product.approve(admin.user_id, self.repository.clock.now())
-            self.repository.save(product, context=context)
-            return product
-
-        return self.repository.run(attempt)
+        return self._transact(
+            command.product_id,
+            lambda product: product.approve(admin.user_id, self._now()),
+            context,
+            expected_version,
+        )
 
     def activate(
         self, command: ActivateProduct, context: CommandContext, expected_version: int | None = None
     ) -> Product:
         admin = context.require_admin()
-
-        def attempt() -> Product:
-            product = self._product(command.product_id, expected_version)
-            product.activate(admin.user_id, self.repository.clock.now())
-            self.repository.save(product, context=context)
-            return product
-
-        return self.repository.run(attempt)
+        return self._transact(
+            command.product_id,
+            lambda product: product.activate(admin.user_id, self._now()),
+            context,
+            expected_version,
+        )
 
     def deactivate(
         self,
@@ -126,34 +119,28 @@ class CatalogService:
         expected_version: int | None = None,
     ) -> Product:
         admin = context.require_admin()
-
-        def attempt() -> Product:
-            product = self._product(command.product_id, expected_version)
-            product.deactivate(command.reason, admin.user_id, self.repository.clock.now())
-            self.repository.save(product, context=context)
-            return product
-
-        return self.repository.run(attempt)
+        return self._transact(
+            command.product_id,
+            lambda product: product.deactivate(command.reason, admin.user_id, self._now()),
+            context,
+            expected_version,
+        )
 
     def delete_product(
         self, command: DeleteProduct, context: CommandContext, expected_version: int | None = None
     ) -> Product:
         admin = context.require_admin()
 
-        def attempt() -> Product:
-            product = self._product(command.product_id, expected_version)
-            product.delete(admin.user_id, self.repository.clock.now())
-            try:
-                # Retiring the product's key in the same write as its deletion: refused
-                # while any order holds it, and no order can take it afterwards.
-                self.repository.save(
-                    product, context=context, retire=[Retire(holds.PRODUCT, product.id)]
-                )
-            except KeyHeld as held:
-                raise held_by_orders() from held
-            return product
+        def decide(product: Product) -> Decision:
+            product.delete(admin.user_id, self._now())
+            # The product's key is retired in the same write as its deletion: refused while
+            # any order holds it, and no order can take it afterwards.
+            return Decision(retire=[Retire(holds.PRODUCT, product.id)])
 
-        return self.repository.run(attempt)
+        try:
+            return self._transact(command.product_id, decide, context, expected_version)
+        except KeyHeld as held:
+            raise held_by_orders() from held
 
     def review(
         self, command: PostReview, context: CommandContext, expected_version: int | None = None
@@ -164,24 +151,21 @@ class CatalogService:
         there is none yet), not of the product."""
         caller = context.require_caller()
 
-        def attempt() -> Review:
-            product = self.load_product(command.product_id)
-            if not product.state.is_active:
+        def of_an_active_product(review_id: str) -> Review:
+            if not self.load_product(command.product_id).state.is_active:
                 raise _no_product(command.product_id)
-            review = self.repository.load(Review, Review.of(product.id, caller.user_id).id)
-            if expected_version is not None and review.version != expected_version:
-                raise VersionMismatch(expected=expected_version, actual=review.version)
-            review.post(
-                product.id,
-                caller.user_id,
-                command.rating,
-                command.comment,
-                self.repository.clock.now(),
-            )
-            self.repository.save(review, context=context)
-            return review
+            return self.repository.load(Review, review_id)
 
-        return self.repository.run(attempt)
+        return self.repository.transact(
+            Review,
+            Review.of(command.product_id, caller.user_id).id,
+            lambda review: review.post(
+                command.product_id, caller.user_id, command.rating, command.comment, self._now()
+            ),
+            context=context,
+            expected_version=expected_version,
+            load=of_an_active_product,
+        )
 
     def load_product(self, product_id: str) -> Product:
         """The product as of its newest event, for queries (a discounted price); not
@@ -192,12 +176,25 @@ class CatalogService:
             raise _no_product(product_id)
         return product
 
-    def _product(self, product_id: str, expected_version: int | None) -> Product:
-        """The live product, at `expected_version` if one is named."""
-        product = self.load_product(product_id)
-        if expected_version is not None and product.version != expected_version:
-            raise VersionMismatch(expected=expected_version, actual=product.version)
-        return product
+    def _transact(
+        self,
+        product_id: str,
+        decide: Callable[[Product], Decision | None],
+        context: CommandContext,
+        expected_version: int | None,
+    ) -> Product:
+        """A command on one live product (`transact`)."""
+        return self.repository.transact(
+            Product,
+            product_id,
+            decide,
+            context=context,
+            expected_version=expected_version,
+            load=self.load_product,
+        )
+
+    def _now(self) -> datetime:
+        return self.repository.clock.now()
 
 
 def _no_product(product_id: str) -> NotFound:

@@ -86,49 +86,63 @@ class IdentityService:
                 retry_after_seconds=self._seconds_left_in_window(),
             )
 
-        def attempt() -> Issued:
-            user = self._find_by_email(key)
-            if user is None:
-                self.hasher.verify_nothing(command.password)
-            if user is None or not user.password_matches(command.password, self.hasher):
-                for counted in (throttle_key, source_key):
-                    self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
-                raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
-            user.record_login(self.repository.clock.now())
-            self.repository.save(user, context=_as(context, user))
-            return Issued(self.tokens.issue(user.id, user.state.credentials_version), user)
+        def failed() -> Unauthenticated:
+            for counted in (throttle_key, source_key):
+                self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
+            return Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
 
-        issued = self.repository.run(attempt)
+        found = self._find_by_email(key)
+        if found is None:
+            self.hasher.verify_nothing(command.password)
+            raise failed()
+
+        def decide(user: User) -> None:
+            if not user.password_matches(command.password, self.hasher):
+                raise failed()
+            user.record_login(self.repository.clock.now())
+
+        # The claim led to the user, already loaded: the first try decides on it (one read
+        # of the stream per sign-in); a retry after a concurrent write reloads.
+        first = [found]
+
+        def load(user_id: str) -> User:
+            return first.pop() if first else self.repository.load(User, user_id)
+
+        user = self.repository.transact(
+            User, found.id, decide, context=_as(context, found), load=load
+        )
         self.failed_logins.reset(throttle_key)
-        return issued
+        return Issued(self.tokens.issue(user.id, user.state.credentials_version), user)
 
     def change_password(
         self, command: ChangePassword, context: CommandContext, expected_version: int | None = None
     ) -> User:
         caller = context.require_caller()
 
-        def attempt() -> User:
-            user = self.repository.get(User, caller.user_id, expected_version=expected_version)
-            user.change_password(
+        return self.repository.transact(
+            User,
+            caller.user_id,
+            lambda user: user.change_password(
                 command.old_password, command.new_password, self.hasher, self.repository.clock.now()
-            )
-            self.repository.save(user, context=context)
-            return user
-
-        return self.repository.run(attempt)
+            ),
+            context=context,
+            expected_version=expected_version,
+            load=self._user,
+        )
 
     def deactivate(
         self, command: Deactivate, context: CommandContext, expected_version: int | None = None
     ) -> User:
         admin = context.require_admin()
 
-        def attempt() -> User:
-            user = self.repository.get(User, command.user_id, expected_version=expected_version)
-            user.deactivate(admin.user_id, self.repository.clock.now())
-            self.repository.save(user, context=context)
-            return user
-
-        return self.repository.run(attempt)
+        return self.repository.transact(
+            User,
+            command.user_id,
+            lambda user: user.deactivate(admin.user_id, self.repository.clock.now()),
+            context=context,
+            expected_version=expected_version,
+            load=self._user,
+        )
 
     def authenticate(self, token: str) -> Caller:
         """The caller behind a bearer token, checked against the user's current state:
@@ -159,6 +173,9 @@ class IdentityService:
         user.grant(Role.ADMIN, by=context.user_id or "system")
         self.repository.save(user, context=context)
         return user
+
+    def _user(self, user_id: str) -> User:
+        return self.repository.get(User, user_id)
 
     def _find_by_email(self, key: str) -> User | None:
         owner = self.repository.store.claim_owner(EMAIL_CLAIM, key)

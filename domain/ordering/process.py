@@ -14,7 +14,7 @@ never done again, since its outcome is in the order's state. Steps are idempoten
 - a charge is announced (`PaymentRequested`) before the provider is called, so an order
   cancelled meanwhile knows a charge may exist, asks for it again with the same key
   (`settle`) and refunds it;
-- every step runs under `repository.run`: a concurrent write (the customer cancels, another
+- every step runs under `repository.transact`: a concurrent write (the customer cancels, another
   order takes the last unit) makes it decide again on fresh state."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, Step
 from domain.ordering.ports import Notifier, PaymentGateway
 from domain.shared.context import CommandContext
-from domain.shared.repository import EventSourcedRepository
+from domain.shared.repository import Decision, EventSourcedRepository
 
 
 def charge_key(order_id: str) -> str:
@@ -48,7 +48,7 @@ class OrderProcess:
         self.repository = repository
         self.payments = payments
         self.notifier = notifier
-        self._steps: dict[Step, Callable[[Order, CommandContext], None]] = {
+        self._steps: dict[Step, Callable[[Order], Decision | None]] = {
             Step.RESERVE: self._reserve,
             Step.REQUEST_PAYMENT: self._request_payment,
             Step.CHARGE: self._charge,
@@ -78,25 +78,26 @@ class OrderProcess:
             causation_id=causation_id or f"{Order.stream_id_of(order_id)}@{event_version}",
         )
 
-        def attempt() -> Step | None:
-            order = self.repository.load(Order, order_id)
+        taken: list[Step | None] = []
+
+        def decide(order: Order) -> Decision | None:
             step = order.next_step()
-            if step is not None:
-                self._steps[step](order, context)
-            return step
+            taken[:] = [step]
+            return None if step is None else self._steps[step](order)
 
-        return self.repository.run(attempt)
+        self.repository.transact(Order, order_id, decide, context=context)
+        return taken[0]
 
-    def _reserve(self, order: Order, context: CommandContext) -> None:
+    def _reserve(self, order: Order) -> Decision | None:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.reserve_stock(inventories, self._now())
-        self.repository.save(order, *inventories.values(), context=context)
+        return Decision(also=list(inventories.values()))
 
-    def _request_payment(self, order: Order, context: CommandContext) -> None:
+    def _request_payment(self, order: Order) -> Decision | None:
         order.request_payment()
-        self.repository.save(order, context=context)
+        return None
 
-    def _charge(self, order: Order, context: CommandContext) -> None:
+    def _charge(self, order: Order) -> Decision | None:
         """Charge (or, for an order cancelled meanwhile, learn what the charge did)."""
         payment_method = order.state.payment_method
         if payment_method is None:
@@ -111,14 +112,14 @@ class OrderProcess:
             {} if charge.succeeded else self.repository.load_many(Inventory, order.stock_ids())
         )
         order.record_charge(charge, self._now(), inventories)
-        self.repository.save(order, *inventories.values(), context=context)
+        return Decision(also=list(inventories.values()))
 
-    def _confirm(self, order: Order, context: CommandContext) -> None:
+    def _confirm(self, order: Order) -> Decision | None:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.confirm(inventories, self._now())
-        self.repository.save(order, *inventories.values(), context=context)
+        return Decision(also=list(inventories.values()))
 
-    def _notify(self, order: Order, context: CommandContext) -> None:
+    def _notify(self, order: Order) -> Decision | None:
         message_id = self.notifier.order_confirmed(
             idempotency_key=confirmation_key(order.id),
             to_user_id=order.state.customer_id,
@@ -127,14 +128,14 @@ class OrderProcess:
             lines=order.state.items,
         )
         order.record_confirmation(message_id)
-        self.repository.save(order, context=context)
+        return None
 
-    def _release(self, order: Order, context: CommandContext) -> None:
+    def _release(self, order: Order) -> Decision | None:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.release_stock(inventories)
-        self.repository.save(order, *inventories.values(), context=context)
+        return Decision(also=list(inventories.values()))
 
-    def _refund(self, order: Order, context: CommandContext) -> None:
+    def _refund(self, order: Order) -> Decision | None:
         charge_id = order.state.charge_id
         if charge_id is None:
             raise ValueError(f"order {order.id!r} has no charge to refund")
@@ -142,7 +143,7 @@ class OrderProcess:
             idempotency_key=refund_key(order.id), charge_id=charge_id, amount=order.amount
         )
         order.record_refund(refund)
-        self.repository.save(order, context=context)
+        return None
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

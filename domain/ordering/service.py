@@ -7,6 +7,7 @@ events, so an order and the inventories never disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from domain.ordering.commands import (
@@ -35,9 +36,8 @@ from domain.shared.errors import (
     Forbidden,
     InvalidValue,
     NotFound,
-    VersionMismatch,
 )
-from domain.shared.repository import EventSourcedRepository
+from domain.shared.repository import Decision, EventSourcedRepository
 
 
 class OrderingService:
@@ -83,27 +83,24 @@ class OrderingService:
         check_id(command.product_id, field="product_id")
         check_quantity(command.quantity)
 
-        def attempt() -> Order:
-            order = self._own_order(command.order_id, caller, expected_version)
+        def decide(order: Order) -> None:
             product = self.catalog.product(command.product_id)
             order.add_item(command.product_id, command.quantity, product)
-            self.repository.save(order, context=context)
-            return order
 
-        return self.repository.run(attempt)
+        return self._transact(command.order_id, caller, decide, context, expected_version)
 
     def remove_item(
         self, command: RemoveItem, context: CommandContext, expected_version: int | None = None
     ) -> Order:
         caller = context.require_caller()
 
-        def attempt() -> Order:
-            order = self._own_order(command.order_id, caller, expected_version)
-            order.remove_item(command.product_id)
-            self.repository.save(order, context=context)
-            return order
-
-        return self.repository.run(attempt)
+        return self._transact(
+            command.order_id,
+            caller,
+            lambda order: order.remove_item(command.product_id),
+            context,
+            expected_version,
+        )
 
     def place(
         self, command: PlaceOrder, context: CommandContext, expected_version: int | None = None
@@ -118,14 +115,11 @@ class OrderingService:
                 details=[Detail("payment_method", "not a supported payment method")],
             )
 
-        def attempt() -> Order:
-            order = self._own_order(command.order_id, caller, expected_version)
+        def decide(order: Order) -> None:
             products = self.catalog.products(line.product_id for line in order.state.items)
             order.place(payment_method, products, self._now())
-            self.repository.save(order, context=context)
-            return order
 
-        return self.repository.run(attempt)
+        return self._transact(command.order_id, caller, decide, context, expected_version)
 
     def cancel(
         self, command: CancelOrder, context: CommandContext, expected_version: int | None = None
@@ -135,8 +129,7 @@ class OrderingService:
         by the order process."""
         caller = context.require_caller()
 
-        def attempt() -> Order:
-            order = self._visible_order(command.order_id, caller, expected_version)
+        def decide(order: Order) -> Decision:
             reason = (
                 CancelReason.CANCELLED_BY_CUSTOMER
                 if order.owned_by(caller)
@@ -144,10 +137,11 @@ class OrderingService:
             )
             inventories = self.repository.load_many(Inventory, order.stock_ids())
             order.cancel(reason, caller.user_id, self._now(), inventories)
-            self.repository.save(order, *inventories.values(), context=context)
-            return order
+            return Decision(also=list(inventories.values()))
 
-        return self.repository.run(attempt)
+        return self._transact(
+            command.order_id, caller, decide, context, expected_version, own=False
+        )
 
     def set_stock(
         self, command: SetStock, context: CommandContext, expected_version: int | None = None
@@ -161,41 +155,51 @@ class OrderingService:
                 f"No product has the id {command.product_id!r}.", code="product_not_found"
             )
 
-        def attempt() -> Inventory:
-            inventory = self.repository.load(Inventory, command.product_id)
-            if expected_version is not None and inventory.version != expected_version:
-                raise VersionMismatch(expected=expected_version, actual=inventory.version)
-            inventory.set_on_hand(on_hand, admin.user_id)
-            self.repository.save(inventory, context=context)
-            return inventory
-
-        return self.repository.run(attempt)
+        return self.repository.transact(
+            Inventory,
+            command.product_id,
+            lambda inventory: inventory.set_on_hand(on_hand, admin.user_id),
+            context=context,
+            expected_version=expected_version,
+        )
 
     def order(self, order_id: str, caller: Caller | None) -> Order:
         """The order as of its newest event, if the caller may see it."""
-        return self._visible_order(order_id, require_caller(caller), None)
+        return self._visible_order(order_id, require_caller(caller))
 
     def inventory(self, product_id: str, caller: Caller | None) -> Inventory:
         """A product's stock (all zero before its first count), for admins."""
         require_admin(caller)
         return self.repository.load(Inventory, product_id)
 
-    def _visible_order(
-        self, order_id: str, caller: Caller, expected_version: int | None, *, own: bool = False
-    ) -> Order:
-        """The order, if the caller may see it (and, with `own`, change it), at
-        `expected_version` if one is named."""
+    def _visible_order(self, order_id: str, caller: Caller, *, own: bool = False) -> Order:
+        """The order, if the caller may see it (and, with `own`, change it)."""
         order = self.repository.load(Order, order_id)
         if not order.visible_to(caller):
             raise NotFound(f"No order has the id {order_id!r}.", code="order_not_found")
         if own and not order.owned_by(caller):
             raise Forbidden("Only the order's customer may change it.", code="owner_only")
-        if expected_version is not None and order.version != expected_version:
-            raise VersionMismatch(expected=expected_version, actual=order.version)
         return order
 
-    def _own_order(self, order_id: str, caller: Caller, expected_version: int | None) -> Order:
-        return self._visible_order(order_id, caller, expected_version, own=True)
+    def _transact(
+        self,
+        order_id: str,
+        caller: Caller,
+        decide: Callable[[Order], Decision | None],
+        context: CommandContext,
+        expected_version: int | None,
+        *,
+        own: bool = True,
+    ) -> Order:
+        """A command on an order the caller may see (and, with `own`, change)."""
+        return self.repository.transact(
+            Order,
+            order_id,
+            decide,
+            context=context,
+            expected_version=expected_version,
+            load=lambda oid: self._visible_order(oid, caller, own=own),
+        )
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

@@ -59,6 +59,16 @@ class Backoff:
             attempt += 1
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What a decision writes besides its aggregate's new events, in the same write: other
+    aggregates it changed (an order's inventories), claims of unique values, retired keys."""
+
+    also: Sequence[Aggregate[Any]] = ()
+    claims: Sequence[Claim] = ()
+    retire: Sequence[Retire] = ()
+
+
 class EventSourcedRepository:
     """Loads aggregates (snapshot + later events, one read) and appends their new events."""
 
@@ -103,14 +113,48 @@ class EventSourcedRepository:
         aggregate.stored_holds = aggregate.held_keys()
         return aggregate
 
-    def get(self, cls: type[A], id: str, *, expected_version: int | None = None) -> A:
-        """The existing aggregate, at `expected_version` if one is named."""
+    def get(self, cls: type[A], id: str) -> A:
+        """The existing aggregate; `NotFound` if its stream is empty."""
         aggregate = self.load(cls, id)
         if not aggregate.exists:
             raise NotFound(f"No {cls.stream_prefix} has the id {id!r}.")
-        if expected_version is not None and aggregate.version != expected_version:
-            raise VersionMismatch(expected=expected_version, actual=aggregate.version)
         return aggregate
+
+    def transact(
+        self,
+        cls: type[A],
+        id: str,
+        decide: Callable[[A], Decision | None],
+        *,
+        context: CommandContext,
+        expected_version: int | None = None,
+        load: Callable[[str], A] | None = None,
+    ) -> A:
+        """One command, as Equinox's `Decider.Transact`: load the aggregate (snapshot and
+        later events: one read), `decide` on it (raise to refuse; record events on it), and
+        append what it decided in one write. After a concurrent write to any stream the
+        write touches, the whole of it runs again on fresh state (`run`).
+
+        `load` (default `self.load`) may refuse first: no such aggregate, not the caller's.
+        Then `expected_version` (If-Match) is checked, here and nowhere else: after a
+        concurrent write to this stream a retry ends in `VersionMismatch`; after one to
+        another stream it decides again."""
+
+        def attempt() -> A:
+            aggregate = load(id) if load is not None else self.load(cls, id)
+            if expected_version is not None and aggregate.version != expected_version:
+                raise VersionMismatch(expected=expected_version, actual=aggregate.version)
+            decision = decide(aggregate) or Decision()
+            self.save(
+                aggregate,
+                *decision.also,
+                context=context,
+                claims=decision.claims,
+                retire=decision.retire,
+            )
+            return aggregate
+
+        return self.run(attempt)
 
     def history(self, cls: type[A], id: str) -> list[RecordedEvent]:
         return self.store.read(cls.stream_id_of(id))
@@ -137,13 +181,9 @@ class EventSourcedRepository:
                 aggregate.snapshot_version = append.snapshot.version
 
     def run(self, attempt: Callable[[], T]) -> T:
-        """Run load -> decide -> save, and again on fresh state after a concurrent write.
-
-        A command that names the version it expects checks it in `attempt` (as `get`
-        does): after a concurrent write to its stream the reload no longer matches and
-        it ends in `VersionMismatch`; after a conflict on another stream it touches (an
-        inventory, a held key) the reload still matches and it is decided again. Tries are
-        spaced by `backoff`; `ConcurrencyError` only once its budget is spent."""
+        """`attempt()`, and again after a concurrent write (`ConcurrencyError`), spaced by
+        `backoff`; `ConcurrencyError` only once its budget is spent. Use cases call
+        `transact`, which runs its load -> decide -> append through this."""
         pauses = iter(self.backoff.pauses())
         while True:
             try:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import ConcurrencyError, KeyRetired, VersionMismatch
+from domain.shared.errors import ConcurrencyError, KeyRetired, NotFound, VersionMismatch
 from domain.shared.ports import Append, Retire, StreamTail
-from domain.shared.repository import Backoff, EventSourcedRepository
+from domain.shared.repository import Backoff, Decision, EventSourcedRepository
 from tests.domain.counter import Counter, test_events
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
@@ -104,17 +104,28 @@ def test_a_concurrent_write_is_retried_on_fresh_state(repo: EventSourcedReposito
     grow(repo, 1)
     interfering = [True]
 
-    def attempt() -> Counter:
-        counter = repo.load(Counter, "c")
+    def decide(counter: Counter) -> None:
         if interfering.pop() if interfering else False:
             grow(repo, 1)
         counter.add(10)
-        repo.save(counter, context=CONTEXT)
-        return counter
 
-    counter = repo.run(attempt)
+    counter = repo.transact(Counter, "c", decide, context=CONTEXT)
     assert counter.version == 3
     assert repo.load(Counter, "c").state.total == 12
+
+
+def test_a_stale_named_version_is_a_mismatch_before_anything_is_decided(
+    repo: EventSourcedRepository,
+) -> None:
+    grow(repo, 2)
+    decided: list[int] = []
+
+    with pytest.raises(VersionMismatch) as stale:
+        repo.transact(
+            Counter, "c", lambda c: decided.append(1), context=CONTEXT, expected_version=1
+        )
+    assert (stale.value.expected, stale.value.actual) == (1, 2)
+    assert decided == []
 
 
 def test_a_concurrent_write_with_a_named_version_is_a_mismatch(
@@ -122,14 +133,12 @@ def test_a_concurrent_write_with_a_named_version_is_a_mismatch(
 ) -> None:
     grow(repo, 1)
 
-    def attempt() -> None:
-        counter = repo.get(Counter, "c", expected_version=1)
+    def decide(counter: Counter) -> None:
         grow(repo, 1)
         counter.add(10)
-        repo.save(counter, context=CONTEXT)
 
     with pytest.raises(VersionMismatch) as stale:
-        repo.run(attempt)
+        repo.transact(Counter, "c", decide, context=CONTEXT, expected_version=1)
     assert stale.value.actual == 2
 
 
@@ -139,8 +148,7 @@ def test_a_conflict_on_another_stream_with_a_named_version_is_decided_again(
     grow(repo, 1)
     interfering = [True]
 
-    def attempt() -> Counter:
-        counter = repo.get(Counter, "c", expected_version=1)
+    def decide(counter: Counter) -> Decision:
         other = repo.load(Counter, "other")
         if interfering.pop() if interfering else False:
             grow_other = repo.load(Counter, "other")
@@ -148,11 +156,24 @@ def test_a_conflict_on_another_stream_with_a_named_version_is_decided_again(
             repo.save(grow_other, context=CONTEXT)
         counter.add(10)
         other.add(5)
-        repo.save(counter, other, context=CONTEXT)
-        return counter
+        return Decision(also=[other])
 
-    assert repo.run(attempt).version == 2
+    assert repo.transact(Counter, "c", decide, context=CONTEXT, expected_version=1).version == 2
     assert repo.load(Counter, "other").state.total == 6
+
+
+def test_a_refusal_from_load_comes_before_the_version_check(
+    repo: EventSourcedRepository,
+) -> None:
+    with pytest.raises(NotFound):
+        repo.transact(
+            Counter,
+            "missing",
+            lambda c: None,
+            context=CONTEXT,
+            expected_version=3,
+            load=lambda id: repo.get(Counter, id),
+        )
 
 
 class Tally(Counter):
