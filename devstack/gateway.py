@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from devstack.authorizer import Allowed, Authorizers
 from devstack.http_event import (
@@ -224,3 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         self._serve()
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...): an HTTP API hands it to `$default` when no
+        # route has it, which answers 404 or 405 in our shape, never the server's 501 page.
+        if name.startswith("do_") and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)

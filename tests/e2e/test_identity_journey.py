@@ -118,3 +118,6 @@ def test_unknown_routes_and_methods_answer_in_the_contracts_shape(api: Client) -
     )
     assert wrong_method.headers["Allow"] == "GET, POST"
     assert inventory.status_code == 405
+    for method in ("TRACE", "QUERY"):  # methods no route has: $default, not a 501 page
+        odd = api.call(method, "/categories")
+        assert (odd.status_code, odd.json()["error"]["code"]) == (405, "method_not_allowed")
