@@ -19,13 +19,17 @@ from domain.ordering.service import OrderingService
 from domain.projections import all_projections
 from domain.shared.ports import Clock, EventStore, IdGenerator
 from domain.shared.projector import Projector
-from domain.shared.repository import EventSourcedRepository
+from domain.shared.repository import Backoff, EventSourcedRepository
 from domain.shared.views import ViewStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from infra.idempotency import IdempotentRequests, RemainingTime
+
+
+ANSWER_MARGIN_SECONDS = 2.0
+MIN_RETRY_SECONDS = 0.5
 
 
 class MissingSetting(RuntimeError):
@@ -133,7 +137,17 @@ class Container:
 
     @cached_property
     def repository(self) -> EventSourcedRepository:
-        return EventSourcedRepository(self.event_store, self.clock, self.ids)
+        return EventSourcedRepository(
+            self.event_store, self.clock, self.ids, backoff=Backoff(time_left=self._time_left)
+        )
+
+    def _time_left(self) -> float:
+        """Seconds a contended command may keep retrying: the invocation's remaining time
+        less ANSWER_MARGIN_SECONDS to answer (and store the idempotent answer) in time."""
+        if self.invocation is None:
+            return Backoff.budget
+        left = self.invocation.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS
+        return max(left, MIN_RETRY_SECONDS)
 
     @cached_property
     def identity(self) -> IdentityService:

@@ -36,20 +36,26 @@ newest snapshot is always among the last SNAPSHOT_EVERY events: one bounded read
 class Backoff:
     """How a command contending with other writers of its streams is decided again: after
     a jittered, exponentially growing pause ("full jitter": anywhere from 0 to
-    `first * 2**n`, at most `longest`), for as long as `budget` seconds allow. Writers that
+    `first * 2**n`, at most `longest`), for as long as its budget allows. Writers that
     collide then spread out instead of colliding again in step; a command gives up only
-    when its budget (well inside the function's timeout) is spent."""
+    when its budget is spent.
+
+    The budget is `time_left()` when given (the composition root answers the invocation's
+    remaining time, less what answering takes: the function's own time budget), else
+    `budget` seconds."""
 
     first: float = 0.01
     longest: float = 0.4
     budget: float = 5.0
+    time_left: Callable[[], float] | None = field(default=None, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False)
 
     def pauses(self) -> Iterable[float]:
         """The pause before each next try, until the budget is spent."""
-        deadline = self.monotonic() + self.budget
+        budget = self.time_left() if self.time_left is not None else self.budget
+        deadline = self.monotonic() + budget
         attempt = 0
         while True:
             pause = self.jitter(0.0, min(self.longest, self.first * 2**attempt))

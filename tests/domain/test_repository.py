@@ -291,3 +291,27 @@ def test_endless_contention_gives_up_once_its_time_budget_is_spent(
 def test_saving_nothing_writes_nothing(repo: EventSourcedRepository, store: CountingStore) -> None:
     repo.save(repo.load(Counter, "c"), context=CONTEXT)
     assert store.appends == 0
+
+
+def test_the_budget_is_what_the_invocation_has_left_when_that_is_known(
+    store: CountingStore,
+) -> None:
+    time = FakeTime()
+    left = [1.5, 3.0]
+    backoff = Backoff(
+        time_left=lambda: left.pop(0),
+        sleep=time.sleep,
+        monotonic=lambda: time.now,
+        jitter=lambda low, high: high,
+    )
+    repo = EventSourcedRepository(store, ManualClock(), SequentialIds(), backoff=backoff)
+
+    with pytest.raises(ConcurrencyError):
+        repo.run(contended(10_000, []))
+    first = sum(time.pauses)
+    time.pauses.clear()
+    with pytest.raises(ConcurrencyError):
+        repo.run(contended(10_000, []))
+
+    assert 1.1 <= first < 1.5  # each command asks anew: this one had 1.5 s left
+    assert 2.6 <= sum(time.pauses) < 3.0
