@@ -45,6 +45,7 @@ from domain.shared import holds
 from domain.shared.aggregate import Aggregate, applies
 from domain.shared.context import Caller
 from domain.shared.errors import Detail, RuleViolation
+from domain.shared.holds import HoldsKeys
 
 SYSTEM = "system"
 """Who cancels an order when the order process does (out of stock, payment declined)."""
@@ -133,7 +134,7 @@ class OrderState:
         return next((line for line in self.items if line.product_id == product_id), None)
 
 
-class Order(Aggregate[OrderState]):
+class Order(HoldsKeys, Aggregate[OrderState]):
     stream_prefix = "order"
     state_type = OrderState
 

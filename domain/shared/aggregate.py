@@ -50,8 +50,6 @@ class Aggregate(Generic[S]):
         self.version = version
         self.pending: list[DomainEvent] = []
         self.snapshot_version = 0
-        self.stored_holds: frozenset[tuple[str, str]] = frozenset()
-        """What `held_keys` was when the aggregate was last loaded or saved."""
 
     @classmethod
     def stream_id_of(cls, id: str) -> str:
@@ -83,12 +81,6 @@ class Aggregate(Generic[S]):
         aggregate = cls(id, codec.decode(cls.state_type, state), version)
         aggregate.snapshot_version = version
         return aggregate
-
-    def held_keys(self) -> frozenset[tuple[str, str]]:
-        """The (namespace, key) pairs this aggregate holds in its current state: the
-        repository takes and lets go of them (`Hold`) in the write of the events that
-        change them. None, unless an aggregate says otherwise."""
-        return frozenset()
 
     def snapshot_state(self) -> dict[str, Any]:
         encoded: dict[str, Any] = codec.encode(self.state)

@@ -13,6 +13,7 @@ from domain.shared.aggregate import Aggregate
 from domain.shared.context import CommandContext
 from domain.shared.errors import ConcurrencyError, NotFound, VersionMismatch
 from domain.shared.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
+from domain.shared.holds import HoldsKeys
 from domain.shared.ports import (
     Append,
     Claim,
@@ -116,7 +117,7 @@ class EventSourcedRepository:
             snapshot, recorded = None, self.store.read(stream_id, up_to=tail.version)
         base = cls.restore(id, snapshot.version, dict(snapshot.state)) if snapshot else None
         aggregate = cls.rebuild(id, (self.events.decode(r) for r in recorded), base=base)
-        aggregate.stored_holds = aggregate.held_keys()
+        _holds_stored(aggregate)
         return aggregate
 
     def get(self, cls: type[A], id: str) -> A:
@@ -182,7 +183,7 @@ class EventSourcedRepository:
         self.store.append(*appends, claims=claims, holds=holds, retire=retire)
         for aggregate, append in zip(changed, appends, strict=True):
             aggregate.pending.clear()
-            aggregate.stored_holds = aggregate.held_keys()
+            _holds_stored(aggregate)
             if append.snapshot is not None:
                 aggregate.snapshot_version = append.snapshot.version
 
@@ -232,11 +233,17 @@ class EventSourcedRepository:
         return Append(aggregate.stream_id, start, recorded, snapshot)
 
 
+def _holds_stored(aggregate: object) -> None:
+    if isinstance(aggregate, HoldsKeys):
+        aggregate.holds_stored()
+
+
 def _hold_changes(aggregates: Sequence[Aggregate[Any]]) -> list[Hold]:
     """The keys the aggregates took and let go of since they were loaded, net per key."""
     deltas: Counter[tuple[str, str]] = Counter()
     for aggregate in aggregates:
-        now, before = aggregate.held_keys(), aggregate.stored_holds
-        deltas.update(now - before)
-        deltas.subtract(before - now)
+        if isinstance(aggregate, HoldsKeys):
+            taken, released = aggregate.holds_taken_and_released()
+            deltas.update(taken)
+            deltas.subtract(released)
     return [Hold(ns, key, delta) for (ns, key), delta in sorted(deltas.items()) if delta]

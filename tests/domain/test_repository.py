@@ -9,6 +9,7 @@ import pytest
 
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import ConcurrencyError, KeyRetired, NotFound, VersionMismatch
+from domain.shared.holds import HoldsKeys
 from domain.shared.ports import Append, Retire, StreamTail
 from domain.shared.repository import Backoff, Decision, EventSourcedRepository
 from tests.domain.counter import Counter, test_events
@@ -176,7 +177,7 @@ def test_a_refusal_from_load_comes_before_the_version_check(
         )
 
 
-class Tally(Counter):
+class Tally(HoldsKeys, Counter):
     """Holds the key ("tally", "positive") while its total is above zero."""
 
     stream_prefix = "tally"
