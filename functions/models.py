@@ -72,6 +72,25 @@ class Versioned(BaseModel):
     version: int
 
 
+class Placed(BaseModel):
+    id: str
+    status: str
+    version: int
+
+
+class Cancelled(BaseModel):
+    id: str
+    status: str
+    reason: str | None
+    version: int
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool
+    version: int
+
+
 class Profile(BaseModel):
     id: str
     email: str

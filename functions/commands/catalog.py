@@ -23,6 +23,7 @@ from domain.catalog.service import CatalogService
 from domain.shared.context import CommandContext
 from functions.models import (
     Deactivation,
+    Deleted,
     NewCategory,
     NewPrice,
     NewProduct,
@@ -66,7 +67,7 @@ def _product(product: Product) -> dict[str, Any]:
     tags=["catalogue"],
     responses=responses(201, Versioned, 400, 401, 403, 409),
 )
-def create_category(body: NewCategory) -> Response[str]:
+def create_category(body: NewCategory) -> Response[Versioned]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
         command = CreateCategory(body.name, body.allows_products, body.premium)
         category = _catalog().create_category(command, context)
@@ -84,7 +85,7 @@ def create_category(body: NewCategory) -> Response[str]:
     tags=["catalogue"],
     responses=responses(201, ProductAnswer, 400, 401, 403, 409, 422),
 )
-def create_product(body: NewProduct) -> Response[str]:
+def create_product(body: NewProduct) -> Response[ProductAnswer]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
         command = CreateProduct(body.name, body.description, Decimal(body.price), body.category_id)
         return _product(_catalog().create_product(command, context))
@@ -101,7 +102,7 @@ def create_product(body: NewProduct) -> Response[str]:
     tags=["catalogue"],
     responses=responses(200, ProductAnswer, *ADMIN),
 )
-def change_price(id: str, body: NewPrice) -> Response[str]:
+def change_price(id: str, body: NewPrice) -> Response[ProductAnswer]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         command = ChangePrice(id, Decimal(body.price))
         return _product(_catalog().change_price(command, context, expected))
@@ -118,7 +119,7 @@ def change_price(id: str, body: NewPrice) -> Response[str]:
     tags=["catalogue"],
     responses=responses(200, ProductAnswer, *ADMIN),
 )
-def approve(id: str) -> Response[str]:
+def approve(id: str) -> Response[ProductAnswer]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         return _product(_catalog().approve(ApproveProduct(id), context, expected))
 
@@ -134,7 +135,7 @@ def approve(id: str) -> Response[str]:
     tags=["catalogue"],
     responses=responses(200, ProductAnswer, *ADMIN),
 )
-def activate(id: str) -> Response[str]:
+def activate(id: str) -> Response[ProductAnswer]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         return _product(_catalog().activate(ActivateProduct(id), context, expected))
 
@@ -150,7 +151,7 @@ def activate(id: str) -> Response[str]:
     tags=["catalogue"],
     responses=responses(200, ProductAnswer, *ADMIN),
 )
-def deactivate(id: str, body: Deactivation) -> Response[str]:
+def deactivate(id: str, body: Deactivation) -> Response[ProductAnswer]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         command = DeactivateProduct(id, body.reason)
         return _product(_catalog().deactivate(command, context, expected))
@@ -167,7 +168,7 @@ def deactivate(id: str, body: Deactivation) -> Response[str]:
     tags=["catalogue"],
     responses=responses(201, Versioned, 400, 401, 404, 412),
 )
-def review(id: str, body: NewReview) -> Response[str]:
+def review(id: str, body: NewReview) -> Response[Versioned]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         posted = _catalog().review(PostReview(id, body.rating, body.comment), context, expected)
         return {
@@ -187,9 +188,9 @@ def review(id: str, body: NewReview) -> Response[str]:
     signed_in=True,
     summary="Delete a product (admin); refused while any order holds it",
     tags=["catalogue"],
-    responses=responses(200, Versioned, *ADMIN),
+    responses=responses(200, Deleted, *ADMIN),
 )
-def delete_product(id: str) -> Response[str]:
+def delete_product(id: str) -> Response[Deleted]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         product = _catalog().delete_product(DeleteProduct(id), context, expected)
         return {"id": product.id, "deleted": True, "version": product.version}

@@ -36,7 +36,7 @@ def _identity() -> IdentityService:
     tags=["identity"],
     responses=responses(201, UserCreated, 400, 409),
 )
-def register(body: NewUser) -> Response[str]:
+def register(body: NewUser) -> Response[UserCreated]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
         user = _identity().register(Register(body.email, body.password), context)
         metrics.add_metric(name="UsersRegistered", unit="Count", value=1)
@@ -54,7 +54,7 @@ def register(body: NewUser) -> Response[str]:
     tags=["identity"],
     responses=responses(200, TokenIssued, 400, 401, 429),
 )
-def issue_token(body: Credentials) -> Response[str]:
+def issue_token(body: Credentials) -> Response[TokenIssued]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
         source = router.current_event.request_context.http.source_ip
         issued = _identity().issue_token(IssueToken(body.email, body.password, source), context)
@@ -88,7 +88,7 @@ def issue_token(body: Credentials) -> Response[str]:
     tags=["identity"],
     responses=responses(200, Versioned, 400, 401, 412, 422),
 )
-def change_password(body: NewPassword) -> Response[str]:
+def change_password(body: NewPassword) -> Response[Versioned]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         command = ChangePassword(body.old_password, body.new_password)
         user = _identity().change_password(command, context, expected)
@@ -106,7 +106,7 @@ def change_password(body: NewPassword) -> Response[str]:
     tags=["identity"],
     responses=responses(200, Versioned, 401, 403, 404, 412, 422),
 )
-def deactivate(id: str) -> Response[str]:
+def deactivate(id: str) -> Response[Versioned]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         user = _identity().deactivate(Deactivate(id), context, expected)
         return {"id": user.id, "version": user.version}

@@ -21,13 +21,14 @@ from domain.ordering.service import OrderingService
 from domain.ordering.views import present_order
 from domain.shared.context import CommandContext
 from functions.models import (
+    Cancelled,
     Line,
     NewOrder,
     OrderAnswer,
+    Placed,
     Placement,
     StockCount,
     StockLevels,
-    Versioned,
 )
 from functions.shared.auth import authenticate_first, route
 from functions.shared.bodies import readable_bodies
@@ -59,7 +60,7 @@ def _order(order: Order) -> dict[str, Any]:
     tags=["orders"],
     responses=responses(201, OrderAnswer, 400, 401, 422),
 )
-def create_order(body: NewOrder) -> Response[str]:
+def create_order(body: NewOrder) -> Response[OrderAnswer]:
     def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
         items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
         return _order(_ordering().create_order(CreateOrder(items), context))
@@ -76,7 +77,7 @@ def create_order(body: NewOrder) -> Response[str]:
     tags=["orders"],
     responses=responses(200, OrderAnswer, *OWNER),
 )
-def add_item(id: str, body: Line) -> Response[str]:
+def add_item(id: str, body: Line) -> Response[OrderAnswer]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         command = AddItem(id, body.product_id, body.quantity)
         return _order(_ordering().add_item(command, context, expected))
@@ -93,7 +94,7 @@ def add_item(id: str, body: Line) -> Response[str]:
     tags=["orders"],
     responses=responses(200, OrderAnswer, *OWNER),
 )
-def remove_item(id: str, product_id: str) -> Response[str]:
+def remove_item(id: str, product_id: str) -> Response[OrderAnswer]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         return _order(_ordering().remove_item(RemoveItem(id, product_id), context, expected))
 
@@ -107,9 +108,9 @@ def remove_item(id: str, product_id: str) -> Response[str]:
     signed_in=True,
     summary="Place the order: stock, payment, confirmation and email follow asynchronously",
     tags=["orders"],
-    responses=responses(202, Versioned, *OWNER),
+    responses=responses(202, Placed, *OWNER),
 )
-def place(id: str, body: Placement) -> Response[str]:
+def place(id: str, body: Placement) -> Response[Placed]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         order = _ordering().place(PlaceOrder(id, body.payment_method), context, expected)
         return {"id": order.id, "status": order.state.status.value, "version": order.version}
@@ -124,9 +125,9 @@ def place(id: str, body: Placement) -> Response[str]:
     signed_in=True,
     summary="Cancel an order (draft, placed or confirmed): stock released, charge refunded",
     tags=["orders"],
-    responses=responses(200, Versioned, *OWNER),
+    responses=responses(200, Cancelled, *OWNER),
 )
-def cancel(id: str) -> Response[str]:
+def cancel(id: str) -> Response[Cancelled]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         order = _ordering().cancel(CancelOrder(id), context, expected)
         return {
@@ -148,7 +149,7 @@ def cancel(id: str) -> Response[str]:
     tags=["inventory"],
     responses=responses(200, StockLevels, 400, 401, 403, 404, 412, 422),
 )
-def set_stock(product_id: str, body: StockCount) -> Response[str]:
+def set_stock(product_id: str, body: StockCount) -> Response[StockLevels]:
     def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
         inventory = _ordering().set_stock(SetStock(product_id, body.on_hand), context, expected)
         state = inventory.state

@@ -60,7 +60,7 @@ def _is_admin() -> bool:
     tags=["catalogue"],
     responses=responses(200, CategoryList),
 )
-def categories() -> Response[str]:
+def categories() -> Response[CategoryList]:
     return json_response({"items": all_categories(_container().views)})
 
 
@@ -73,7 +73,7 @@ def categories() -> Response[str]:
     tags=["catalogue"],
     responses=responses(200, CategoryAnswer, 404),
 )
-def category(id: str) -> Response[str]:
+def category(id: str) -> Response[CategoryAnswer]:
     return view_response(category_view(_container().views, id))
 
 
@@ -93,7 +93,7 @@ def products(
     max_price: Price = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> Response[str]:
+) -> Response[ProductList]:
     from infra import cursors
 
     criteria = search.Criteria(
@@ -118,7 +118,7 @@ def products(
     tags=["catalogue"],
     responses=responses(200, ProductView, 401, 404, 503),
 )
-def product(id: str, min_version: MinVersion = None) -> Response[str]:
+def product(id: str, min_version: MinVersion = None) -> Response[ProductView]:
     views, admin = _container().views, _is_admin()
     return view_response(read_view(lambda: product_view(views, id, admin=admin), min_version))
 
@@ -132,7 +132,9 @@ def product(id: str, min_version: MinVersion = None) -> Response[str]:
     tags=["catalogue"],
     responses=responses(200, DiscountedPrice, 404),
 )
-def discounted_price(id: str, percentage: Annotated[str, Query(max_length=20)]) -> Response[str]:
+def discounted_price(
+    id: str, percentage: Annotated[str, Query(max_length=20)]
+) -> Response[DiscountedPrice]:
     doc = product_view(_container().views, id, admin=_is_admin())
     percent = _decimal(percentage, "percentage")
     discounted = pricing.discounted(Decimal(doc["price"]), percent)
@@ -155,7 +157,7 @@ def discounted_price(id: str, percentage: Annotated[str, Query(max_length=20)]) 
     tags=["catalogue"],
     responses=responses(200, History, 403, 404),
 )
-def product_history(id: str) -> Response[str]:
+def product_history(id: str) -> Response[History]:
     events = history.history(_container().repository, caller_of(router), id)
     return json_response({"events": events})
 
@@ -173,7 +175,7 @@ def product_as_of(
     id: str,
     version: Annotated[int | None, Query(ge=1)] = None,
     at: Annotated[str | None, Query(max_length=40)] = None,
-) -> Response[str]:
+) -> Response[ProductAsOf]:
     moment = None
     if at is not None:
         try:

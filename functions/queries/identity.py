@@ -34,7 +34,7 @@ MinVersion = Annotated[
     tags=["identity"],
     responses=responses(200, Profile, 401, 404, 503),
 )
-def me(min_version: MinVersion = None) -> Response[str]:
+def me(min_version: MinVersion = None) -> Response[Profile]:
     from infra.container import container
 
     caller = caller_of(router)

@@ -42,7 +42,7 @@ def _container() -> Any:
     tags=["orders"],
     responses=responses(200, OrderAnswer, 401, 404, 503),
 )
-def order(id: str, min_version: MinVersion = None) -> Response[str]:
+def order(id: str, min_version: MinVersion = None) -> Response[OrderAnswer]:
     caller = require_caller(caller_of(router))
     views = _container().views
     # Visibility is checked once the view is there: another's order is a 404, never a 503.
@@ -63,7 +63,7 @@ def orders(
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> Response[str]:
+) -> Response[OrderList]:
     caller = require_caller(caller_of(router))
     views = _container().views
     items, next_cursor = orders_of(views, caller, customer_id, limit=limit, cursor=cursor)
@@ -79,7 +79,7 @@ def orders(
     tags=["orders"],
     responses=responses(200, History, 404),
 )
-def order_history(id: str) -> Response[str]:
+def order_history(id: str) -> Response[History]:
     from domain.ordering.order import Order
     from domain.shared.history import entry
 
@@ -97,7 +97,7 @@ def order_history(id: str) -> Response[str]:
     tags=["inventory"],
     responses=responses(200, StockLevels, 401, 403, 404, 503),
 )
-def inventory(product_id: str, min_version: MinVersion = None) -> Response[str]:
+def inventory(product_id: str, min_version: MinVersion = None) -> Response[StockLevels]:
     require_admin(caller_of(router))
     views = _container().views
     doc = read_view(lambda: inventory_view(views, product_id), min_version)

@@ -3,7 +3,6 @@ the new version out in the body and as an ETag."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any, cast
@@ -63,7 +62,7 @@ def run_command(
     status: int = 200,
     keep: Callable[[Answer], Answer] = _same,
     replay: Callable[[Answer], Answer] = _same,
-) -> Response[str]:
+) -> Response[Any]:
     """Run `decide(context, expected_version)` once per Idempotency-Key, and answer its
     result (which names the aggregate's new `version`) with an ETag.
 
@@ -88,9 +87,11 @@ def run_command(
         answer = container().idempotency.run(
             scope, key, request, compute, app.lambda_context, keep=keep, replay=replay
         )
+    # The body as an object: Powertools validates it against the route's answer model
+    # (`-> Response[Model]`) and serializes it, replays included.
     return Response(
         status_code=answer["status"],
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(answer["body"]),
+        body=answer["body"],
         headers={"ETag": f'"{answer["body"]["version"]}"'},
     )
