@@ -12,14 +12,14 @@ from domain.shared.events import Snapshot
 from domain.shared.ports import Append, Claim, EventStore, Hold, Retire
 from tests.fakes.memory import InMemoryEventStore
 from tests.support.builders import events, recorded
-from tests.support.lost_acks import LostAcks
+from tests.support.lost_acks import LOSING, client_for
 from tests.support.tables import table_name
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 
-@pytest.fixture(params=["memory", "dynamodb", "dynamodb-losing-every-ack"])
+@pytest.fixture(params=["memory", "dynamodb", LOSING])
 def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
     """The last: every write lands, then its answer is lost and the SDK retries it; the
     store must tell its own write from someone else's, so every test holds there too."""
@@ -28,9 +28,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
         return
     from infra.dynamodb.event_store import DynamoDBEventStore
 
-    client: DynamoDBClient = request.getfixturevalue("dynamodb")
-    if request.param == "dynamodb-losing-every-ack":
-        client = LostAcks(client)  # type: ignore[assignment]
+    client = client_for(request.param, request.getfixturevalue("dynamodb"))
     yield DynamoDBEventStore(client, table_name("EventsTable"))
 
 

@@ -16,7 +16,7 @@ from domain.shared.errors import Conflict
 from infra.idempotency import Answer, IdempotentRequests
 from tests.fakes.idempotency import InMemoryIdempotentRequests
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.lost_acks import LostAcks
+from tests.support.lost_acks import LOSING, LostAcks, client_for
 from tests.support.tables import table_name
 
 if TYPE_CHECKING:
@@ -40,14 +40,12 @@ class Deadline:
         return max(int(self._until - time.monotonic() * 1000), 0)
 
 
-@pytest.fixture(params=["memory", "dynamodb", "dynamodb-losing-every-ack"])
+@pytest.fixture(params=["memory", "dynamodb", LOSING])
 def requests(request: pytest.FixtureRequest) -> Iterator[IdempotentRequests]:
     if request.param == "memory":
         yield InMemoryIdempotentRequests()
         return
-    client: DynamoDBClient = request.getfixturevalue("dynamodb")
-    if request.param == "dynamodb-losing-every-ack":
-        client = LostAcks(client)  # type: ignore[assignment]
+    client = client_for(request.param, request.getfixturevalue("dynamodb"))
     yield IdempotentRequests(client, table_name("IdempotencyTable"), lambda: KEY)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -47,14 +48,17 @@ class Client:
         return str(answer.json()["access_token"])
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    env = {
+@contextmanager
+def local_stack(name: str, **env: str) -> Iterator[LocalStack]:
+    """A fresh embedded local stack (as `make run` starts it) with the e2e admin and `env`;
+    no function may be denied anything it asks for meanwhile."""
+    environment = {
         **os.environ,
         "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL,
         "LOCAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **env,
     }
-    env.pop("AWS_ENDPOINT_URL", None)
+    environment.pop("AWS_ENDPOINT_URL", None)
     console = ConsoleLog()
     denied: list[str] = []
 
@@ -65,8 +69,8 @@ def stack() -> Iterator[LocalStack]:
 
     with LocalStack(
         port=0,
-        stack_name=f"e2e-{uuid.uuid4().hex[:8]}",
-        env=env,
+        stack_name=f"{name}-{uuid.uuid4().hex[:8]}",
+        env=environment,
         parameter_overrides={"BcryptRounds": "4"},
         prewarm=True,
         log=log,
@@ -74,6 +78,12 @@ def stack() -> Iterator[LocalStack]:
         yield running
     # every journey ran under the functions' own roles: the template grants what they use
     assert denied == []
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with local_stack("e2e") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

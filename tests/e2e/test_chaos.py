@@ -6,7 +6,6 @@ The client does what a careful client of any AWS service does: it retries a 5xx 
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,9 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.logs import ConsoleLog
 from devstack.stack import LocalStack
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client, local_stack
 from tests.e2e.test_order_journey import settled, stock
 from tests.support.views import items_of, rebuilt_from
 
@@ -34,21 +32,12 @@ class RetryingClient(Client):
         super().__init__(url)
         self.retries = 0
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
-    ) -> requests.Response:
-        headers = dict(headers or {})
+    def call(self, method: str, path: str, body: Any = None, **options: Any) -> requests.Response:
+        headers = dict(options.pop("headers", None) or {})
         if method != "GET":
             headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
         for _ in range(10):
-            answer = super().call(method, path, body, token=token, headers=headers, params=params)
+            answer = super().call(method, path, body, headers=headers, **options)
             in_progress = answer.status_code == 409 and "in_progress" in answer.text
             if answer.status_code < 500 and not in_progress:
                 return answer
@@ -59,21 +48,7 @@ class RetryingClient(Client):
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    env = {
-        **os.environ,
-        "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL,
-        "LOCAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "LOCAL_FAULTS": FAULTS,
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
-    with LocalStack(
-        port=0,
-        stack_name=f"chaos-{uuid.uuid4().hex[:8]}",
-        env=env,
-        parameter_overrides={"BcryptRounds": "4"},
-        prewarm=True,
-        log=ConsoleLog(),
-    ) as running:
+    with local_stack("chaos", LOCAL_FAULTS=FAULTS) as running:
         yield running
 
 

@@ -25,3 +25,12 @@ class LostAcks:
             return method(**request)
 
         return applied_then_retried
+
+
+LOSING = "dynamodb-losing-every-ack"
+"""The contract suites' third parameter: every write lands, then its answer is lost."""
+
+
+def client_for(param: str, client: Any) -> Any:
+    """`client`, or for the LOSING parameter the same client losing every ack."""
+    return LostAcks(client) if param == LOSING else client

@@ -258,3 +258,17 @@ class World:
             assert inventory.state.on_hand == on_hand - sold[product_id], product_id
             assert inventory.state.reserved == 0, product_id
             assert inventory.state.reservations == {}, product_id
+
+
+HAPPY_PATH = [
+    "OrderCreated",
+    "OrderItemAdded",
+    "OrderItemAdded",
+    "OrderPlaced",
+    "OrderStockReserved",
+    "PaymentRequested",
+    "PaymentCharged",
+    "OrderConfirmed",
+    "ConfirmationSent",
+]
+"""The events of an order created with two lines, placed, paid and confirmed by email."""

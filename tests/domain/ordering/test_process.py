@@ -14,20 +14,8 @@ from domain.ordering.order import OrderStatus, PaymentStatus, Step, StockStatus
 from domain.ordering.process import charge_key
 from domain.ordering.values import StockLine
 from domain.shared.errors import RuleViolation
-from tests.domain.ordering.support import ADMIN, CUSTOMER, OTHER_CUSTOMER, World
+from tests.domain.ordering.support import ADMIN, CUSTOMER, HAPPY_PATH, OTHER_CUSTOMER, World
 from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
-
-HAPPY_PATH = [
-    "OrderCreated",
-    "OrderItemAdded",
-    "OrderItemAdded",
-    "OrderPlaced",
-    "OrderStockReserved",
-    "PaymentRequested",
-    "PaymentCharged",
-    "OrderConfirmed",
-    "ConfirmationSent",
-]
 
 
 def inventory_types(world: World, product_id: str) -> list[str]:
