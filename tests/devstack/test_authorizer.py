@@ -92,7 +92,7 @@ def test_simple_allow_passes_context() -> None:
     assert decision == Allowed({"lambda": {"user": "u1", "n": 2}})
 
 
-def test_authorizer_event_shape() -> None:
+def test_a_request_authorizer_gets_a_payload_v2_event_with_its_identity_sources() -> None:
     function = ScriptedAuthorizer({"isAuthorized": True})
     sources = ("$request.header.Authorization", "$request.querystring.q", "$stageVariables.env")
     authorize(function, spec(sources=sources), request((("Authorization", "tok"),), query="q=1"))

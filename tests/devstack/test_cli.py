@@ -52,7 +52,7 @@ def test_runs_until_sigterm() -> None:
         process.wait()
 
 
-def test_arguments() -> None:
+def test_the_cli_reads_port_stack_name_and_parameter_overrides() -> None:
     args = parse_args(["--port", "0", "--stack-name", "x", "--parameter-overrides", "A=1", "B=2"])
     assert args.port == 0
     assert args.stack_name == "x"
@@ -73,7 +73,7 @@ def test_bad_override_is_reported() -> None:
 
 
 @pytest.mark.parametrize("pair", ["novalue", "=x"])
-def test_malformed_override(pair: str) -> None:
+def test_a_parameter_override_without_key_equals_value_is_refused(pair: str) -> None:
     from devstack.__main__ import _overrides
 
     with pytest.raises(argparse.ArgumentTypeError, match="KEY=VALUE"):

@@ -87,7 +87,9 @@ CASES: list[tuple[str, dict[str, Any], bool]] = [
 
 
 @pytest.mark.parametrize(("name", "pattern", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_pattern(name: str, pattern: dict[str, Any], expected: bool) -> None:
+def test_each_filter_pattern_matches_as_lambda_matches_it(
+    name: str, pattern: dict[str, Any], expected: bool
+) -> None:
     assert matches(parse_pattern(pattern), RECORD) is expected
 
 

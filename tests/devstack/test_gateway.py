@@ -62,7 +62,9 @@ def test_unmatched_route_is_404(stack: LocalStack) -> None:
         assert response.json() == {"message": "Not Found"}
 
 
-def test_event_is_payload_v2(stack: LocalStack) -> None:
+def test_the_gateway_sends_a_payload_v2_event_with_repeated_headers_and_query_joined(
+    stack: LocalStack,
+) -> None:
     url = urlsplit(stack.url)
     connection = http.client.HTTPConnection(url.hostname or "", url.port)
     connection.putrequest("POST", "/public?a=1&a=2&b=x%20y")
@@ -196,7 +198,7 @@ def test_function_failures_are_500(stack: LocalStack, log: LogLines) -> None:
         ("empty", 204, "application/json", b""),
     ],
 )
-def test_response_mapping(
+def test_a_functions_result_maps_to_the_http_answer_api_gateway_gives(
     stack: LocalStack, shape: str, status: int, content_type: str, body: bytes
 ) -> None:
     response = requests.get(f"{stack.url}/shaped?shape={shape}")
@@ -244,7 +246,9 @@ def test_concurrent_requests_to_one_function(stack: LocalStack) -> None:
     assert len({answer["pid"] for answer in answers}) == 4
 
 
-def test_direct_invoke(stack: LocalStack) -> None:
+def test_invoking_a_function_directly_answers_its_result_or_lambdas_error(
+    stack: LocalStack,
+) -> None:
     assert stack.invoke("ShapedFunction", {}) == {"statusCode": 204}
     with pytest.raises(FunctionError) as missing:
         stack.invoke("MissingFunction", {})
@@ -269,7 +273,7 @@ def test_admin_bootstrap_ran_with_the_function_environment(
     assert stack.admin_created
 
 
-def test_resources_and_names(stack: LocalStack) -> None:
+def test_resources_are_named_after_the_stack_and_exist(stack: LocalStack) -> None:
     assert stack.table_name("Table") == f"{stack.stack_name}-Table"
     stack.clients.dynamodb().describe_table(TableName=stack.table_name("Table"))
     assert stack.function_name("EchoFunction") == f"{stack.stack_name}-EchoFunction"

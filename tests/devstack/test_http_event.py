@@ -42,7 +42,7 @@ def request(**overrides: Any) -> HttpRequest:
     return HttpRequest(**values)
 
 
-def test_event_shape() -> None:
+def test_an_event_carries_route_key_path_and_parameters_as_api_gateway_sends_them() -> None:
     event = build_event(
         request(), route_key="POST /users/{id}", path_parameters={"id": "42"}, api=API
     )
@@ -69,7 +69,7 @@ def test_headers_are_lower_case_and_joined() -> None:
     assert all(name == name.lower() for name in headers)
 
 
-def test_request_context() -> None:
+def test_the_request_context_is_the_one_api_gateway_sends() -> None:
     context = build_event(
         request(), route_key="$default", path_parameters={}, api=API, authorizer={"lambda": {}}
     )["requestContext"]
@@ -125,11 +125,13 @@ def test_binary_body_is_base64() -> None:
         (None, False),
     ],
 )
-def test_textual_content_types(content_type: str | None, textual: bool) -> None:
+def test_textual_content_types_are_sent_as_text_others_base64(
+    content_type: str | None, textual: bool
+) -> None:
     assert is_textual(content_type) is textual
 
 
-def test_full_response() -> None:
+def test_a_full_response_keeps_status_headers_multi_values_and_cookies() -> None:
     response = map_response(
         {
             "statusCode": 201,
@@ -184,6 +186,6 @@ def test_string_result_is_the_body() -> None:
         {"statusCode": 200, "cookies": "a=1"},
     ],
 )
-def test_invalid_responses(result: dict[str, Any]) -> None:
+def test_an_invalid_function_response_is_refused(result: dict[str, Any]) -> None:
     with pytest.raises(InvalidResponse):
         map_response(result)

@@ -175,7 +175,7 @@ BATCH = [record("11"), record("12"), record("13")]
         (None, {"errorType": "ValueError"}, BatchFailure(0, True)),
     ],
 )
-def test_batch_item_failures(
+def test_a_partial_batch_response_names_the_failed_records_as_lambda_reads_it(
     payload: Any, error: dict[str, Any] | None, expected: BatchFailure | None
 ) -> None:
     result = InvokeResult("r", payload=payload, error=error)
@@ -187,7 +187,7 @@ def test_item_failures_are_ignored_unless_reported() -> None:
     assert batch_failure(result, BATCH, report_item_failures=False) is None
 
 
-def test_maximum_record_age() -> None:
+def test_records_older_than_the_maximum_age_are_split_off() -> None:
     records = [record("1", created=100), record("2", created=150), record("3", created=200)]
     assert split_expired(records, 60, now=200.0) == (records[:1], records[1:])
     assert split_expired(records, -1, now=10_000.0) == ([], records)

@@ -70,7 +70,7 @@ def test_functions_resolve_their_environment(stack: LocalStack) -> None:
     assert functions["DocsFunction"].timeout == 10  # Globals
 
 
-def test_routes_and_authorizers(stack: LocalStack) -> None:
+def test_each_route_of_the_template_has_its_authorizer_or_none(stack: LocalStack) -> None:
     model = stack.deployment.model
     routes = {route.route_key: route.authorizer for route in model.routes}
     assert routes["POST /users"] is None

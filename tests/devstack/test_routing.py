@@ -49,7 +49,9 @@ ROUTER = Router(
         ("GET", "/users/", "root-greedy", {"proxy": "users/"}),
     ],
 )
-def test_precedence(method: str, path: str, expected: str, parameters: dict[str, str]) -> None:
+def test_literal_segments_beat_parameters_which_beat_greedy_ones(
+    method: str, path: str, expected: str, parameters: dict[str, str]
+) -> None:
     match = ROUTER.match(method, path)
     assert match is not None
     assert match.route.event_name == expected
@@ -63,7 +65,7 @@ def test_no_route_and_no_default() -> None:
     assert router.match("GET", "/files") is None
 
 
-def test_route_keys() -> None:
+def test_route_keys_read_as_api_gateway_writes_them() -> None:
     assert route("GET", "/users/{id}", "x").route_key == "GET /users/{id}"
     assert route("ANY", "$default", "x").route_key == "$default"
 

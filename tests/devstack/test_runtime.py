@@ -80,7 +80,7 @@ def test_environment_is_the_lambda_sandbox(echo: FunctionPool) -> None:
     assert "AWS_SAM_LOCAL" not in env
 
 
-def test_context_object(echo: FunctionPool) -> None:
+def test_a_handler_gets_lambdas_context_object(echo: FunctionPool) -> None:
     result = echo.invoke({"hello": "world"})
     seen = body(result)
     assert seen["event"] == {"hello": "world"}
@@ -140,7 +140,9 @@ def test_handler_exception_is_a_lambda_error(log: LogLines) -> None:
         ("toy.unserializable", "Runtime.MarshalError", "Unable to marshal response"),
     ],
 )
-def test_runtime_errors(log: LogLines, handler: str, error_type: str, message: str) -> None:
+def test_a_handlers_failure_is_reported_as_lambdas_error_type(
+    log: LogLines, handler: str, error_type: str, message: str
+) -> None:
     pool = start_pool(spec(handler), log)
     try:
         error = pool.invoke({}).error

@@ -68,7 +68,7 @@ def test_an_unknown_condition_is_a_clear_error() -> None:
         resolver().condition("Nope")
 
 
-def test_referenced_names() -> None:
+def test_every_name_an_intrinsic_refers_to_is_found() -> None:
     value = {
         "a": {"Ref": "One"},
         "b": {"Fn::GetAtt": ["Two", "Arn"]},
