@@ -75,7 +75,8 @@ def fingerprint(key: bytes, request: Any) -> str:
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def _unchanged(answer: Answer) -> Answer:
+def unchanged(answer: Answer) -> Answer:
+    """What is kept of most answers, and how a replay gives it back: the answer itself."""
     return answer
 
 
@@ -95,8 +96,8 @@ class IdempotentRequests:
         compute: Callable[[], Answer],
         context: RemainingTime,
         *,
-        keep: Callable[[Answer], Answer] = _unchanged,
-        replay: Callable[[Answer], Answer] = _unchanged,
+        keep: Callable[[Answer], Answer] = unchanged,
+        replay: Callable[[Answer], Answer] = unchanged,
     ) -> Answer:
         """`compute()` once per (scope, key); replays answer `replay(keep(first answer))`.
 

@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from domain.shared.context import CommandContext
 from domain.shared.errors import Detail, InvalidValue
 from functions.shared.auth import command_context
+from infra.idempotency import Answer, unchanged
 
 Decide = Callable[[CommandContext, int | None], dict[str, Any]]
-Answer = dict[str, Any]
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -50,18 +50,14 @@ def idempotency_key(app: BaseRouter) -> str | None:
     return raw
 
 
-def _same(answer: Answer) -> Answer:
-    return answer
-
-
 def run_command(
     app: BaseRouter,
     body: Any,
     decide: Decide,
     *,
     status: int = 200,
-    keep: Callable[[Answer], Answer] = _same,
-    replay: Callable[[Answer], Answer] = _same,
+    keep: Callable[[Answer], Answer] = unchanged,
+    replay: Callable[[Answer], Answer] = unchanged,
 ) -> Response[Any]:
     """Run `decide(context, expected_version)` once per Idempotency-Key, and answer its
     result (which names the aggregate's new `version`) with an ETag.

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from infra.idempotency import Answer, IdempotentRequests, RemainingTime, fingerprint, reused
+from infra.idempotency import (
+    Answer,
+    IdempotentRequests,
+    RemainingTime,
+    fingerprint,
+    reused,
+    unchanged,
+)
 
 _KEY = b"fake-fingerprint-key"
 
@@ -24,8 +31,8 @@ class InMemoryIdempotentRequests(IdempotentRequests):
         compute: Callable[[], Answer],
         context: RemainingTime,
         *,
-        keep: Callable[[Answer], Answer] = lambda answer: answer,
-        replay: Callable[[Answer], Answer] = lambda answer: answer,
+        keep: Callable[[Answer], Answer] = unchanged,
+        replay: Callable[[Answer], Answer] = unchanged,
     ) -> Answer:
         digest = fingerprint(_KEY, body)
         seen = self.kept.get((scope, key))
