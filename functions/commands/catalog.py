@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.catalog.commands import (
@@ -20,7 +19,6 @@ from domain.catalog.commands import (
 )
 from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
-from domain.shared.context import CommandContext
 from functions.models import (
     Deactivation,
     Deleted,
@@ -31,14 +29,14 @@ from functions.models import (
     ProductAnswer,
     Versioned,
 )
-from functions.shared.auth import authenticate_first, route
+from functions.shared.auth import authenticate_first
 from functions.shared.bodies import readable_bodies
-from functions.shared.commands import run_command
+from functions.shared.commands import Call, command
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
-from functions.shared.openapi import responses
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+TAGS = ["catalogue"]
 ADMIN = (400, 401, 403, 404, 409, 412, 422)
 
 
@@ -58,144 +56,131 @@ def _product(product: Product) -> dict[str, Any]:
     }
 
 
-@route(
+@command(
     router,
     "POST",
     "/categories",
-    signed_in=True,
+    Versioned,
+    400,
+    401,
+    403,
+    409,
+    status=201,
     summary="Create a category (admin)",
-    tags=["catalogue"],
-    responses=responses(201, Versioned, 400, 401, 403, 409),
+    tags=TAGS,
 )
-def create_category(body: NewCategory) -> Response[Versioned]:
-    def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
-        command = CreateCategory(body.name, body.allows_products, body.premium)
-        category = _catalog().create_category(command, context)
-        return {"id": category.id, "name": category.state.name, "version": category.version}
-
-    return run_command(router, body.model_dump(), decide, status=201)
+def create_category(body: NewCategory, call: Call) -> dict[str, Any]:
+    command = CreateCategory(body.name, body.allows_products, body.premium)
+    category = _catalog().create_category(command, call.context)
+    return {"id": category.id, "name": category.state.name, "version": category.version}
 
 
-@route(
+@command(
     router,
     "POST",
     "/products",
-    signed_in=True,
+    ProductAnswer,
+    400,
+    401,
+    403,
+    409,
+    422,
+    status=201,
     summary="Create a product (admin); it starts inactive",
-    tags=["catalogue"],
-    responses=responses(201, ProductAnswer, 400, 401, 403, 409, 422),
+    tags=TAGS,
 )
-def create_product(body: NewProduct) -> Response[ProductAnswer]:
-    def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
-        command = CreateProduct(body.name, body.description, Decimal(body.price), body.category_id)
-        return _product(_catalog().create_product(command, context))
-
-    return run_command(router, body.model_dump(), decide, status=201)
+def create_product(body: NewProduct, call: Call) -> dict[str, Any]:
+    command = CreateProduct(body.name, body.description, Decimal(body.price), body.category_id)
+    return _product(_catalog().create_product(command, call.context))
 
 
-@route(
+@command(
     router,
     "PUT",
     "/products/<id>/price",
-    signed_in=True,
+    ProductAnswer,
+    *ADMIN,
     summary="Change a product's price (admin)",
-    tags=["catalogue"],
-    responses=responses(200, ProductAnswer, *ADMIN),
+    tags=TAGS,
 )
-def change_price(id: str, body: NewPrice) -> Response[ProductAnswer]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        command = ChangePrice(id, Decimal(body.price))
-        return _product(_catalog().change_price(command, context, expected))
-
-    return run_command(router, {"id": id, **body.model_dump()}, decide)
+def change_price(id: str, body: NewPrice, call: Call) -> dict[str, Any]:
+    return _product(_catalog().change_price(ChangePrice(id, Decimal(body.price)), *call))
 
 
-@route(
+@command(
     router,
     "POST",
     "/products/<id>/approve",
-    signed_in=True,
+    ProductAnswer,
+    *ADMIN,
     summary="Approve a product's price (admin)",
-    tags=["catalogue"],
-    responses=responses(200, ProductAnswer, *ADMIN),
+    tags=TAGS,
 )
-def approve(id: str) -> Response[ProductAnswer]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        return _product(_catalog().approve(ApproveProduct(id), context, expected))
-
-    return run_command(router, {"id": id}, decide)
+def approve(id: str, call: Call) -> dict[str, Any]:
+    return _product(_catalog().approve(ApproveProduct(id), *call))
 
 
-@route(
+@command(
     router,
     "POST",
     "/products/<id>/activate",
-    signed_in=True,
+    ProductAnswer,
+    *ADMIN,
     summary="Activate a product (admin); refused while approval is pending",
-    tags=["catalogue"],
-    responses=responses(200, ProductAnswer, *ADMIN),
+    tags=TAGS,
 )
-def activate(id: str) -> Response[ProductAnswer]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        return _product(_catalog().activate(ActivateProduct(id), context, expected))
-
-    return run_command(router, {"id": id}, decide)
+def activate(id: str, call: Call) -> dict[str, Any]:
+    return _product(_catalog().activate(ActivateProduct(id), *call))
 
 
-@route(
+@command(
     router,
     "POST",
     "/products/<id>/deactivate",
-    signed_in=True,
+    ProductAnswer,
+    *ADMIN,
     summary="Deactivate a product (admin), with a reason",
-    tags=["catalogue"],
-    responses=responses(200, ProductAnswer, *ADMIN),
+    tags=TAGS,
 )
-def deactivate(id: str, body: Deactivation) -> Response[ProductAnswer]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        command = DeactivateProduct(id, body.reason)
-        return _product(_catalog().deactivate(command, context, expected))
-
-    return run_command(router, {"id": id, **body.model_dump()}, decide)
+def deactivate(id: str, body: Deactivation, call: Call) -> dict[str, Any]:
+    return _product(_catalog().deactivate(DeactivateProduct(id, body.reason), *call))
 
 
-@route(
+@command(
     router,
     "POST",
     "/products/<id>/reviews",
-    signed_in=True,
+    Versioned,
+    400,
+    401,
+    404,
+    412,
+    status=201,
     summary="Review a product (1 to 5); a second review replaces your first",
-    tags=["catalogue"],
-    responses=responses(201, Versioned, 400, 401, 404, 412),
+    tags=TAGS,
 )
-def review(id: str, body: NewReview) -> Response[Versioned]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        posted = _catalog().review(PostReview(id, body.rating, body.comment), context, expected)
-        return {
-            "id": posted.id,
-            "product_id": id,
-            "rating": posted.state.rating,
-            "version": posted.version,
-        }
-
-    return run_command(router, {"id": id, **body.model_dump()}, decide, status=201)
+def review(id: str, body: NewReview, call: Call) -> dict[str, Any]:
+    posted = _catalog().review(PostReview(id, body.rating, body.comment), *call)
+    return {
+        "id": posted.id,
+        "product_id": id,
+        "rating": posted.state.rating,
+        "version": posted.version,
+    }
 
 
-@route(
+@command(
     router,
     "DELETE",
     "/products/<id>",
-    signed_in=True,
+    Deleted,
+    *ADMIN,
     summary="Delete a product (admin); refused while any order holds it",
-    tags=["catalogue"],
-    responses=responses(200, Deleted, *ADMIN),
+    tags=TAGS,
 )
-def delete_product(id: str) -> Response[Deleted]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        product = _catalog().delete_product(DeleteProduct(id), context, expected)
-        return {"id": product.id, "deleted": True, "version": product.version}
-
-    return run_command(router, {"id": id}, decide)
+def delete_product(id: str, call: Call) -> dict[str, Any]:
+    product = _catalog().delete_product(DeleteProduct(id), *call)
+    return {"id": product.id, "deleted": True, "version": product.version}
 
 
 app = http_app(router)

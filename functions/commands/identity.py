@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
 from domain.identity.service import IdentityService
-from domain.shared.context import CommandContext
 from functions.models import Credentials, NewPassword, NewUser, TokenIssued, UserCreated, Versioned
-from functions.shared.auth import authenticate_first, route
+from functions.shared.auth import authenticate_first
 from functions.shared.bodies import readable_bodies
-from functions.shared.commands import run_command
+from functions.shared.commands import Call, command
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point, metrics
-from functions.shared.openapi import responses
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+TAGS = ["identity"]
 
 
 def _identity() -> IdentityService:
@@ -27,91 +25,95 @@ def _identity() -> IdentityService:
     return container().identity
 
 
-@route(
+@command(
     router,
     "POST",
     "/users",
+    UserCreated,
+    400,
+    409,
+    status=201,
     signed_in=False,
     summary="Register a customer",
-    tags=["identity"],
-    responses=responses(201, UserCreated, 400, 409),
+    tags=TAGS,
 )
-def register(body: NewUser) -> Response[UserCreated]:
-    def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
-        user = _identity().register(Register(body.email, body.password), context)
-        metrics.add_metric(name="UsersRegistered", unit="Count", value=1)
-        return {"id": user.id, "email": user.state.email, "version": user.version}
-
-    return run_command(router, body.model_dump(), decide, status=201)
+def register(body: NewUser, call: Call) -> dict[str, Any]:
+    user = _identity().register(Register(body.email, body.password), call.context)
+    metrics.add_metric(name="UsersRegistered", unit="Count", value=1)
+    return {"id": user.id, "email": user.state.email, "version": user.version}
 
 
-@route(
+# What a replay of a sign-in answers: the same token, signed again from its receipt (its
+# claims); the idempotency table never holds a token (docs/architecture.md, "Idempotency and concurrency").
+def _keep_receipt(answer: dict[str, Any]) -> dict[str, Any]:
+    rest = {k: v for k, v in answer["body"].items() if k != "access_token"}
+    receipt = _identity().tokens.receipt(answer["body"]["access_token"])
+    return {"status": answer["status"], "body": rest, "receipt": receipt}
+
+
+def _sign_again(kept: dict[str, Any]) -> dict[str, Any]:
+    token = _identity().tokens.reissue(kept["receipt"])
+    return {"status": kept["status"], "body": {"access_token": token, **kept["body"]}}
+
+
+@command(
     router,
     "POST",
     "/auth/token",
+    TokenIssued,
+    400,
+    401,
+    429,
     signed_in=False,
+    keep=_keep_receipt,
+    replay=_sign_again,
     summary="Sign in: exchange email and password for an access token",
-    tags=["identity"],
-    responses=responses(200, TokenIssued, 400, 401, 429),
+    tags=TAGS,
 )
-def issue_token(body: Credentials) -> Response[TokenIssued]:
-    def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
-        source = router.current_event.request_context.http.source_ip
-        issued = _identity().issue_token(IssueToken(body.email, body.password, source), context)
-        return {
-            "access_token": issued.token.value,
-            "token_type": "Bearer",
-            "expires_in": issued.token.expires_in,
-            "version": issued.user.version,
-        }
-
-    # What a replay of a sign-in answers: the same token, signed again from its receipt (its
-    # claims); the idempotency table never holds a token (docs/api.md, "Idempotency-Key").
-    def keep(answer: dict[str, Any]) -> dict[str, Any]:
-        rest = {k: v for k, v in answer["body"].items() if k != "access_token"}
-        receipt = _identity().tokens.receipt(answer["body"]["access_token"])
-        return {"status": answer["status"], "body": rest, "receipt": receipt}
-
-    def replay(kept: dict[str, Any]) -> dict[str, Any]:
-        token = _identity().tokens.reissue(kept["receipt"])
-        return {"status": kept["status"], "body": {"access_token": token, **kept["body"]}}
-
-    return run_command(router, body.model_dump(), decide, keep=keep, replay=replay)
+def issue_token(body: Credentials, call: Call) -> dict[str, Any]:
+    source = router.current_event.request_context.http.source_ip
+    issued = _identity().issue_token(IssueToken(body.email, body.password, source), call.context)
+    return {
+        "access_token": issued.token.value,
+        "token_type": "Bearer",
+        "expires_in": issued.token.expires_in,
+        "version": issued.user.version,
+    }
 
 
-@route(
+@command(
     router,
     "POST",
     "/users/me/password",
-    signed_in=True,
+    Versioned,
+    400,
+    401,
+    412,
+    422,
     summary="Change your password (older tokens stop working)",
-    tags=["identity"],
-    responses=responses(200, Versioned, 400, 401, 412, 422),
+    tags=TAGS,
 )
-def change_password(body: NewPassword) -> Response[Versioned]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        command = ChangePassword(body.old_password, body.new_password)
-        user = _identity().change_password(command, context, expected)
-        return {"id": user.id, "version": user.version}
-
-    return run_command(router, body.model_dump(), decide)
+def change_password(body: NewPassword, call: Call) -> dict[str, Any]:
+    user = _identity().change_password(ChangePassword(body.old_password, body.new_password), *call)
+    return {"id": user.id, "version": user.version}
 
 
-@route(
+@command(
     router,
     "POST",
     "/users/<id>/deactivate",
-    signed_in=True,
+    Versioned,
+    401,
+    403,
+    404,
+    412,
+    422,
     summary="Deactivate a user (admin); their tokens stop working",
-    tags=["identity"],
-    responses=responses(200, Versioned, 401, 403, 404, 412, 422),
+    tags=TAGS,
 )
-def deactivate(id: str) -> Response[Versioned]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        user = _identity().deactivate(Deactivate(id), context, expected)
-        return {"id": user.id, "version": user.version}
-
-    return run_command(router, {"user_id": id}, decide)
+def deactivate(id: str, call: Call) -> dict[str, Any]:
+    user = _identity().deactivate(Deactivate(id), *call)
+    return {"id": user.id, "version": user.version}
 
 
 app = http_app(router)

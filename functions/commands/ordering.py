@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.ordering.commands import (
@@ -19,7 +18,6 @@ from domain.ordering.commands import (
 from domain.ordering.order import Order
 from domain.ordering.service import OrderingService
 from domain.ordering.views import present_order
-from domain.shared.context import CommandContext
 from functions.models import (
     Cancelled,
     Line,
@@ -30,14 +28,14 @@ from functions.models import (
     StockCount,
     StockLevels,
 )
-from functions.shared.auth import authenticate_first, route
+from functions.shared.auth import authenticate_first
 from functions.shared.bodies import readable_bodies
-from functions.shared.commands import run_command
+from functions.shared.commands import Call, command
 from functions.shared.http import http_app
 from functions.shared.observability import CORRELATION_ID, entry_point
-from functions.shared.openapi import responses
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+ORDERS = ["orders"]
 OWNER = (400, 401, 403, 404, 412, 422)
 
 
@@ -51,117 +49,108 @@ def _order(order: Order) -> dict[str, Any]:
     return present_order(order)
 
 
-@route(
+@command(
     router,
     "POST",
     "/orders",
-    signed_in=True,
+    OrderAnswer,
+    400,
+    401,
+    422,
+    status=201,
     summary="Start an order (a draft); prices come from the catalogue",
-    tags=["orders"],
-    responses=responses(201, OrderAnswer, 400, 401, 422),
+    tags=ORDERS,
 )
-def create_order(body: NewOrder) -> Response[OrderAnswer]:
-    def decide(context: CommandContext, _: int | None) -> dict[str, Any]:
-        items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
-        return _order(_ordering().create_order(CreateOrder(items), context))
-
-    return run_command(router, body.model_dump(), decide, status=201)
+def create_order(body: NewOrder, call: Call) -> dict[str, Any]:
+    items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
+    return _order(_ordering().create_order(CreateOrder(items), call.context))
 
 
-@route(
+@command(
     router,
     "POST",
     "/orders/<id>/items",
-    signed_in=True,
+    OrderAnswer,
+    *OWNER,
     summary="Add a product to a draft order (adds to its quantity if present)",
-    tags=["orders"],
-    responses=responses(200, OrderAnswer, *OWNER),
+    tags=ORDERS,
 )
-def add_item(id: str, body: Line) -> Response[OrderAnswer]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        command = AddItem(id, body.product_id, body.quantity)
-        return _order(_ordering().add_item(command, context, expected))
-
-    return run_command(router, {"id": id, **body.model_dump()}, decide)
+def add_item(id: str, body: Line, call: Call) -> dict[str, Any]:
+    return _order(_ordering().add_item(AddItem(id, body.product_id, body.quantity), *call))
 
 
-@route(
+@command(
     router,
     "DELETE",
     "/orders/<id>/items/<product_id>",
-    signed_in=True,
+    OrderAnswer,
+    *OWNER,
     summary="Remove a product from a draft order",
-    tags=["orders"],
-    responses=responses(200, OrderAnswer, *OWNER),
+    tags=ORDERS,
 )
-def remove_item(id: str, product_id: str) -> Response[OrderAnswer]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        return _order(_ordering().remove_item(RemoveItem(id, product_id), context, expected))
-
-    return run_command(router, {"id": id, "product_id": product_id}, decide)
+def remove_item(id: str, product_id: str, call: Call) -> dict[str, Any]:
+    return _order(_ordering().remove_item(RemoveItem(id, product_id), *call))
 
 
-@route(
+@command(
     router,
     "POST",
     "/orders/<id>/place",
-    signed_in=True,
+    Placed,
+    *OWNER,
+    status=202,
     summary="Place the order: stock, payment, confirmation and email follow asynchronously",
-    tags=["orders"],
-    responses=responses(202, Placed, *OWNER),
+    tags=ORDERS,
 )
-def place(id: str, body: Placement) -> Response[Placed]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        order = _ordering().place(PlaceOrder(id, body.payment_method), context, expected)
-        return {"id": order.id, "status": order.state.status.value, "version": order.version}
-
-    return run_command(router, {"id": id, **body.model_dump()}, decide, status=202)
+def place(id: str, body: Placement, call: Call) -> dict[str, Any]:
+    order = _ordering().place(PlaceOrder(id, body.payment_method), *call)
+    return {"id": order.id, "status": order.state.status.value, "version": order.version}
 
 
-@route(
+@command(
     router,
     "POST",
     "/orders/<id>/cancel",
-    signed_in=True,
+    Cancelled,
+    *OWNER,
     summary="Cancel an order (draft, placed or confirmed): stock released, charge refunded",
-    tags=["orders"],
-    responses=responses(200, Cancelled, *OWNER),
+    tags=ORDERS,
 )
-def cancel(id: str) -> Response[Cancelled]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        order = _ordering().cancel(CancelOrder(id), context, expected)
-        return {
-            "id": order.id,
-            "status": order.state.status.value,
-            "reason": order.state.reason.value if order.state.reason else None,
-            "version": order.version,
-        }
-
-    return run_command(router, {"id": id}, decide)
+def cancel(id: str, call: Call) -> dict[str, Any]:
+    order = _ordering().cancel(CancelOrder(id), *call)
+    reason = order.state.reason
+    return {
+        "id": order.id,
+        "status": order.state.status.value,
+        "reason": reason.value if reason else None,
+        "version": order.version,
+    }
 
 
-@route(
+@command(
     router,
     "PUT",
     "/inventory/<product_id>",
-    signed_in=True,
+    StockLevels,
+    400,
+    401,
+    403,
+    404,
+    412,
+    422,
     summary="Count a product's stock on hand (admin)",
     tags=["inventory"],
-    responses=responses(200, StockLevels, 400, 401, 403, 404, 412, 422),
 )
-def set_stock(product_id: str, body: StockCount) -> Response[StockLevels]:
-    def decide(context: CommandContext, expected: int | None) -> dict[str, Any]:
-        inventory = _ordering().set_stock(SetStock(product_id, body.on_hand), context, expected)
-        state = inventory.state
-        return {
-            "product_id": product_id,
-            "on_hand": state.on_hand,
-            "reserved": state.reserved,
-            "available": state.on_hand - state.reserved,
-            "version": inventory.version,
-        }
-
-    return run_command(router, {"product_id": product_id, **body.model_dump()}, decide)
+def set_stock(product_id: str, body: StockCount, call: Call) -> dict[str, Any]:
+    inventory = _ordering().set_stock(SetStock(product_id, body.on_hand), *call)
+    stock = inventory.state
+    return {
+        "product_id": product_id,
+        "on_hand": stock.on_hand,
+        "reserved": stock.reserved,
+        "available": stock.on_hand - stock.reserved,
+        "version": inventory.version,
+    }
 
 
 app = http_app(router)

@@ -1,19 +1,23 @@
-"""What every command route does around the core: If-Match in, Idempotency-Key replay,
-the new version out in the body and as an ETag."""
+"""The one command edge: If-Match in, Idempotency-Key replay, the new version out in the
+body and as an ETag, around every command route (`@command`)."""
 
 from __future__ import annotations
 
+import inspect
 import re
+import typing
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import BaseModel
 
 from domain.shared.context import CommandContext
 from domain.shared.errors import Detail, InvalidValue
-from functions.shared.auth import command_context
+from functions.shared.auth import command_context, route
+from functions.shared.openapi import responses
 from infra.idempotency import Answer, unchanged
 
 Decide = Callable[[CommandContext, int | None], dict[str, Any]]
@@ -50,7 +54,7 @@ def idempotency_key(app: BaseRouter) -> str | None:
     return raw
 
 
-def run_command(
+def _run(
     app: BaseRouter,
     body: Any,
     decide: Decide,
@@ -91,3 +95,77 @@ def run_command(
         body=answer["body"],
         headers={"ETag": f'"{answer["body"]["version"]}"'},
     )
+
+
+class Call(NamedTuple):
+    """What the edge hands a command route: `service.method(command, *call)`."""
+
+    context: CommandContext
+    expected: int | None
+
+
+UseCase = Callable[..., dict[str, Any]]
+
+
+def command(
+    router: BaseRouter,
+    method: str,
+    path: str,
+    answer: type[BaseModel],
+    *refusals: int,
+    status: int = 200,
+    signed_in: bool = True,
+    keep: Callable[[Answer], Answer] = unchanged,
+    replay: Callable[[Answer], Answer] = unchanged,
+    **options: Any,
+) -> Callable[[UseCase], UseCase]:
+    """Register `use(**path_params, body=Model, call=Call)` as a command route answering
+    `status` with `answer`, or one of `refusals` (the statuses every command can answer are
+    added by `route`). The fingerprint an Idempotency-Key guards is the path parameters and
+    the body; the edge answers `use`'s dict, which names the aggregate's new `version`."""
+
+    def register(use: UseCase) -> UseCase:
+        # Powertools reads a handler's signature to bind and document its parameters: it is
+        # handed `use`'s, resolved (the modules use `from __future__ import annotations`),
+        # without the injected `call`, and answering `Response[answer]`.
+        hints = typing.get_type_hints(use)
+        parameters = [
+            parameter.replace(annotation=hints[name])
+            for name, parameter in inspect.signature(use).parameters.items()
+            if name != "call"
+        ]
+
+        def edge(**arguments: Any) -> Response[Any]:
+            request: dict[str, Any] = {}
+            for name, value in arguments.items():
+                if isinstance(value, BaseModel):
+                    request.update(value.model_dump())
+                else:
+                    request[name] = value
+            return _run(
+                router,
+                request,
+                lambda context, expected: use(**arguments, call=Call(context, expected)),
+                status=status,
+                keep=keep,
+                replay=replay,
+            )
+
+        edge.__name__ = use.__name__
+        edge.__qualname__ = use.__qualname__
+        edge.__doc__ = use.__doc__
+        edge.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            parameters,
+            return_annotation=Response[answer],  # type: ignore[valid-type]
+        )
+        route(
+            router,
+            method,
+            path,
+            signed_in=signed_in,
+            responses=responses(status, answer, *refusals),
+            **options,
+        )(edge)
+        return use
+
+    return register

@@ -393,3 +393,22 @@ def test_history_and_time_travel_are_for_admins(shop: Shop) -> None:
         == 400
     )
     assert shop.call("GET", "/products/ghost/history", token=shop.admin).status == 404
+
+
+def test_an_idempotency_key_is_scoped_to_its_path(shop: Shop) -> None:
+    category = shop.category()
+    first, second = (shop.product(category, name)["id"] for name in ("One", "Two"))
+    key = {"Idempotency-Key": "new-price-1"}
+    body = {"price": "35.00"}
+    changed = shop.call("PUT", f"/products/{first}/price", body, shop.admin, headers=key)
+    again = shop.call("PUT", f"/products/{first}/price", body, shop.admin, headers=key)
+    assert changed.status == again.status == 200, changed.text
+    assert again.json == changed.json
+    assert again.headers["etag"] == '"2"'
+    other = shop.call("PUT", f"/products/{second}/price", body, shop.admin, headers=key)
+    assert other.status == 200, other.text
+    assert (other.json["id"], other.json["price"]) == (second, "35.00")
+    reused = shop.call(
+        "PUT", f"/products/{second}/price", {"price": "36.00"}, shop.admin, headers=key
+    )
+    assert (reused.status, reused.error_code) == (409, "idempotency_key_reused")
