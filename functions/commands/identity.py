@@ -44,7 +44,7 @@ def register(body: NewUser, call: Call) -> dict[str, Any]:
 
 
 # What a replay of a sign-in answers: the same token, signed again from its receipt (its
-# claims); the idempotency table never holds a token (docs/architecture.md, "Idempotency and concurrency").
+# claims); the idempotency table never holds a token (docs/architecture.md, "Idempotency").
 def _keep_receipt(answer: dict[str, Any]) -> dict[str, Any]:
     rest = {k: v for k, v in answer["body"].items() if k != "access_token"}
     receipt = _identity().tokens.receipt(answer["body"]["access_token"])
