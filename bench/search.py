@@ -22,11 +22,12 @@ from domain.catalog.category import Category
 from domain.catalog.product import Product
 from domain.catalog.views import CatalogViews, product_view, search_products
 from domain.shared.context import CommandContext
+from domain.shared.generations import Pointer
 from domain.shared.ports import EventStore
-from domain.shared.projector import Projector, rebuild
+from domain.shared.projector import Projectors, rebuild
 from domain.shared.repository import EventSourcedRepository
-from domain.shared.views import Change, Delete, Put
-from infra.dynamodb.views import DynamoDBViewStore, _item, _key, position_key
+from domain.shared.views import Change, Delete, Guard, Put
+from infra.dynamodb.views import DynamoDBViewStore, position_key
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.support.views import items_of, table_like
 
@@ -183,7 +184,13 @@ class LoadingViewStore(DynamoDBViewStore):
     the same as the real commit's is checked by `faithful` on a small catalogue."""
 
     def commit(
-        self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
+        self,
+        stream_id: str,
+        *,
+        from_version: int,
+        to_version: int,
+        changes: Sequence[Change],
+        guard: Guard | None = None,
     ) -> None:
         from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
@@ -191,14 +198,14 @@ class LoadingViewStore(DynamoDBViewStore):
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][self.client.meta.region_name]
         for change in [*changes, Put(position_key(stream_id), {"version": to_version})]:
             if isinstance(change, Put):
-                backend.put_item(self.table, _item(change.key, change.doc))
+                backend.put_item(self.table, self._item(change.key, change.doc))
             elif isinstance(change, Delete):
-                backend.delete_item(self.table, _key(change.key))
+                backend.delete_item(self.table, self._key(change.key))
             else:
                 fields = list(change.counts.items())
                 self.client.update_item(
                     TableName=self.table,
-                    Key=_key(change.key),
+                    Key=self._key(change.key),
                     UpdateExpression="ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(fields))),
                     ExpressionAttributeNames={f"#f{i}": name for i, (name, _) in enumerate(fields)},
                     ExpressionAttributeValues={
@@ -212,19 +219,18 @@ def faithful(client: DynamoDBClient, tables: Mapping[str, str]) -> bool:
     events, _ = record_events(plan(FIDELITY_SIZE, random.Random(SEED)))
     real = tables["ViewsTable"]
     loaded = table_like(client, real, "bench-loaded-views")
-    rebuild(
-        Projector([CatalogViews()], events, DynamoDBViewStore(client, real, consistent_reads=True))
-    )
-    rebuild(
-        Projector([CatalogViews()], events, LoadingViewStore(client, loaded, consistent_reads=True))
-    )
+    catalog = [CatalogViews()]
+    real_views = DynamoDBViewStore(client, real, consistent_reads=True)
+    rebuild(Projectors.first_generation(catalog, events, real_views))
+    loading = LoadingViewStore(client, loaded, consistent_reads=True)
+    rebuild(Projectors.first_generation(catalog, events, loading))
     return items_of(client, real) == items_of(client, loaded) != {}
 
 
 def build(client: DynamoDBClient, tables: Mapping[str, str], size: int) -> Catalogue:
     events, catalogue = record_events(plan(size, random.Random(SEED)))
     views = LoadingViewStore(client, tables["ViewsTable"], consistent_reads=True)
-    rebuild(Projector([CatalogViews()], events, views))
+    rebuild(Projectors.first_generation([CatalogViews()], events, views))
     return catalogue
 
 
@@ -277,7 +283,9 @@ def measure(
 ) -> tuple[Catalogue, list[Row]]:
     """Build a catalogue of `size` active products, then count each read on the views."""
     catalogue = build(client, tables, size)
+    live = Pointer.initial(CatalogViews()).live  # a fresh stack's
     views = DynamoDBViewStore(client, tables["ViewsTable"], consistent_reads=False)
+    views = views.scoped(live.prefix)
     rows = []
     for name, operation in operations(views, catalogue).items():
         counter.reset()

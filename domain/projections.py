@@ -10,3 +10,12 @@ from domain.shared.projector import Projection
 
 def all_projections() -> list[Projection]:
     return [UserProfiles(), CatalogViews(), OrderingViews()]
+
+
+def projection_named(name: str) -> Projection:
+    """The projection called `name`; a clear error naming the others if there is none."""
+    for projection in all_projections():
+        if projection.name == name:
+            return projection
+    names = ", ".join(p.name for p in all_projections())
+    raise KeyError(f"no projection is called {name!r}: the projections are {names}")

@@ -6,6 +6,7 @@ creates no AWS client (and imports no boto3), so a cold start pays only for what
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -16,11 +17,12 @@ from domain.identity.service import IdentityService
 from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
 from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
-from domain.projections import all_projections
+from domain.projections import all_projections, projection_named
+from domain.shared.generations import Generations, Pointer
 from domain.shared.ports import Clock, EventStore, IdGenerator
-from domain.shared.projector import Projector
+from domain.shared.projector import Projector, Projectors
 from domain.shared.repository import Backoff, EventSourcedRepository
-from domain.shared.views import ViewStore
+from domain.shared.views import ViewReader, ViewStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from infra.idempotency import IdempotentRequests, RemainingTime
 
 
+READER_CACHE_SECONDS = 5.0
+"""How long a query function reads one generation pointer before reading it again."""
 ANSWER_MARGIN_SECONDS = 2.0
 MIN_RETRY_SECONDS = 0.5
 
@@ -44,6 +48,7 @@ class Container:
         # The Lambda context of the invocation being served (set by the entry point): what
         # adapters that lock something for the invocation's lifetime measure it by.
         self.invocation: RemainingTime | None = None
+        self._pointers: dict[str, tuple[Pointer, float]] = {}
 
     def setting(self, name: str, default: str | None = None) -> str:
         value = self.env.get(name, default)
@@ -91,10 +96,29 @@ class Container:
 
     @cached_property
     def views(self) -> ViewStore:
-        """The views as queries read them (eventually consistent: cheaper)."""
+        """The whole views table as queries read it (eventually consistent: cheaper)."""
         from infra.dynamodb.views import DynamoDBViewStore
 
         return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=False)
+
+    def live(self, projection: str) -> ViewReader:
+        """The live generation of `projection`'s views, as queries read them.
+
+        Its pointer is read again once it is READER_CACHE_SECONDS old (one GetItem), so a
+        switch reaches every reader within that time; the old generation is kept current
+        meanwhile and dropped only after it (infra/rebuild.py)."""
+        now = time.monotonic()
+        cached = self._pointers.get(projection)
+        if cached is None or now - cached[1] > READER_CACHE_SECONDS:
+            pointer = self.generations.read([projection_named(projection)])[projection]
+            cached = self._pointers[projection] = (pointer, now)
+        return self.views.scoped(cached[0].live.prefix)
+
+    @cached_property
+    def generations(self) -> Generations:
+        from infra.dynamodb.generations import DynamoDBGenerations
+
+        return DynamoDBGenerations(self.dynamodb, self.setting("VIEWS_TABLE"))
 
     @cached_property
     def projector_views(self) -> ViewStore:
@@ -204,8 +228,24 @@ class Container:
         return OrderProcess(self.repository, self.payments, self.notifier)
 
     @cached_property
-    def projector(self) -> Projector:
-        return Projector(all_projections(), self.event_store, self.projector_views)
+    def projector(self) -> Projectors:
+        """Every active generation of every projection (read once, again when they change)."""
+
+        def load() -> list[Projector]:
+            projections = all_projections()
+            pointers = self.generations.read(projections)
+            return [
+                Projector(
+                    projection,
+                    self.event_store,
+                    self.projector_views.scoped(generation.prefix),
+                    guard=pointers[projection.name].guard,
+                )
+                for projection in projections
+                for generation in pointers[projection.name].active()
+            ]
+
+        return Projectors(self.event_store, load)
 
     def _signing_key(self) -> str:
         return self._secret("SIGNING_KEY_SECRET", minimum_length=32)

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.catalog import search
+from domain.catalog.category import Category
 from domain.catalog.events import (
     CategoryCreated,
     ProductActivated,
@@ -19,6 +20,8 @@ from domain.catalog.events import (
     ProductPriceChanged,
     ReviewPosted,
 )
+from domain.catalog.product import Product
+from domain.catalog.review import Review
 from domain.shared.codec import iso
 from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent, RecordedEvent
@@ -57,6 +60,16 @@ def cents(price: Decimal) -> int:
 
 
 class CatalogViews(Projection):
+    """Products (details, ratings), categories (documents, counts) and the search index."""
+
+    name = "catalog"
+    version = 1
+    streams = (
+        f"{Category.stream_prefix}-",
+        f"{Product.stream_prefix}-",
+        f"{Review.stream_prefix}-",
+    )
+
     def apply(
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
     ) -> Sequence[Change]:

@@ -28,6 +28,10 @@ def profile_key(user_id: str) -> ViewKey:
 class UserProfiles(Projection):
     """One document per user: {id, email, role, is_active, created_at, last_login, version}."""
 
+    name = "users"
+    version = 1
+    streams = (f"{User.stream_prefix}-",)
+
     def apply(
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
     ) -> Sequence[Change]:

@@ -38,6 +38,12 @@ def customer_partition(customer_id: str) -> str:
 
 
 class OrderingViews(Projection):
+    """Orders (details, listings, the orders holding each product) and stock levels."""
+
+    name = "ordering"
+    version = 1
+    streams = (f"{Order.stream_prefix}-", f"{Inventory.stream_prefix}-")
+
     def apply(
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
     ) -> Sequence[Change]:

@@ -162,5 +162,15 @@ class EventStore(ABC):
         """How many streams hold the key now (consistent)."""
 
     @abstractmethod
+    def stream_pages(
+        self, *, segment: int = 0, segments: int = 1, after: str | None = None
+    ) -> Iterator[tuple[list[str], str | None]]:
+        """The streams that have events, in segment `segment` of `segments` (segments
+        partition the streams), a page at a time in no particular order; each page comes
+        with the token that resumes after it (`after`), None after the last. For rebuilds:
+        it reads the whole table."""
+
     def stream_ids(self) -> Iterator[str]:
         """Every stream that has events, in no particular order (for rebuilds: costly)."""
+        for page, _ in self.stream_pages():
+            yield from page

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from domain.shared.events import DomainEvent, EventRegistry, RecordedEvent, registry
 from domain.shared.ports import EventStore
@@ -12,6 +13,8 @@ from domain.shared.views import (
     Change,
     Delete,
     Doc,
+    GenerationsChanged,
+    Guard,
     Increment,
     Page,
     Put,
@@ -22,7 +25,18 @@ from domain.shared.views import (
 
 
 class Projection(ABC):
-    """Turns one event into view changes. Pure: reads views, returns changes, writes nothing."""
+    """Turns one event into view changes. Pure: reads views, returns changes, writes nothing.
+
+    `name` and `version` identify it: a changed `version` is rebuilt into a new generation
+    (docs/operations.md, "Rebuild a projection"). It follows the streams whose ids start
+    with one of `streams`, every event of them (its position moves on each)."""
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    streams: ClassVar[tuple[str, ...]] = ("",)
+
+    def follows(self, stream_id: str) -> bool:
+        return stream_id.startswith(self.streams)
 
     @abstractmethod
     def apply(
@@ -44,29 +58,47 @@ class Outcome:
         return not self.applied
 
 
+@dataclass(frozen=True)
+class Generation:
+    """One build of one projection's views: its keys live under `prefix`."""
+
+    projection: str
+    number: int
+    version: int
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.projection}.{self.number}|"
+
+
 class Projector:
-    """Gap-aware, idempotent application of events to the views.
+    """Gap-aware, idempotent application of events to one generation of one projection.
 
     Streams deliver records per item, so event v+1 may arrive before v: the projector
     reads the missing versions from the event table and applies them first. A record at
-    or below the stream's position is a duplicate and changes nothing."""
+    or below the stream's position is a duplicate and changes nothing. Every commit carries
+    `guard` (the generations it was built from), so none lands after they change."""
 
     def __init__(
         self,
-        projections: Sequence[Projection],
+        projection: Projection,
         events: EventStore,
         views: ViewStore,
         *,
+        guard: Guard | None = None,
         registry: EventRegistry = registry,
     ) -> None:
-        self.projections = projections
+        self.projection = projection
         self.events = events
         self.views = views
+        self.guard = guard
         self.registry = registry
 
     def project(self, recorded: RecordedEvent) -> Outcome:
         """Apply `recorded` (and any missing earlier version of its stream) exactly once."""
         stream_id = recorded.stream_id
+        if not self.projection.follows(stream_id):
+            return Outcome(stream_id, ())
         position = self.views.position(stream_id)
         if recorded.version <= position:
             return Outcome(stream_id, ())
@@ -77,6 +109,8 @@ class Projector:
 
     def catch_up(self, stream_id: str) -> Outcome:
         """Apply every stored event of the stream past its position."""
+        if not self.projection.follows(stream_id):
+            return Outcome(stream_id, ())
         position = self.views.position(stream_id)
         return self._apply(stream_id, position, self.events.read(stream_id, after=position))
 
@@ -90,23 +124,82 @@ class Projector:
             return Outcome(stream_id, ())
         staged = _Staged(self.views)
         for event in batch:
-            decoded = self.registry.decode(event)
-            for projection in self.projections:
-                staged.stage(projection.apply(decoded, event, staged))
+            staged.stage(self.projection.apply(self.registry.decode(event), event, staged))
         self.views.commit(
-            stream_id, from_version=position, to_version=expected[-1], changes=staged.changes()
+            stream_id,
+            from_version=position,
+            to_version=expected[-1],
+            changes=staged.changes(),
+            guard=self.guard,
         )
         return Outcome(stream_id, tuple(expected))
 
 
-def rebuild(projector: Projector) -> int:
-    """Apply every stored event to the projector's views; returns the streams visited.
+GENERATION_RETRIES = 5
+
+
+class Projectors:
+    """Every active generation of every projection, as `load` reads them.
+
+    The generations are read once and kept: a commit made after they changed fails its
+    guard (`GenerationsChanged`), and then they are read again and the event applied to
+    each (a generation that already has it sees a duplicate)."""
+
+    def __init__(self, events: EventStore, load: Callable[[], Sequence[Projector]]) -> None:
+        self.events = events
+        self._load = load
+        self._targets: Sequence[Projector] | None = None
+
+    @classmethod
+    def first_generation(
+        cls,
+        projections: Sequence[Projection],
+        events: EventStore,
+        views: ViewStore,
+        *,
+        registry: EventRegistry = registry,
+    ) -> Projectors:
+        """Each projection into generation 1 of `views`, unguarded (a fresh stack's live
+        generation; rebuilds into an empty table)."""
+        targets = [
+            Projector(
+                p, events, views.scoped(Generation(p.name, 1, p.version).prefix), registry=registry
+            )
+            for p in projections
+        ]
+        return cls(events, lambda: targets)
+
+    def targets(self) -> Sequence[Projector]:
+        if self._targets is None:
+            self._targets = self._load()
+        return self._targets
+
+    def project(self, recorded: RecordedEvent) -> Outcome:
+        return self._each(lambda target: target.project(recorded), recorded.stream_id)
+
+    def catch_up(self, stream_id: str) -> Outcome:
+        return self._each(lambda target: target.catch_up(stream_id), stream_id)
+
+    def _each(self, run: Callable[[Projector], Outcome], stream_id: str) -> Outcome:
+        for _ in range(GENERATION_RETRIES):
+            try:
+                applied: set[int] = set()
+                for target in self.targets():
+                    applied.update(run(target).applied)
+                return Outcome(stream_id, tuple(sorted(applied)))
+            except GenerationsChanged:
+                self._targets = None
+        raise GenerationsChanged(f"the generations kept changing while applying {stream_id}")
+
+
+def rebuild(projectors: Projectors | Projector) -> int:
+    """Apply every stored event to the projectors' views; returns the streams visited.
 
     Idempotent like the stream path: on views already up to date it changes nothing; on
     empty views it rebuilds them (DynamoDB Streams keep 24 hours, the event table all)."""
     visited = 0
-    for stream_id in projector.events.stream_ids():
-        projector.catch_up(stream_id)
+    for stream_id in projectors.events.stream_ids():
+        projectors.catch_up(stream_id)
         visited += 1
     return visited
 

@@ -76,6 +76,24 @@ class InvalidCursor(ValueError):
     """A pagination cursor that this store did not issue for this query."""
 
 
+@dataclass(frozen=True)
+class Guard:
+    """Commit only while the document at `key` (outside any scope) names `epoch`, or, for
+    epoch 0, while there is none: the projections' generations the projector last read."""
+
+    key: ViewKey
+    epoch: int
+
+
+class GenerationsChanged(Exception):
+    """A commit's guard failed: generations began, switched or retired meanwhile. Nothing
+    was committed; read the generations again and apply the event to each."""
+
+
+INDEX_PARTITIONS = ("gsi1pk",)
+"""Document attributes that are an index's partition key: a scoped store scopes them."""
+
+
 class ViewReader(ABC):
     @abstractmethod
     def get(self, key: ViewKey) -> Doc | None: ...
@@ -109,7 +127,21 @@ class ViewStore(ViewReader):
 
     @abstractmethod
     def commit(
-        self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
+        self,
+        stream_id: str,
+        *,
+        from_version: int,
+        to_version: int,
+        changes: Sequence[Change],
+        guard: Guard | None = None,
     ) -> None:
         """Apply `changes` and move the stream's position, atomically, if the position is
-        still `from_version`; otherwise raise `PositionMoved` and change nothing."""
+        still `from_version` (else `PositionMoved`) and `guard` holds (else
+        `GenerationsChanged`); otherwise change nothing."""
+
+    @abstractmethod
+    def scoped(self, prefix: str) -> ViewStore:
+        """The same views under `prefix` (one generation of one projection): its keys,
+        index partitions (`INDEX_PARTITIONS`) and positions are prefixed, invisibly to its
+        users. Its cursors name unprefixed keys, so a page read before a switch of
+        generation continues after it."""

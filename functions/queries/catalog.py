@@ -61,7 +61,7 @@ def _is_admin() -> bool:
     responses=responses(200, CategoryList),
 )
 def categories() -> Response[CategoryList]:
-    return json_response({"items": all_categories(_container().views)})
+    return json_response({"items": all_categories(_container().live("catalog"))})
 
 
 @route(
@@ -74,7 +74,7 @@ def categories() -> Response[CategoryList]:
     responses=responses(200, CategoryAnswer, 404),
 )
 def category(id: str) -> Response[CategoryAnswer]:
-    return view_response(category_view(_container().views, id))
+    return view_response(category_view(_container().live("catalog"), id))
 
 
 @route(
@@ -102,7 +102,7 @@ def products(
     after = None
     if cursor is not None:
         after = cursors.open_(cursor, expect={"p": criteria.partition()}, keys={"p", "a"})["a"]
-    page = search_products(_container().views, criteria, limit=limit, after=after)
+    page = search_products(_container().live("catalog"), criteria, limit=limit, after=after)
     next_cursor = (
         cursors.seal({"p": criteria.partition(), "a": page.last_sort}) if page.last_sort else None
     )
@@ -119,7 +119,7 @@ def products(
     responses=responses(200, ProductView, 401, 404, 503),
 )
 def product(id: str, min_version: MinVersion = None) -> Response[ProductView]:
-    views, admin = _container().views, _is_admin()
+    views, admin = _container().live("catalog"), _is_admin()
     return view_response(read_view(lambda: product_view(views, id, admin=admin), min_version))
 
 
@@ -135,7 +135,7 @@ def product(id: str, min_version: MinVersion = None) -> Response[ProductView]:
 def discounted_price(
     id: str, percentage: Annotated[str, Query(max_length=20)]
 ) -> Response[DiscountedPrice]:
-    doc = product_view(_container().views, id, admin=_is_admin())
+    doc = product_view(_container().live("catalog"), id, admin=_is_admin())
     percent = _decimal(percentage, "percentage")
     discounted = pricing.discounted(Decimal(doc["price"]), percent)
     return json_response(

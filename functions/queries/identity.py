@@ -40,7 +40,7 @@ def me(min_version: MinVersion = None) -> Response[Profile]:
     caller = caller_of(router)
     if caller is None:
         raise Unauthenticated(SIGN_IN_FIRST)
-    views = container().views
+    views = container().live("users")
     return view_response(read_view(lambda: profile(views, caller.user_id), min_version))
 
 

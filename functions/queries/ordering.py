@@ -44,7 +44,7 @@ def _container() -> Any:
 )
 def order(id: str, min_version: MinVersion = None) -> Response[OrderAnswer]:
     caller = require_caller(caller_of(router))
-    views = _container().views
+    views = _container().live("ordering")
     # Visibility is checked once the view is there: another's order is a 404, never a 503.
     doc = read_view(lambda: order_doc(views, id), min_version)
     return view_response(visible_to(doc, caller))
@@ -65,7 +65,7 @@ def orders(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[OrderList]:
     caller = require_caller(caller_of(router))
-    views = _container().views
+    views = _container().live("ordering")
     items, next_cursor = orders_of(views, caller, customer_id, limit=limit, cursor=cursor)
     return json_response({"items": items, "next_cursor": next_cursor})
 
@@ -99,7 +99,7 @@ def order_history(id: str) -> Response[History]:
 )
 def inventory(product_id: str, min_version: MinVersion = None) -> Response[StockLevels]:
     require_admin(caller_of(router))
-    views = _container().views
+    views = _container().live("ordering")
     doc = read_view(lambda: inventory_view(views, product_id), min_version)
     if doc["version"] == 0 and _container().product_catalog.product(product_id) is None:
         # never counted: is it a product at all? The catalogue's own stream says (one Query)

@@ -8,6 +8,7 @@ streams or unique claims. One item per event so the stream keeps per-item order.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -153,21 +154,29 @@ class DynamoDBEventStore(EventStore):
         ).get("Item")
         return int(item["holders"]["N"]) if item and "holders" in item else 0
 
-    def stream_ids(self) -> Iterator[str]:
-        # A scan, for rebuilds only: every stream has exactly one item at version 1.
+    def stream_pages(
+        self, *, segment: int = 0, segments: int = 1, after: str | None = None
+    ) -> Iterator[tuple[list[str], str | None]]:
+        # A (parallel) scan, for rebuilds only: every stream has exactly one item at
+        # version 1. A token is the scan's LastEvaluatedKey, as JSON.
         request: dict[str, Any] = {
             "TableName": self.table,
             "FilterExpression": "version = :one AND kind = :event",
             "ProjectionExpression": "stream_id",
             "ExpressionAttributeValues": {":one": {"N": "1"}, ":event": {"S": "event"}},
         }
+        if segments > 1:
+            request |= {"Segment": segment, "TotalSegments": segments}
+        if after is not None:
+            request["ExclusiveStartKey"] = json.loads(after)
         while True:
             page = self.client.scan(**request)
-            for item in page.get("Items", []):
-                yield item["stream_id"]["S"]
-            if "LastEvaluatedKey" not in page:
+            last = page.get("LastEvaluatedKey")
+            token = json.dumps(last, sort_keys=True) if last else None
+            yield [item["stream_id"]["S"] for item in page.get("Items", [])], token
+            if last is None:
                 return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            request["ExclusiveStartKey"] = last
 
     def current_version(self, stream_id: str) -> int:
         newest = self.client.query(

@@ -20,6 +20,8 @@ from tests.support.builders import recorded
 class Totals(Projection):
     """A running total per stream: order-sensitive (it keeps the sequence of amounts)."""
 
+    name = "totals"
+
     def __init__(self, poison: int | None = None) -> None:
         self.poison = poison
 
@@ -59,7 +61,7 @@ def setup(
         store.append(Append(stream, 0, events))
         records += events
     views = InMemoryViewStore()
-    projector = Projector([Totals(poison)], store, views, registry=test_events)
+    projector = Projector(Totals(poison), store, views, registry=test_events)
     return projector, views, records
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
 from domain.ordering.ports import Notifier, PaymentGateway
+from domain.shared.generations import Generations
 from domain.shared.ports import Clock, EventStore, IdGenerator
 from domain.shared.views import ViewStore
 from infra.container import Container
@@ -49,6 +50,14 @@ class InMemoryContainer(Container):
     @cached_property
     def projector_views(self) -> ViewStore:
         return self.views
+
+    @cached_property
+    def generations(self) -> Generations:
+        from tests.fakes.memory import InMemoryGenerations, InMemoryViewStore
+
+        views = self.views
+        assert isinstance(views, InMemoryViewStore)
+        return InMemoryGenerations(views)
 
     @cached_property
     def hasher(self) -> PasswordHasher:

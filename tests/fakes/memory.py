@@ -9,6 +9,7 @@ import itertools
 import json
 import secrets
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from domain.shared.errors import (
     UniquenessViolation,
 )
 from domain.shared.events import RecordedEvent, Snapshot
+from domain.shared.generations import Generations, Pointer, PointerMoved
 from domain.shared.ports import (
     Append,
     Claim,
@@ -39,10 +41,14 @@ from domain.shared.ports import (
     StreamTail,
     check_append,
 )
+from domain.shared.projector import Generation, Projection
 from domain.shared.views import (
+    INDEX_PARTITIONS,
     Change,
     Delete,
     Doc,
+    GenerationsChanged,
+    Guard,
     Increment,
     Page,
     PositionMoved,
@@ -157,23 +163,51 @@ class InMemoryEventStore(EventStore):
     def holders(self, namespace: str, key: str) -> int:
         return self._holders.get((namespace, key), 0)
 
-    def stream_ids(self) -> Iterator[str]:
-        return iter(list(self._streams))
+    def stream_pages(
+        self, *, segment: int = 0, segments: int = 1, after: str | None = None
+    ) -> Iterator[tuple[list[str], str | None]]:
+        mine = [s for s in sorted(self._streams) if zlib.crc32(s.encode()) % segments == segment]
+        start = int(after) if after is not None else 0
+        for at in range(start, len(mine), FAKE_SCAN_PAGE):
+            end = at + FAKE_SCAN_PAGE
+            yield mine[at:end], (str(end) if end < len(mine) else None)
+        if start >= len(mine):
+            yield [], None
 
     def all_events(self) -> list[RecordedEvent]:
         """Every stored event, stream by stream (for rebuilds and tests)."""
         return [e for s in self._streams.values() for e in s.events]
 
 
+FAKE_SCAN_PAGE = 3
+"""Streams per page of the fake's scan: small, so resuming mid-scan is exercised."""
+
+
 class InMemoryViewStore(ViewStore):
-    def __init__(self) -> None:
-        self._docs: dict[ViewKey, Doc] = {}
-        self._positions: dict[str, int] = {}
-        self._lock = threading.Lock()
+    """Views in dicts; `scoped` views share them, under their prefix."""
+
+    def __init__(self, prefix: str = "", shared: InMemoryViewStore | None = None) -> None:
+        self.prefix = prefix
+        self._docs: dict[ViewKey, Doc] = shared._docs if shared else {}
+        self._positions: dict[str, int] = shared._positions if shared else {}
+        self._lock: threading.Lock = shared._lock if shared else threading.Lock()
+
+    def scoped(self, prefix: str) -> InMemoryViewStore:
+        return InMemoryViewStore(self.prefix + prefix, self)
+
+    def _in(self, key: ViewKey) -> ViewKey:
+        return ViewKey(self.prefix + key.pk, key.sk)
+
+    def _out(self, doc: Doc) -> Doc:
+        copied: Doc = json.loads(json.dumps(doc))
+        for name in INDEX_PARTITIONS:
+            if isinstance(copied.get(name), str):
+                copied[name] = copied[name].removeprefix(self.prefix)
+        return copied
 
     def get(self, key: ViewKey) -> Doc | None:
-        doc = self._docs.get(key)
-        return json.loads(json.dumps(doc)) if doc is not None else None
+        doc = self._docs.get(self._in(key))
+        return self._out(doc) if doc is not None else None
 
     def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
         return {key: doc for key in keys if (doc := self.get(key)) is not None}
@@ -189,11 +223,21 @@ class InMemoryViewStore(ViewStore):
         after: str | None = None,
     ) -> Page:
         pk_attr, sk_attr = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+        scoped_pk = self.prefix + pk
         rows = sorted(
             (
-                ([str(doc[sk_attr]), key.pk, key.sk] if index else [key.sk, key.pk, key.sk], doc)
+                (
+                    [str(doc[sk_attr]), key.pk.removeprefix(self.prefix), key.sk]
+                    if index
+                    else [key.sk, key.pk.removeprefix(self.prefix), key.sk],
+                    doc,
+                )
                 for key, doc in self._docs.items()
-                if (doc.get(pk_attr) == pk and sk_attr in doc if index else key.pk == pk)
+                if (
+                    doc.get(pk_attr) == scoped_pk and sk_attr in doc
+                    if index
+                    else key.pk == scoped_pk
+                )
             ),
             key=lambda row: row[0],
             reverse=descending,
@@ -225,32 +269,80 @@ class InMemoryViewStore(ViewStore):
             next_cursor = cursors.seal(
                 {"p": pk, "i": index or "", "s": last_sort, "k": last_pk, "j": last_sk}
             )
-        return Page([json.loads(json.dumps(doc)) for _, doc in page], next_cursor)
+        return Page([self._out(doc) for _, doc in page], next_cursor)
 
     def position(self, stream_id: str) -> int:
-        return self._positions.get(stream_id, 0)
+        return self._positions.get(self.prefix + stream_id, 0)
 
     def commit(
-        self, stream_id: str, *, from_version: int, to_version: int, changes: Sequence[Change]
+        self,
+        stream_id: str,
+        *,
+        from_version: int,
+        to_version: int,
+        changes: Sequence[Change],
+        guard: Guard | None = None,
     ) -> None:
         with self._lock:
-            actual = self._positions.get(stream_id, 0)
+            actual = self._positions.get(self.prefix + stream_id, 0)
             if actual != from_version:
                 raise PositionMoved(stream_id, from_version, actual)
+            if guard is not None:
+                epoch = (self._docs.get(guard.key) or {}).get("epoch", 0)
+                if epoch != guard.epoch:
+                    raise GenerationsChanged(str(guard.key))
             for change in changes:
+                key = self._in(change.key)
                 if isinstance(change, Put):
-                    self._docs[change.key] = json.loads(json.dumps(dict(change.doc)))
+                    doc = json.loads(json.dumps(dict(change.doc)))
+                    for name in INDEX_PARTITIONS:
+                        if isinstance(doc.get(name), str):
+                            doc[name] = self.prefix + doc[name]
+                    self._docs[key] = doc
                 elif isinstance(change, Delete):
-                    self._docs.pop(change.key, None)
+                    self._docs.pop(key, None)
                 elif isinstance(change, Increment):
-                    doc = self._docs.setdefault(change.key, {})
+                    counted = self._docs.setdefault(key, {})
                     for name, delta in change.counts.items():
-                        doc[name] = doc.get(name, 0) + delta
-            self._positions[stream_id] = to_version
+                        counted[name] = counted.get(name, 0) + delta
+            self._positions[self.prefix + stream_id] = to_version
+
+    def put_raw(self, key: ViewKey, doc: Doc) -> None:
+        """Write a document outside any scope and commit (a generation pointer, in tests)."""
+        self._docs[key] = json.loads(json.dumps(doc))
 
     def documents(self) -> dict[ViewKey, Doc]:
-        """A copy of every document (to compare a projection with a rebuild)."""
+        """A copy of every document, keys as stored (to compare with a rebuild)."""
         return {key: json.loads(json.dumps(doc)) for key, doc in self._docs.items()}
+
+
+class InMemoryGenerations(Generations):
+    """Pointers kept as documents of the fake views, where the fake's guards read them."""
+
+    def __init__(self, views: InMemoryViewStore) -> None:
+        self.views = views
+        self._pointers: dict[str, Pointer] = {}
+
+    def read(self, projections: Sequence[Projection]) -> dict[str, Pointer]:
+        return {p.name: self._pointers.get(p.name) or Pointer.initial(p) for p in projections}
+
+    def save(self, pointer: Pointer, *, read_at: int) -> None:
+        with self.views._lock:
+            stored = self._pointers.get(pointer.projection)
+            if (stored.epoch if stored else 0) != read_at and stored != pointer:
+                raise PointerMoved(f"the {pointer.projection} pointer moved meanwhile")
+            self._pointers[pointer.projection] = pointer
+            self.views.put_raw(pointer.key, {"epoch": pointer.epoch})
+
+    def drop(self, generation: Generation) -> int:
+        with self.views._lock:
+            keys = [k for k in self.views._docs if k.pk.startswith(generation.prefix)]
+            for key in keys:
+                del self.views._docs[key]
+            positions = [s for s in self.views._positions if s.startswith(generation.prefix)]
+            for stream in positions:
+                del self.views._positions[stream]
+            return len(keys) + len(positions)
 
 
 class FakeHasher(PasswordHasher):

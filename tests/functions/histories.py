@@ -25,7 +25,8 @@ import pytest
 from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order
-from domain.ordering.views import inventory_key
+from domain.ordering.views import OrderingViews, inventory_key
+from domain.shared.generations import Pointer
 from infra import container as composition
 from infra.dynamodb.views import DynamoDBViewStore
 from tests.functions.conftest import Stack, open_stack
@@ -492,6 +493,7 @@ class OrderingHistory(History):
         """Each product's inventory view and GET /inventory answer its Inventory aggregate."""
         repository = composition.container().repository
         views = DynamoDBViewStore(fresh.stack.client, fresh.table, consistent_reads=True)
+        views = views.scoped(Pointer.initial(OrderingViews()).live.prefix)
         for name, product_id in self.products.items():
             inventory = repository.load(Inventory, product_id)
             state = inventory.state

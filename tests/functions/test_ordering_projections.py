@@ -12,7 +12,8 @@ import pytest
 from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, OrderStatus
-from domain.shared.projector import Projector
+from domain.projections import all_projections
+from domain.shared.projector import Projectors
 from infra import container as composition
 from infra.dynamodb.views import DynamoDBViewStore
 from tests.functions.histories import (
@@ -149,7 +150,7 @@ def test_an_order_whose_draft_went_through_many_products_is_rebuilt(fresh: Fresh
     # A rebuild of the stream, into an empty table.
     table = table_like(fresh.stack.client, fresh.stack.tables["ViewsTable"])
     views = DynamoDBViewStore(fresh.stack.client, table, consistent_reads=True)
-    Projector(c.projector.projections, c.event_store, views).catch_up(order.stream_id)
+    Projectors.first_generation(all_projections(), c.event_store, views).catch_up(order.stream_id)
     rebuilt = items_of(fresh.stack.client, table)
     assert {pk for pk, _ in rebuilt if pk.startswith("product#")} == {
         f"product#{p.product_id}#orders" for p in products[48:]

@@ -4,6 +4,7 @@ views rebuilt from the event table (what every projection must equal)."""
 from __future__ import annotations
 
 import itertools
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,16 +36,30 @@ def table_like(client: DynamoDBClient, like: str, name: str | None = None) -> st
     return name
 
 
-def items_of(client: DynamoDBClient, table: str) -> Items:
+GENERATION = re.compile(r"^\w+\.\d+\|")
+"""The prefix of a projection's generation ("catalog.1|")."""
+
+
+def items_of(client: DynamoDBClient, table: str, *, raw: bool = False) -> Items:
     """Every item of a views table (a paginated scan, tests only), by (pk, sk); without the
     mark a position carries of the commit that last moved it (unique to each commit, so two
-    tables of equal views never share it)."""
+    tables of equal views never share it), and, unless `raw`, without the generation
+    prefixes of pk and gsi1pk and the generation pointers (views as their readers see them:
+    one generation of each projection must then be in the table)."""
     items: Items = {}
     for page in client.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
-            items[(item["pk"]["S"], item["sk"]["S"])] = {
-                name: value for name, value in item.items() if name != "commit"
-            }
+            pk, sk = item["pk"]["S"], item["sk"]["S"]
+            kept = {name: value for name, value in item.items() if name != "commit"}
+            if not raw:
+                if pk.startswith("projection#"):
+                    continue
+                pk = GENERATION.sub("", pk)
+                kept["pk"] = {"S": pk}
+                if "gsi1pk" in kept:
+                    kept["gsi1pk"] = {"S": GENERATION.sub("", kept["gsi1pk"]["S"])}
+                assert (pk, sk) not in items, f"two generations hold {(pk, sk)}"
+            items[(pk, sk)] = kept
     return items
 
 
@@ -60,13 +75,13 @@ def rebuilt_from(client: DynamoDBClient, events_table: str, views_table: str) ->
     """Every projection rebuilt from `events_table` into a fresh table shaped like
     `views_table`."""
     from domain.projections import all_projections
-    from domain.shared.projector import Projector, rebuild
+    from domain.shared.projector import Projectors, rebuild
     from infra.dynamodb.event_store import DynamoDBEventStore
     from infra.dynamodb.views import DynamoDBViewStore
 
     fresh = table_like(client, views_table)
     rebuild(
-        Projector(
+        Projectors.first_generation(
             all_projections(),
             DynamoDBEventStore(client, events_table),
             DynamoDBViewStore(client, fresh, consistent_reads=True),
