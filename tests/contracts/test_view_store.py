@@ -163,3 +163,61 @@ def test_a_table_query_can_start_after_a_sort_key(views: ViewStore) -> None:
     )
     assert [d["c"] for d in views.query("p", after="b#1", limit=2).items] == ["c", "d"]
     assert [d["c"] for d in views.query("p", after="d#1", descending=True).items] == ["c", "b", "a"]
+
+
+def test_scoped_stores_see_only_their_own_documents_positions_and_index(
+    views: ViewStore,
+) -> None:
+    blue, green = views.scoped("catalog.1|"), views.scoped("catalog.2|")
+    doc = {"n": 1, "gsi1pk": "customer#c1", "gsi1sk": "001"}
+    blue.commit("s", from_version=0, to_version=1, changes=[Put(ViewKey("order#1"), doc)])
+    assert blue.get(ViewKey("order#1")) == doc
+    assert blue.get_many([ViewKey("order#1")]) == {ViewKey("order#1"): doc}
+    assert [d["n"] for d in blue.query("customer#c1", index="gsi1").items] == [1]
+    assert green.get(ViewKey("order#1")) is None
+    assert green.query("customer#c1", index="gsi1").items == []
+    assert views.get(ViewKey("order#1")) is None
+    assert (blue.position("s"), green.position("s"), views.position("s")) == (1, 0, 0)
+
+
+def test_a_cursor_continues_in_another_generation_of_the_same_views(views: ViewStore) -> None:
+    blue, green = views.scoped("ordering.1|"), views.scoped("ordering.2|")
+    _fill(blue, 5)
+    _fill(green, 5)
+    page = blue.query("customer#c1", index="gsi1", limit=2)
+    rest = green.query("customer#c1", index="gsi1", limit=10, cursor=page.cursor)
+    assert [d["n"] for d in page.items + rest.items] == list(range(5))
+    listed = blue.query("order#001", limit=1)
+    assert listed.items
+
+
+def test_a_guarded_commit_lands_only_while_the_guard_holds(views: ViewStore) -> None:
+    from domain.shared.views import GenerationsChanged, Guard
+
+    pointer = ViewKey("projection#catalog", "#")
+    fresh = Guard(pointer, 0)
+    views.commit("s", from_version=0, to_version=1, changes=[Put(ViewKey("a"), {})], guard=fresh)
+    _set_epoch(views, pointer, 2)
+    with pytest.raises(GenerationsChanged):
+        views.commit(
+            "s", from_version=1, to_version=2, changes=[Put(ViewKey("b"), {})], guard=fresh
+        )
+    assert views.get(ViewKey("b")) is None
+    assert views.position("s") == 1
+    now = Guard(pointer, 2)
+    views.commit("s", from_version=1, to_version=2, changes=[Put(ViewKey("b"), {})], guard=now)
+    assert views.position("s") == 2
+
+
+def _set_epoch(views: ViewStore, key: ViewKey, epoch: int) -> None:
+    """Write a generation pointer's epoch as a registry would (outside any scope)."""
+    if isinstance(views, InMemoryViewStore):
+        views.put_raw(key, {"epoch": epoch})
+        return
+    from infra.dynamodb.views import DynamoDBViewStore
+
+    assert isinstance(views, DynamoDBViewStore)
+    views.client.put_item(
+        TableName=views.table,
+        Item={"pk": {"S": key.pk}, "sk": {"S": key.sk}, "epoch": {"N": str(epoch)}},
+    )
