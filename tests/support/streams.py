@@ -27,14 +27,51 @@ def stream_records(
     filters = stream_mapping(function).filters
     records: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
+        iterator: str | None = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        for raw in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-            record = lambda_record(raw, stream_arn=arn, region=REGION)
-            if not filters or matches_any(filters, record):
-                records.append(record)
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            for raw in page["Records"]:
+                record = lambda_record(raw, stream_arn=arn, region=REGION)
+                if not filters or matches_any(filters, record):
+                    records.append(record)
+            iterator = page.get("NextShardIterator") if page["Records"] else None
     return records
+
+
+class StreamFollower:
+    """The records of a table's stream appended after it was made, each read once (for
+    tests whose tables hold too many records to read them all again and again)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, function: str = "ProjectorFunction"):
+        import boto3
+
+        self.streams = boto3.client("dynamodbstreams", region_name=REGION)
+        self.arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self.filters = stream_mapping(function).filters
+        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        self.iterators = [
+            self.streams.get_shard_iterator(
+                StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for shard in shards
+        ]
+
+    def new_records(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for n, iterator in enumerate(self.iterators):
+            while True:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                iterator = page["NextShardIterator"]
+                for raw in page["Records"]:
+                    record = lambda_record(raw, stream_arn=self.arn, region=REGION)
+                    if not self.filters or matches_any(self.filters, record):
+                        records.append(record)
+                if not page["Records"]:
+                    break
+            self.iterators[n] = iterator
+        return records
 
 
 def batch(records: list[dict[str, Any]]) -> dict[str, Any]:
