@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 Guard = Claim | Hold | Retire
 MAX_CONCURRENT_READS = 16
+SCAN_PAGE_ITEMS = 500
 NEW_ITEM = "attribute_not_exists(stream_id)"
 
 
@@ -164,6 +165,9 @@ class DynamoDBEventStore(EventStore):
             "FilterExpression": "version = :one AND kind = :event",
             "ProjectionExpression": "stream_id",
             "ExpressionAttributeValues": {":one": {"N": "1"}, ":event": {"S": "event"}},
+            # Items read per page, before the filter: a rebuild checkpoints after each page,
+            # so a crashed one redoes at most this much.
+            "Limit": SCAN_PAGE_ITEMS,
         }
         if segments > 1:
             request |= {"Segment": segment, "TotalSegments": segments}

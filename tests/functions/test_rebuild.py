@@ -179,3 +179,41 @@ def test_queries_answer_right_throughout_a_rebuild_and_the_switch(world: Shop) -
     shop.new_product("Fresh three", "a jukebox again")
     shop.project_new_records()
     shop.assert_answers_right(rng)
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_crashed_rebuild_resumes_from_its_checkpoint_in_parallel_segments(
+    world: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("infra.dynamodb.event_store.SCAN_PAGE_ITEMS", 100)
+    c = composition.container()
+    done = {"streams": 0}
+
+    def crash_midway(streams: int, events: int) -> None:
+        done["streams"] += streams
+        if done["streams"] == 150:
+            raise Crash
+
+    first = rebuild_of(world, Progress(advanced=crash_midway))
+    first.segments = 2
+    with pytest.raises(Crash):
+        first.run()
+    pointer = c.generations.read([CatalogViews()])["catalog"]
+    assert pointer.building is not None
+    assert pointer.checkpoint, "the scan's progress was saved"
+    live = pointer.live
+
+    second = rebuild_of(world, Progress())
+    second.segments = 2
+    report = second.run()
+
+    assert report.resumed
+    assert report.generation == pointer.building.number
+    assert report.streams < PRODUCTS, "the streams of the saved pages were not read again"
+    assert report.replaced == live.number
+    views = world.stack.tables["ViewsTable"]
+    assert items_of(world.stack.client, views) == rebuilt(world.stack.client, views)
+    world.assert_answers_right(random.Random(3))
