@@ -27,6 +27,7 @@ from domain.shared.views import ViewReader, ViewStore
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from infra.dynamodb.progress import ProgressLog
     from infra.idempotency import IdempotentRequests, RemainingTime
 
 
@@ -113,6 +114,14 @@ class Container:
             pointer = self.generations.read([projection_named(projection)])[projection]
             cached = self._pointers[projection] = (pointer, now)
         return self.views.scoped(cached[0].live.prefix)
+
+    def progress(self, reader: str) -> ProgressLog:
+        """Where a stream reader records what it did: a table it already writes."""
+        from infra.dynamodb.progress import ProgressLog
+
+        if reader == "order-process":
+            return ProgressLog(self.dynamodb, self.setting("IDEMPOTENCY_TABLE"), key="id")
+        return ProgressLog(self.dynamodb, self.setting("VIEWS_TABLE"))
 
     @cached_property
     def generations(self) -> Generations:

@@ -30,5 +30,5 @@ def record_handler(record: DynamoDBRecord, stream_id: str) -> None:
         metrics.add_metric(name=f"OrderStep_{step}", unit="Count", value=1)
 
 
-run_batch = ordered_batches(record_handler, what="order step")
+run_batch = ordered_batches(record_handler, what="order step", reader="order-process")
 handler = entry_point(run_batch)

@@ -23,5 +23,5 @@ def record_handler(record: DynamoDBRecord, stream_id: str) -> None:
         metrics.add_metric(name="DuplicateRecords", unit="Count", value=1)
 
 
-project_batch = ordered_batches(record_handler, what="projection")
+project_batch = ordered_batches(record_handler, what="projection", reader="projector")
 handler = entry_point(project_batch)

@@ -8,6 +8,7 @@ order, after the failed one); records of other streams go on."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -18,7 +19,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from functions.shared.observability import logger
+from functions.shared.observability import logger, metrics
+from infra.dynamodb.progress import Failure
 
 RecordHandler = Callable[[DynamoDBRecord, str], None]
 
@@ -36,13 +38,16 @@ def stream_of(record: DynamoDBRecord) -> str:
 BatchHandler = Callable[[dict[str, Any], Any], PartialItemFailureResponse]
 
 
-def ordered_batches(handle: RecordHandler, *, what: str) -> BatchHandler:
+def ordered_batches(handle: RecordHandler, *, what: str, reader: str) -> BatchHandler:
     """A batch handler running `handle(record, stream_id)` per record, stopping each stream
-    at its first failure (`what` names a failure in the logs)."""
+    at its first failure (`what` names a failure in the logs). After each batch, the
+    reader's lag is published (EMF: NewestEventAgeSeconds, RecordsHeldBack) and its
+    progress recorded for `eventshop-admin status` (infra/dynamodb/progress.py)."""
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
     def process_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         blocked: set[str] = set()
+        failures: list[Failure] = []
 
         def run(record: DynamoDBRecord) -> None:
             stream_id = stream_of(record)
@@ -50,13 +55,61 @@ def ordered_batches(handle: RecordHandler, *, what: str) -> BatchHandler:
                 raise StreamBlocked(stream_id)
             try:
                 handle(record, stream_id)
-            except Exception:
+            except Exception as error:
                 blocked.add(stream_id)
                 logger.exception(f"{what} failed", extra={"stream_id": stream_id})
+                image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
+                version = int((image.get("version") or {}).get("N", 0))
+                at = datetime.now(UTC).isoformat()
+                failures.append(Failure(stream_id, version, f"{type(error).__name__}: {error}", at))
                 raise
 
-        return process_partial_response(
+        response = process_partial_response(
             event=event, record_handler=run, processor=processor, context=context
         )
+        _report(reader, event.get("Records") or [], response, failures)
+        return response
 
     return process_batch
+
+
+def _report(
+    reader: str,
+    records: list[dict[str, Any]],
+    response: PartialItemFailureResponse,
+    failures: list[Failure],
+) -> None:
+    """Lag as metrics and as the reader's progress item. Applied: the records before the
+    batch's first failure (Lambda's checkpoint moves past those only)."""
+    from infra.container import container
+
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    applied: list[dict[str, Any]] = []
+    for record in records:
+        if (record.get("dynamodb") or {}).get("SequenceNumber") in failed:
+            break
+        applied.append(record)
+    times = [
+        str(((r.get("dynamodb") or {}).get("NewImage") or {}).get("occurred_at", {}).get("S"))
+        for r in applied
+        if ((r.get("dynamodb") or {}).get("NewImage") or {}).get("occurred_at")
+    ]
+    newest = max(times) if times else None
+    now = datetime.now(UTC)
+    if newest is not None:
+        age = (now - datetime.fromisoformat(newest)).total_seconds()
+        metrics.add_metric(name="NewestEventAgeSeconds", unit="Seconds", value=max(age, 0.0))
+    metrics.add_metric(name="RecordsHeldBack", unit="Count", value=len(failed))
+    last = (applied[-1].get("dynamodb") or {}).get("SequenceNumber") if applied else None
+    try:
+        container().progress(reader).record(
+            reader,
+            at=now,
+            newest_event_at=newest,
+            sequence_number=last,
+            held_back=len(failed),
+            applied=len(applied),
+            failures=failures,
+        )
+    except Exception:  # status is informative: a batch is never failed for it
+        logger.exception("could not record the reader's progress", extra={"reader": reader})

@@ -49,7 +49,7 @@ def test_a_failed_record_holds_back_its_streams_later_records_without_running_th
     batch: dict[str, Any],
 ) -> None:
     handler = Handler(failing={("a", 1)})
-    answer = ordered_batches(handler, what="test")(batch, FakeLambdaContext())
+    answer = ordered_batches(handler, what="test", reader="test")(batch, FakeLambdaContext())
 
     assert handler.ran == [("a", 1), ("b", 1), ("b", 2)]
     assert failed(answer) == ["0001a", "0002a"]
@@ -57,7 +57,7 @@ def test_a_failed_record_holds_back_its_streams_later_records_without_running_th
 
 def test_other_streams_go_on_past_a_failure(batch: dict[str, Any]) -> None:
     handler = Handler(failing={("b", 2)})
-    answer = ordered_batches(handler, what="test")(batch, FakeLambdaContext())
+    answer = ordered_batches(handler, what="test", reader="test")(batch, FakeLambdaContext())
 
     assert handler.ran == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
     assert failed(answer) == ["0002b"]
@@ -65,7 +65,7 @@ def test_other_streams_go_on_past_a_failure(batch: dict[str, Any]) -> None:
 
 def test_the_next_batch_starts_with_no_stream_held_back(batch: dict[str, Any]) -> None:
     handler = Handler(failing={("a", 1)})
-    process = ordered_batches(handler, what="test")
+    process = ordered_batches(handler, what="test", reader="test")
     process(batch, FakeLambdaContext())
     handler.failing.clear()
     handler.ran.clear()

@@ -44,7 +44,8 @@ def items_of(client: DynamoDBClient, table: str, *, raw: bool = False) -> Items:
     """Every item of a views table (a paginated scan, tests only), by (pk, sk); without the
     mark a position carries of the commit that last moved it (unique to each commit, so two
     tables of equal views never share it), and, unless `raw`, without the generation
-    prefixes of pk and gsi1pk and the generation pointers (views as their readers see them:
+    prefixes of pk and gsi1pk, the generation pointers and the readers' progress (views as
+    their readers see them:
     one generation of each projection must then be in the table)."""
     items: Items = {}
     for page in client.get_paginator("scan").paginate(TableName=table):
@@ -52,7 +53,7 @@ def items_of(client: DynamoDBClient, table: str, *, raw: bool = False) -> Items:
             pk, sk = item["pk"]["S"], item["sk"]["S"]
             kept = {name: value for name, value in item.items() if name != "commit"}
             if not raw:
-                if pk.startswith("projection#"):
+                if pk.startswith(("projection#", "reader#")):
                     continue
                 pk = GENERATION.sub("", pk)
                 kept["pk"] = {"S": pk}
