@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.backend import AwsClients
-from devstack.cfn import ACCOUNT_ID, Resolver, Values, pseudo_parameters, referenced_names
+from devstack.cfn import (
+    ACCOUNT_ID,
+    Resolver,
+    Values,
+    pseudo_parameters,
+    referenced_names,
+    scalar_text,
+)
 from devstack.iam import Principal
 from devstack.resources import PROVISIONED_TYPES, Provisioned, Provisioner, physical_name
 from devstack.sam import (
@@ -62,6 +69,23 @@ class Deployment:
 
     def queue_url(self, logical_id: str) -> str:
         return str(self.resource(logical_id, "AWS::SQS::Queue").ref)
+
+    def outputs(self) -> dict[str, str]:
+        """The template's Outputs as this deployment resolves them (what `eventshop-admin
+        --local` reads, as `--stack` reads a deployed stack's); those naming something not
+        emulated here (an event source mapping's id) are left out."""
+        resolved: dict[str, str] = {}
+        for name, output in (self.template.body.get("Outputs") or {}).items():
+            condition = output.get("Condition")
+            if condition and not self.resolver.condition(str(condition)):
+                continue
+            try:
+                value = self.resolver.resolve(output.get("Value"))
+            except TemplateError:
+                continue
+            if isinstance(value, str | int | float | bool):
+                resolved[name] = scalar_text(value)
+        return resolved
 
     def queue_url_for_arn(self, arn: str) -> str | None:
         for resource in self.resources.values():

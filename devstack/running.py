@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,6 +20,12 @@ class RunningStack:
     endpoint_url: str
     api_url: str
     pid: int
+    outputs: dict[str, str] = field(default_factory=dict)
+    """The template's Outputs, resolved (infra/cli.py reads them for `--local`)."""
+    environment: dict[str, str] = field(default_factory=dict)
+    """The stack's own AWS settings: endpoint, region, credentials (never real AWS)."""
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The stream readers' environments (`eventshop-admin --local redrive` runs their code)."""
 
     @staticmethod
     def _path(directory: Path, stack_name: str) -> Path:

@@ -32,6 +32,8 @@ from devstack.template import Template
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 DEFAULT_STACK_NAME = "eventshop-local"
+READER_FUNCTIONS = ("ProjectorFunction", "OrderProcessFunction")
+"""The stream readers whose environment the running stack's file records."""
 
 
 class LocalStack:
@@ -151,9 +153,20 @@ class LocalStack:
             self._gateway.start()
             atexit.register(self.stop)
             if self._backend.embedded:
-                RunningStack(self.stack_name, self.endpoint_url, self.url, os.getpid()).save(
-                    self.template.directory
-                )
+                assert self._settings is not None
+                RunningStack(
+                    self.stack_name,
+                    self.endpoint_url,
+                    self.url,
+                    os.getpid(),
+                    outputs=deployment.outputs(),
+                    environment=self._settings.environment(),
+                    functions={
+                        lid: self.resolved_env(lid, as_function=False)
+                        for lid in READER_FUNCTIONS
+                        if lid in model.functions
+                    },
+                ).save(self.template.directory)
             if self._bootstrap:
                 self._run_bootstrap()
         except BaseException:

@@ -1,61 +1,130 @@
-"""Operator commands: `eventshop-admin create-admin` and `eventshop-admin rebuild`.
+"""eventshop-admin: the operator's tool, against a deployed stack or the local one.
 
-Against a deployed stack, name it (`--stack NAME`) and the table names are read from its
-outputs; otherwise they come from the environment, as in the functions."""
+    eventshop-admin [--stack NAME | --local] [--json] COMMAND ...
+
+`--stack NAME` reads every table, queue and stream from the stack's outputs (template.yaml);
+`--local` from the running local stack of this checkout (`make run`); with neither, from
+the environment, as the functions read it. `--json` prints one JSON document instead of
+text. Long work shows a progress bar on stderr (events, events/s, time left)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
+from domain.projections import all_projections, projection_named
+from domain.shared.codec import iso, parse_iso
 from domain.shared.context import CommandContext
 from domain.shared.errors import DomainError
-from domain.shared.projector import rebuild
-from infra.container import Container
+from domain.shared.projector import Projection, Projector, Projectors
+from infra.container import READER_CACHE_SECONDS, Container
+from infra.rebuild import RETIRE_DELAY_SECONDS
 
-# A deployed stack's outputs (template.yaml) -> the settings the functions read.
+# A stack's outputs (template.yaml) -> the settings the functions read.
 OUTPUTS = {
     "EventsTableName": "EVENTS_TABLE",
     "ViewsTableName": "VIEWS_TABLE",
     "IdempotencyTableName": "IDEMPOTENCY_TABLE",
     "ThrottleTableName": "THROTTLE_TABLE",
 }
-OPTIONAL_OUTPUTS = {"SigningKeySecretArn": "SIGNING_KEY_SECRET"}
-"""Read when present; no command of this CLI signs a token."""
+OPTIONAL_OUTPUTS = {
+    "SigningKeySecretArn": "SIGNING_KEY_SECRET",
+    "IdempotencyKeySecretArn": "IDEMPOTENCY_KEY_SECRET",
+}
+LOCAL_STACK = "eventshop-local"
+"""The local stack `make run` starts (LOCAL_STACK_NAME names another)."""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="eventshop-admin", description=__doc__)
-    parser.add_argument("--stack", help="a deployed CloudFormation stack to read tables from")
-    commands = parser.add_subparsers(dest="command", required=True)
-    admin = commands.add_parser("create-admin", help="create an admin, or promote a user")
-    admin.add_argument("--email", default=os.environ.get("ADMIN_EMAIL"))
-    commands.add_parser("rebuild", help="re-apply every stored event to the views")
-    args = parser.parse_args(argv)
+def _local_file() -> Path:
+    """Where a running local stack of this checkout describes itself (devstack/running.py
+    writes it)."""
+    return Path(".devstack") / f"{os.environ.get('LOCAL_STACK_NAME', LOCAL_STACK)}.json"
 
-    env = dict(os.environ)
+
+class Refused(Exception):
+    """The command cannot run as asked: the message says what to do instead."""
+
+
+@dataclass
+class Target:
+    name: str
+    env: dict[str, str]
+    outputs: dict[str, str]
+
+    def container(self, function: str | None = None) -> Container:
+        """The composition root with the stack's settings, and, for `function`, that
+        function's own configuration (what its code needs: payment provider, sender)."""
+        env = dict(self.env)
+        if function is not None:
+            env.update(self._function_env(function))
+            env.update({k: v for k, v in self.env.items() if k in OUTPUTS.values()})
+        return Container(env)
+
+    def _function_env(self, function: str) -> dict[str, str]:
+        local = self.outputs.get(f"__function_env__{function}")
+        if local:
+            return dict(json.loads(local))
+        name = self.outputs.get(f"{function}Name")
+        if not name:
+            return {}
+        import boto3
+
+        config = boto3.client("lambda").get_function_configuration(FunctionName=name)
+        return dict((config.get("Environment") or {}).get("Variables") or {})
+
+
+def target_of(args: argparse.Namespace) -> Target:
+    if args.stack and args.local:
+        raise Refused("--stack and --local name two stacks: pick one")
+    if args.local:
+        return _local()
     if args.stack:
-        env.update(_stack_outputs(args.stack))
-    container = Container(env)
-    context = CommandContext(f"cli-{uuid.uuid4()}", "cli")
+        outputs = _stack_outputs(args.stack)
+        return Target(f"stack {args.stack}", {**os.environ, **_settings(outputs)}, outputs)
+    return Target("the environment", dict(os.environ), {})
+
+
+def _local() -> Target:
     try:
-        if args.command == "create-admin":
-            if not args.email:
-                parser.error("--email (or ADMIN_EMAIL) is required")
-            password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Admin password: ")
-            user = container.identity.ensure_admin(args.email, password, context)
-            print(f"admin {user.state.email} ready (id {user.id}, version {user.version})")
-        else:
-            streams = rebuild(container.projector)
-            print(f"views caught up with {streams} streams")
-    except DomainError as refused:
-        print(f"refused: {refused.message}", file=sys.stderr)
-        return 1
-    return 0
+        running = json.loads(_local_file().read_text("utf-8"))
+    except (OSError, ValueError) as missing:
+        raise Refused(
+            "no local stack runs in this checkout: start one with `make run` (another "
+            "terminal, same directory) and try again"
+        ) from missing
+    try:
+        os.kill(int(running["pid"]), 0)
+    except ProcessLookupError as gone:
+        raise Refused("the local stack of this checkout has stopped: `make run` again") from gone
+    except PermissionError:
+        pass
+    environment = dict(running.get("environment") or {})
+    host = urlparse(environment.get("AWS_ENDPOINT_URL", "")).hostname or ""
+    if not (host == "localhost" or host.startswith("127.")):
+        raise Refused(f"the local stack's endpoint {host!r} is not on this machine: refusing")
+    os.environ.update(environment)  # boto3 reads its endpoint and credentials from here
+    outputs = dict(running.get("outputs") or {})
+    for function, env in (running.get("functions") or {}).items():
+        outputs[f"__function_env__{function}"] = json.dumps(env)
+    return Target(
+        f"local stack {running['stack_name']}", {**os.environ, **_settings(outputs)}, outputs
+    )
+
+
+def _settings(outputs: dict[str, str]) -> dict[str, str]:
+    wanted = {**OUTPUTS, **OPTIONAL_OUTPUTS}
+    return {env: outputs[key] for key, env in wanted.items() if key in outputs}
 
 
 def _stack_outputs(stack: str) -> dict[str, str]:
@@ -65,12 +134,388 @@ def _stack_outputs(stack: str) -> dict[str, str]:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     missing = sorted(key for key in OUTPUTS if key not in outputs)
     if missing:
-        raise SystemExit(
+        raise Refused(
             f"stack {stack} has no output {', '.join(missing)}: deploy this checkout's "
             "template.yaml (sam build && sam deploy) and try again"
         )
-    wanted = {**OUTPUTS, **OPTIONAL_OUTPUTS}
-    return {env: outputs[key] for key, env in wanted.items() if key in outputs}
+    return outputs
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+class Out:
+    """Text lines, or one JSON document at the end (`--json`)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.document: dict[str, Any] = {}
+
+    def line(self, text: str) -> None:
+        if not self.as_json:
+            print(text)
+
+    def put(self, key: str, value: Any) -> None:
+        self.document[key] = value
+
+    def finish(self) -> None:
+        if self.as_json:
+            print(json.dumps(self.document, indent=2, default=str))
+
+    @contextmanager
+    def progress(self, what: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        """A bar on stderr (events, events/s, time left) while the block runs; it calls
+        the yielded function with the events done since its last call."""
+        if self.as_json or not sys.stderr.isatty():
+            yield lambda done: None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TransferSpeedColumn(),
+            TextColumn("events"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task(what, total=total)
+            yield lambda done: bar.advance(task, done)
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def create_admin(args: argparse.Namespace, target: Target, out: Out) -> int:
+    if not args.email:
+        raise Refused("--email (or ADMIN_EMAIL) is required")
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Admin password: ")
+    context = CommandContext(f"cli-{uuid.uuid4()}", "cli")
+    user = target.container().identity.ensure_admin(args.email, password, context)
+    out.put("admin", {"id": user.id, "email": user.state.email, "version": user.version})
+    out.line(f"admin {user.state.email} ready (id {user.id}, version {user.version})")
+    return 0
+
+
+def _projections(name: str | None) -> list[Projection]:
+    if name is None:
+        return all_projections()
+    try:
+        return [projection_named(name)]
+    except KeyError as unknown:
+        raise Refused(str(unknown.args[0])) from unknown
+
+
+def _approximate_events(container: Container) -> int | None:
+    try:
+        table = container.setting("EVENTS_TABLE")
+        return int(container.dynamodb.describe_table(TableName=table)["Table"]["ItemCount"])
+    except Exception:  # the bar then has no total, nothing more
+        return None
+
+
+def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
+    from infra.rebuild import Progress, Rebuild
+
+    container = target.container()
+    reports = []
+    for projection in _projections(args.projection):
+        with out.progress(f"rebuild {projection.name}", _approximate_events(container)) as tick:
+            name = projection.name
+
+            def phase(text: str, name: str = name) -> None:
+                out.line(f"{name}: {text}")
+
+            progress = Progress(advanced=lambda streams, events: tick(events), phase=phase)
+            report = Rebuild(
+                projection,
+                container.generations,
+                container.event_store,
+                container.projector_views,
+                container.clock,
+                segments=args.segments,
+                retire_delay=args.drop_after,
+                progress=progress,
+            ).run()
+        reports.append(asdict(report))
+        resumed = " (resumed)" if report.resumed else ""
+        out.line(
+            f"{report.projection}: generation {report.generation} (version {report.version})"
+            f"{resumed} built from {report.streams} streams, {report.events} events, in "
+            f"{report.seconds:.1f} s; readers switched from generation {report.replaced}, "
+            f"dropped ({report.dropped} items)"
+        )
+    out.put("rebuilt", reports)
+    return 0
+
+
+def replay(args: argparse.Namespace, target: Target, out: Out) -> int:
+    since = _time(args.since)
+    container = target.container()
+    streams = sorted(container.event_store.streams_since(since))
+    projector: Projectors | Projector = container.projector
+    if args.projection:
+        wanted = _projections(args.projection)[0].name
+        projector = Projectors(
+            container.event_store,
+            lambda: [t for t in container.projector.targets() if t.projection.name == wanted],
+        )
+    applied = 0
+    with out.progress("replay", len(streams)) as tick:
+        for stream in streams:
+            applied += len(projector.catch_up(stream).applied)
+            tick(1)
+    out.put("replayed", {"since": iso(since), "streams": len(streams), "events_applied": applied})
+    out.line(
+        f"{len(streams)} streams have events since {iso(since)}; {applied} events were "
+        "applied that the views did not have yet (the others were already applied: "
+        "duplicates change nothing)"
+    )
+    return 0
+
+
+def _time(text: str) -> datetime:
+    """An ISO 8601 time, or an age like 90m, 2h, 3d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        return parse_iso(text)
+    except ValueError as bad:
+        raise Refused(f"--since {text!r}: give an ISO 8601 time or an age like 2h") from bad
+
+
+def events(args: argparse.Namespace, target: Target, out: Out) -> int:
+    after = max((args.from_version or 1) - 1, 0)
+    found = target.container().event_store.read(args.stream, after=after, up_to=args.to_version)
+    if not found and after == 0:
+        raise Refused(
+            f"no stream {args.stream!r} has events: stream ids look like product-<id>, "
+            "order-<id>, user-<id> (the history routes show an aggregate's)"
+        )
+    listed: list[dict[str, Any]] = [
+        {
+            "version": e.version,
+            "type": e.type,
+            "schema_version": e.schema_version,
+            "occurred_at": iso(e.occurred_at),
+            "data": dict(e.data),
+            "metadata": asdict(e.metadata),
+        }
+        for e in found
+    ]
+    out.put("stream", args.stream)
+    out.put("events", listed)
+    for event in listed:
+        meta = event["metadata"]
+        out.line(
+            f"{event['version']:>5}  {event['occurred_at']}  {event['type']}  "
+            f"{json.dumps(event['data'], sort_keys=True)}"
+        )
+        out.line(
+            f"       event {meta['event_id']}  correlation {meta['correlation_id']}  "
+            f"causation {meta['causation_id']}  user {meta['user_id']}"
+        )
+    return 0
+
+
+def status(args: argparse.Namespace, target: Target, out: Out) -> int:
+    from infra.readers import READERS, Operations, age_seconds
+
+    container = target.container()
+    operations = Operations(container, target.outputs)
+    projections = []
+    pointers = container.generations.read(all_projections())
+    out.line(f"{target.name}")
+    for projection in all_projections():
+        pointer = pointers[projection.name]
+        stale = pointer.live.version != projection.version
+        entry: dict[str, Any] = {
+            "projection": projection.name,
+            "live": asdict(pointer.live),
+            "building": asdict(pointer.building) if pointer.building else None,
+            "retiring": asdict(pointer.retiring) if pointer.retiring else None,
+            "code_version": projection.version,
+            "needs_rebuild": stale,
+        }
+        projections.append(entry)
+        note = ""
+        if stale:
+            note = (
+                f"  (code is version {projection.version}: rebuild --projection {projection.name})"
+            )
+        if pointer.building:
+            note += f"  building generation {pointer.building.number}"
+        out.line(
+            f"  projection {projection.name}: generation {pointer.live.number}, "
+            f"version {pointer.live.version}{note}"
+        )
+    readers = []
+    for reader in READERS:
+        progress = operations.progress(reader)
+        behind, more = operations.behind(reader, progress.sequence_number)
+        try:
+            parked: int | None = operations.parked_count(reader)
+        except KeyError:
+            parked = None
+        age = age_seconds(progress.newest_event_at)
+        last_error = max(progress.errors.values(), key=lambda f: f.at, default=None)
+        state: dict[str, Any] = {
+            "reader": reader.name,
+            "position": progress.sequence_number,
+            "newest_applied_event_at": progress.newest_event_at,
+            "lag_seconds": age,
+            "events_behind": behind,
+            "events_behind_at_least": more,
+            "held_back": progress.held_back,
+            "parked_batches": parked,
+            "last_batch_at": progress.batch_at,
+            "last_error": asdict(last_error) if last_error else None,
+        }
+        readers.append(state)
+        lag = "never ran" if age is None else f"newest applied event {age:.0f} s old"
+        out.line(
+            f"  reader {reader.name}: {lag}, {behind}{'+' if more else ''} events behind, "
+            f"{progress.held_back} held back, {parked if parked is not None else '?'} parked"
+        )
+        if last_error:
+            out.line(
+                f"    last error {last_error.at}: {last_error.stream_id} v{last_error.version}: "
+                f"{last_error.error}"
+            )
+    out.put("target", target.name)
+    out.put("projections", projections)
+    out.put("readers", readers)
+    return 0
+
+
+def failures(args: argparse.Namespace, target: Target, out: Out) -> int:
+    from infra.readers import READERS, Operations
+
+    operations = Operations(target.container(), target.outputs)
+    found = [p for reader in READERS for p in operations.parked(reader)]
+    out.put("failures", [p.as_dict() for p in found])
+    if not found:
+        out.line("no parked batches: both on-failure queues are empty")
+    for parked in found:
+        out.line(f"{parked.id}  {parked.reader}  {parked.condition}  arrived {parked.arrived}")
+        for stream, versions in sorted(parked.streams.items()):
+            span = f"v{min(versions)}" + (f"-{max(versions)}" if len(versions) > 1 else "")
+            out.line(f"    {stream} {span}: {parked.errors.get(stream, 'no error recorded')}")
+        if parked.trimmed:
+            out.line("    (records gone from the stream: streams from the reader's log)")
+    return 0
+
+
+REDRIVE_HOLD_SECONDS = 300
+"""A redriven message stays invisible this long while its streams are re-applied."""
+
+
+def redrive(args: argparse.Namespace, target: Target, out: Out) -> int:
+    from infra.readers import READERS, Operations
+
+    if not args.all and not args.ids:
+        raise Refused("name the batches to redrive (IDs from `failures`), or --all")
+    results = []
+    failed = 0
+    for reader in READERS:
+        operations = Operations(target.container(reader.function), target.outputs)
+        for parked in operations.parked(reader, hold_seconds=REDRIVE_HOLD_SECONDS):
+            if not args.all and parked.id not in args.ids:
+                continue
+            done, what = operations.redrive(reader, parked)
+            failed += not done
+            results.append({"id": parked.id, "reader": reader.name, "done": done, "what": what})
+            out.line(f"{parked.id}  {reader.name}: {'redriven' if done else 'kept'}: {what}")
+    missing = set(args.ids or []) - {r["id"] for r in results}
+    for id_ in sorted(missing):
+        out.line(f"{id_}: no such parked batch (see `failures`)")
+    out.put("redriven", results)
+    return 1 if failed or missing else 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Target, Out], int]] = {
+    "create-admin": create_admin,
+    "status": status,
+    "events": events,
+    "rebuild": rebuild,
+    "replay": replay,
+    "failures": failures,
+    "redrive": redrive,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    main_parser = argparse.ArgumentParser(
+        prog="eventshop-admin",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    main_parser.add_argument("--stack", help="a deployed CloudFormation stack")
+    main_parser.add_argument(
+        "--local", action="store_true", help="the running local stack of this checkout"
+    )
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    admin = commands.add_parser("create-admin", parents=[common], help="create or promote an admin")
+    admin.add_argument("--email", default=os.environ.get("ADMIN_EMAIL"))
+    commands.add_parser("status", parents=[common], help="generations, readers, lag, failures")
+    stream = commands.add_parser("events", parents=[common], help="a stream's events")
+    stream.add_argument("stream", help="a stream id, like product-<id>")
+    stream.add_argument("--from", dest="from_version", type=int, help="first version")
+    stream.add_argument("--to", dest="to_version", type=int, help="last version")
+    rebuilt = commands.add_parser(
+        "rebuild", parents=[common], help="rebuild projections blue/green"
+    )
+    rebuilt.add_argument("--projection", help="one projection (default: every one)")
+    rebuilt.add_argument("--segments", type=int, default=4, help="parallel scan segments")
+    rebuilt.add_argument(
+        "--drop-after",
+        type=float,
+        default=RETIRE_DELAY_SECONDS,
+        metavar="SECONDS",
+        help="keep the old generation this long after the switch (query functions read "
+        f"the pointer at most {READER_CACHE_SECONDS:.0f} s old; default %(default).0f)",
+    )
+    replayed = commands.add_parser(
+        "replay", parents=[common], help="re-apply the events recorded since a time"
+    )
+    replayed.add_argument("--since", required=True, help="ISO 8601 time, or an age like 2h")
+    replayed.add_argument("--projection", help="one projection (default: every one)")
+    commands.add_parser("failures", parents=[common], help="the parked batches, decoded")
+    redriven = commands.add_parser(
+        "redrive", parents=[common], help="re-apply parked batches from the event table"
+    )
+    redriven.add_argument("ids", nargs="*", help="batch ids from `failures`")
+    redriven.add_argument("--all", action="store_true", help="every parked batch")
+    return main_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    out = Out(bool(getattr(args, "json", False)))
+    try:
+        code = COMMANDS[args.command](args, target_of(args), out)
+    except Refused as refused:
+        print(f"eventshop-admin: {refused}", file=sys.stderr)
+        return 2
+    except DomainError as refused:
+        print(f"refused: {refused.message}", file=sys.stderr)
+        return 1
+    out.finish()
+    return code
 
 
 if __name__ == "__main__":

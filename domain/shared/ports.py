@@ -174,3 +174,8 @@ class EventStore(ABC):
         """Every stream that has events, in no particular order (for rebuilds: costly)."""
         for page, _ in self.stream_pages():
             yield from page
+
+    @abstractmethod
+    def streams_since(self, since: datetime) -> set[str]:
+        """The streams with an event that occurred at or after `since` (for replays: it
+        reads the whole table)."""

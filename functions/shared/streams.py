@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
@@ -64,10 +65,21 @@ def ordered_batches(handle: RecordHandler, *, what: str, reader: str) -> BatchHa
                 failures.append(Failure(stream_id, version, f"{type(error).__name__}: {error}", at))
                 raise
 
-        response = process_partial_response(
-            event=event, record_handler=run, processor=processor, context=context
-        )
-        _report(reader, event.get("Records") or [], response, failures)
+        records = event.get("Records") or []
+        try:
+            response = process_partial_response(
+                event=event, record_handler=run, processor=processor, context=context
+            )
+        except BatchProcessingError:  # every record failed: Lambda retries the whole batch
+            every = [(r.get("dynamodb") or {}).get("SequenceNumber") for r in records]
+            _report(
+                reader,
+                records,
+                {"batchItemFailures": [{"itemIdentifier": str(n)} for n in every]},
+                failures,
+            )
+            raise
+        _report(reader, records, response, failures)
         return response
 
     return process_batch

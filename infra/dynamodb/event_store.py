@@ -11,10 +11,12 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from domain.shared.codec import iso
 from domain.shared.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
 from domain.shared.events import RecordedEvent
 from domain.shared.ports import (
@@ -181,6 +183,21 @@ class DynamoDBEventStore(EventStore):
             if last is None:
                 return
             request["ExclusiveStartKey"] = last
+
+    def streams_since(self, since: datetime) -> set[str]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "occurred_at >= :since AND kind = :event",
+            "ProjectionExpression": "stream_id",
+            "ExpressionAttributeValues": {":since": {"S": iso(since)}, ":event": {"S": "event"}},
+        }
+        streams: set[str] = set()
+        while True:
+            page = self.client.scan(**request)
+            streams.update(item["stream_id"]["S"] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return streams
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def current_version(self, stream_id: str) -> int:
         newest = self.client.query(

@@ -174,6 +174,13 @@ class InMemoryEventStore(EventStore):
         if start >= len(mine):
             yield [], None
 
+    def streams_since(self, since: datetime) -> set[str]:
+        return {
+            stream
+            for stream, kept in self._streams.items()
+            if any(e.occurred_at >= since for e in kept.events)
+        }
+
     def all_events(self) -> list[RecordedEvent]:
         """Every stored event, stream by stream (for rebuilds and tests)."""
         return [e for s in self._streams.values() for e in s.events]

@@ -1,0 +1,147 @@
+"""The operator's day two, on the local stack, through `eventshop-admin --local` run as a
+user runs it (its own process): a batch parked by a projector failure is listed, decoded,
+and redriven once the cause is fixed; status, events, replay and a blue/green rebuild.
+
+The failure is a classic one: the projector's role lacks an action its commits need (its
+policy here loses `dynamodb:ConditionCheckItem`, as a template edit could make it), then a
+fixed deployment gives it back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from devstack import iam
+from devstack.logs import ConsoleLog
+from devstack.stack import LocalStack
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client
+from tests.support.views import items_of, rebuilt_from
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    environment = {
+        **os.environ,
+        "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL,
+        "LOCAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    environment.pop("AWS_ENDPOINT_URL", None)
+    with LocalStack(
+        port=0,
+        stack_name=f"ops-{uuid.uuid4().hex[:8]}",
+        env=environment,
+        parameter_overrides={"BcryptRounds": "4"},
+        log=ConsoleLog(),
+    ) as running:
+        yield running
+
+
+def admin(stack: LocalStack, *args: str) -> Any:
+    """`eventshop-admin --local --json ARGS` in a process of its own; its JSON answer."""
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "--local", "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LOCAL_STACK_NAME": stack.stack_name},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return json.loads(done.stdout)
+
+
+def settled(api: Client, path: str, check: Any, *, seconds: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = api.call("GET", path)
+        if answer.status_code == 200 and check(answer.json()):
+            return dict(answer.json())
+        assert time.monotonic() < deadline, f"{path}: {answer.status_code} {answer.text}"
+        time.sleep(0.2)
+
+
+def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
+    stack: LocalStack,
+) -> None:
+    api = Client(stack.url)
+    token = api.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+    category = api.call("POST", "/categories", {"name": "Tools"}, token=token).json()["id"]
+    body = {"name": "Hammer", "description": "steel", "price": "20.00", "category_id": category}
+    hammer = api.call("POST", "/products", body, token=token).json()["id"]
+    settled(api, f"/categories/{category}", lambda c: True)
+
+    # The projector's role loses an action its commits need.
+    key = iam.access_key_for(stack.stack_name, "ProjectorFunction")
+    granted = stack.deployment.principals["ProjectorFunction"]
+    denied = iam.Statement.parse(
+        {"Effect": "Deny", "Action": "dynamodb:ConditionCheckItem", "Resource": "*"}
+    )
+    iam.registry.register(
+        key, replace(granted, policy=iam.Policy((*granted.policy.statements, denied)))
+    )
+    for price in ("18.00", "17.50"):
+        changed = api.call("PUT", f"/products/{hammer}/price", {"price": price}, token=token)
+        assert changed.status_code == 200, changed.text
+    deadline = time.monotonic() + 60
+    while not (parked := admin(stack, "failures")["failures"]):
+        assert time.monotonic() < deadline, "no batch was parked"
+        time.sleep(1)
+
+    streams = {s["stream"]: s for p in parked for s in p["streams"]}
+    assert parked[0]["reader"] == "projector"
+    assert parked[0]["condition"] == "RetryAttemptsExhausted"
+    mine = streams[f"product-{hammer}"]
+    assert set(mine["versions"]) <= {2, 3}
+    assert "ConditionCheckItem" in (mine["error"] or "")
+    stuck = api.call("GET", f"/products/{hammer}", token=token).json()
+    assert stuck["price"] == "20.00"
+
+    iam.registry.register(key, granted)  # the fixed deployment
+    redriven = admin(stack, "redrive", "--all")["redriven"]
+    assert redriven
+    assert all(r["done"] for r in redriven), redriven
+    assert admin(stack, "failures")["failures"] == []
+    fixed = api.call("GET", f"/products/{hammer}", token=token).json()
+    assert (fixed["price"], fixed["version"]) == ("17.50", 3)
+    client, views = stack.clients.dynamodb(), stack.table_name("ViewsTable")
+    assert items_of(client, views) == rebuilt_from(client, stack.table_name("EventsTable"), views)
+
+    status = admin(stack, "status")
+    projector = next(r for r in status["readers"] if r["reader"] == "projector")
+    assert projector["parked_batches"] == 0
+    assert "ConditionCheckItem" in projector["last_error"]["error"]
+    assert {p["projection"] for p in status["projections"]} == {"catalog", "ordering", "users"}
+
+    history = admin(stack, "events", f"product-{hammer}")["events"]
+    assert [e["version"] for e in history] == [1, 2, 3]
+    assert all(e["metadata"]["event_id"] and e["metadata"]["correlation_id"] for e in history)
+
+    replayed = admin(stack, "replay", "--since", "1h")["replayed"]
+    assert replayed["streams"] >= 3
+    assert replayed["events_applied"] == 0, "redrive left nothing to apply"
+
+
+def test_a_rebuild_switches_readers_to_a_new_generation_while_they_keep_answering(
+    stack: LocalStack,
+) -> None:
+    api = Client(stack.url)
+    found = api.call("GET", "/products", params={"q": "hammer"}).json()["items"]
+    rebuilt = admin(stack, "rebuild", "--projection", "catalog", "--drop-after", "6")["rebuilt"]
+    assert rebuilt[0]["generation"] == 2
+    assert rebuilt[0]["replaced"] == 1
+    assert api.call("GET", "/products", params={"q": "hammer"}).json()["items"] == found
+    status = admin(stack, "status")
+    catalog = next(p for p in status["projections"] if p["projection"] == "catalog")
+    assert catalog["live"]["number"] == 2
+    assert catalog["retiring"] is None
