@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SAM_ENV = AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing \
           AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 
-.PHONY: run test lint typecheck contracts template unit bench clean
+.PHONY: run test lint typecheck contracts template browser unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-test: lint typecheck contracts template unit
+test: lint typecheck contracts template browser unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +35,14 @@ template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_ENV) $(BIN)/sam validate --template template.yaml
 	$(SAM_ENV) $(BIN)/sam validate --lint --template template.yaml
+
+# The console's browser test (tests/e2e/test_console.py) drives Debian's chromium; installed
+# here when missing (a package registry, as root), never downloaded at run time.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+	  echo "installing Debian's chromium and chromium-driver for the console's browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null; }
 
 # pytest exits 5 when it collected no test: a failure here too. loadfile keeps each test
 # file on one worker, so the e2e module's local stack never overlaps a moto-mocked test.

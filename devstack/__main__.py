@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  API:      {stack.url}")
         log(f"  Docs:     {stack.docs_url}")
         log(f"  OpenAPI:  {stack.url}/openapi.json")
+        if "ConsoleFunction" in stack.deployment.model.functions:
+            log(f"  Console:  {stack.url}/console (eventshop-admin --local ... from this folder)")
         log(f"  Admin:    {stack.admin_email} / {stack.admin_password}")
         if not stack.admin_created:
             log("            (not created: see the bootstrap warning above)")

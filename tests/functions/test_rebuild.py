@@ -26,11 +26,11 @@ from tests.functions.conftest import Stack, open_stack
 from tests.support.streams import StreamFollower
 from tests.support.views import items_of, rebuilt
 
-PRODUCTS = int(os.environ.get("REBUILD_TEST_PRODUCTS", "400"))
-"""Products in the catalogue rebuilt: 400 in `make test` (moto serves a few hundred
+PRODUCTS = int(os.environ.get("REBUILD_TEST_PRODUCTS", "250"))
+"""Products in the catalogue rebuilt: 250 in `make test` (moto serves a few hundred
 requests a second, and a rebuild makes about six per stream); docs/operations.md runs it
 with 3,000."""
-CHECK_EVERY = 250
+CHECK_EVERY = 50
 """Streams rebuilt between two rounds of queries."""
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CONTEXT = CommandContext("seed", "seed")

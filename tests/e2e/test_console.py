@@ -1,0 +1,106 @@
+"""The event console (/console) of the local stack, in a real headless browser (Debian's
+chromium and chromedriver, driven by selenium): a shop's streams and events with their
+metadata, each projection's generation, each reader's lag, parked batches; nothing loaded
+from elsewhere and no script (it works offline)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.stack import LocalStack
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client, local_stack
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console.png"
+"""Written again when UPDATE_SCREENSHOTS=1."""
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with local_stack("console") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    assert not missing, (
+        f"the console test needs {', '.join(missing)}: `make test` installs Debian's "
+        "chromium and chromium-driver (as root: apt-get install chromium chromium-driver)"
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_the_console_shows_streams_events_generations_and_readers(
+    stack: LocalStack, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    api = Client(stack.url)
+    token = api.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+    category = api.call("POST", "/categories", {"name": "Lamps"}, token=token).json()["id"]
+    body = {"name": "Desk lamp", "description": "warm", "price": "35.00", "category_id": category}
+    product = api.call("POST", "/products", body, token=token).json()["id"]
+    deadline = time.monotonic() + 20
+    while api.call("GET", f"/products/{product}", token=token).status_code != 200:
+        assert time.monotonic() < deadline, "the product was never projected"
+        time.sleep(0.2)
+
+    browser.get(stack.url + "/console")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "Event console" in page
+    for expected in ("catalog", "ordering", "users", "generation 1 (version 1)"):
+        assert expected in page
+    readers = browser.find_elements(
+        By.XPATH, "//h2[.='Stream readers']/following-sibling::table[1]//tr"
+    )
+    names = [row.find_elements(By.TAG_NAME, "td")[0].text for row in readers[1:]]
+    assert names == ["projector", "order-process"]
+    projector = readers[1].find_elements(By.TAG_NAME, "td")
+    assert projector[1].text != "—", "the projector's position is shown"
+    assert projector[2].text.endswith(" s"), "its lag is shown"
+    assert "Parked batches" in page
+    assert browser.find_elements(By.TAG_NAME, "script") == []
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert [url for url in loaded if not url.startswith(stack.url)] == []
+
+    browser.find_element(By.LINK_TEXT, "Streams").click()
+    browser.find_element(By.LINK_TEXT, f"product-{product}").click()
+    stream = browser.find_element(By.TAG_NAME, "body").text
+    assert f"Stream product-{product}" in stream
+    assert "ProductCreated" in stream
+    assert "correlation" in stream
+    assert "causation" in stream
+    assert "Desk lamp" in stream
+
+    browser.get(stack.url + "/console")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        browser.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.exists(), "docs/console.png: run with UPDATE_SCREENSHOTS=1"
