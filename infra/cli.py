@@ -229,7 +229,13 @@ def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
 
     container = target.container()
     reports = []
-    for projection in _projections(args.projection):
+    chosen = _projections(args.projection)
+    if args.changed:
+        pointers = container.generations.read(chosen)
+        chosen = [p for p in chosen if pointers[p.name].live.version != p.version]
+        if not chosen:
+            out.line("every projection's live generation is of its code's version: none to rebuild")
+    for projection in chosen:
         with out.progress(f"rebuild {projection.name}", _approximate_events(container)) as tick:
             name = projection.name
 
@@ -480,6 +486,11 @@ def parser() -> argparse.ArgumentParser:
         "rebuild", parents=[common], help="rebuild projections blue/green"
     )
     rebuilt.add_argument("--projection", help="one projection (default: every one)")
+    rebuilt.add_argument(
+        "--changed",
+        action="store_true",
+        help="only the projections whose code version differs from their live generation's",
+    )
     rebuilt.add_argument("--segments", type=int, default=4, help="parallel scan segments")
     rebuilt.add_argument(
         "--drop-after",

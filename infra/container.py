@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
 from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
 from domain.projections import all_projections, projection_named
-from domain.shared.generations import Generations, Pointer
+from domain.shared.generations import Generations, Pointer, PointerMoved
 from domain.shared.ports import Clock, EventStore, IdGenerator
 from domain.shared.projector import Projector, Projectors
 from domain.shared.repository import Backoff, EventSourcedRepository
@@ -114,6 +115,21 @@ class Container:
             pointer = self.generations.read([projection_named(projection)])[projection]
             cached = self._pointers[projection] = (pointer, now)
         return self.views.scoped(cached[0].live.prefix)
+
+    def _recorded(self, pointer: Pointer) -> Pointer:
+        """A pointer never written (a fresh stack) is written once, by the first projector,
+        so that it names the version its code builds generation 1 with (what `status` and
+        `rebuild --changed` compare with a later version)."""
+        if pointer.epoch:
+            return pointer
+        written = replace(pointer, epoch=1)
+        try:
+            self.generations.save(written, read_at=0)
+        except PointerMoved:
+            return self.generations.read([projection_named(pointer.projection)])[
+                pointer.projection
+            ]
+        return written
 
     def progress(self, reader: str) -> ProgressLog:
         """Where a stream reader records what it did: a table it already writes."""
@@ -243,6 +259,8 @@ class Container:
         def load() -> list[Projector]:
             projections = all_projections()
             pointers = self.generations.read(projections)
+            for projection in projections:
+                pointers[projection.name] = self._recorded(pointers[projection.name])
             return [
                 Projector(
                     projection,

@@ -17,6 +17,10 @@ WRITES = {
     "dynamodb:*",
 }
 FUNCTIONS = resources("AWS::Serverless::Function")
+CONSOLE = "ConsoleFunction"
+"""The operator's event console: HTML, not the API; it lists streams (a Scan), and the
+template serves it only where EventConsole is true (the local stack)."""
+SERVING = {lid: f for lid, f in FUNCTIONS.items() if lid != CONSOLE}
 
 
 def grants(function: str) -> list[tuple[set[str], list[Any]]]:
@@ -48,10 +52,21 @@ def kind_of(function: str) -> str:
     return str(handler.split(".")[1])
 
 
-@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+@pytest.mark.parametrize("function", sorted(SERVING))
 def test_no_function_may_scan_or_use_wildcards(function: str) -> None:
     for actions, _ in grants(function):
         assert "dynamodb:Scan" not in actions
+        assert not any(a.endswith("*") for a in actions)
+
+
+def test_the_console_is_served_only_where_asked_and_only_reads() -> None:
+    template = load()
+    assert FUNCTIONS[CONSOLE]["Condition"] == "ServesConsole"
+    assert template["Parameters"]["EventConsole"]["Default"] == "false"
+    assert template["Metadata"]["LocalStack"]["ParameterOverrides"]["EventConsole"] == "true"
+    for actions, _ in grants(CONSOLE):
+        assert not actions & WRITES
+        assert "sqs:DeleteMessage" not in actions
         assert not any(a.endswith("*") for a in actions)
 
 
@@ -140,5 +155,9 @@ def test_every_template_route_is_served_and_documented() -> None:
         for path, operations in app.get_openapi_schema().paths.items()  # type: ignore[union-attr]
         for method in operations.model_dump(exclude_none=True)
     }
-    undocumented = {r for r in template_routes() if r[1] not in ("/docs", "/openapi.json")}
-    assert undocumented == documented
+    api = {
+        r
+        for r in template_routes()
+        if r[1] not in ("/docs", "/openapi.json") and not r[1].startswith("/console")
+    }
+    assert api == documented

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra import cli
@@ -42,3 +44,56 @@ def test_rebuild_catches_the_views_up_from_the_event_table(
     me = stack.api.request("GET", "/users/me", token=token)
     assert me.status == 200
     assert me.json["email"] == "ada@example.com"
+
+
+def test_local_without_a_running_local_stack_says_to_start_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--local", "status"]) == 2
+    assert "make run" in capsys.readouterr().err
+
+
+def test_an_unknown_projection_is_refused_naming_the_known_ones(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["rebuild", "--projection", "nope"]) == 2
+    assert "catalog" in capsys.readouterr().err
+
+
+def test_events_lists_a_streams_events_with_metadata_as_json(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    body = {"email": "ada@example.com", "password": "pass word 1"}
+    user = stack.api.request("POST", "/users", json_body=body).json["id"]
+    capsys.readouterr()
+    assert cli.main(["--json", "events", f"user-{user}"]) == 0
+    listed = json.loads(capsys.readouterr().out)["events"]
+    assert [e["type"] for e in listed] == ["UserRegistered"]
+    assert listed[0]["metadata"]["event_id"]
+    assert cli.main(["events", "user-nobody"]) == 2
+
+
+def test_rebuild_changed_rebuilds_only_a_projection_whose_version_moved(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from domain.catalog.views import CatalogViews
+
+    body = {"email": "ada@example.com", "password": "pass word 1"}
+    assert stack.api.request("POST", "/users", json_body=body).status == 201
+    stack.project()  # the first projector records the versions it builds with
+    capsys.readouterr()
+    assert cli.main(["--json", "rebuild", "--changed"]) == 0
+    assert json.loads(capsys.readouterr().out)["rebuilt"] == []
+    monkeypatch.setattr(CatalogViews, "version", 2)
+    assert cli.main(["--json", "rebuild", "--changed", "--drop-after", "0"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["rebuilt"]
+    assert (report["projection"], report["generation"], report["version"]) == ("catalog", 2, 2)
+    assert cli.main(["--json", "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    catalog = next(p for p in status["projections"] if p["projection"] == "catalog")
+    assert (catalog["live"]["version"], catalog["needs_rebuild"]) == (2, False)

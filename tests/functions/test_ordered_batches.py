@@ -72,3 +72,23 @@ def test_the_next_batch_starts_with_no_stream_held_back(batch: dict[str, Any]) -
 
     assert failed(process(batch, FakeLambdaContext())) == []
     assert handler.ran == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+
+
+def test_each_batch_publishes_the_readers_lag_and_what_it_held_back(
+    batch: dict[str, Any],
+) -> None:
+    from functions.shared.observability import metrics
+
+    for n, item in enumerate(batch["Records"]):
+        item["dynamodb"]["NewImage"]["occurred_at"] = {"S": f"2026-12-02T10:00:0{n}.000Z"}
+    metrics.clear_metrics()
+    ordered_batches(Handler(failing={("b", 2)}), what="test", reader="test")(
+        batch, FakeLambdaContext()
+    )
+
+    published = metrics.metric_set
+    assert published["RecordsHeldBack"]["Value"] == [1.0]
+    # the newest event applied is a2 (b2 failed): its age, in seconds
+    (age,) = published["NewestEventAgeSeconds"]["Value"]
+    assert age > 0
+    metrics.clear_metrics()
