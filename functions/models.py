@@ -172,6 +172,7 @@ class ProductView(BaseModel):
 
 class CategoryList(BaseModel):
     items: list[CategoryAnswer]
+    next_cursor: str | None
 
 
 class DiscountedPrice(BaseModel):
@@ -187,7 +188,9 @@ class HistoryEntry(BaseModel):
     occurred_at: str
     data: dict[str, Any]
     metadata: dict[str, str | None] | None = Field(
-        default=None, description="Who and why (admins only)"
+        default=None,
+        description="Who and why: event, correlation, causation and user ids "
+        "(admins only; null for anyone else)",
     )
 
 
@@ -241,6 +244,9 @@ class OrderAnswer(BaseModel):
     total: str
     version: int
     created_at: str | None
+    placed_at: str | None = None
+    confirmed_at: str | None = None
+    cancelled_at: str | None = None
 
 
 class OrderList(BaseModel):

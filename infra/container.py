@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -126,9 +126,7 @@ class Container:
         try:
             self.generations.save(written, read_at=0)
         except PointerMoved:
-            return self.generations.read([projection_named(pointer.projection)])[
-                pointer.projection
-            ]
+            return self.generations.read([projection_named(pointer.projection)])[pointer.projection]
         return written
 
     def progress(self, reader: str) -> ProgressLog:

@@ -20,7 +20,7 @@ def history(
     repository: EventSourcedRepository, caller: Caller | None, product_id: str
 ) -> list[dict[str, Any]]:
     require_admin(caller)
-    return [entry(e) for e in _events(repository, product_id)]
+    return [entry(e, caller) for e in _events(repository, product_id)]
 
 
 def as_of(

@@ -26,7 +26,7 @@ from domain.shared.codec import iso
 from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent, RecordedEvent
 from domain.shared.projector import Projection
-from domain.shared.views import Change, Delete, Doc, Increment, Put, ViewKey, ViewReader
+from domain.shared.views import Change, Delete, Doc, Increment, Page, Put, ViewKey, ViewReader
 
 CATEGORIES = "categories"
 PRODUCT_EVENTS = (
@@ -263,17 +263,12 @@ def category_view(views: ViewReader, category_id: str) -> Doc:
     return _category_answer(doc, found.get(category_count_key(category_id)))
 
 
-def all_categories(views: ViewReader) -> list[Doc]:
-    docs: list[Doc] = []
-    cursor = None
-    while True:
-        page = views.query(CATEGORIES, index="gsi1", limit=100, cursor=cursor)
-        docs += page.items
-        cursor = page.cursor
-        if cursor is None:
-            break
-    counts = views.get_many([category_count_key(d["id"]) for d in docs])
-    return [_category_answer(d, counts.get(category_count_key(d["id"]))) for d in docs]
+def all_categories(views: ViewReader, *, limit: int, cursor: str | None) -> Page:
+    """A page of categories, sorted by name, each with its count of active products."""
+    page = views.query(CATEGORIES, index="gsi1", limit=limit, cursor=cursor)
+    counts = views.get_many([category_count_key(d["id"]) for d in page.items])
+    answers = [_category_answer(d, counts.get(category_count_key(d["id"]))) for d in page.items]
+    return Page(answers, page.cursor)
 
 
 def _category_answer(doc: Doc, count: Doc | None) -> Doc:

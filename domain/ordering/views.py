@@ -7,6 +7,7 @@ aggregate's own appliers: the view cannot drift from the domain's rules."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from domain.ordering.events import OrderCreated
 from domain.ordering.inventory import Inventory
@@ -41,7 +42,7 @@ class OrderingViews(Projection):
     """Orders (details, listings, the orders holding each product) and stock levels."""
 
     name = "ordering"
-    version = 1
+    version = 2  # 2: orders show placed_at, confirmed_at, cancelled_at
     streams = (f"{Order.stream_prefix}-", f"{Inventory.stream_prefix}-")
 
     def apply(
@@ -120,8 +121,15 @@ def present_order(order: Order) -> Doc:
         ],
         "total": str(state.total),
         "version": order.version,
-        "created_at": iso(state.created_at) if state.created_at else None,
+        "created_at": _time(state.created_at),
+        "placed_at": _time(state.placed_at),
+        "confirmed_at": _time(state.confirmed_at),
+        "cancelled_at": _time(state.cancelled_at),
     }
+
+
+def _time(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
 
 
 def _inventory(
@@ -150,7 +158,19 @@ def _levels(inventory: Inventory) -> Doc:
 
 # -- reading -----------------------------------------------------------------------------
 
-PUBLIC = ("id", "customer_id", "status", "reason", "items", "total", "version", "created_at")
+PUBLIC = (
+    "id",
+    "customer_id",
+    "status",
+    "reason",
+    "items",
+    "total",
+    "version",
+    "created_at",
+    "placed_at",
+    "confirmed_at",
+    "cancelled_at",
+)
 
 
 def order_doc(views: ViewReader, order_id: str) -> Doc:

@@ -56,12 +56,16 @@ def _is_admin() -> bool:
     "GET",
     "/categories",
     signed_in=False,
-    summary="Every category, with its count of active products",
+    summary="Categories sorted by name, with their count of active products (paginated)",
     tags=["catalogue"],
     responses=responses(200, CategoryList),
 )
-def categories() -> Response[CategoryList]:
-    return json_response({"items": all_categories(_container().live("catalog"))})
+def categories(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[CategoryList]:
+    page = all_categories(_container().live("catalog"), limit=limit, cursor=cursor)
+    return json_response({"items": page.items, "next_cursor": page.cursor})
 
 
 @route(

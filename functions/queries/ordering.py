@@ -83,9 +83,10 @@ def order_history(id: str) -> Response[History]:
     from domain.ordering.order import Order
     from domain.shared.history import entry
 
-    container = _container()
-    container.ordering.order(id, caller_of(router))  # 404 unless the owner or an admin
-    return json_response({"events": [entry(e) for e in container.repository.history(Order, id)]})
+    container, caller = _container(), caller_of(router)
+    container.ordering.order(id, caller)  # 404 unless the owner or an admin
+    events = container.repository.history(Order, id)
+    return json_response({"events": [entry(e, caller) for e in events]})
 
 
 @route(

@@ -243,6 +243,25 @@ def test_categories_count_their_active_products(shop: Shop) -> None:
     assert shop.call("GET", "/categories/ghost").status == 404
 
 
+def test_categories_are_listed_by_name_page_by_page(shop: Shop) -> None:
+    for name in ("Toys", "Books", "Garden", "Audio", "Kitchen"):
+        shop.category(name)
+    shop.stack.project()
+    names, cursor, pages = [], None, 0
+    while True:
+        query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = shop.call("GET", "/categories", query=query)
+        assert page.status == 200, page.text
+        names += [c["name"] for c in page.json["items"]]
+        cursor, pages = page.json["next_cursor"], pages + 1
+        if cursor is None:
+            break
+    assert names == ["Audio", "Books", "Garden", "Kitchen", "Toys"]
+    assert pages == 3
+    assert shop.call("GET", "/categories", query={"cursor": "forged"}).status == 400
+    assert shop.call("GET", "/categories", query={"limit": "0"}).status == 400
+
+
 def catalogue(shop: Shop) -> dict[str, str]:
     books, tools = shop.category("Books"), shop.category("Tools")
     items = {

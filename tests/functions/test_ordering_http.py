@@ -473,6 +473,9 @@ def test_an_order_is_seen_by_its_owner_and_admins_only(
         "total": "20.00",
         "version": 2,
         "created_at": order["created_at"],
+        "placed_at": None,
+        "confirmed_at": None,
+        "cancelled_at": None,
     }
     assert seen.headers["etag"] == '"2"'
     assert shop.view(oid) == seen.json  # the admin's
@@ -547,9 +550,13 @@ def test_an_orders_history_is_its_events_for_its_owner_and_admins(shop: Shop) ->
     ]
     assert events[1]["data"]["unit_price"] == "10.00"
     assert events[3]["data"]["reason"] == "cancelled_by_customer"
-    assert events[0]["metadata"]["user_id"] == shop.ids["ada"]
     assert events[0]["occurred_at"].endswith("Z")
-    assert shop.call("GET", f"/orders/{oid}/history", token=shop.admin).json == answer.json
+    # Our correlation and causation ids, and who did what, are for admins only.
+    assert all(e["metadata"] is None for e in events)
+    seen_by_admin = shop.call("GET", f"/orders/{oid}/history", token=shop.admin).json["events"]
+    assert [{**e, "metadata": None} for e in seen_by_admin] == events
+    assert seen_by_admin[0]["metadata"]["user_id"] == shop.ids["ada"]
+    assert seen_by_admin[0]["metadata"]["correlation_id"]
     hidden = shop.call("GET", f"/orders/{oid}/history", token=shop.bob)
     assert (hidden.status, hidden.error_code) == (404, "order_not_found")
     assert shop.call("GET", "/orders/ghost/history", token=shop.admin).status == 404
@@ -577,6 +584,9 @@ def test_a_visa_order_is_reserved_charged_confirmed_and_mailed(shop: Shop) -> No
     assert shop.stack.run_process() == []
     view = shop.view(oid, shop.ada)
     assert (view["status"], view["reason"], view["total"]) == ("confirmed", None, "50.00")
+    assert view["created_at"] <= view["placed_at"] <= view["confirmed_at"]
+    assert view["confirmed_at"].endswith("Z")
+    assert view["cancelled_at"] is None
     history = shop.history(oid)
     assert history[-6:] == CONFIRMED_ORDERS_LAST_EVENTS
     assert view["version"] == len(history)
@@ -597,7 +607,9 @@ def test_a_visa_order_is_reserved_charged_confirmed_and_mailed(shop: Shop) -> No
     assert cancelled.status == 200, cancelled.text
     assert shop.stack.run_process() == []
     assert shop.history(oid)[-3:] == ["OrderCancelled", "OrderStockReturned", "PaymentRefunded"]
-    assert shop.view(oid)["status"] == "cancelled"
+    after = shop.view(oid)
+    assert after["status"] == "cancelled"
+    assert after["cancelled_at"] >= after["confirmed_at"] == view["confirmed_at"]
     assert shop.levels(book) == levels(5)
     assert shop.levels(pen) == levels(4)
 
