@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +47,33 @@ class Client:
         answer = self.call("POST", "/auth/token", {"email": email, "password": password})
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"])
+
+    def new_product(
+        self, token: str, category: str, name: str, description: str, price: str
+    ) -> tuple[str, str]:
+        """A new category and a product in it (inactive), once projected: their ids."""
+        found = self.call("POST", "/categories", {"name": category}, token=token)
+        assert found.status_code == 201, found.text
+        category_id = str(found.json()["id"])
+        body = {"name": name, "description": description, "price": price}
+        made = self.call("POST", "/products", {**body, "category_id": category_id}, token=token)
+        assert made.status_code == 201, made.text
+        product_id = str(made.json()["id"])
+        settled(self, f"/products/{product_id}", lambda doc: True, token=token)
+        return category_id, product_id
+
+
+def settled(
+    api: Client, path: str, check: Any, *, token: str | None = None, seconds: float = 20
+) -> dict[str, Any]:
+    """The view at `path` once `check` holds for it (the projector is asynchronous)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = api.call("GET", path, token=token)
+        if answer.status_code == 200 and check(answer.json()):
+            return dict(answer.json())
+        assert time.monotonic() < deadline, f"{path}: {answer.status_code} {answer.text}"
+        time.sleep(0.2)
 
 
 @contextmanager

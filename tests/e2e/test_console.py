@@ -6,7 +6,6 @@ from elsewhere and no script (it works offline)."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,13 +62,7 @@ def test_the_console_shows_streams_events_generations_and_readers(
 
     api = Client(stack.url)
     token = api.token(ADMIN_EMAIL, ADMIN_PASSWORD)
-    category = api.call("POST", "/categories", {"name": "Lamps"}, token=token).json()["id"]
-    body = {"name": "Desk lamp", "description": "warm", "price": "35.00", "category_id": category}
-    product = api.call("POST", "/products", body, token=token).json()["id"]
-    deadline = time.monotonic() + 20
-    while api.call("GET", f"/products/{product}", token=token).status_code != 200:
-        assert time.monotonic() < deadline, "the product was never projected"
-        time.sleep(0.2)
+    _, product = api.new_product(token, "Lamps", "Desk lamp", "warm", "35.00")
 
     browser.get(stack.url + "/console")
     page = browser.find_element(By.TAG_NAME, "body").text

@@ -61,25 +61,12 @@ def admin(stack: LocalStack, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def settled(api: Client, path: str, check: Any, *, seconds: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = api.call("GET", path)
-        if answer.status_code == 200 and check(answer.json()):
-            return dict(answer.json())
-        assert time.monotonic() < deadline, f"{path}: {answer.status_code} {answer.text}"
-        time.sleep(0.2)
-
-
 def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     stack: LocalStack,
 ) -> None:
     api = Client(stack.url)
     token = api.token(ADMIN_EMAIL, ADMIN_PASSWORD)
-    category = api.call("POST", "/categories", {"name": "Tools"}, token=token).json()["id"]
-    body = {"name": "Hammer", "description": "steel", "price": "20.00", "category_id": category}
-    hammer = api.call("POST", "/products", body, token=token).json()["id"]
-    settled(api, f"/categories/{category}", lambda c: True)
+    _, hammer = api.new_product(token, "Tools", "Hammer", "steel", "20.00")
 
     # The projector's role loses an action its commits need.
     key = iam.access_key_for(stack.stack_name, "ProjectorFunction")
