@@ -69,48 +69,36 @@ def _stream_link(stream: str) -> str:
 
 @app.get("/console")
 def overview() -> Response[str]:
-    from domain.projections import all_projections
-    from infra.container import container
-    from infra.readers import READERS, age_seconds
+    from infra.readers import READERS
 
     operations = _operations()
-    pointers = container().generations.read(all_projections())
-    projections = []
-    for projection in all_projections():
-        pointer = pointers[projection.name]
-        building = pointer.building
-        projections.append(
-            [
-                _text(projection.name),
-                _text(f"generation {pointer.live.number} (version {pointer.live.version})"),
-                _text(f"generation {building.number}" if building else "—"),
-                _text(projection.version)
-                + (
-                    " <span class='bad'>rebuild needed</span>"
-                    if projection.version != pointer.live.version
-                    else ""
-                ),
-            ]
-        )
+    projections = [
+        [
+            _text(p.projection),
+            _text(f"generation {p.live.number} (version {p.live.version})"),
+            _text(f"generation {p.building.number}" if p.building else "—"),
+            _text(p.code_version)
+            + (" <span class='bad'>rebuild needed</span>" if p.needs_rebuild else ""),
+        ]
+        for p in operations.projections()
+    ]
     readers, parked_rows = [], []
     for reader in READERS:
-        progress = operations.progress(reader)
-        behind, more = operations.behind(reader, progress.sequence_number)
-        age = age_seconds(progress.newest_event_at)
-        parked = operations.parked(reader) if reader.queue_output in operations.outputs else []
-        last = max(progress.errors.values(), key=lambda f: f.at, default=None)
+        state = operations.reader(reader)
+        age, last = state.lag_seconds, state.last_error
+        parked = state.parked_batches or 0
         readers.append(
             [
                 _text(reader.name),
-                _text(progress.sequence_number or "—"),
+                _text(state.position or "—"),
                 _text("never ran" if age is None else f"{age:.0f} s"),
-                _text(f"{behind}{'+' if more else ''}"),
-                _text(progress.held_back),
-                f"<span class='{'bad' if parked else 'ok'}'>{len(parked)}</span>",
+                _text(f"{state.events_behind}{'+' if state.events_behind_at_least else ''}"),
+                _text(state.held_back),
+                f"<span class='{'bad' if parked else 'ok'}'>{parked}</span>",
                 _text(f"{last.stream_id} v{last.version}: {last.error}" if last else "—"),
             ]
         )
-        for batch in parked:
+        for batch in operations.parked(reader) if parked else []:
             streams = ", ".join(
                 f"{_stream_link(s)} v{min(v)}-{max(v)}: {_text(batch.errors.get(s, ''))}"
                 for s, v in sorted(batch.streams.items())

@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ class Target:
     name: str
     env: dict[str, str]
     outputs: dict[str, str]
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The local stack's record of its readers' environments (deployed: read from Lambda)."""
 
     def container(self, function: str | None = None) -> Container:
         """The composition root with the stack's settings, and, for `function`, that
@@ -72,9 +74,8 @@ class Target:
         return Container(env)
 
     def _function_env(self, function: str) -> dict[str, str]:
-        local = self.outputs.get(f"__function_env__{function}")
-        if local:
-            return dict(json.loads(local))
+        if function in self.functions:
+            return dict(self.functions[function])
         name = self.outputs.get(f"{function}Name")
         if not name:
             return {}
@@ -115,10 +116,11 @@ def _local() -> Target:
         raise Refused(f"the local stack's endpoint {host!r} is not on this machine: refusing")
     os.environ.update(environment)  # boto3 reads its endpoint and credentials from here
     outputs = dict(running.get("outputs") or {})
-    for function, env in (running.get("functions") or {}).items():
-        outputs[f"__function_env__{function}"] = json.dumps(env)
     return Target(
-        f"local stack {running['stack_name']}", {**os.environ, **_settings(outputs)}, outputs
+        f"local stack {running['stack_name']}",
+        {**os.environ, **_settings(outputs)},
+        outputs,
+        functions=dict(running.get("functions") or {}),
     )
 
 
@@ -336,72 +338,41 @@ def events(args: argparse.Namespace, target: Target, out: Out) -> int:
 
 
 def status(args: argparse.Namespace, target: Target, out: Out) -> int:
-    from infra.readers import READERS, Operations, age_seconds
+    from infra.readers import READERS, Operations
 
-    container = target.container()
-    operations = Operations(container, target.outputs)
-    projections = []
-    pointers = container.generations.read(all_projections())
+    operations = Operations(target.container(), target.outputs)
+    projections = operations.projections()
     out.line(f"{target.name}")
-    for projection in all_projections():
-        pointer = pointers[projection.name]
-        stale = pointer.live.version != projection.version
-        entry: dict[str, Any] = {
-            "projection": projection.name,
-            "live": asdict(pointer.live),
-            "building": asdict(pointer.building) if pointer.building else None,
-            "retiring": asdict(pointer.retiring) if pointer.retiring else None,
-            "code_version": projection.version,
-            "needs_rebuild": stale,
-        }
-        projections.append(entry)
+    for projection in projections:
         note = ""
-        if stale:
+        if projection.needs_rebuild:
             note = (
-                f"  (code is version {projection.version}: rebuild --projection {projection.name})"
+                f"  (code is version {projection.code_version}: "
+                f"rebuild --projection {projection.projection})"
             )
-        if pointer.building:
-            note += f"  building generation {pointer.building.number}"
+        if projection.building:
+            note += f"  building generation {projection.building.number}"
         out.line(
-            f"  projection {projection.name}: generation {pointer.live.number}, "
-            f"version {pointer.live.version}{note}"
+            f"  projection {projection.projection}: generation {projection.live.number}, "
+            f"version {projection.live.version}{note}"
         )
-    readers = []
-    for reader in READERS:
-        progress = operations.progress(reader)
-        behind, more = operations.behind(reader, progress.sequence_number)
-        try:
-            parked: int | None = operations.parked_count(reader)
-        except KeyError:
-            parked = None
-        age = age_seconds(progress.newest_event_at)
-        last_error = max(progress.errors.values(), key=lambda f: f.at, default=None)
-        state: dict[str, Any] = {
-            "reader": reader.name,
-            "position": progress.sequence_number,
-            "newest_applied_event_at": progress.newest_event_at,
-            "lag_seconds": age,
-            "events_behind": behind,
-            "events_behind_at_least": more,
-            "held_back": progress.held_back,
-            "parked_batches": parked,
-            "last_batch_at": progress.batch_at,
-            "last_error": asdict(last_error) if last_error else None,
-        }
-        readers.append(state)
+    readers = [operations.reader(reader) for reader in READERS]
+    for state in readers:
+        age = state.lag_seconds
         lag = "never ran" if age is None else f"newest applied event {age:.0f} s old"
+        parked = "?" if state.parked_batches is None else state.parked_batches
+        more = "+" if state.events_behind_at_least else ""
         out.line(
-            f"  reader {reader.name}: {lag}, {behind}{'+' if more else ''} events behind, "
-            f"{progress.held_back} held back, {parked if parked is not None else '?'} parked"
+            f"  reader {state.reader}: {lag}, {state.events_behind}{more} events behind, "
+            f"{state.held_back} held back, {parked} parked"
         )
-        if last_error:
+        if error := state.last_error:
             out.line(
-                f"    last error {last_error.at}: {last_error.stream_id} v{last_error.version}: "
-                f"{last_error.error}"
+                f"    last error {error.at}: {error.stream_id} v{error.version}: {error.error}"
             )
     out.put("target", target.name)
-    out.put("projections", projections)
-    out.put("readers", readers)
+    out.put("projections", [p.as_dict() for p in projections])
+    out.put("readers", [r.as_dict() for r in readers])
     return 0
 
 

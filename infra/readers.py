@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.projections import all_projections
+from domain.shared.projector import Generation
 from infra.container import Container
 from infra.dynamodb.progress import Failure, ReaderProgress
 
@@ -46,11 +48,43 @@ READERS = (
 )
 
 
-def reader_named(name: str) -> Reader:
-    for reader in READERS:
-        if reader.name == name:
-            return reader
-    raise KeyError(f"no reader is called {name!r}: the readers are projector, order-process")
+@dataclass(frozen=True)
+class ReaderStatus:
+    """Where one stream reader stands (`status` and the console show it)."""
+
+    reader: str
+    position: str | None
+    newest_applied_event_at: str | None
+    lag_seconds: float | None
+    events_behind: int
+    events_behind_at_least: bool
+    held_back: int
+    applied: int
+    parked_batches: int | None
+    """None when the stack names no on-failure queue for it."""
+    last_batch_at: str | None
+    last_error: Failure | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """One projection's generations, beside the version its code builds."""
+
+    projection: str
+    live: Generation
+    building: Generation | None
+    retiring: Generation | None
+    code_version: int
+
+    @property
+    def needs_rebuild(self) -> bool:
+        return self.live.version != self.code_version
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "needs_rebuild": self.needs_rebuild}
 
 
 @dataclass
@@ -124,6 +158,41 @@ class Operations:
         return url
 
     # -- status ------------------------------------------------------------------------
+
+    def projections(self) -> list[ProjectionStatus]:
+        projections = all_projections()
+        pointers = self.container.generations.read(projections)
+        return [
+            ProjectionStatus(
+                p.name,
+                pointers[p.name].live,
+                pointers[p.name].building,
+                pointers[p.name].retiring,
+                p.version,
+            )
+            for p in projections
+        ]
+
+    def reader(self, reader: Reader) -> ReaderStatus:
+        progress = self.progress(reader)
+        behind, more = self.behind(reader, progress.sequence_number)
+        try:
+            parked: int | None = self.parked_count(reader)
+        except KeyError:
+            parked = None
+        return ReaderStatus(
+            reader=reader.name,
+            position=progress.sequence_number,
+            newest_applied_event_at=progress.newest_event_at,
+            lag_seconds=age_seconds(progress.newest_event_at),
+            events_behind=behind,
+            events_behind_at_least=more,
+            held_back=progress.held_back,
+            applied=progress.applied,
+            parked_batches=parked,
+            last_batch_at=progress.batch_at,
+            last_error=max(progress.errors.values(), key=lambda f: f.at, default=None),
+        )
 
     def progress(self, reader: Reader) -> ReaderProgress:
         return self.container.progress(reader.name).read(reader.name)
