@@ -20,7 +20,12 @@ from bench.counting import RequestCounter
 from domain.catalog import search
 from domain.catalog.category import Category
 from domain.catalog.product import Product
-from domain.catalog.views import CatalogViews, product_view, search_products
+from domain.catalog.views import (
+    CatalogViews,
+    count_products,
+    product_view,
+    search_products,
+)
 from domain.shared.context import CommandContext
 from domain.shared.generations import Pointer
 from domain.shared.ports import EventStore
@@ -303,3 +308,108 @@ def measure(
             )
         )
     return catalogue, rows
+
+
+SHORT_Q = "ja"
+"""Under three characters: read from the listing, its description checked where the name
+does not hold it."""
+TIMING_RUNS = 5
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    """One search with and without `with_total`, at one catalogue size."""
+
+    products: int
+    search: str
+    total: int
+    requests: int
+    items_read: int
+    with_total_requests: int
+    with_total_entries: int
+    with_total_documents: int
+    time_ratio: float
+    count_operations: str
+
+
+def total_searches(catalogue: Catalogue) -> dict[str, search.Criteria]:
+    """Every kind of search: long `q` (a trigram partition), short and no `q` (a listing),
+    category, price range, and combinations."""
+    first = catalogue.category_ids[0]
+    low, high = Decimal(20), Decimal(50)
+    return {
+        f"`q={RARE_WORD}` (3 products hold it)": search.Criteria(RARE_WORD),
+        f"`q={RARE_WORD}`, category, price 20-50": search.Criteria(RARE_WORD, first, low, high),
+        f"`q={COMMON_PHRASE}` (two common words)": search.Criteria(COMMON_PHRASE),
+        f"`q={SHORT_Q}` (short: the listing)": search.Criteria(SHORT_Q),
+        "no filter": search.Criteria(),
+        "category": search.Criteria(category_id=first),
+        "price 20-50": search.Criteria(min_price=low, max_price=high),
+        "category, price 20-50": search.Criteria(category_id=first, min_price=low, max_price=high),
+    }
+
+
+def expected_total(planned: list[Planned], category_ids: list[str], c: search.Criteria) -> int:
+    """What the catalogue's own plan says matches, without the index."""
+    return sum(c.admits(p.name, p.description, category_ids[p.category], p.price) for p in planned)
+
+
+def measure_totals(
+    client: DynamoDBClient,
+    tables: Mapping[str, str],
+    catalogue: Catalogue,
+    counter: RequestCounter,
+) -> list[TotalRow]:
+    """Each search's first page alone, then with its total (`count_products`), as
+    `GET /products` reads them; the total checked against the plan; time as the ratio of
+    the medians of `TIMING_RUNS` runs of each, alternated, in this run."""
+    import statistics
+    import time
+
+    table = tables["ViewsTable"]
+    views = DynamoDBViewStore(client, table, consistent_reads=False)
+    views = views.scoped(Pointer.initial(CatalogViews()).live.prefix)
+    planned = plan(catalogue.products, random.Random(SEED))
+    rows = []
+    for name, criteria in total_searches(catalogue).items():
+
+        def page(c: search.Criteria = criteria) -> int:
+            return len(search_products(views, c, limit=LIMIT, after=None).items)
+
+        def with_total(c: search.Criteria = criteria) -> int:
+            page(c)
+            return count_products(views, c)
+
+        counter.reset()
+        page()
+        alone = (counter.total(table, "requests"), counter.total(table, "read"))
+        counter.reset()
+        total = with_total()
+        assert total == expected_total(planned, catalogue.category_ids, criteria), name
+        entries = counter.items_read[(table, "Query")]
+        documents = counter.items_read[(table, "BatchGetItem")]
+        both = counter.total(table, "requests")
+        counter.reset()
+        count_products(views, criteria)
+        count_operations = counter.operations(table)
+        times: dict[str, list[float]] = {"page": [], "total": []}
+        for _ in range(TIMING_RUNS):
+            for kind, operation in (("page", page), ("total", with_total)):
+                start = time.perf_counter()
+                operation()
+                times[kind].append(time.perf_counter() - start)
+        ratio = statistics.median(times["total"]) / statistics.median(times["page"])
+        rows.append(
+            TotalRow(
+                catalogue.products,
+                name,
+                total,
+                *alone,
+                both,
+                entries,
+                documents,
+                ratio,
+                count_operations,
+            )
+        )
+    return rows

@@ -166,7 +166,13 @@ def deploy(
     warn: Callable[[str], None] = lambda line: None,
 ) -> Deployment:
     """Create what the template declares (if missing) and resolve everything the stack runs."""
-    parameters = template.parameter_values(parameter_overrides)
+    given = dict(parameter_overrides or {})
+    # `Metadata.LocalStack.GatewayUrlParameter` names the parameter that receives the local
+    # gateway's URL (what links in emails point to), unless it is overridden.
+    gateway_parameter = template.local_metadata().get("GatewayUrlParameter")
+    if gateway_parameter:
+        given.setdefault(str(gateway_parameter), api_endpoint)
+    parameters = template.parameter_values(given)
     values: Values = {**parameters, **pseudo_parameters(region, stack_name)}
     resolver = Resolver(template.body, values)
     resources = template.resources

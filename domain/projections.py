@@ -5,11 +5,12 @@ from __future__ import annotations
 from domain.catalog.views import CatalogViews
 from domain.identity.views import UserProfiles
 from domain.ordering.views import OrderingViews
+from domain.product_stats import ProductStats
 from domain.shared.projector import Projection
 
 
 def all_projections() -> list[Projection]:
-    return [UserProfiles(), CatalogViews(), OrderingViews()]
+    return [UserProfiles(), CatalogViews(), OrderingViews(), ProductStats()]
 
 
 def projection_named(name: str) -> Projection:

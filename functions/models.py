@@ -54,6 +54,26 @@ class NewPassword(Body):
     )
 
 
+class ResetRequest(Body):
+    email: str = Field(max_length=320, examples=["ada@example.com"])
+
+
+class ResetConfirmation(Body):
+    token: str = Field(
+        min_length=1, max_length=512, description="The `token` of the emailed reset link"
+    )
+    new_password: str = Field(
+        max_length=1024, **limits(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
+    )
+
+
+class ResetAccepted(BaseModel):
+    """The same answer whether the email is known or not."""
+
+    status: str = Field(examples=["accepted"])
+    message: str
+
+
 class UserCreated(BaseModel):
     id: str
     email: str
@@ -182,6 +202,17 @@ class DiscountedPrice(BaseModel):
     discounted_price: str
 
 
+class ProductStats(BaseModel):
+    """Sales of confirmed orders (a cancelled one no longer counts) and reviews."""
+
+    orders_count: int
+    units_sold: int
+    revenue: str = Field(description="A decimal with two places, like 19.99")
+    review_count: int
+    average_rating: float | None
+    ratings: dict[str, int] = Field(description='Reviews per rating, "1" to "5"')
+
+
 class HistoryEntry(BaseModel):
     version: int
     type: str
@@ -216,6 +247,11 @@ class ProductAsOf(BaseModel):
 class ProductList(BaseModel):
     items: list[ProductView]
     next_cursor: str | None
+    total_count: int | None = Field(
+        default=None,
+        description="With ?with_total=true: how many products match the whole search "
+        "(every page, not only this one); null without it",
+    )
 
 
 class Line(Body):

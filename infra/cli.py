@@ -41,6 +41,7 @@ OUTPUTS = {
 OPTIONAL_OUTPUTS = {
     "SigningKeySecretArn": "SIGNING_KEY_SECRET",
     "IdempotencyKeySecretArn": "IDEMPOTENCY_KEY_SECRET",
+    "ResetKeySecretArn": "RESET_KEY_SECRET",
 }
 LOCAL_STACK = "eventshop-local"
 """The local stack `make run` starts (LOCAL_STACK_NAME names another)."""

@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from domain.catalog.service import CatalogService
-from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
+from domain.identity.ports import AttemptCounter, Mailer, PasswordHasher, ResetTokens, TokenIssuer
+from domain.identity.process import UserMail
 from domain.identity.service import IdentityService
 from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
 from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
+from domain.processes import Processes
 from domain.projections import all_projections, projection_named
 from domain.shared.generations import Generations, Pointer, PointerMoved
 from domain.shared.ports import Clock, EventStore, IdGenerator
@@ -30,12 +33,15 @@ if TYPE_CHECKING:
 
     from infra.dynamodb.progress import ProgressLog
     from infra.idempotency import IdempotentRequests, RemainingTime
+    from infra.notifications import SesNotifier
 
 
 READER_CACHE_SECONDS = 5.0
 """How long a query function reads one generation pointer before reading it again."""
 ANSWER_MARGIN_SECONDS = 2.0
 MIN_RETRY_SECONDS = 0.5
+UNBUILT = 0
+"""The version recorded for a generation built from part of the history only."""
 
 
 class MissingSetting(RuntimeError):
@@ -116,13 +122,18 @@ class Container:
             cached = self._pointers[projection] = (pointer, now)
         return self.views.scoped(cached[0].live.prefix)
 
-    def _recorded(self, pointer: Pointer) -> Pointer:
+    def _recorded(self, pointer: Pointer, *, joined: bool) -> Pointer:
         """A pointer never written (a fresh stack) is written once, by the first projector,
         so that it names the version its code builds generation 1 with (what `status` and
-        `rebuild --changed` compare with a later version)."""
+        `rebuild --changed` compare with a later version). A projection that `joined` a
+        stack whose other projections were already built sees new events only: its
+        generation 1 is recorded as of version UNBUILT, so that `status` flags it and
+        `rebuild --changed` fills it from the event table."""
         if pointer.epoch:
             return pointer
         written = replace(pointer, epoch=1)
+        if joined:
+            written = replace(written, live=replace(written.live, version=UNBUILT))
         try:
             self.generations.save(written, read_at=0)
         except PointerMoved:
@@ -198,7 +209,9 @@ class Container:
 
     @cached_property
     def identity(self) -> IdentityService:
-        return IdentityService(self.repository, self.hasher, self.tokens, self.failed_logins)
+        return IdentityService(
+            self.repository, self.hasher, self.tokens, self.failed_logins, self.reset_tokens
+        )
 
     @cached_property
     def catalog(self) -> CatalogService:
@@ -225,7 +238,7 @@ class Container:
         raise MissingSetting(f"PAYMENT_PROVIDER must be local or stripe, not {provider!r}")
 
     @cached_property
-    def notifier(self) -> Notifier:
+    def _ses(self) -> SesNotifier:
         import boto3
 
         from domain.identity.user import User
@@ -243,6 +256,37 @@ class Container:
         )
 
     @cached_property
+    def notifier(self) -> Notifier:
+        return self._ses
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        return self._ses
+
+    @cached_property
+    def reset_tokens(self) -> ResetTokens:
+        from infra.tokens import HmacResetTokens
+
+        return HmacResetTokens(lambda: self._secret("RESET_KEY_SECRET", minimum_length=32))
+
+    @cached_property
+    def user_mail(self) -> UserMail:
+        # The page a reset link opens is the API's: PUBLIC_API_URL is the HTTP API's
+        # endpoint (template.yaml), the local gateway's on the local stack.
+        base = self.setting("PUBLIC_API_URL").rstrip("/")
+        return UserMail(
+            self.repository,
+            self.mailer,
+            self.reset_tokens,
+            lambda token: f"{base}/reset-password?{urlencode({'token': token})}",
+        )
+
+    @cached_property
+    def processes(self) -> Processes:
+        """What the event table's second reader runs: the order process and the user mail."""
+        return Processes(lambda: self.order_process, lambda: self.user_mail)
+
+    @cached_property
     def ordering(self) -> OrderingService:
         return OrderingService(self.repository, self.product_catalog, self.payments)
 
@@ -257,8 +301,9 @@ class Container:
         def load() -> list[Projector]:
             projections = all_projections()
             pointers = self.generations.read(projections)
+            joined = any(pointer.epoch for pointer in pointers.values())
             for projection in projections:
-                pointers[projection.name] = self._recorded(pointers[projection.name])
+                pointers[projection.name] = self._recorded(pointers[projection.name], joined=joined)
             return [
                 Projector(
                     projection,

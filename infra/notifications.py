@@ -1,4 +1,4 @@
-"""Order confirmations by email through Amazon SES (v2).
+"""Emails through Amazon SES (v2): order confirmations, welcomes, reset links.
 
 SES has no idempotency key of its own, so a send runs through the idempotency layer: a
 step redone after a crash answers the first message's id instead of mailing twice."""
@@ -6,18 +6,21 @@ step redone after a crash answers the first message's id instead of mailing twic
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from domain.identity.ports import Mailer
 from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
+from domain.shared.codec import iso
 from infra.idempotency import IdempotentRequests, RemainingTime
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
 
-class SesNotifier(Notifier):
+class SesNotifier(Notifier, Mailer):
     def __init__(
         self,
         client: SESV2Client,
@@ -41,18 +44,54 @@ class SesNotifier(Notifier):
         total: Decimal,
         lines: Sequence[OrderLine],
     ) -> str:
+        body = "\n".join(
+            [f"Your order {order_id} is confirmed.", ""]
+            + [f"{line.quantity} x {line.name} at {line.unit_price}" for line in lines]
+            + ["", f"Total: {total}"]
+        )
+        return self._send(
+            "notify",
+            idempotency_key,
+            {"order_id": order_id},
+            lambda: self.email_of(to_user_id),
+            f"Order {order_id} confirmed",
+            body,
+        )
+
+    def welcome(self, *, idempotency_key: str, to: str) -> str:
+        body = (
+            f"Welcome to the shop. Your account is {to}.\n\nSign in with POST /auth/token to order."
+        )
+        return self._send("welcome", idempotency_key, {}, lambda: to, "Welcome to the shop", body)
+
+    def password_reset(
+        self, *, idempotency_key: str, to: str, link: str, expires_at: datetime
+    ) -> str:
+        body = (
+            "Someone asked to reset the password of this account. To choose a new one, "
+            f"open this link before {iso(expires_at)}; it works once:\n\n{link}\n\n"
+            "If it was not you, ignore this email: your password stays as it is."
+        )
+        # What the idempotency layer keeps holds no link: the body it fingerprints is the
+        # key alone, and the answer is the message id.
+        return self._send("reset", idempotency_key, {}, lambda: to, "Reset your password", body)
+
+    def _send(
+        self,
+        scope: str,
+        idempotency_key: str,
+        fingerprinted: dict[str, str],
+        to: Callable[[], str],
+        subject: str,
+        body: str,
+    ) -> str:
         def send() -> dict[str, str]:
-            body = "\n".join(
-                [f"Your order {order_id} is confirmed.", ""]
-                + [f"{line.quantity} x {line.name} at {line.unit_price}" for line in lines]
-                + ["", f"Total: {total}"]
-            )
             sent = self.client.send_email(
                 FromEmailAddress=self.sender,
-                Destination={"ToAddresses": [self.email_of(to_user_id)]},
+                Destination={"ToAddresses": [to()]},
                 Content={
                     "Simple": {
-                        "Subject": {"Data": f"Order {order_id} confirmed"},
+                        "Subject": {"Data": subject},
                         "Body": {"Text": {"Data": body}},
                     }
                 },
@@ -61,8 +100,8 @@ class SesNotifier(Notifier):
 
         invocation = self.invocation()
         if invocation is None:
-            raise RuntimeError("a notification is sent from within a Lambda invocation only")
+            raise RuntimeError("an email is sent from within a Lambda invocation only")
         # The lock on this send lasts as long as this invocation may: a crashed send is
         # taken over by the stream's retry, not held for the key's lifetime.
-        answer = self.once.run("notify", idempotency_key, {"order_id": order_id}, send, invocation)
+        answer = self.once.run(scope, idempotency_key, fingerprinted, send, invocation)
         return str(answer["message_id"])

@@ -37,13 +37,24 @@ def _event(image: dict[str, Any]) -> bool:
     return bool(image.get("kind", {}).get("S") == "event")
 
 
+MAILED_USER_EVENTS = ("UserRegistered", "PasswordResetRequested")
+"""The user events that make an email due (domain/identity/process.py)."""
+
+
+def _processed(image: dict[str, Any]) -> bool:
+    stream_id = str(image["stream_id"]["S"])
+    if stream_id.startswith("order-"):
+        return True
+    return stream_id.startswith("user-") and image.get("type", {}).get("S") in MAILED_USER_EVENTS
+
+
 READERS = (
     Reader("projector", "ProjectorFunction", "ProjectorFailureQueueUrl", _event),
     Reader(
         "order-process",
         "OrderProcessFunction",
         "OrderProcessFailureQueueUrl",
-        lambda image: _event(image) and image["stream_id"]["S"].startswith("order-"),
+        lambda image: _event(image) and _processed(image),
     ),
 )
 
@@ -316,12 +327,11 @@ class Operations:
         if reader.name == "projector":
             self.container.projector.catch_up(stream)
             return
-        order_id = stream.removeprefix("order-")
-        process = self.container.order_process
-        for _ in range(20):  # an order has fewer steps than this
+        processes = self.container.processes
+        for _ in range(20):  # an order has fewer steps than this, a user fewer still
             events = self.container.event_store.read(stream)
             version = events[-1].version if events else 0
-            if process.handle(order_id, version) is None:
+            if processes.handle(stream, version) is None:
                 return
         raise RuntimeError(f"{stream} did not settle in 20 steps")
 

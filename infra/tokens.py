@@ -1,15 +1,19 @@
 """Access tokens: JWTs signed with HS256 (pinned: `alg: none` and every other algorithm
-are refused) under a key from Secrets Manager."""
+are refused) under a key from Secrets Manager; and the tokens of password-reset links,
+HMACs under the same key."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from domain.identity.ports import AccessToken, TokenClaims, TokenIssuer
+from domain.identity.ports import AccessToken, ResetTokens, TokenClaims, TokenIssuer
 from domain.shared.errors import Unauthenticated
 from domain.shared.ports import Clock
 
@@ -43,10 +47,6 @@ class JwtTokenIssuer(TokenIssuer):
     def reissue(self, receipt: str) -> str:
         # HS256 is deterministic: signing the same header and claims with the same key gives
         # the first token back, byte for byte.
-        import base64
-        import hashlib
-        import hmac
-
         signature = hmac.new(self._key().encode(), receipt.encode(), hashlib.sha256).digest()
         return f"{receipt}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
@@ -77,3 +77,35 @@ class JwtTokenIssuer(TokenIssuer):
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=expires_at,
         )
+
+
+class HmacResetTokens(ResetTokens):
+    """`<user id>.<HMAC-SHA256(key, "password-reset:<user id>:<reset id>")>`: the reset id is
+    stored, the token never is, and no one without the key can form it from the id. The
+    label keeps these digests apart from the key's JWT signatures (a JWT's signing input
+    holds no colon)."""
+
+    _LABEL = "password-reset"
+
+    def __init__(self, key: Callable[[], str]) -> None:
+        self._key = key
+
+    def token(self, user_id: str, reset_id: str) -> str:
+        return f"{user_id}.{self._digest(user_id, reset_id)}"
+
+    def user_of(self, token: str) -> str | None:
+        user_id, dot, digest = token.rpartition(".")
+        if not dot or not user_id or len(digest) != _DIGEST_LENGTH:
+            return None
+        return user_id
+
+    def matches(self, token: str, user_id: str, reset_id: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.token(user_id, reset_id).encode())
+
+    def _digest(self, user_id: str, reset_id: str) -> str:
+        message = f"{self._LABEL}:{user_id}:{reset_id}".encode()
+        digest = hmac.new(self._key().encode(), message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+_DIGEST_LENGTH = 43  # 32 bytes, base64url without padding

@@ -73,7 +73,8 @@ def test_the_template_deploys_with_its_default_parameters(
     outputs = create(cloudformation, "shop")
 
     # moto's CloudFormation creates no secret (nor its output); the template declares it
-    assert DOCUMENTED_OUTPUTS - {"SigningKeySecretArn", "IdempotencyKeySecretArn"} <= set(outputs)
+    secrets = {"SigningKeySecretArn", "IdempotencyKeySecretArn", "ResetKeySecretArn"}
+    assert DOCUMENTED_OUTPUTS - secrets <= set(outputs)
     assert set(load()["Outputs"]) >= DOCUMENTED_OUTPUTS
 
 
@@ -102,9 +103,13 @@ def test_every_stateful_resource_survives_a_stack_deletion() -> None:
     resources = load()["Resources"]
     stateful = {lid: r for lid, r in resources.items() if r["Type"] in STATEFUL}
 
-    assert {"EventsTable", "ViewsTable", "SigningKeySecret", "IdempotencyKeySecret"} <= set(
-        stateful
-    )
+    assert {
+        "EventsTable",
+        "ViewsTable",
+        "SigningKeySecret",
+        "IdempotencyKeySecret",
+        "ResetKeySecret",
+    } <= set(stateful)
     assert {lid for lid, r in stateful.items() if r.get("DeletionPolicy") != "Retain"} == set()
     assert {lid for lid, r in stateful.items() if r.get("UpdateReplacePolicy") != "Retain"} == set()
 

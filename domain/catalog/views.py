@@ -209,12 +209,12 @@ def search_products(
     size = limit + 1 if dense else search.PAGE
     while True:
         page = views.query(partition, limit=size, after=after)
-        docs = views.get_many(
-            [k for entry in page.items for k in (product_key(entry["id"]), rating_key(entry["id"]))]
-        )
+        admitted = [_entry_admits(criteria, entry) for entry in page.items]
+        ids = [entry["id"] for entry, ok in zip(page.items, admitted, strict=True) if ok]
+        docs = views.get_many([k for i in ids for k in (product_key(i), rating_key(i))])
         found |= docs
         for position, entry in enumerate(page.items):
-            doc = docs.get(product_key(entry["id"]))
+            doc = docs.get(product_key(entry["id"])) if admitted[position] else None
             if doc is not None and doc["is_active"] and _admits(criteria, doc):
                 matched.append(doc)
                 last_sort = entry["sort"]
@@ -224,6 +224,70 @@ def search_products(
         if page.cursor is None or not page.items:
             return ProductPage(_present(matched, found, views), None)
         after = page.items[-1]["sort"]
+
+
+COUNT_PAGE = 1_000
+"""Entries per Query when counting: an entry is 100 to 200 bytes, so a page is one request
+(DynamoDB answers up to 1 MB) and costs its bytes (4 KB per read unit), not its items."""
+
+
+def count_products(views: ViewReader, criteria: search.Criteria) -> int:
+    """The number of active products matching `criteria`: exactly as many as paging
+    through every page of `search_products` answers, whatever the cursor.
+
+    Cost: every entry of the partition the search reads (`Criteria.partition`), in Queries
+    of `COUNT_PAGE`, plus one product document (in BatchGetItems of 100) per entry that the
+    entry alone cannot decide. A listing entry decides alone, unless a short `q` is not in
+    its name and the description must be read: it is written in the transaction that makes
+    or keeps its product active at that price, and deleted before the one that takes the
+    product off sale, so an entry there means an active product of that name, category and
+    price (its existence is what the search's document check would find). A trigram entry
+    is written outside that transaction (`bulk`, before it), so it can name a product that
+    is not active (yet, or any more): each is checked against its document, like the
+    search does. So `q` of three characters or more costs one document read per entry of
+    its rarest trigram's partition (what paging through the search reads too, without its
+    rating reads); a listing costs its entries' bytes only (100 to 200 bytes each, 20 to
+    40 to a read unit, where each product document read would cost a unit of its own)."""
+    partition = criteria.partition()
+    trigram = partition.startswith(search.trigram_partition(""))
+    folded = search.fold(criteria.q)
+    total = 0
+    undecided: list[str] = []
+    after: str | None = None
+    while True:
+        page = views.query(partition, limit=COUNT_PAGE, after=after)
+        for entry in page.items:
+            if not _entry_admits(criteria, entry):
+                continue
+            if not trigram and folded in _entry_name(entry):
+                total += 1
+            else:
+                undecided.append(entry["id"])
+        if page.cursor is None or not page.items:
+            break
+        after = page.items[-1]["sort"]
+    docs = views.get_many([product_key(i) for i in undecided])
+    for product_id in undecided:
+        doc = docs.get(product_key(product_id))
+        total += doc is not None and doc["is_active"] and _admits(criteria, doc)
+    return total
+
+
+def _entry_name(entry: Doc) -> str:
+    """The casefolded name in an entry's sort key (`<name>#<id>`)."""
+    return str(entry["sort"])[: -len(entry["id"]) - 1]
+
+
+def _entry_admits(criteria: search.Criteria, entry: Doc) -> bool:
+    """What an entry alone refuses, for the search and its count alike: a listing entry
+    priced out of the range (its price is written with the product's, in one transaction).
+    A trigram entry holds no price: the document decides."""
+    if "price_cents" not in entry:
+        return True
+    price = Decimal(entry["price_cents"]) / 100
+    return (criteria.min_price is None or price >= criteria.min_price) and (
+        criteria.max_price is None or price <= criteria.max_price
+    )
 
 
 def _admits(criteria: search.Criteria, doc: Doc) -> bool:
@@ -238,11 +302,7 @@ def _present(docs: list[Doc], found: dict[ViewKey, Doc], views: ViewReader) -> l
     for doc in docs:
         rating = found.get(rating_key(doc["id"])) or {}
         count = int(rating.get("review_count", 0))
-        average = None
-        if count:
-            average = (Decimal(rating["rating_sum"]) / count).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            )
+        average = average_rating(int(rating.get("rating_sum", 0)), count)
         category = categories.get(category_key(doc["category_id"])) or {}
         answers.append(
             {
@@ -253,6 +313,14 @@ def _present(docs: list[Doc], found: dict[ViewKey, Doc], views: ViewReader) -> l
             }
         )
     return answers
+
+
+def average_rating(rating_sum: int, count: int) -> Decimal | None:
+    """The mean of `count` ratings summing to `rating_sum`, to two places (half up); None
+    without any."""
+    if not count:
+        return None
+    return (Decimal(rating_sum) / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def category_view(views: ViewReader, category_id: str) -> Doc:

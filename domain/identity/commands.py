@@ -29,3 +29,16 @@ class ChangePassword:
 @dataclass(frozen=True)
 class Deactivate:
     user_id: str
+
+
+@dataclass(frozen=True)
+class RequestPasswordReset:
+    email: str
+    source: str = ""
+    """As for `IssueToken`: requests are counted per (email, source) and per source."""
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    token: str
+    new_password: str

@@ -67,3 +67,36 @@ class AttemptCounter(ABC):
 
     @abstractmethod
     def reset(self, key: str) -> None: ...
+
+
+class ResetTokens(ABC):
+    """The tokens of password-reset links: a keyed digest of the reset's id, so what is
+    stored (the id) gives no token to someone without the key."""
+
+    @abstractmethod
+    def token(self, user_id: str, reset_id: str) -> str:
+        """The token of this user's reset: the same for the same reset."""
+
+    @abstractmethod
+    def user_of(self, token: str) -> str | None:
+        """The user a token names, if it is of the form `token` makes; proves nothing."""
+
+    @abstractmethod
+    def matches(self, token: str, user_id: str, reset_id: str) -> bool:
+        """Whether `token` is this reset's, compared in constant time."""
+
+
+class Mailer(ABC):
+    """The identity emails. A send names an idempotency key: sending again with it
+    answers the first message's id and mails nothing."""
+
+    @abstractmethod
+    def welcome(self, *, idempotency_key: str, to: str) -> str:
+        """The seed's `send_welcome_email`; answers the message's id."""
+
+    @abstractmethod
+    def password_reset(
+        self, *, idempotency_key: str, to: str, link: str, expires_at: datetime
+    ) -> str:
+        """The seed's `send_password_reset_email`; answers the message's id. The link is a
+        secret: it is never logged."""

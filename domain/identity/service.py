@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
+from domain.identity.commands import (
+    ChangePassword,
+    Deactivate,
+    IssueToken,
+    Register,
+    RequestPasswordReset,
+    ResetPassword,
+)
 from domain.identity.credentials import email_key
-from domain.identity.ports import AccessToken, AttemptCounter, PasswordHasher, TokenIssuer
-from domain.identity.user import User
+from domain.identity.ports import (
+    AccessToken,
+    AttemptCounter,
+    PasswordHasher,
+    ResetTokens,
+    TokenIssuer,
+)
+from domain.identity.user import INVALID_RESET, User
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import (
     Conflict,
     NotFound,
+    RuleViolation,
     TooManyAttempts,
     Unauthenticated,
     UniquenessViolation,
@@ -25,6 +39,13 @@ MAX_FAILED_LOGINS = 5
 MAX_FAILED_LOGINS_PER_SOURCE = 50
 """Failed sign-ins from one source address, whatever the emails (password spraying)."""
 FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
+MAX_RESET_REQUESTS = 3
+"""Password-reset requests for one email from one source address, per window: enough for
+a lost email, too few to flood someone's mailbox."""
+MAX_RESET_REQUESTS_PER_SOURCE = 30
+RESET_ANSWER_SECONDS = 0.3
+"""A reset request is answered no sooner than this, known email or not (the edge waits):
+well above what a known one costs more, one read and one write."""
 BAD_CREDENTIALS = "The email or the password is not correct."
 
 
@@ -41,11 +62,13 @@ class IdentityService:
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         failed_logins: AttemptCounter,
+        reset_tokens: ResetTokens,
     ) -> None:
         self.repository = repository
         self.hasher = hasher
         self.tokens = tokens
         self.failed_logins = failed_logins
+        self.reset_tokens = reset_tokens
 
     def register(
         self, command: Register, context: CommandContext, role: Role = Role.CUSTOMER
@@ -58,6 +81,7 @@ class IdentityService:
             self.hasher,
             self.repository.clock.now(),
             role,
+            welcome=role is Role.CUSTOMER,
         )
         claim = Claim(EMAIL_CLAIM, email_key(user.state.email), user.stream_id)
         try:
@@ -130,6 +154,64 @@ class IdentityService:
             load=self._user,
         )
 
+    def request_password_reset(
+        self, command: RequestPasswordReset, context: CommandContext
+    ) -> None:
+        """The seed's password reset, first half: a known, active user is mailed a link
+        (by the user-mail process, from the stream); anyone else, nothing. The caller is
+        told the same either way. Requests are counted for known and unknown emails alike,
+        so the throttle tells nothing either."""
+        key = email_key(command.email)
+        for counted, limit in (
+            (self._reset_key(f"{key}#{command.source}"), MAX_RESET_REQUESTS),
+            (self._reset_key(f"source#{command.source}"), MAX_RESET_REQUESTS_PER_SOURCE),
+        ):
+            if (
+                self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
+                > limit
+            ):
+                raise TooManyAttempts(
+                    "Too many password-reset requests from this address: wait and try again.",
+                    retry_after_seconds=self._seconds_left_in_window(),
+                )
+        found = self._find_by_email(key)
+        if found is None:
+            return
+        reset_id = self.repository.ids.new_id()
+        self.repository.transact(
+            User,
+            found.id,
+            lambda user: user.request_password_reset(reset_id, self.repository.clock.now()),
+            context=context,
+            load=self._user,
+        )
+
+    def reset_password(self, command: ResetPassword, context: CommandContext) -> User:
+        """The second half: the link's token sets a new password, once, within 30 minutes,
+        unless the password changed since; every older access token stops working."""
+        user_id = self.reset_tokens.user_of(command.token)
+        if user_id is None:
+            raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
+
+        def load(found_id: str) -> User:
+            user = self.repository.load(User, found_id)
+            if not user.exists:
+                raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
+            return user
+
+        return self.repository.transact(
+            User,
+            user_id,
+            lambda user: user.reset_password(
+                lambda reset_id: self.reset_tokens.matches(command.token, user.id, reset_id),
+                command.new_password,
+                self.hasher,
+                self.repository.clock.now(),
+            ),
+            context=_on_own_stream(context, user_id),
+            load=load,
+        )
+
     def deactivate(
         self, command: Deactivate, context: CommandContext, expected_version: int | None = None
     ) -> User:
@@ -193,6 +275,9 @@ class IdentityService:
     def _throttle_key(self, key: str) -> str:
         return f"login#{key}#{self._window()}"
 
+    def _reset_key(self, key: str) -> str:
+        return f"reset#{key}#{self._window()}"
+
     def _seconds_left_in_window(self) -> int:
         now = int(self.repository.clock.now().timestamp())
         return FAILED_LOGIN_WINDOW_SECONDS - now % FAILED_LOGIN_WINDOW_SECONDS
@@ -202,4 +287,12 @@ def _as(context: CommandContext, user: User) -> CommandContext:
     """A login is the user's own act: its events name the user who signed in."""
     return CommandContext(
         context.correlation_id, context.causation_id, Caller(user.id, user.state.role)
+    )
+
+
+def _on_own_stream(context: CommandContext, user_id: str) -> CommandContext:
+    """A reset is the user's own act, whoever they are: its events name them (the role of
+    this caller is never asked for)."""
+    return CommandContext(
+        context.correlation_id, context.causation_id, Caller(user_id, Role.CUSTOMER)
     )

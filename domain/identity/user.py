@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from domain.identity.credentials import check_password, normalize_email
 from domain.identity.events import (
     PasswordChanged,
+    PasswordReset,
+    PasswordResetMailed,
+    PasswordResetRequested,
     RoleGranted,
     UserDeactivated,
     UserLoggedIn,
     UserRegistered,
+    WelcomeEmailSent,
 )
 from domain.identity.ports import PasswordHasher
 from domain.shared.aggregate import Aggregate, applies
 from domain.shared.context import Role
 from domain.shared.errors import RuleViolation
+
+RESET_LINK_LIFETIME = timedelta(minutes=30)
+INVALID_RESET = (
+    "This reset link does not work: it was used, it expired, a newer one was sent or the "
+    "password changed since. Ask for a new one at POST /auth/password-reset."
+)
+
+
+class Mail(StrEnum):
+    """The emails a user is sent, one step each of the user-mail process."""
+
+    WELCOME = "welcome"
+    RESET_LINK = "reset_link"
+
+
+@dataclass(frozen=True)
+class PendingReset:
+    reset_id: str
+    expires_at: datetime
+    mailed: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,10 @@ class UserState:
     last_login: datetime | None = None
     credentials_version: int = 0
     """Counts password changes; an access token names the one it was issued under."""
+    welcome_due: bool = False
+    pending_reset: PendingReset | None = None
+    """The one reset link that works: a newer request, any password change, or its
+    use ends it."""
 
 
 class User(Aggregate[UserState]):
@@ -44,11 +74,15 @@ class User(Aggregate[UserState]):
         hasher: PasswordHasher,
         now: datetime,
         role: Role = Role.CUSTOMER,
+        *,
+        welcome: bool = False,
     ) -> User:
         email = normalize_email(email)
         check_password(password)
         user = cls.blank(user_id)
-        user._record(UserRegistered(user_id, email, hasher.hash(password), role, now))
+        user._record(
+            UserRegistered(user_id, email, hasher.hash(password), role, now, welcome=welcome)
+        )
         return user
 
     def password_matches(self, password: str, hasher: PasswordHasher) -> bool:
@@ -67,6 +101,45 @@ class User(Aggregate[UserState]):
             )
         check_password(new_password, field="new_password")
         self._record(PasswordChanged(hasher.hash(new_password), now))
+
+    def request_password_reset(self, reset_id: str, now: datetime) -> None:
+        """A link for an active user; an inactive one gets nothing (and is told nothing)."""
+        if self.state.is_active:
+            self._record(PasswordResetRequested(reset_id, now, now + RESET_LINK_LIFETIME))
+
+    def reset_password(
+        self,
+        token_matches: Callable[[str], bool],
+        new_password: str,
+        hasher: PasswordHasher,
+        now: datetime,
+    ) -> None:
+        """The seed's password reset: the pending link's token, once, within its life."""
+        pending = self.state.pending_reset
+        if (
+            not self.state.is_active
+            or pending is None
+            or now >= pending.expires_at
+            or not token_matches(pending.reset_id)
+        ):
+            raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
+        check_password(new_password, field="new_password")
+        self._record(PasswordReset(pending.reset_id, hasher.hash(new_password), now))
+
+    def next_mail(self, now: datetime) -> Mail | None:
+        """The email this user is due, if any: what the user-mail process sends next."""
+        if self.state.welcome_due:
+            return Mail.WELCOME
+        pending = self.state.pending_reset
+        if pending and not pending.mailed and self.state.is_active and now < pending.expires_at:
+            return Mail.RESET_LINK
+        return None
+
+    def record_welcome(self, message_id: str, now: datetime) -> None:
+        self._record(WelcomeEmailSent(message_id, now))
+
+    def record_reset_mailed(self, reset_id: str, message_id: str) -> None:
+        self._record(PasswordResetMailed(reset_id, message_id))
 
     def deactivate(self, by: str, now: datetime) -> None:
         if not self.state.is_active:
@@ -91,6 +164,7 @@ class User(Aggregate[UserState]):
             role=event.role,
             is_active=True,
             created_at=event.registered_at,
+            welcome_due=event.welcome,
         )
 
     @applies(UserLoggedIn)
@@ -103,7 +177,32 @@ class User(Aggregate[UserState]):
             state,
             password_hash=event.password_hash,
             credentials_version=state.credentials_version + 1,
+            pending_reset=None,
         )
+
+    @applies(PasswordReset)
+    def _password_reset(self, state: UserState, event: PasswordReset) -> UserState:
+        return replace(
+            state,
+            password_hash=event.password_hash,
+            credentials_version=state.credentials_version + 1,
+            pending_reset=None,
+        )
+
+    @applies(WelcomeEmailSent)
+    def _welcomed(self, state: UserState, event: WelcomeEmailSent) -> UserState:
+        return replace(state, welcome_due=False)
+
+    @applies(PasswordResetRequested)
+    def _reset_requested(self, state: UserState, event: PasswordResetRequested) -> UserState:
+        return replace(state, pending_reset=PendingReset(event.reset_id, event.expires_at))
+
+    @applies(PasswordResetMailed)
+    def _reset_mailed(self, state: UserState, event: PasswordResetMailed) -> UserState:
+        pending = state.pending_reset
+        if pending is None or pending.reset_id != event.reset_id:
+            return state
+        return replace(state, pending_reset=replace(pending, mailed=True))
 
     @applies(UserDeactivated)
     def _deactivated(self, state: UserState, event: UserDeactivated) -> UserState:

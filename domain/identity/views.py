@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.identity.events import (
-    PasswordChanged,
     RoleGranted,
     UserDeactivated,
     UserLoggedIn,
@@ -17,8 +16,6 @@ from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent, RecordedEvent
 from domain.shared.projector import Projection
 from domain.shared.views import Change, Doc, Put, ViewKey, ViewReader
-
-IDENTITY_EVENTS = (UserRegistered, UserLoggedIn, PasswordChanged, UserDeactivated, RoleGranted)
 
 
 def profile_key(user_id: str) -> ViewKey:
@@ -35,8 +32,8 @@ class UserProfiles(Projection):
     def apply(
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
     ) -> Sequence[Change]:
-        if not isinstance(event, IDENTITY_EVENTS):
-            return []
+        # Every event of a user moves the profile's version (`?min_version` waits on it),
+        # those that show nothing in it (an email sent, a reset asked for) included.
         user_id = recorded.stream_id.removeprefix(f"{User.stream_prefix}-")
         key = profile_key(user_id)
         if isinstance(event, UserRegistered):

@@ -83,6 +83,10 @@ class EventRegistry:
         self._types[name] = cls
         return cls
 
+    def names(self) -> list[str]:
+        """The type names of every registered event, sorted."""
+        return sorted(self._types)
+
     def upcaster(self, type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
         """Decorator: a function that turns data of `from_version` into `from_version + 1`."""
 

@@ -1,4 +1,4 @@
-"""Identity commands: register, sign in, change password, deactivate."""
+"""Identity commands: register, sign in, change or reset a password, deactivate."""
 
 from __future__ import annotations
 
@@ -6,13 +6,30 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
-from domain.identity.service import IdentityService
-from functions.models import Credentials, NewPassword, NewUser, TokenIssued, UserCreated, Versioned
+from domain.identity.commands import (
+    ChangePassword,
+    Deactivate,
+    IssueToken,
+    Register,
+    RequestPasswordReset,
+    ResetPassword,
+)
+from domain.identity.service import RESET_ANSWER_SECONDS, IdentityService
+from functions.models import (
+    Credentials,
+    NewPassword,
+    NewUser,
+    ResetAccepted,
+    ResetConfirmation,
+    ResetRequest,
+    TokenIssued,
+    UserCreated,
+    Versioned,
+)
 from functions.shared.auth import authenticate_first
 from functions.shared.bodies import readable_bodies
 from functions.shared.commands import Call, command
-from functions.shared.http import http_app
+from functions.shared.http import http_app, no_sooner_than
 from functions.shared.observability import CORRELATION_ID, entry_point, metrics
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -95,6 +112,46 @@ def issue_token(body: Credentials, call: Call) -> dict[str, Any]:
 )
 def change_password(body: NewPassword, call: Call) -> dict[str, Any]:
     user = _identity().change_password(ChangePassword(body.old_password, body.new_password), *call)
+    return {"id": user.id, "version": user.version}
+
+
+@command(
+    router,
+    "POST",
+    "/auth/password-reset",
+    ResetAccepted,
+    400,
+    429,
+    status=202,
+    signed_in=False,
+    summary="Ask for a password-reset link by email (same answer, same time, known or not)",
+    tags=TAGS,
+)
+def request_password_reset(body: ResetRequest, call: Call) -> dict[str, Any]:
+    source = router.current_event.request_context.http.source_ip
+    # Known or not, the answer leaves no sooner than this: what a known email costs more
+    # (its user read, the reset recorded) does not show in the time.
+    with no_sooner_than(RESET_ANSWER_SECONDS):
+        _identity().request_password_reset(RequestPasswordReset(body.email, source), call.context)
+    return {
+        "status": "accepted",
+        "message": "If an account has this email, a link to reset its password is on its way.",
+    }
+
+
+@command(
+    router,
+    "POST",
+    "/auth/password-reset/confirm",
+    Versioned,
+    400,
+    422,
+    signed_in=False,
+    summary="Set a new password with a reset link's token (older tokens stop working)",
+    tags=TAGS,
+)
+def reset_password(body: ResetConfirmation, call: Call) -> dict[str, Any]:
+    user = _identity().reset_password(ResetPassword(body.token, body.new_password), call.context)
     return {"id": user.id, "version": user.version}
 
 

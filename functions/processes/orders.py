@@ -1,9 +1,11 @@
-"""The place-order process: the event table's second stream consumer (orders only).
+"""The processes: the event table's second stream reader (domain/processes.py).
 
-For each order event it asks the order which step comes next and does it, once: steps are
-idempotent and record their outcome as events, so a redelivered or crashed step is
-resumed, never repeated. Per order, a failed record holds back that order's later records
-in the batch (functions/shared/streams.py), so steps stay in order."""
+Order events drive the place-order process; a user's registration and reset requests drive
+the user mail (welcome, reset link). For each event it asks the aggregate which step comes
+next and does it, once: steps are idempotent and record their outcome as events, so a
+redelivered or crashed step is resumed, never repeated. Per stream, a failed record holds
+back that stream's later records in the batch (functions/shared/streams.py), so steps stay
+in order."""
 
 from __future__ import annotations
 
@@ -19,16 +21,16 @@ def record_handler(record: DynamoDBRecord, stream_id: str) -> None:
 
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
     event = event_of(image)
-    step = container().order_process.handle(
-        stream_id.removeprefix("order-"),
+    step = container().processes.handle(
+        stream_id,
         event.version,
         correlation_id=event.metadata.correlation_id,
         causation_id=event.metadata.event_id,
     )
     if step is not None:
-        logger.info("order step done", extra={"stream_id": stream_id, "step": str(step)})
-        metrics.add_metric(name=f"OrderStep_{step}", unit="Count", value=1)
+        logger.info("process step done", extra={"stream_id": stream_id, "step": step})
+        metrics.add_metric(name=f"ProcessStep_{step}", unit="Count", value=1)
 
 
-run_batch = ordered_batches(record_handler, what="order step", reader="order-process")
+run_batch = ordered_batches(record_handler, what="process step", reader="order-process")
 handler = entry_point(run_batch)

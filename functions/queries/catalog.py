@@ -11,7 +11,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.catalog import history, pricing, search
-from domain.catalog.views import all_categories, category_view, product_view, search_products
+from domain.catalog.views import (
+    all_categories,
+    category_view,
+    count_products,
+    product_view,
+    search_products,
+)
+from domain.product_stats import stats_of
 from domain.shared.codec import parse_iso
 from domain.shared.errors import Detail, InvalidValue
 from functions.models import (
@@ -21,6 +28,7 @@ from functions.models import (
     History,
     ProductAsOf,
     ProductList,
+    ProductStats,
     ProductView,
 )
 from functions.shared.auth import authenticate_first, caller_of, route
@@ -97,6 +105,13 @@ def products(
     max_price: Price = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    with_total: Annotated[
+        bool,
+        Query(
+            description="true: add total_count, the number of products matching the whole "
+            "search (it reads every candidate of the search: costlier than a page)"
+        ),
+    ] = False,
 ) -> Response[ProductList]:
     from infra import cursors
 
@@ -106,11 +121,15 @@ def products(
     after = None
     if cursor is not None:
         after = cursors.open_(cursor, expect={"p": criteria.partition()}, keys={"p", "a"})["a"]
-    page = search_products(_container().live("catalog"), criteria, limit=limit, after=after)
+    views = _container().live("catalog")
+    page = search_products(views, criteria, limit=limit, after=after)
     next_cursor = (
         cursors.seal({"p": criteria.partition(), "a": page.last_sort}) if page.last_sort else None
     )
-    return json_response({"items": page.items, "next_cursor": next_cursor})
+    answer: dict[str, Any] = {"items": page.items, "next_cursor": next_cursor}
+    if with_total:
+        answer["total_count"] = count_products(views, criteria)
+    return json_response(answer)
 
 
 @route(
@@ -164,6 +183,21 @@ def discounted_price(
 def product_history(id: str) -> Response[History]:
     events = history.history(_container().repository, caller_of(router), id)
     return json_response({"events": events})
+
+
+@route(
+    router,
+    "GET",
+    "/products/<id>/stats",
+    signed_in=True,
+    summary="The product's confirmed orders, units sold, revenue and ratings (admin)",
+    tags=["catalogue"],
+    responses=responses(200, ProductStats, 403, 404),
+)
+def product_stats(id: str) -> Response[ProductStats]:
+    c = _container()
+    stats = stats_of(caller_of(router), c.live("catalog"), c.live("product-stats"), id)
+    return json_response(stats)
 
 
 @route(

@@ -93,7 +93,9 @@ def _run(
         status_code=answer["status"],
         content_type=content_types.APPLICATION_JSON,
         body=answer["body"],
-        headers={"ETag": f'"{answer["body"]["version"]}"'},
+        # An answer naming no aggregate (a reset request: it must not tell whether one
+        # exists) has no version to tag.
+        headers={"ETag": f'"{answer["body"]["version"]}"'} if "version" in answer["body"] else {},
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -67,3 +70,20 @@ def _detail(error: dict[str, Any]) -> dict[str, str]:
     """A validation error without the input that caused it: never echo a password."""
     location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
     return {"field": ".".join(location) or "body", "issue": str(error.get("msg", "invalid"))}
+
+
+@contextmanager
+def no_sooner_than(
+    seconds: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """Leave the block no sooner than `seconds` after entering it, raising or not: an
+    answer whose time must not tell which way the work went."""
+    started = clock()
+    try:
+        yield
+    finally:
+        left = seconds - (clock() - started)
+        if left > 0:
+            sleep(left)

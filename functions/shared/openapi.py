@@ -80,6 +80,7 @@ def complete(documented: Responses, method: str) -> Responses:
 def as_answered(document: dict[str, Any]) -> dict[str, Any]:
     """The generated document, corrected to what the API answers: no 422 "Validation Error"
     (a request that fails validation is our 400), the command headers, Retry-After."""
+    schemas = document.get("components", {}).get("schemas", {})
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -95,10 +96,16 @@ def as_answered(document: dict[str, Any]) -> dict[str, Any]:
                 parameters = operation.setdefault("parameters", [])
                 parameters += [_IF_MATCH, _IDEMPOTENCY_KEY]
                 for status, answer in answers.items():
-                    if status.startswith("2"):
+                    if status.startswith("2") and _names_version(answer, schemas):
                         answer.setdefault("headers", {})["ETag"] = _ETAG
-    schemas = document.get("components", {}).get("schemas", {})
     if "HTTPValidationError" not in str(document.get("paths")):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
     return document
+
+
+def _names_version(answer: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether an answer's body names an aggregate's version (then it has an ETag)."""
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    name = str(schema.get("$ref", "")).rpartition("/")[2]
+    return "version" in schemas.get(name, schema).get("properties", {})

@@ -1,4 +1,4 @@
-"""Contracts of the identity ports: hasher, token issuer, attempt counter."""
+"""Contracts of the identity ports: hasher, token issuer, attempt counter, reset tokens."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
-from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
+from domain.identity.ports import AttemptCounter, PasswordHasher, ResetTokens, TokenIssuer
 from domain.shared.errors import Unauthenticated
 from infra.passwords import BcryptHasher
-from infra.tokens import JwtTokenIssuer
+from infra.tokens import HmacResetTokens, JwtTokenIssuer
+from tests.fakes.identity import FakeResetTokens
 from tests.fakes.memory import FakeHasher, FakeTokenIssuer, InMemoryAttemptCounter, ManualClock
 from tests.support.tables import table_name
 
@@ -177,3 +178,31 @@ def test_attempts_are_forgotten_after_their_time(
     clock.advance(61)
     assert counter.count("k") == 0
     assert counter.increment("k", ttl_seconds=60) == 1
+
+
+@pytest.fixture(params=["fake", "hmac"])
+def reset_tokens(request: pytest.FixtureRequest) -> ResetTokens:
+    return FakeResetTokens() if request.param == "fake" else HmacResetTokens(lambda: "k" * 64)
+
+
+def test_a_reset_token_names_its_user_and_matches_its_reset_only(
+    reset_tokens: ResetTokens,
+) -> None:
+    token = reset_tokens.token("user-7", "reset-1")
+    assert token == reset_tokens.token("user-7", "reset-1")
+    assert reset_tokens.user_of(token) == "user-7"
+    assert reset_tokens.matches(token, "user-7", "reset-1")
+    assert not reset_tokens.matches(token, "user-7", "reset-2")
+    assert not reset_tokens.matches(token, "user-8", "reset-1")
+    assert "reset-1" not in token
+
+
+@pytest.mark.parametrize("garbage", ["", ".", "user-7", "user-7.", ".abc", "user-7.short"])
+def test_a_malformed_reset_token_names_no_user(reset_tokens: ResetTokens, garbage: str) -> None:
+    assert reset_tokens.user_of(garbage) is None
+
+
+def test_a_reset_token_needs_the_key() -> None:
+    mine, theirs = HmacResetTokens(lambda: "k" * 64), HmacResetTokens(lambda: "x" * 64)
+    assert mine.token("u", "r") != theirs.token("u", "r")
+    assert not mine.matches(theirs.token("u", "r"), "u", "r")

@@ -1,36 +1,32 @@
-"""One contract for the notifier: the fake, and SES through moto (the real API)."""
+"""One contract for the notifier and the mailer: the fakes, and SES through moto (the real
+API)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
+from domain.identity.ports import Mailer
 from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
+from infra.notifications import SesNotifier
 from tests.fakes.idempotency import InMemoryIdempotentRequests
+from tests.fakes.identity import FakeMailer
 from tests.fakes.ordering import FakeNotifier
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.mail import ses_sent
 
 SENDER = "orders@shop.example.com"
 LINES = [OrderLine("p1", "Refactoring", Decimal("45.50"), 2)]
 
 
-def ses_sent() -> list[Any]:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
-
-
 @pytest.fixture
-def ses() -> Iterator[Notifier]:
+def ses() -> Iterator[SesNotifier]:
     import boto3
     from moto import mock_aws
-
-    from infra.notifications import SesNotifier
 
     with mock_aws():
         client = boto3.client("sesv2", region_name="us-east-1")
@@ -71,3 +67,51 @@ def test_ses_mails_the_customer_the_order(ses: Notifier) -> None:
     assert "o1" in sent.subject
     assert "2 x Refactoring at 45.50" in sent.body
     assert "Total: 91.00" in sent.body
+
+
+@pytest.fixture(params=["fake", "ses"])
+def mailer(request: pytest.FixtureRequest) -> Mailer:
+    return FakeMailer() if request.param == "fake" else request.getfixturevalue("ses")
+
+
+EXPIRES = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
+LINK = "https://api.example.com/reset-password?token=u1.secret"
+
+
+def test_a_welcome_and_a_reset_link_are_sent_once_per_key(mailer: Mailer) -> None:
+    welcome = mailer.welcome(idempotency_key="welcome-u1", to="ada@example.com")
+    assert mailer.welcome(idempotency_key="welcome-u1", to="ada@example.com") == welcome
+
+    def reset() -> str:
+        return mailer.password_reset(
+            idempotency_key="reset-r1", to="ada@example.com", link=LINK, expires_at=EXPIRES
+        )
+
+    first = reset()
+    assert first != welcome
+    assert reset() == first
+
+
+def test_ses_mails_the_welcome_and_the_link(ses: SesNotifier) -> None:
+    ses.welcome(idempotency_key="welcome-u1", to="ada@example.com")
+    ses.password_reset(
+        idempotency_key="reset-r1", to="ada@example.com", link=LINK, expires_at=EXPIRES
+    )
+    ses.password_reset(
+        idempotency_key="reset-r1", to="ada@example.com", link=LINK, expires_at=EXPIRES
+    )
+    welcome, reset = ses_sent()
+    assert welcome.destinations["ToAddresses"] == ["ada@example.com"]
+    assert "Welcome" in welcome.subject
+    assert reset.subject == "Reset your password"
+    assert LINK in reset.body
+    assert "2026-01-01T12:30:00.000Z" in reset.body
+
+
+def test_what_ses_keeps_to_send_once_holds_no_link(ses: SesNotifier) -> None:
+    ses.password_reset(
+        idempotency_key="reset-r1", to="ada@example.com", link=LINK, expires_at=EXPIRES
+    )
+    kept = ses.once
+    assert isinstance(kept, InMemoryIdempotentRequests)
+    assert "secret" not in repr(kept.__dict__)

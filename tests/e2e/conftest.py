@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ import requests
 from devstack.logs import ConsoleLog
 from devstack.stack import LocalStack
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ADMIN_EMAIL = "admin@e2e.example.com"
 ADMIN_PASSWORD = "e2e admin password"
 
@@ -44,9 +47,13 @@ class Client:
         )
 
     def token(self, email: str, password: str) -> str:
+        return self.sign_in(email, password)[0]
+
+    def sign_in(self, email: str, password: str) -> tuple[str, int]:
+        """A token, and the user's version with this sign-in."""
         answer = self.call("POST", "/auth/token", {"email": email, "password": password})
         assert answer.status_code == 200, answer.text
-        return str(answer.json()["access_token"])
+        return str(answer.json()["access_token"]), int(answer.json()["version"])
 
     def new_product(
         self, token: str, category: str, name: str, description: str, price: str
@@ -77,9 +84,10 @@ def settled(
 
 
 @contextmanager
-def local_stack(name: str, **env: str) -> Iterator[LocalStack]:
+def local_stack(name: str, printed: list[str] | None = None, **env: str) -> Iterator[LocalStack]:
     """A fresh embedded local stack (as `make run` starts it) with the e2e admin and `env`;
-    no function may be denied anything it asks for meanwhile."""
+    no function may be denied anything it asks for meanwhile. Every line it prints is
+    also added to `printed`."""
     environment = {
         **os.environ,
         "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL,
@@ -93,6 +101,8 @@ def local_stack(name: str, **env: str) -> Iterator[LocalStack]:
     def log(line: str) -> None:
         if line.startswith("[iam] AccessDenied"):
             denied.append(line)
+        if printed is not None:
+            printed.append(line)
         console(line)
 
     with LocalStack(
@@ -109,11 +119,43 @@ def local_stack(name: str, **env: str) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with local_stack("e2e") as running:
+def printed() -> list[str]:
+    """What the module's local stack printed (its log, the emails it sent)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def stack(printed: list[str]) -> Iterator[LocalStack]:
+    with local_stack("e2e", printed) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def api(stack: LocalStack) -> Client:
     return Client(stack.url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    assert not missing, (
+        f"the browser tests need {', '.join(missing)}: `make test` installs Debian's "
+        "chromium and chromium-driver (as root: apt-get install chromium chromium-driver)"
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -108,7 +108,12 @@ def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     projector = next(r for r in status["readers"] if r["reader"] == "projector")
     assert projector["parked_batches"] == 0
     assert "ConditionCheckItem" in projector["last_error"]["error"]
-    assert {p["projection"] for p in status["projections"]} == {"catalog", "ordering", "users"}
+    assert {p["projection"] for p in status["projections"]} == {
+        "catalog",
+        "ordering",
+        "product-stats",
+        "users",
+    }
 
     history = admin(stack, "events", f"product-{hammer}")["events"]
     assert [e["version"] for e in history] == [1, 2, 3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from domain.identity.ports import AttemptCounter, PasswordHasher, TokenIssuer
+from domain.identity.ports import AttemptCounter, Mailer, PasswordHasher, ResetTokens, TokenIssuer
 from domain.ordering.ports import Notifier, PaymentGateway
 from domain.shared.generations import Generations
 from domain.shared.ports import Clock, EventStore, IdGenerator
@@ -16,11 +16,15 @@ if TYPE_CHECKING:
     from infra.idempotency import IdempotentRequests
 
 
+API_URL = "https://api.shop.example.com"
+"""Where the fakes' reset links point."""
+
+
 class InMemoryContainer(Container):
     """The same wiring on the in-memory fakes: for tests of handlers without AWS."""
 
     def __init__(self) -> None:
-        super().__init__({})
+        super().__init__({"PUBLIC_API_URL": API_URL})
         from tests.fakes.memory import ManualClock
 
         self.manual_clock = ManualClock()
@@ -94,3 +98,15 @@ class InMemoryContainer(Container):
         from tests.fakes.ordering import FakeNotifier
 
         return FakeNotifier()
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from tests.fakes.identity import FakeMailer
+
+        return FakeMailer()
+
+    @cached_property
+    def reset_tokens(self) -> ResetTokens:
+        from tests.fakes.identity import FakeResetTokens
+
+        return FakeResetTokens()

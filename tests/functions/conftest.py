@@ -25,6 +25,8 @@ ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "admin password 1"
 NOTIFY_FROM = PARAMETERS["NotificationSender"]
 """The sender of order confirmations: an SES identity verified in moto."""
+PUBLIC_API_URL = "https://api.shop.example.com"
+"""Where reset links point (the HTTP API's endpoint when deployed)."""
 
 
 @dataclass
@@ -135,6 +137,7 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
         secretsmanager = boto3.client("secretsmanager", region_name="us-east-1")
         secret = secretsmanager.create_secret(Name="signing-key", SecretString="s" * 64)
         fingerprints = secretsmanager.create_secret(Name="idempotency-key", SecretString="k" * 64)
+        resets = secretsmanager.create_secret(Name="reset-key", SecretString="r" * 64)
         settings = {
             "EVENTS_TABLE": tables["EventsTable"],
             "VIEWS_TABLE": tables["ViewsTable"],
@@ -142,6 +145,7 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
             "THROTTLE_TABLE": tables["ThrottleTable"],
             "SIGNING_KEY_SECRET": secret["ARN"],
             "IDEMPOTENCY_KEY_SECRET": fingerprints["ARN"],
+            "RESET_KEY_SECRET": resets["ARN"],
             "BCRYPT_ROUNDS": "4",
             "PUBLIC_DOCS": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "test",
@@ -149,6 +153,7 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
             "POWERTOOLS_SERVICE_NAME": "test",
             "PAYMENT_PROVIDER": "local",
             "NOTIFY_FROM": NOTIFY_FROM,
+            "PUBLIC_API_URL": PUBLIC_API_URL,
         }
         for name, value in settings.items():
             monkeypatch.setenv(name, value)
@@ -160,6 +165,7 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
         secrets = {
             "SigningKeySecret": secret["ARN"],
             "IdempotencyKeySecret": fingerprints["ARN"],
+            "ResetKeySecret": resets["ARN"],
         }
         physical = physical_resources(client, tables, secrets)
         stack = Stack(

@@ -7,7 +7,7 @@ each context: what the commands answered, from which the views' contents follow.
 - Ordering's: orders confirmed, declined, short of stock, cancelled after confirmation
   (refunded, units returned), drafts whose items were added and removed, a draft
   cancelled, an order reserved but not yet charged, one placed and never processed, stock
-  counted and recounted.
+  counted and recounted; reviews (one replaced), for the product stats.
 
 Each is made once per module; each test then projects its stream records into a fresh,
 empty views table that the functions read (`Fresh`)."""
@@ -78,7 +78,8 @@ def kind(key: tuple[str, str]) -> str:
     if pk.startswith("product#") and pk.endswith("#orders"):
         return "holders"
     if pk.startswith("product#"):
-        return {"detail": "product details", "rating": "ratings"}.get(sk, "other views")
+        kinds = {"detail": "product details", "rating": "ratings", "stats": "product stats"}
+        return kinds.get(sk, "other views")
     if pk.startswith("category#"):
         return {"detail": "category documents", "count": "category counts"}.get(sk, "other views")
     if pk.startswith("search#tri#"):
@@ -87,6 +88,8 @@ def kind(key: tuple[str, str]) -> str:
         return "listing entries"
     if pk.startswith("order#") and sk == "detail":
         return "order details"
+    if pk.startswith("order#") and sk == "stats":
+        return "orders of the product stats"
     if pk == "orders#all":
         return "order listing"
     if pk.startswith("inventory#") and sk == "levels":
@@ -152,11 +155,13 @@ class Fresh:
         return items_of(self.stack.client, self.table)
 
     def positions(self) -> dict[str, int]:
-        return {
-            pk.removeprefix("position#"): int(item["version"]["N"])
-            for (pk, _), item in self.views().items()
-            if pk.startswith("position#")
-        }
+        """Each stream's position: the lowest of the projections that follow it."""
+        lowest: dict[str, int] = {}
+        for (pk, _), item in self.views().items():
+            if pk.startswith("position#"):
+                stream, version = pk.removeprefix("position#"), int(item["version"]["N"])
+                lowest[stream] = min(lowest.get(stream, version), version)
+        return lowest
 
     def get(self, path: str, **query: str) -> Item:
         answer = self.stack.api.request("GET", path, token=self.history.admin, query=query or None)
@@ -414,12 +419,16 @@ class OrderingHistory(History):
     owner: dict[str, str] = field(default_factory=dict)  # label -> customer
     outcome: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # status, reason
     lines: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> product -> qty
+    prices: dict[str, str] = field(default_factory=dict)  # product -> price
+    ratings: dict[str, dict[str, int]] = field(default_factory=dict)  # product -> customer -> r
 
     kinds = (
         "order details",
         "order listing",
         "inventory levels",
         "holders",
+        "product stats",
+        "orders of the product stats",
         "user profiles",
         "positions",
     )
@@ -460,6 +469,33 @@ class OrderingHistory(History):
     def implied(self, fresh: Fresh) -> None:
         self.assert_orders(fresh)
         self.assert_levels(fresh)
+        self.assert_stats(fresh)
+
+    def assert_stats(self, fresh: Fresh) -> None:
+        """Each product's stats: the orders confirmed and not cancelled since, its reviews."""
+        for name, product_id in self.products.items():
+            confirmed = [
+                lines[name]
+                for label, lines in self.lines.items()
+                if self.outcome[label][0] == "confirmed" and name in lines
+            ]
+            ratings = self.ratings.get(name, {}).values()
+            units = sum(confirmed)
+            average = None
+            if ratings:
+                average = float(
+                    (Decimal(sum(ratings)) / len(ratings)).quantize(
+                        Decimal("0.01"), rounding=ROUND_HALF_UP
+                    )
+                )
+            assert fresh.get(f"/products/{product_id}/stats") == {
+                "orders_count": len(confirmed),
+                "units_sold": units,
+                "revenue": str(Decimal(self.prices[name]) * units),
+                "review_count": len(ratings),
+                "average_rating": average,
+                "ratings": {str(r): list(ratings).count(r) for r in range(1, 6)},
+            }, name
 
     def assert_orders(self, fresh: Fresh) -> None:
         """Each order's view is its aggregate's, listed for its customer newest first, and
@@ -541,6 +577,12 @@ class Shop:
         pid = str(self.ok("POST", "/products", body)["id"])
         self.ok("POST", f"/products/{pid}/activate")
         self.history.products[name] = pid
+        self.history.prices[name] = price
+
+    def review(self, customer: str, product: str, rating: int) -> None:
+        path = f"/products/{self.history.products[product]}/reviews"
+        self.ok("POST", path, {"rating": rating}, self.history.tokens[customer])
+        self.history.ratings.setdefault(product, {})[customer] = rating
 
     def count(self, name: str, on_hand: int) -> None:
         self.ok("PUT", f"/inventory/{self.history.products[name]}", {"on_hand": on_hand})
@@ -593,10 +635,12 @@ def ordering_history(stack: Stack) -> OrderingHistory:
     shop.order("declined", "bob", Book=1)
     shop.order("short", "cy", Scarce=2, Book=1)
     shop.order("returned", "ada", Pen=2)
+    shop.order("again", "bob", Book=1)  # the book's second confirmed order
     shop.place("confirmed", VISA, ("confirmed", None))
     shop.place("declined", DECLINED, ("cancelled", CancelReason.PAYMENT_DECLINED))
     shop.place("short", VISA, ("cancelled", CancelReason.OUT_OF_STOCK))
     shop.place("returned", VISA, ("confirmed", None))
+    shop.place("again", VISA, ("confirmed", None))
     shop.order("draft", "bob", Book=1)
     shop.add("draft", "Pen", 2)
     shop.add("draft", "Book", 1)
@@ -616,4 +660,8 @@ def ordering_history(stack: Stack) -> OrderingHistory:
         shop.count("Book", on_hand)
     shop.order("pending", "bob", Pen=1)
     shop.place("pending", VISA, ("placed", None))  # the process never sees it
+    shop.review("ada", "Book", 4)
+    shop.review("bob", "Book", 2)
+    shop.review("cy", "Pen", 5)
+    shop.review("ada", "Book", 5)  # replaces her 4
     return shop.history

@@ -97,3 +97,54 @@ def test_rebuild_changed_rebuilds_only_a_projection_whose_version_moved(
     status = json.loads(capsys.readouterr().out)
     catalog = next(p for p in status["projections"] if p["projection"] == "catalog")
     assert (catalog["live"]["version"], catalog["needs_rebuild"]) == (2, False)
+
+
+def test_a_projection_added_to_a_built_stack_is_flagged_then_filled_by_rebuild_changed(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deployed onto a stack with history, a new projection sees new events only: its
+    first generation is recorded as built by no version, and `rebuild --changed` fills it."""
+    import json
+
+    from domain.product_stats import ProductStats
+    from domain.projections import all_projections
+    from infra import container as composition
+
+    admin = stack.admin_token()
+
+    def call(method: str, path: str, body: Any = None, token: str = admin) -> Any:
+        answer = stack.api.request(method, path, json_body=body, token=token)
+        assert answer.status in (200, 201), answer.text
+        return answer.json
+
+    def customer(name: str) -> str:
+        body = {"email": f"{name}@example.com", "password": f"{name} password 1"}
+        call("POST", "/users", body)
+        return str(call("POST", "/auth/token", body)["access_token"])
+
+    category = call("POST", "/categories", {"name": "Books"})["id"]
+    body = {"name": "Dune", "description": "d", "price": "9.99", "category_id": category}
+    book = call("POST", "/products", body)["id"]
+    call("POST", f"/products/{book}/activate")
+    ada, bob = customer("ada"), customer("bob")
+    call("POST", f"/products/{book}/reviews", {"rating": 4}, ada)
+    with monkeypatch.context() as before:  # the stack before the projection existed
+        older = [p for p in all_projections() if not isinstance(p, ProductStats)]
+        before.setattr(composition, "all_projections", lambda: older)
+        composition.use(None)
+        stack.project()
+    composition.use(None)
+    call("POST", f"/products/{book}/reviews", {"rating": 2}, bob)
+    stack.project()
+    assert call("GET", f"/products/{book}/stats")["review_count"] == 1  # new events only
+    capsys.readouterr()
+    assert cli.main(["--json", "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    (stats,) = [p for p in status["projections"] if p["projection"] == "product-stats"]
+    assert (stats["live"]["version"], stats["needs_rebuild"]) == (0, True)
+    assert cli.main(["--json", "rebuild", "--changed", "--drop-after", "0"]) == 0
+    rebuilt = json.loads(capsys.readouterr().out)["rebuilt"]
+    assert [(r["projection"], r["version"]) for r in rebuilt] == [("product-stats", 1)]
+    composition.use(None)  # past the readers' pointer cache
+    answer = call("GET", f"/products/{book}/stats")
+    assert (answer["review_count"], answer["ratings"]["2"], answer["ratings"]["4"]) == (2, 1, 1)

@@ -10,6 +10,7 @@ import pytest
 from tests.domain.ordering.support import HAPPY_PATH
 from tests.functions.conftest import NOTIFY_FROM, Stack
 from tests.support.http_api import Answer
+from tests.support.mail import ses_sent
 
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeDeclined"
@@ -567,13 +568,6 @@ def test_an_orders_history_is_its_events_for_its_owner_and_admins(shop: Shop) ->
 
 CONFIRMED_ORDERS_LAST_EVENTS = HAPPY_PATH[3:]
 """What the order process records from placing to the confirmation email, in order."""
-
-
-def ses_sent() -> list[Any]:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
 def test_a_visa_order_is_reserved_charged_confirmed_and_mailed(shop: Shop) -> None:

@@ -3,24 +3,40 @@ each reader's record filter is its mapping's FilterCriteria."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
 
 from devstack.filters import matches_any
+from domain.shared.events import registry
 from infra.readers import READERS, Reader
 from tests.support.template import stream_mapping
 
 
-def insert(kind: str, stream_id: str) -> dict[str, Any]:
-    image = {"kind": {"S": kind}, "stream_id": {"S": stream_id}, "version": {"N": "1"}}
+def insert(kind: str, stream_id: str, type: str) -> dict[str, Any]:
+    image = {
+        "kind": {"S": kind},
+        "stream_id": {"S": stream_id},
+        "version": {"N": "1"},
+        "type": {"S": type},
+    }
     return {"eventName": "INSERT", "dynamodb": {"NewImage": image}}
 
 
+def registry_types() -> list[str]:
+    # Every event type registers itself when its module is imported.
+    for module in ("domain.processes", "domain.projections"):
+        importlib.import_module(module)
+
+    return registry.names()
+
+
 RECORDS = [
-    insert(kind, stream)
+    insert(kind, stream, type)
     for kind in ("event", "claim", "hold")
     for stream in ("order-1", "product-1", "user-1", "inventory-1", "review-1.2", "category-1")
+    for type in registry_types()
 ]
 
 

@@ -36,8 +36,8 @@ def table_like(client: DynamoDBClient, like: str, name: str | None = None) -> st
     return name
 
 
-GENERATION = re.compile(r"^\w+\.\d+\|")
-"""The prefix of a projection's generation ("catalog.1|")."""
+GENERATION = re.compile(r"^([\w-]+)\.\d+\|")
+"""The prefix of a projection's generation ("catalog.1|", "product-stats.1|")."""
 
 
 def items_of(client: DynamoDBClient, table: str, *, raw: bool = False) -> Items:
@@ -46,7 +46,9 @@ def items_of(client: DynamoDBClient, table: str, *, raw: bool = False) -> Items:
     tables of equal views never share it), and, unless `raw`, without the generation
     prefixes of pk and gsi1pk, the generation pointers and the readers' progress (views as
     their readers see them:
-    one generation of each projection must then be in the table)."""
+    one generation of each projection must then be in the table). A stream's position is
+    kept by each projection that follows it: without the prefix, its sk names the
+    projection."""
     items: Items = {}
     for page in client.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
@@ -55,8 +57,11 @@ def items_of(client: DynamoDBClient, table: str, *, raw: bool = False) -> Items:
             if not raw:
                 if pk.startswith(("projection#", "reader#")):
                     continue
+                generation = GENERATION.match(pk)
                 pk = GENERATION.sub("", pk)
                 kept["pk"] = {"S": pk}
+                if generation and pk.startswith("position#"):
+                    sk = generation.group(1)
                 if "gsi1pk" in kept:
                     kept["gsi1pk"] = {"S": GENERATION.sub("", kept["gsi1pk"]["S"])}
                 assert (pk, sk) not in items, f"two generations hold {(pk, sk)}"

@@ -1,0 +1,240 @@
+"""The welcome email and the password reset, on the fakes: the user-mail process as the
+stream runs it (at least once), and the reset link's rules (once, 30 minutes, the newest
+only, void after any password change)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from domain.identity.commands import (
+    ChangePassword,
+    Deactivate,
+    IssueToken,
+    Register,
+    RequestPasswordReset,
+    ResetPassword,
+)
+from domain.identity.service import MAX_RESET_REQUESTS, IdentityService
+from domain.identity.user import Mail, User
+from domain.shared.context import Caller, CommandContext, Role
+from domain.shared.errors import InvalidValue, RuleViolation, TooManyAttempts, Unauthenticated
+from tests.fakes.container import API_URL, InMemoryContainer
+from tests.fakes.identity import FakeMailer
+
+ANON = CommandContext("corr", "cause")
+SOURCE = "198.51.100.7"
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def service(fakes: InMemoryContainer) -> IdentityService:
+    return fakes.identity
+
+
+@pytest.fixture
+def mailer(fakes: InMemoryContainer) -> FakeMailer:
+    mailer = fakes.mailer
+    assert isinstance(mailer, FakeMailer)
+    return mailer
+
+
+def deliver(fakes: InMemoryContainer, user: User, times: int = 1) -> list[Mail | None]:
+    """What the stream does with each of the user's events: run the process, `times` over."""
+    events = fakes.event_store.read(user.stream_id)
+    return [
+        fakes.user_mail.handle(user.id, event.version) for event in events for _ in range(times)
+    ]
+
+
+def reset_token(mailer: FakeMailer, email: str) -> str:
+    (*_, last) = mailer.to(email, "reset")
+    assert last.link is not None
+    parts = urlsplit(last.link)
+    assert f"{parts.scheme}://{parts.netloc}" == API_URL
+    assert parts.path == "/reset-password"
+    (token,) = parse_qs(parts.query)["token"]
+    return token
+
+
+def ask_reset(service: IdentityService, email: str, source: str = SOURCE) -> None:
+    service.request_password_reset(RequestPasswordReset(email, source), ANON)
+
+
+def test_a_new_customer_is_welcomed_once_however_often_the_stream_delivers(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    assert deliver(fakes, user, times=3)[0] is Mail.WELCOME
+    assert [m.kind for m in mailer.sent] == ["welcome"]
+    assert mailer.sent[0].to == "ada@example.com"
+    assert deliver(fakes, user) == [None, None]  # registered, welcomed: nothing is due
+
+
+def test_a_welcome_sent_but_not_recorded_is_not_sent_again(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    mailer.fail_next(after_effect=True)  # mailed, then the process crashed
+    with pytest.raises(ConnectionError):
+        fakes.user_mail.handle(user.id, 1)
+    assert fakes.user_mail.handle(user.id, 1) is Mail.WELCOME
+    assert len(mailer.sent) == 1
+    assert fakes.repository.load(User, user.id).state.welcome_due is False
+
+
+def test_a_failed_send_is_retried_and_then_sent(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    mailer.fail_next()
+    with pytest.raises(ConnectionError):
+        fakes.user_mail.handle(user.id, 1)
+    assert fakes.user_mail.handle(user.id, 1) is Mail.WELCOME
+    assert len(mailer.sent) == 1
+
+
+def test_an_admin_made_by_the_operator_is_not_welcomed(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    admin = service.ensure_admin("root@example.com", "admin password", ANON)
+    assert deliver(fakes, admin) == [None] * len(fakes.event_store.read(admin.stream_id))
+    assert mailer.sent == []
+
+
+def test_a_known_user_is_mailed_a_link_and_its_token_sets_a_new_password(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    old_token = service.issue_token(IssueToken("ada@example.com", PASSWORD, SOURCE), ANON)
+    ask_reset(service, "ADA@example.com")
+    deliver(fakes, user, times=2)
+    assert [m.kind for m in mailer.sent] == ["welcome", "reset"]
+    token = reset_token(mailer, "ada@example.com")
+
+    reset = service.reset_password(ResetPassword(token, "a new password"), ANON)
+    assert reset.state.credentials_version == 1
+    with pytest.raises(Unauthenticated) as revoked:
+        service.authenticate(old_token.token.value)
+    assert revoked.value.code == "token_revoked"
+    fresh = service.issue_token(IssueToken("ada@example.com", "a new password", SOURCE), ANON)
+    assert service.authenticate(fresh.token.value) == Caller(user.id, Role.CUSTOMER)
+    (event,) = [e for e in fakes.event_store.read(user.stream_id) if e.type == "PasswordReset"]
+    assert event.metadata.user_id == user.id
+
+
+def test_an_unknown_or_deactivated_email_is_mailed_nothing(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    admin = service.ensure_admin("root@example.com", "admin password", ANON)
+    gone = service.register(Register("gone@example.com", PASSWORD), ANON)
+    service.deactivate(Deactivate(gone.id), CommandContext("c", "c", Caller(admin.id, Role.ADMIN)))
+    ask_reset(service, "nobody@example.com")
+    ask_reset(service, "gone@example.com")
+    deliver(fakes, gone)
+    assert mailer.to("gone@example.com", "reset") == []
+    assert mailer.to("nobody@example.com") == []
+
+
+def test_a_reset_token_works_once(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    token = reset_token(mailer, "ada@example.com")
+    service.reset_password(ResetPassword(token, "a new password"), ANON)
+    with pytest.raises(RuleViolation) as used:
+        service.reset_password(ResetPassword(token, "yet another one"), ANON)
+    assert used.value.code == "reset_token_invalid"
+
+
+def test_a_reset_token_expires_after_30_minutes(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    token = reset_token(mailer, "ada@example.com")
+    fakes.manual_clock.advance(30 * 60)
+    with pytest.raises(RuleViolation) as expired:
+        service.reset_password(ResetPassword(token, "a new password"), ANON)
+    assert expired.value.code == "reset_token_invalid"
+
+
+def test_a_link_not_mailed_within_its_life_is_not_mailed_at_all(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    fakes.manual_clock.advance(31 * 60)  # the stream was stuck meanwhile
+    deliver(fakes, user)
+    assert mailer.to("ada@example.com", "reset") == []
+
+
+def test_only_the_newest_link_works(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    first = reset_token(mailer, "ada@example.com")
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    second = reset_token(mailer, "ada@example.com")
+    assert first != second
+    with pytest.raises(RuleViolation):
+        service.reset_password(ResetPassword(first, "a new password"), ANON)
+    service.reset_password(ResetPassword(second, "a new password"), ANON)
+
+
+def test_a_password_change_voids_the_pending_link(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    token = reset_token(mailer, "ada@example.com")
+    service.change_password(
+        ChangePassword(PASSWORD, "changed by hand"),
+        CommandContext("c", "c", Caller(user.id, Role.CUSTOMER)),
+    )
+    with pytest.raises(RuleViolation):
+        service.reset_password(ResetPassword(token, "a new password"), ANON)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "nodot", "user-1.short", "id1." + "0" * 64, "id999." + "0" * 64]
+)
+def test_a_forged_or_malformed_token_is_refused_like_a_used_one(
+    service: IdentityService, token: str
+) -> None:
+    service.register(Register("ada@example.com", PASSWORD), ANON)
+    with pytest.raises(RuleViolation) as refused:
+        service.reset_password(ResetPassword(token, "a new password"), ANON)
+    assert refused.value.code == "reset_token_invalid"
+
+
+def test_a_new_password_follows_the_password_rules(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    with pytest.raises(InvalidValue) as short:
+        service.reset_password(ResetPassword(reset_token(mailer, "ada@example.com"), "short"), ANON)
+    assert short.value.code == "password_too_short"
+
+
+def test_reset_requests_are_throttled_per_email_and_source_known_or_not(
+    service: IdentityService,
+) -> None:
+    service.register(Register("ada@example.com", PASSWORD), ANON)
+    for email in ("ada@example.com", "nobody@example.com"):
+        for _ in range(MAX_RESET_REQUESTS):
+            ask_reset(service, email)
+        with pytest.raises(TooManyAttempts) as throttled:
+            ask_reset(service, email)
+        assert throttled.value.retry_after_seconds > 0
+        ask_reset(service, email, source="203.0.113.9")  # another address is not held back
