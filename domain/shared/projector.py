@@ -17,6 +17,7 @@ from domain.shared.views import (
     Guard,
     Increment,
     Page,
+    PositionMoved,
     Put,
     ViewKey,
     ViewReader,
@@ -99,20 +100,28 @@ class Projector:
         stream_id = recorded.stream_id
         if not self.projection.follows(stream_id):
             return Outcome(stream_id, ())
-        position = self.views.position(stream_id)
-        if recorded.version <= position:
-            return Outcome(stream_id, ())
-        batch = []
-        if recorded.version > position + 1:
-            batch = self.events.read(stream_id, after=position, up_to=recorded.version - 1)
-        return self._apply(stream_id, position, [*batch, recorded])
+
+        def attempt() -> Outcome:
+            position = self.views.position(stream_id)
+            if recorded.version <= position:
+                return Outcome(stream_id, ())
+            batch = []
+            if recorded.version > position + 1:
+                batch = self.events.read(stream_id, after=position, up_to=recorded.version - 1)
+            return self._apply(stream_id, position, [*batch, recorded])
+
+        return _from_fresh_positions(attempt)
 
     def catch_up(self, stream_id: str) -> Outcome:
         """Apply every stored event of the stream past its position."""
         if not self.projection.follows(stream_id):
             return Outcome(stream_id, ())
-        position = self.views.position(stream_id)
-        return self._apply(stream_id, position, self.events.read(stream_id, after=position))
+
+        def attempt() -> Outcome:
+            position = self.views.position(stream_id)
+            return self._apply(stream_id, position, self.events.read(stream_id, after=position))
+
+        return _from_fresh_positions(attempt)
 
     def _apply(self, stream_id: str, position: int, batch: list[RecordedEvent]) -> Outcome:
         expected = list(range(position + 1, position + 1 + len(batch)))
@@ -136,6 +145,18 @@ class Projector:
 
 
 GENERATION_RETRIES = 5
+POSITION_RETRIES = 3
+"""Another writer of one stream's views (a redrive, a replay beside the stream) moved its
+position meanwhile: decide again from the new one, a few times (usually a duplicate)."""
+
+
+def _from_fresh_positions(attempt: Callable[[], Outcome]) -> Outcome:
+    for _ in range(POSITION_RETRIES - 1):
+        try:
+            return attempt()
+        except PositionMoved:
+            continue
+    return attempt()
 
 
 class Projectors:

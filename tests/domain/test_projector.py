@@ -4,6 +4,7 @@ should not."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -152,3 +153,22 @@ def test_increments_of_one_key_in_one_batch_add_up() -> None:
     assert staged.changes() == [Increment(ViewKey("c"), {"n": 3, "m": 1})]
     with pytest.raises(ValueError, match="both"):
         staged.stage([Put(ViewKey("c"), {})])
+
+
+def test_a_writer_that_moved_the_position_meanwhile_makes_the_projector_decide_again() -> None:
+    """A redrive applied the record while the stream's delivery of it was in flight: the
+    delivery meets a moved position, reads it again and finds a duplicate."""
+    projector, views, records = setup({"counter-a": [1, 2]})
+    commit = views.commit
+    raced: list[bool] = []
+
+    def racing_commit(stream_id: str, **kwargs: Any) -> None:
+        if not raced:
+            raced.append(True)
+            commit(stream_id, **kwargs)  # the other writer lands first
+        commit(stream_id, **kwargs)
+
+    views.commit = racing_commit  # type: ignore[method-assign]
+    projector.project(records[0])
+    assert views.position("counter-a") == 1
+    assert views.documents()[ViewKey("counter-a")]["amounts"] == [1]
