@@ -173,21 +173,11 @@ class User(Aggregate[UserState]):
 
     @applies(PasswordChanged)
     def _password_changed(self, state: UserState, event: PasswordChanged) -> UserState:
-        return replace(
-            state,
-            password_hash=event.password_hash,
-            credentials_version=state.credentials_version + 1,
-            pending_reset=None,
-        )
+        return _new_password(state, event.password_hash)
 
     @applies(PasswordReset)
     def _password_reset(self, state: UserState, event: PasswordReset) -> UserState:
-        return replace(
-            state,
-            password_hash=event.password_hash,
-            credentials_version=state.credentials_version + 1,
-            pending_reset=None,
-        )
+        return _new_password(state, event.password_hash)
 
     @applies(WelcomeEmailSent)
     def _welcomed(self, state: UserState, event: WelcomeEmailSent) -> UserState:
@@ -211,3 +201,13 @@ class User(Aggregate[UserState]):
     @applies(RoleGranted)
     def _role_granted(self, state: UserState, event: RoleGranted) -> UserState:
         return replace(state, role=event.role)
+
+
+def _new_password(state: UserState, password_hash: str) -> UserState:
+    """Any new password: older tokens stop (credentials version) and so does a pending link."""
+    return replace(
+        state,
+        password_hash=password_hash,
+        credentials_version=state.credentials_version + 1,
+        pending_reset=None,
+    )

@@ -62,6 +62,16 @@ def ask_reset(service: IdentityService, email: str, source: str = SOURCE) -> Non
     service.request_password_reset(RequestPasswordReset(email, source), ANON)
 
 
+def mailed_reset(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> tuple[User, str]:
+    """Ada, registered, who asked for a link: the token the link she was mailed carries."""
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    ask_reset(service, "ada@example.com")
+    deliver(fakes, user)
+    return user, reset_token(mailer, "ada@example.com")
+
+
 def test_a_new_customer_is_welcomed_once_however_often_the_stream_delivers(
     fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
 ) -> None:
@@ -140,10 +150,7 @@ def test_an_unknown_or_deactivated_email_is_mailed_nothing(
 def test_a_reset_token_works_once(
     fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
-    deliver(fakes, user)
-    token = reset_token(mailer, "ada@example.com")
+    _user, token = mailed_reset(fakes, service, mailer)
     service.reset_password(ResetPassword(token, "a new password"), ANON)
     with pytest.raises(RuleViolation) as used:
         service.reset_password(ResetPassword(token, "yet another one"), ANON)
@@ -153,10 +160,7 @@ def test_a_reset_token_works_once(
 def test_a_reset_token_expires_after_30_minutes(
     fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
-    deliver(fakes, user)
-    token = reset_token(mailer, "ada@example.com")
+    _user, token = mailed_reset(fakes, service, mailer)
     fakes.manual_clock.advance(30 * 60)
     with pytest.raises(RuleViolation) as expired:
         service.reset_password(ResetPassword(token, "a new password"), ANON)
@@ -192,10 +196,7 @@ def test_only_the_newest_link_works(
 def test_a_password_change_voids_the_pending_link(
     fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
-    deliver(fakes, user)
-    token = reset_token(mailer, "ada@example.com")
+    user, token = mailed_reset(fakes, service, mailer)
     service.change_password(
         ChangePassword(PASSWORD, "changed by hand"),
         CommandContext("c", "c", Caller(user.id, Role.CUSTOMER)),
