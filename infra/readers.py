@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.identity.process import MAIL_DUE_AFTER
 from domain.projections import all_projections
 from domain.shared.projector import Generation
 from infra.container import Container
@@ -37,15 +38,11 @@ def _event(image: dict[str, Any]) -> bool:
     return bool(image.get("kind", {}).get("S") == "event")
 
 
-MAILED_USER_EVENTS = ("UserRegistered", "PasswordResetRequested")
-"""The user events that make an email due (domain/identity/process.py)."""
-
-
 def _processed(image: dict[str, Any]) -> bool:
     stream_id = str(image["stream_id"]["S"])
     if stream_id.startswith("order-"):
         return True
-    return stream_id.startswith("user-") and image.get("type", {}).get("S") in MAILED_USER_EVENTS
+    return stream_id.startswith("user-") and image.get("type", {}).get("S") in MAIL_DUE_AFTER
 
 
 READERS = (

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from domain.identity.events import PasswordResetRequested, UserRegistered
 from domain.identity.ports import Mailer, ResetTokens
 from domain.identity.user import Mail, User
 from domain.shared.context import CommandContext
 from domain.shared.repository import EventSourcedRepository
+
+MAIL_DUE_AFTER = (UserRegistered.event_type, PasswordResetRequested.event_type)
+"""The user events after which an email may be due: all this process is handed (the
+reader's FilterCriteria in template.yaml, checked against this by tests)."""
 
 
 def welcome_key(user_id: str) -> str:

@@ -186,7 +186,9 @@ class IdentityService:
             load=self._user,
         )
 
-    def reset_password(self, command: ResetPassword, context: CommandContext) -> User:
+    def reset_password(
+        self, command: ResetPassword, context: CommandContext, expected_version: int | None = None
+    ) -> User:
         """The second half: the link's token sets a new password, once, within 30 minutes,
         unless the password changed since; every older access token stops working."""
         user_id = self.reset_tokens.user_of(command.token)
@@ -209,6 +211,7 @@ class IdentityService:
                 self.repository.clock.now(),
             ),
             context=_on_own_stream(context, user_id),
+            expected_version=expected_version,
             load=load,
         )
 

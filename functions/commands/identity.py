@@ -145,13 +145,14 @@ def request_password_reset(body: ResetRequest, call: Call) -> dict[str, Any]:
     "/auth/password-reset/confirm",
     Versioned,
     400,
+    412,
     422,
     signed_in=False,
     summary="Set a new password with a reset link's token (older tokens stop working)",
     tags=TAGS,
 )
 def reset_password(body: ResetConfirmation, call: Call) -> dict[str, Any]:
-    user = _identity().reset_password(ResetPassword(body.token, body.new_password), call.context)
+    user = _identity().reset_password(ResetPassword(body.token, body.new_password), *call)
     return {"id": user.id, "version": user.version}
 
 

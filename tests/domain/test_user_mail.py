@@ -19,7 +19,13 @@ from domain.identity.commands import (
 from domain.identity.service import MAX_RESET_REQUESTS, IdentityService
 from domain.identity.user import Mail, User
 from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import InvalidValue, RuleViolation, TooManyAttempts, Unauthenticated
+from domain.shared.errors import (
+    InvalidValue,
+    RuleViolation,
+    TooManyAttempts,
+    Unauthenticated,
+    VersionMismatch,
+)
 from tests.fakes.container import API_URL, InMemoryContainer
 from tests.fakes.identity import FakeMailer
 
@@ -239,3 +245,14 @@ def test_reset_requests_are_throttled_per_email_and_source_known_or_not(
             ask_reset(service, email)
         assert throttled.value.retry_after_seconds > 0
         ask_reset(service, email, source="203.0.113.9")  # another address is not held back
+
+
+def test_a_reset_names_the_version_it_is_meant_for_like_any_command(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user, token = mailed_reset(fakes, service, mailer)
+    current = fakes.repository.load(User, user.id).version
+    with pytest.raises(VersionMismatch):
+        service.reset_password(ResetPassword(token, "a new password"), ANON, current - 1)
+    reset = service.reset_password(ResetPassword(token, "a new password"), ANON, current)
+    assert reset.version == current + 1
