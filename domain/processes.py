@@ -15,6 +15,9 @@ from domain.identity.user import User
 from domain.ordering.order import Order
 from domain.ordering.process import OrderProcess
 
+ORDER_STREAMS = f"{Order.stream_prefix}-"
+USER_STREAMS = f"{User.stream_prefix}-"
+
 
 class Process(Protocol):
     def handle(
@@ -32,8 +35,8 @@ class Process(Protocol):
 class Processes:
     def __init__(self, orders: Callable[[], OrderProcess], users: Callable[[], UserMail]) -> None:
         self._by_prefix: dict[str, Callable[[], Process]] = {
-            f"{Order.stream_prefix}-": orders,
-            f"{User.stream_prefix}-": users,
+            ORDER_STREAMS: orders,
+            USER_STREAMS: users,
         }
 
     @property

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.identity.process import MAIL_DUE_AFTER
+from domain.processes import ORDER_STREAMS, USER_STREAMS
 from domain.projections import all_projections
 from domain.shared.projector import Generation
 from infra.container import Container
@@ -40,9 +41,9 @@ def _event(image: dict[str, Any]) -> bool:
 
 def _processed(image: dict[str, Any]) -> bool:
     stream_id = str(image["stream_id"]["S"])
-    if stream_id.startswith("order-"):
+    if stream_id.startswith(ORDER_STREAMS):
         return True
-    return stream_id.startswith("user-") and image.get("type", {}).get("S") in MAIL_DUE_AFTER
+    return stream_id.startswith(USER_STREAMS) and image.get("type", {}).get("S") in MAIL_DUE_AFTER
 
 
 READERS = (

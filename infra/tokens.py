@@ -1,6 +1,6 @@
 """Access tokens: JWTs signed with HS256 (pinned: `alg: none` and every other algorithm
 are refused) under a key from Secrets Manager; and the tokens of password-reset links,
-HMACs under the same key."""
+HMACs under a key of their own (RESET_KEY_SECRET)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,7 @@ class JwtTokenIssuer(TokenIssuer):
     def reissue(self, receipt: str) -> str:
         # HS256 is deterministic: signing the same header and claims with the same key gives
         # the first token back, byte for byte.
-        signature = hmac.new(self._key().encode(), receipt.encode(), hashlib.sha256).digest()
-        return f"{receipt}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+        return f"{receipt}.{_hmac_b64url(self._key(), receipt)}"
 
     def verify(self, token: str) -> TokenClaims:
         try:
@@ -103,9 +102,13 @@ class HmacResetTokens(ResetTokens):
         return hmac.compare_digest(token.encode(), self.token(user_id, reset_id).encode())
 
     def _digest(self, user_id: str, reset_id: str) -> str:
-        message = f"{self._LABEL}:{user_id}:{reset_id}".encode()
-        digest = hmac.new(self._key().encode(), message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return _hmac_b64url(self._key(), f"{self._LABEL}:{user_id}:{reset_id}")
 
 
 _DIGEST_LENGTH = 43  # 32 bytes, base64url without padding
+
+
+def _hmac_b64url(key: str, message: str) -> str:
+    """HMAC-SHA256 of `message` under `key`, base64url without padding (JWS's encoding)."""
+    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.identity.commands import (
@@ -43,6 +44,8 @@ MAX_RESET_REQUESTS = 3
 """Password-reset requests for one email from one source address, per window: enough for
 a lost email, too few to flood someone's mailbox."""
 MAX_RESET_REQUESTS_PER_SOURCE = 30
+MAX_RESET_REQUESTS_PER_EMAIL = 10
+"""For one email from anywhere: rotating addresses does not flood a mailbox either."""
 RESET_ANSWER_SECONDS = 0.3
 """A reset request is answered no sooner than this, known email or not (the edge waits):
 well above what a known one costs more, one read and one write."""
@@ -127,13 +130,12 @@ class IdentityService:
 
         # The claim led to the user, already loaded: the first try decides on it (one read
         # of the stream per sign-in); a retry after a concurrent write reloads.
-        first = [found]
-
-        def load(user_id: str) -> User:
-            return first.pop() if first else self.repository.load(User, user_id)
-
         user = self.repository.transact(
-            User, found.id, decide, context=_as(context, found), load=load
+            User,
+            found.id,
+            decide,
+            context=_as(context, found),
+            load=_first(found, lambda user_id: self.repository.load(User, user_id)),
         )
         self.failed_logins.reset(throttle_key)
         return Issued(self.tokens.issue(user.id, user.state.credentials_version), user)
@@ -165,13 +167,15 @@ class IdentityService:
         for counted, limit in (
             (self._reset_key(f"{key}#{command.source}"), MAX_RESET_REQUESTS),
             (self._reset_key(f"source#{command.source}"), MAX_RESET_REQUESTS_PER_SOURCE),
+            (self._reset_key(f"email#{key}"), MAX_RESET_REQUESTS_PER_EMAIL),
         ):
             if (
                 self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
                 > limit
             ):
                 raise TooManyAttempts(
-                    "Too many password-reset requests from this address: wait and try again.",
+                    "Too many password-reset requests for this email or from this address: "
+                    "wait and try again.",
                     retry_after_seconds=self._seconds_left_in_window(),
                 )
         found = self._find_by_email(key)
@@ -183,36 +187,38 @@ class IdentityService:
             found.id,
             lambda user: user.request_password_reset(reset_id, self.repository.clock.now()),
             context=context,
-            load=self._user,
+            load=_first(found, self._user),
         )
 
     def reset_password(
         self, command: ResetPassword, context: CommandContext, expected_version: int | None = None
     ) -> User:
         """The second half: the link's token sets a new password, once, within 30 minutes,
-        unless the password changed since; every older access token stops working."""
-        user_id = self.reset_tokens.user_of(command.token)
-        if user_id is None:
-            raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
+        unless the password changed since; every older access token stops working. A token
+        that does not work is refused before anything else is said (If-Match's 412 included:
+        it would tell anyone the user exists, and its version)."""
+        now = self.repository.clock.now()
 
-        def load(found_id: str) -> User:
-            user = self.repository.load(User, found_id)
-            if not user.exists:
+        def matches(user: User) -> Callable[[str], bool]:
+            return lambda reset_id: self.reset_tokens.matches(command.token, user.id, reset_id)
+
+        def load(user_id: str) -> User:
+            user = self.repository.load(User, user_id)
+            if not user.exists or not user.reset_token_works(matches(user), now):
                 raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
             return user
 
+        user_id = self.reset_tokens.user_of(command.token)
+        if user_id is None:
+            raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
+        found = load(user_id)
         return self.repository.transact(
             User,
             user_id,
-            lambda user: user.reset_password(
-                lambda reset_id: self.reset_tokens.matches(command.token, user.id, reset_id),
-                command.new_password,
-                self.hasher,
-                self.repository.clock.now(),
-            ),
-            context=_on_own_stream(context, user_id),
+            lambda user: user.reset_password(matches(user), command.new_password, self.hasher, now),
+            context=_as(context, found),
             expected_version=expected_version,
-            load=load,
+            load=_first(found, load),
         )
 
     def deactivate(
@@ -287,15 +293,18 @@ class IdentityService:
 
 
 def _as(context: CommandContext, user: User) -> CommandContext:
-    """A login is the user's own act: its events name the user who signed in."""
+    """A login or a reset is the user's own act: its events name that user."""
     return CommandContext(
         context.correlation_id, context.causation_id, Caller(user.id, user.state.role)
     )
 
 
-def _on_own_stream(context: CommandContext, user_id: str) -> CommandContext:
-    """A reset is the user's own act, whoever they are: its events name them (the role of
-    this caller is never asked for)."""
-    return CommandContext(
-        context.correlation_id, context.causation_id, Caller(user_id, Role.CUSTOMER)
-    )
+def _first(loaded: User, reload: Callable[[str], User]) -> Callable[[str], User]:
+    """A `load` that answers the user already loaded once, then `reload` (a retry after a
+    concurrent write decides on fresh state): one read of the stream per command."""
+    first = [loaded]
+
+    def load(user_id: str) -> User:
+        return first.pop() if first else reload(user_id)
+
+    return load

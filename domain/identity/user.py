@@ -25,6 +25,9 @@ from domain.shared.context import Role
 from domain.shared.errors import RuleViolation
 
 RESET_LINK_LIFETIME = timedelta(minutes=30)
+RESET_LINK_REPLACED_AFTER = timedelta(minutes=5)
+"""A request sooner than this after the pending link's records nothing: requests from
+anywhere cannot keep voiding the owner's link, nor flood their mailbox."""
 INVALID_RESET = (
     "This reset link does not work: it was used, it expired, a newer one was sent or the "
     "password changed since. Ask for a new one at POST /auth/password-reset."
@@ -103,9 +106,24 @@ class User(Aggregate[UserState]):
         self._record(PasswordChanged(hasher.hash(new_password), now))
 
     def request_password_reset(self, reset_id: str, now: datetime) -> None:
-        """A link for an active user; an inactive one gets nothing (and is told nothing)."""
+        """A link for an active user, replacing the pending one unless that one is fresh;
+        an inactive user gets nothing (and the caller is told nothing)."""
+        pending = self.state.pending_reset
+        requested_at = pending.expires_at - RESET_LINK_LIFETIME if pending else None
+        if requested_at is not None and now < requested_at + RESET_LINK_REPLACED_AFTER:
+            return
         if self.state.is_active:
             self._record(PasswordResetRequested(reset_id, now, now + RESET_LINK_LIFETIME))
+
+    def reset_token_works(self, token_matches: Callable[[str], bool], now: datetime) -> bool:
+        """Whether a token (`token_matches(reset_id)`) is the pending link's, in its life."""
+        pending = self.state.pending_reset
+        return (
+            self.state.is_active
+            and pending is not None
+            and now < pending.expires_at
+            and token_matches(pending.reset_id)
+        )
 
     def reset_password(
         self,
@@ -116,19 +134,14 @@ class User(Aggregate[UserState]):
     ) -> None:
         """The seed's password reset: the pending link's token, once, within its life."""
         pending = self.state.pending_reset
-        if (
-            not self.state.is_active
-            or pending is None
-            or now >= pending.expires_at
-            or not token_matches(pending.reset_id)
-        ):
+        if pending is None or not self.reset_token_works(token_matches, now):
             raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
         check_password(new_password, field="new_password")
         self._record(PasswordReset(pending.reset_id, hasher.hash(new_password), now))
 
     def next_mail(self, now: datetime) -> Mail | None:
         """The email this user is due, if any: what the user-mail process sends next."""
-        if self.state.welcome_due:
+        if self.state.welcome_due and self.state.is_active:
             return Mail.WELCOME
         pending = self.state.pending_reset
         if pending and not pending.mailed and self.state.is_active and now < pending.expires_at:

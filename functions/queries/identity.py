@@ -62,7 +62,8 @@ const said = document.getElementById("said");
 document.getElementById("reset").addEventListener("submit", async (event) => {
   event.preventDefault();
   const new_password = document.getElementById("password").value;
-  const answer = await fetch("/auth/password-reset/confirm", {
+  // beside this page, wherever the API is mounted (a custom domain's base path included)
+  const answer = await fetch(new URL("auth/password-reset/confirm", location.href), {
     method: "POST", headers: {"Content-Type": "application/json"},
     body: JSON.stringify({token, new_password})});
   const body = await answer.json();

@@ -16,7 +16,11 @@ from domain.identity.commands import (
     RequestPasswordReset,
     ResetPassword,
 )
-from domain.identity.service import MAX_RESET_REQUESTS, IdentityService
+from domain.identity.service import (
+    MAX_RESET_REQUESTS,
+    MAX_RESET_REQUESTS_PER_EMAIL,
+    IdentityService,
+)
 from domain.identity.user import Mail, User
 from domain.shared.context import Caller, CommandContext, Role
 from domain.shared.errors import (
@@ -190,6 +194,7 @@ def test_only_the_newest_link_works(
     ask_reset(service, "ada@example.com")
     deliver(fakes, user)
     first = reset_token(mailer, "ada@example.com")
+    fakes.manual_clock.advance(5 * 60)
     ask_reset(service, "ada@example.com")
     deliver(fakes, user)
     second = reset_token(mailer, "ada@example.com")
@@ -256,3 +261,41 @@ def test_a_reset_names_the_version_it_is_meant_for_like_any_command(
         service.reset_password(ResetPassword(token, "a new password"), ANON, current - 1)
     reset = service.reset_password(ResetPassword(token, "a new password"), ANON, current)
     assert reset.version == current + 1
+
+
+def test_a_request_soon_after_the_pending_link_keeps_it_and_mails_nothing(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user, token = mailed_reset(fakes, service, mailer)
+    for source in ("203.0.113.1", "203.0.113.2"):  # from anywhere: the owner's link stands
+        ask_reset(service, "ada@example.com", source=source)
+    deliver(fakes, user)
+    assert len(mailer.to("ada@example.com", "reset")) == 1
+    service.reset_password(ResetPassword(token, "a new password"), ANON)
+
+
+def test_requests_for_one_email_are_capped_whatever_the_source(service: IdentityService) -> None:
+    for n in range(MAX_RESET_REQUESTS_PER_EMAIL):
+        ask_reset(service, "nobody@example.com", source=f"203.0.113.{n}")
+    with pytest.raises(TooManyAttempts):
+        ask_reset(service, "nobody@example.com", source="198.51.100.99")
+
+
+def test_a_bad_token_is_refused_before_if_match_tells_anything(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    user, _token = mailed_reset(fakes, service, mailer)
+    forged = f"{user.id}." + "A" * 43
+    with pytest.raises(RuleViolation) as refused:
+        service.reset_password(ResetPassword(forged, "a new password"), ANON, 999)
+    assert refused.value.code == "reset_token_invalid"
+
+
+def test_a_user_deactivated_before_the_welcome_is_not_welcomed(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    admin = service.ensure_admin("root@example.com", "admin password", ANON)
+    gone = service.register(Register("gone@example.com", PASSWORD), ANON)
+    service.deactivate(Deactivate(gone.id), CommandContext("c", "c", Caller(admin.id, Role.ADMIN)))
+    deliver(fakes, gone)
+    assert mailer.to("gone@example.com") == []
