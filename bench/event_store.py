@@ -7,10 +7,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bench.counting import RequestCounter, StoreCost
+from domain.access import Caller, CommandContext, Role
 from domain.identity.commands import ChangePassword, IssueToken, Register
 from domain.identity.ports import TokenIssuer
 from domain.identity.user import User
-from domain.shared.context import Caller, CommandContext, Role
 from infra.container import Container
 from tests.fakes.memory import FakeTokenIssuer
 

@@ -110,8 +110,8 @@ def _seed(stack: Any, category: str, count: int) -> None:
     """Products straight through the catalogue's use case (the stack's own credentials)."""
     from decimal import Decimal
 
+    from domain.access import Caller, CommandContext, Role
     from domain.catalog.commands import CreateProduct
-    from domain.shared.context import Caller, CommandContext, Role
     from infra.container import Container
 
     env = stack.resolved_env("CatalogCommandsFunction", as_function=False)

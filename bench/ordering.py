@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bench.counting import RequestCounter, StoreCost
+from domain.access import Caller, CommandContext, Role
 from domain.catalog.commands import ActivateProduct, CreateCategory, CreateProduct
 from domain.ordering.commands import (
     AddItem,
@@ -20,7 +21,6 @@ from domain.ordering.commands import (
 from domain.ordering.order import Order
 from domain.ordering.process import OrderProcess
 from domain.ordering.values import MAX_LINES
-from domain.shared.context import Caller, CommandContext, Role
 from infra.container import Container
 from tests.fakes.ordering import SUCCEEDING_METHOD as VISA
 from tests.fakes.ordering import FakeNotifier

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bench.counting import RequestCounter
+from domain.access import CommandContext
 from domain.catalog import search
 from domain.catalog.category import Category
 from domain.catalog.product import Product
@@ -26,13 +27,12 @@ from domain.catalog.views import (
     product_view,
     search_products,
 )
-from domain.shared.context import CommandContext
-from domain.shared.generations import Pointer
-from domain.shared.ports import EventStore
-from domain.shared.projector import Projectors, rebuild
-from domain.shared.repository import EventSourcedRepository
-from domain.shared.views import Change, Delete, Guard, Put
-from infra.dynamodb.views import DynamoDBViewStore, position_key
+from event_sourcing.dynamodb.views import DynamoDBViewStore, position_key
+from event_sourcing.generations import Pointer
+from event_sourcing.projector import Projectors, rebuild
+from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.store import EventStore
+from event_sourcing.views import Change, Delete, Guard, Put
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.support.views import items_of, table_like
 

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from domain.access import Caller, require_admin
 from domain.catalog.events import ReviewPosted
 from domain.catalog.review import MAX_RATING, MIN_RATING, Review
 from domain.catalog.views import average_rating, product_view
 from domain.ordering.order import Order, OrderState, OrderStatus
-from domain.shared.context import Caller, require_admin
-from domain.shared.events import DomainEvent, RecordedEvent
-from domain.shared.projector import Projection
-from domain.shared.views import Change, Increment, Put, ViewKey, ViewReader
+from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.projector import Projection
+from event_sourcing.views import Change, Increment, Put, ViewKey, ViewReader
 
 RATINGS = tuple(range(MIN_RATING, MAX_RATING + 1))
 CENT = Decimal("0.01")

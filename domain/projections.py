@@ -6,7 +6,7 @@ from domain.catalog.views import CatalogViews
 from domain.identity.views import UserProfiles
 from domain.ordering.views import OrderingViews
 from domain.product_stats import ProductStats
-from domain.shared.projector import Projection
+from event_sourcing.projector import Projection
 
 
 def all_projections() -> list[Projection]:

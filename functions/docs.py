@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-from domain.shared.errors import Unauthenticated
+from domain.errors import Unauthenticated
 from functions.shared.auth import authenticate_first, caller_of
 from functions.shared.errors import error_response
 from functions.shared.observability import CORRELATION_ID, entry_point

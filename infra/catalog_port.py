@@ -1,6 +1,7 @@
 """Where ordering meets the catalogue: it reads products from the catalogue's streams
 (consistent, one bounded read). The other way round, orders hold products through the
-event store (`domain.shared.holds`), so the catalogue needs no port of ordering's."""
+event store (`domain.holds`, `event_sourcing.guards`), so the catalogue needs no port of
+ordering's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 
 from domain.catalog.product import Product
 from domain.ordering.ports import ProductCatalog, ProductInfo
-from domain.shared.repository import EventSourcedRepository
+from event_sourcing.repository import EventSourcedRepository
 
 
 class EventSourcedCatalog(ProductCatalog):

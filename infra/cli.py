@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from domain.access import CommandContext
+from domain.errors import DomainError
 from domain.projections import all_projections, projection_named
-from domain.shared.codec import iso, parse_iso
-from domain.shared.context import CommandContext
-from domain.shared.errors import DomainError
-from domain.shared.projector import Projection, Projector, Projectors
+from event_sourcing.codec import iso, parse_iso
+from event_sourcing.projector import Projection, Projector, Projectors
 from infra.container import READER_CACHE_SECONDS, Container
 from infra.rebuild import RETIRE_DELAY_SECONDS
 

@@ -22,16 +22,17 @@ from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
 from domain.processes import Processes
 from domain.projections import all_projections, projection_named
-from domain.shared.generations import Generations, Pointer, PointerMoved
-from domain.shared.ports import Clock, EventStore, IdGenerator
-from domain.shared.projector import Projector, Projectors
-from domain.shared.repository import Backoff, EventSourcedRepository
-from domain.shared.views import ViewReader, ViewStore
+from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.generations import Generations, Pointer, PointerMoved
+from event_sourcing.projector import Projector, Projectors
+from event_sourcing.repository import Backoff, EventSourcedRepository
+from event_sourcing.store import EventStore
+from event_sourcing.views import ViewReader, ViewStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from infra.dynamodb.progress import ProgressLog
+    from event_sourcing.dynamodb.progress import ProgressLog
     from infra.idempotency import IdempotentRequests, RemainingTime
     from infra.notifications import SesNotifier
 
@@ -98,14 +99,14 @@ class Container:
 
     @cached_property
     def event_store(self) -> EventStore:
-        from infra.dynamodb.event_store import DynamoDBEventStore
+        from event_sourcing.dynamodb.event_store import DynamoDBEventStore
 
         return DynamoDBEventStore(self.dynamodb, self.setting("EVENTS_TABLE"))
 
     @cached_property
     def views(self) -> ViewStore:
         """The whole views table as queries read it (eventually consistent: cheaper)."""
-        from infra.dynamodb.views import DynamoDBViewStore
+        from event_sourcing.dynamodb.views import DynamoDBViewStore
 
         return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=False)
 
@@ -142,7 +143,7 @@ class Container:
 
     def progress(self, reader: str) -> ProgressLog:
         """Where a stream reader records what it did: a table it already writes."""
-        from infra.dynamodb.progress import ProgressLog
+        from event_sourcing.dynamodb.progress import ProgressLog
 
         if reader == "order-process":
             return ProgressLog(self.dynamodb, self.setting("IDEMPOTENCY_TABLE"), key="id")
@@ -150,14 +151,14 @@ class Container:
 
     @cached_property
     def generations(self) -> Generations:
-        from infra.dynamodb.generations import DynamoDBGenerations
+        from event_sourcing.dynamodb.generations import DynamoDBGenerations
 
         return DynamoDBGenerations(self.dynamodb, self.setting("VIEWS_TABLE"))
 
     @cached_property
     def projector_views(self) -> ViewStore:
         """The views as the projector reads them to rewrite them (strongly consistent)."""
-        from infra.dynamodb.views import DynamoDBViewStore
+        from event_sourcing.dynamodb.views import DynamoDBViewStore
 
         return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=True)
 
@@ -177,7 +178,7 @@ class Container:
 
     @cached_property
     def failed_logins(self) -> AttemptCounter:
-        from infra.dynamodb.attempts import DynamoDBAttemptCounter
+        from infra.attempts import DynamoDBAttemptCounter
 
         return DynamoDBAttemptCounter(self.dynamodb, self.setting("THROTTLE_TABLE"), self.clock)
 

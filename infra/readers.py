@@ -17,9 +17,9 @@ from typing import Any
 from domain.identity.process import MAIL_DUE_AFTER
 from domain.processes import ORDER_STREAMS, USER_STREAMS
 from domain.projections import all_projections
-from domain.shared.projector import Generation
+from event_sourcing.dynamodb.progress import Failure, ReaderProgress
+from event_sourcing.projector import Generation
 from infra.container import Container
-from infra.dynamodb.progress import Failure, ReaderProgress
 
 MAX_BEHIND = 10_000
 """Counting the records a reader is behind stops here (shown as "10000+")."""

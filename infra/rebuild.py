@@ -24,10 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from domain.shared.generations import DONE, Generations, Pointer
-from domain.shared.ports import Clock, EventStore
-from domain.shared.projector import Generation, Projection, Projector
-from domain.shared.views import ViewStore
+from event_sourcing.clock import Clock
+from event_sourcing.generations import DONE, Generations, Pointer
+from event_sourcing.projector import Generation, Projection, Projector
+from event_sourcing.store import EventStore
+from event_sourcing.views import ViewStore
 from infra.container import READER_CACHE_SECONDS
 
 QUERY_TIMEOUT_SECONDS = 10.0

@@ -6,7 +6,7 @@ import os
 import time
 from datetime import UTC, datetime
 
-from domain.shared.ports import Clock, IdGenerator
+from event_sourcing.clock import Clock, IdGenerator
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 

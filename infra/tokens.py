@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from domain.errors import Unauthenticated
 from domain.identity.ports import AccessToken, ResetTokens, TokenClaims, TokenIssuer
-from domain.shared.errors import Unauthenticated
-from domain.shared.ports import Clock
+from event_sourcing.clock import Clock
 
 ALGORITHM = "HS256"
 ISSUER = "eventshop"

@@ -53,6 +53,7 @@ def test_a_function_ships_only_the_projects_deployed_packages(built: Path) -> No
     for function in functions():
         assert sorted(p.name for p in (built / function).iterdir()) == [
             "domain",
+            "event_sourcing",
             "functions",
             "infra",
         ], function

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from domain.catalog.events import CategoryCreated
 from domain.catalog.text import check_text
-from domain.shared.aggregate import Aggregate, applies
+from event_sourcing.aggregate import Aggregate, applies
 
 MAX_CATEGORY_NAME = 100
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain.shared.events import DomainEvent, registry
+from event_sourcing.events import DomainEvent, registry
 
 
 @registry.event

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.access import Caller, require_admin
 from domain.catalog.product import Product
-from domain.shared.codec import iso
-from domain.shared.context import Caller, require_admin
-from domain.shared.errors import Detail, InvalidValue, NotFound
-from domain.shared.events import RecordedEvent
-from domain.shared.history import entry
-from domain.shared.repository import EventSourcedRepository
+from domain.errors import Detail, InvalidValue, NotFound
+from domain.history import entry
+from event_sourcing.codec import iso
+from event_sourcing.events import RecordedEvent
+from event_sourcing.repository import EventSourcedRepository
 
 
 def history(

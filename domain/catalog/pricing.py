@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from domain.shared.errors import Detail, InvalidValue
+from domain.errors import Detail, InvalidValue
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("1000000")

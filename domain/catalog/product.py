@@ -17,8 +17,8 @@ from domain.catalog.events import (
     ProductPriceChanged,
 )
 from domain.catalog.text import check_text
-from domain.shared.aggregate import Aggregate, applies
-from domain.shared.errors import Detail, NotFound, RuleViolation
+from domain.errors import Detail, NotFound, RuleViolation
+from event_sourcing.aggregate import Aggregate, applies
 
 MAX_PRODUCT_NAME = 200
 MAX_DESCRIPTION = 5000

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from domain.catalog.events import ReviewPosted
 from domain.catalog.text import check_text
-from domain.shared.aggregate import Aggregate, applies
-from domain.shared.errors import Detail, InvalidValue
+from domain.errors import Detail, InvalidValue
+from event_sourcing.aggregate import Aggregate, applies
 
 MIN_RATING = 1
 MAX_RATING = 5

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.shared.views import ViewKey
+from event_sourcing.views import ViewKey
 
 ALL = "search#all"
 PAGE = 100

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from domain import holds
+from domain.access import CommandContext
 from domain.catalog.category import Category
 from domain.catalog.commands import (
     ActivateProduct,
@@ -19,16 +21,10 @@ from domain.catalog.commands import (
 from domain.catalog.product import Product, held_by_orders
 from domain.catalog.review import Review
 from domain.catalog.text import name_key
-from domain.shared import holds
-from domain.shared.context import CommandContext
-from domain.shared.errors import (
-    Conflict,
-    KeyHeld,
-    NotFound,
-    UniquenessViolation,
-)
-from domain.shared.ports import Claim, Retire
-from domain.shared.repository import Decision, EventSourcedRepository
+from domain.errors import Conflict, NotFound
+from event_sourcing.errors import KeyHeld, UniquenessViolation
+from event_sourcing.guards import Claim, Retire
+from event_sourcing.repository import Decision, EventSourcedRepository
 
 CATEGORY_NAME_CLAIM = "category-name"
 PRODUCT_NAME_CLAIM = "product-name"

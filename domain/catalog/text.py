@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.shared.errors import Detail, InvalidValue
+from domain.errors import Detail, InvalidValue
 
 
 def check_text(raw: str, *, field: str, code: str, max_length: int, min_length: int = 0) -> str:

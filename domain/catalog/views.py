@@ -22,11 +22,11 @@ from domain.catalog.events import (
 )
 from domain.catalog.product import Product
 from domain.catalog.review import Review
-from domain.shared.codec import iso
-from domain.shared.errors import NotFound
-from domain.shared.events import DomainEvent, RecordedEvent
-from domain.shared.projector import Projection
-from domain.shared.views import Change, Delete, Doc, Increment, Page, Put, ViewKey, ViewReader
+from domain.errors import NotFound
+from event_sourcing.codec import iso
+from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.projector import Projection
+from event_sourcing.views import Change, Delete, Doc, Increment, Page, Put, ViewKey, ViewReader
 
 CATEGORIES = "categories"
 PRODUCT_EVENTS = (

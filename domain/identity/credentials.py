@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from domain.shared.errors import Detail, InvalidValue
+from domain.errors import Detail, InvalidValue
 
 MAX_EMAIL_LENGTH = 254
 MIN_PASSWORD_LENGTH = 8

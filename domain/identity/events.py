@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.shared.context import Role
-from domain.shared.events import DomainEvent, registry
+from domain.access import Role
+from event_sourcing.events import DomainEvent, registry
 
 
 @registry.event

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from domain.access import CommandContext
 from domain.identity.events import PasswordResetRequested, UserRegistered
 from domain.identity.ports import Mailer, ResetTokens
 from domain.identity.user import Mail, User
-from domain.shared.context import CommandContext
-from domain.shared.repository import EventSourcedRepository
+from event_sourcing.repository import EventSourcedRepository
 
 MAIL_DUE_AFTER = (UserRegistered.event_type, PasswordResetRequested.event_type)
 """The user events after which an email may be due: all this process is handed (the

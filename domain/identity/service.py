@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.access import Caller, CommandContext, Role
+from domain.errors import Conflict, NotFound, RuleViolation, TooManyAttempts, Unauthenticated
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
@@ -22,17 +24,9 @@ from domain.identity.ports import (
     TokenIssuer,
 )
 from domain.identity.user import INVALID_RESET, User
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import (
-    Conflict,
-    NotFound,
-    RuleViolation,
-    TooManyAttempts,
-    Unauthenticated,
-    UniquenessViolation,
-)
-from domain.shared.ports import Claim
-from domain.shared.repository import EventSourcedRepository
+from event_sourcing.errors import StreamNotFound, UniquenessViolation
+from event_sourcing.guards import Claim
+from event_sourcing.repository import EventSourcedRepository
 
 EMAIL_CLAIM = "email"
 MAX_FAILED_LOGINS = 5
@@ -266,7 +260,10 @@ class IdentityService:
         return user
 
     def _user(self, user_id: str) -> User:
-        return self.repository.get(User, user_id)
+        try:
+            return self.repository.get(User, user_id)
+        except StreamNotFound:
+            raise NotFound(f"No user has the id {user_id!r}.") from None
 
     def _find_by_email(self, key: str) -> User | None:
         owner = self.repository.store.claim_owner(EMAIL_CLAIM, key)
@@ -275,7 +272,7 @@ class IdentityService:
         user_id = owner.removeprefix(f"{User.stream_prefix}-")
         try:
             return self.repository.get(User, user_id)
-        except NotFound:
+        except StreamNotFound:
             return None
 
     def _window(self) -> int:

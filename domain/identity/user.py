@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain.access import Role
+from domain.errors import RuleViolation
 from domain.identity.credentials import check_password, normalize_email
 from domain.identity.events import (
     PasswordChanged,
@@ -20,9 +22,7 @@ from domain.identity.events import (
     WelcomeEmailSent,
 )
 from domain.identity.ports import PasswordHasher
-from domain.shared.aggregate import Aggregate, applies
-from domain.shared.context import Role
-from domain.shared.errors import RuleViolation
+from event_sourcing.aggregate import Aggregate, applies
 
 RESET_LINK_LIFETIME = timedelta(minutes=30)
 RESET_LINK_REPLACED_AFTER = timedelta(minutes=5)

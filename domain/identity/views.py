@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.errors import NotFound
 from domain.identity.events import (
     RoleGranted,
     UserDeactivated,
@@ -11,11 +12,10 @@ from domain.identity.events import (
     UserRegistered,
 )
 from domain.identity.user import User
-from domain.shared.codec import iso
-from domain.shared.errors import NotFound
-from domain.shared.events import DomainEvent, RecordedEvent
-from domain.shared.projector import Projection
-from domain.shared.views import Change, Doc, Put, ViewKey, ViewReader
+from event_sourcing.codec import iso
+from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.projector import Projection
+from event_sourcing.views import Change, Doc, Put, ViewKey, ViewReader
 
 
 def profile_key(user_id: str) -> ViewKey:

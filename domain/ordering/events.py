@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from domain.ordering.values import StockLine
-from domain.shared.events import DomainEvent, registry
+from event_sourcing.events import DomainEvent, registry
 
 
 class CancelReason(StrEnum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from domain.errors import Detail, RuleViolation
 from domain.ordering.events import (
     StockCommitted,
     StockReleased,
@@ -18,8 +19,7 @@ from domain.ordering.events import (
     StockSet,
 )
 from domain.ordering.values import check_on_hand, check_quantity
-from domain.shared.aggregate import Aggregate, applies
-from domain.shared.errors import Detail, RuleViolation
+from event_sourcing.aggregate import Aggregate, applies
 
 
 @dataclass(frozen=True)

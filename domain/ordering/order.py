@@ -13,6 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from domain import holds
+from domain.access import Caller
+from domain.errors import Detail, RuleViolation
 from domain.ordering.events import (
     CancelReason,
     ConfirmationSent,
@@ -41,11 +44,8 @@ from domain.ordering.values import (
     money,
     total_of,
 )
-from domain.shared import holds
-from domain.shared.aggregate import Aggregate, applies
-from domain.shared.context import Caller
-from domain.shared.errors import Detail, RuleViolation
-from domain.shared.holds import HoldsKeys
+from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.guards import HoldsKeys
 
 SYSTEM = "system"
 """Who cancels an order when the order process does (out of stock, payment declined)."""

@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from domain.access import CommandContext
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, Step
 from domain.ordering.ports import Notifier, PaymentGateway
-from domain.shared.context import CommandContext
-from domain.shared.repository import Decision, EventSourcedRepository
+from event_sourcing.repository import Decision, EventSourcedRepository
 
 
 def charge_key(order_id: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from domain.access import Caller, CommandContext, require_admin, require_caller
+from domain.errors import Detail, DomainError, Forbidden, InvalidValue, NotFound
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -29,15 +31,7 @@ from domain.ordering.values import (
     check_payment_method,
     check_quantity,
 )
-from domain.shared.context import Caller, CommandContext, require_admin, require_caller
-from domain.shared.errors import (
-    Detail,
-    DomainError,
-    Forbidden,
-    InvalidValue,
-    NotFound,
-)
-from domain.shared.repository import Decision, EventSourcedRepository
+from event_sourcing.repository import Decision, EventSourcedRepository
 
 
 class OrderingService:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.shared.errors import Detail, InvalidValue
+from domain.errors import Detail, InvalidValue
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

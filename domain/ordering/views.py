@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from domain.access import Caller
+from domain.errors import NotFound
 from domain.ordering.events import OrderCreated
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, OrderStatus, sees, whose_orders
-from domain.shared.codec import iso
-from domain.shared.context import Caller
-from domain.shared.errors import NotFound
-from domain.shared.events import DomainEvent, RecordedEvent
-from domain.shared.projector import Projection
-from domain.shared.views import Change, Delete, Doc, Page, Put, ViewKey, ViewReader
+from event_sourcing.codec import iso
+from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.projector import Projection
+from event_sourcing.views import Change, Delete, Doc, Page, Put, ViewKey, ViewReader
 
 ALL_ORDERS = "orders#all"
 

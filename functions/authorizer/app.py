@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.shared.errors import Unauthenticated
+from domain.errors import Unauthenticated
 from functions.shared.observability import entry_point, logger, metrics
 
 

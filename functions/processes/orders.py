@@ -16,8 +16,8 @@ from functions.shared.streams import ordered_batches
 
 
 def record_handler(record: DynamoDBRecord, stream_id: str) -> None:
+    from event_sourcing.dynamodb.items import event_of
     from infra.container import container
-    from infra.dynamodb.items import event_of
 
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
     event = event_of(image)

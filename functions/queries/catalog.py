@@ -18,9 +18,9 @@ from domain.catalog.views import (
     product_view,
     search_products,
 )
+from domain.errors import Detail, InvalidValue
 from domain.product_stats import stats_of
-from domain.shared.codec import parse_iso
-from domain.shared.errors import Detail, InvalidValue
+from event_sourcing.codec import parse_iso
 from functions.models import (
     CategoryAnswer,
     CategoryList,
@@ -113,7 +113,7 @@ def products(
         ),
     ] = False,
 ) -> Response[ProductList]:
-    from infra import cursors
+    from event_sourcing import cursors
 
     criteria = search.Criteria(
         q, category_id, _price(min_price, "min_price"), _price(max_price, "max_price")

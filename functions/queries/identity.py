@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from domain.errors import Unauthenticated
 from domain.identity.views import profile
-from domain.shared.errors import Unauthenticated
 from functions.models import Profile
 from functions.shared.auth import SIGN_IN_FIRST, authenticate_first, caller_of, route
 from functions.shared.bodies import readable_bodies

@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from domain.access import require_admin, require_caller
+from domain.errors import NotFound
 from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
-from domain.shared.context import require_admin, require_caller
-from domain.shared.errors import NotFound
 from functions.models import History, OrderAnswer, OrderList, StockLevels
 from functions.shared.auth import authenticate_first, caller_of, route
 from functions.shared.bodies import readable_bodies
@@ -80,8 +80,8 @@ def orders(
     responses=responses(200, History, 404),
 )
 def order_history(id: str) -> Response[History]:
+    from domain.history import entry
     from domain.ordering.order import Order
-    from domain.shared.history import entry
 
     container, caller = _container(), caller_of(router)
     container.ordering.order(id, caller)  # 404 unless the owner or an admin

@@ -13,8 +13,8 @@ from typing import Any, cast
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import Unauthenticated
+from domain.access import Caller, CommandContext, Role
+from domain.errors import Unauthenticated
 from functions.shared.errors import lambda_error_response
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]

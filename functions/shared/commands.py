@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
-from domain.shared.context import CommandContext
-from domain.shared.errors import Detail, InvalidValue
+from domain.access import CommandContext
+from domain.errors import Detail, InvalidValue
 from functions.shared.auth import command_context, route
 from functions.shared.openapi import responses
 from infra.idempotency import Answer, unchanged

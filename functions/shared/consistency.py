@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from domain.shared.errors import NotFound
+from domain.errors import NotFound
 from functions.shared.errors import ViewBehind
 
 WAIT_SECONDS = 3.0

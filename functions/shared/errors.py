@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from domain.shared.errors import (
+from domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -16,7 +16,6 @@ from domain.shared.errors import (
     RuleViolation,
     TooManyAttempts,
     Unauthenticated,
-    VersionMismatch,
 )
 
 STATUS: dict[type[DomainError], int] = {
@@ -25,7 +24,6 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
-    VersionMismatch: 412,
     RuleViolation: 422,
     TooManyAttempts: 429,
 }

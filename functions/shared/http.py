@@ -12,8 +12,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from domain.shared.errors import ConcurrencyError, DomainError
-from domain.shared.views import InvalidCursor
+from domain.errors import DomainError
+from event_sourcing.errors import ConcurrencyError, VersionMismatch
+from event_sourcing.views import InvalidCursor
 from functions.shared.errors import domain_error_response, error_response
 from functions.shared.observability import logger
 
@@ -38,6 +39,10 @@ def http_app(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
         return error_response(
             400, "invalid_request", "The request does not match the expected shape.", details
         )
+
+    @app.exception_handler(VersionMismatch)
+    def stale(error: VersionMismatch) -> Response[str]:
+        return error_response(412, "version_mismatch", error.message)
 
     @app.exception_handler(InvalidCursor)
     def bad_cursor(error: InvalidCursor) -> Response[str]:

@@ -20,8 +20,8 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from event_sourcing.dynamodb.progress import Failure
 from functions.shared.observability import logger, metrics
-from infra.dynamodb.progress import Failure
 
 RecordHandler = Callable[[DynamoDBRecord, str], None]
 

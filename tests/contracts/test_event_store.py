@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from domain.shared.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
-from domain.shared.events import Snapshot
-from domain.shared.ports import Append, Claim, EventStore, Hold, Retire
+from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
+from event_sourcing.events import Snapshot
+from event_sourcing.guards import Claim, Hold, Retire
+from event_sourcing.store import Append, EventStore
 from tests.fakes.memory import InMemoryEventStore
 from tests.support.builders import events, recorded
 from tests.support.lost_acks import LOSING, client_for
@@ -26,7 +27,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
     if request.param == "memory":
         yield InMemoryEventStore()
         return
-    from infra.dynamodb.event_store import DynamoDBEventStore
+    from event_sourcing.dynamodb.event_store import DynamoDBEventStore
 
     client = client_for(request.param, request.getfixturevalue("dynamodb"))
     yield DynamoDBEventStore(client, table_name("EventsTable"))

@@ -10,8 +10,8 @@ import pytest
 
 from domain.catalog.views import CatalogViews
 from domain.ordering.views import OrderingViews
-from domain.shared.generations import DONE, Generations, Pointer, PointerMoved
-from domain.shared.views import Put, ViewKey, ViewStore
+from event_sourcing.generations import DONE, Generations, Pointer, PointerMoved
+from event_sourcing.views import Put, ViewKey, ViewStore
 from tests.fakes.memory import InMemoryGenerations, InMemoryViewStore
 from tests.support.lost_acks import LostAcks
 from tests.support.tables import table_name
@@ -31,8 +31,8 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
         views = InMemoryViewStore()
         yield World(views, InMemoryGenerations(views))
         return
-    from infra.dynamodb.generations import DynamoDBGenerations
-    from infra.dynamodb.views import DynamoDBViewStore
+    from event_sourcing.dynamodb.generations import DynamoDBGenerations
+    from event_sourcing.dynamodb.views import DynamoDBViewStore
 
     client = request.getfixturevalue("dynamodb")
     if request.param == "dynamodb-losing-every-ack":

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from domain.shared.errors import Conflict
+from domain.errors import Conflict
 from infra.idempotency import Answer, IdempotentRequests
 from tests.fakes.idempotency import InMemoryIdempotentRequests
 from tests.support.lambda_context import FakeLambdaContext

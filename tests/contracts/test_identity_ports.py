@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
+from domain.errors import Unauthenticated
 from domain.identity.ports import AttemptCounter, PasswordHasher, ResetTokens, TokenIssuer
-from domain.shared.errors import Unauthenticated
 from infra.passwords import BcryptHasher
 from infra.tokens import HmacResetTokens, JwtTokenIssuer
 from tests.fakes.identity import FakeResetTokens
@@ -36,7 +36,7 @@ def counter(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Atte
     if request.param == "memory":
         yield InMemoryAttemptCounter(clock)
         return
-    from infra.dynamodb.attempts import DynamoDBAttemptCounter
+    from infra.attempts import DynamoDBAttemptCounter
 
     yield DynamoDBAttemptCounter(
         request.getfixturevalue("dynamodb"), table_name("ThrottleTable"), clock

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.shared.views import (
+from event_sourcing.views import (
     Delete,
     Increment,
     InvalidCursor,
@@ -26,7 +26,7 @@ def views(request: pytest.FixtureRequest) -> Iterator[ViewStore]:
     if request.param == "memory":
         yield InMemoryViewStore()
         return
-    from infra.dynamodb.views import DynamoDBViewStore
+    from event_sourcing.dynamodb.views import DynamoDBViewStore
 
     client = request.getfixturevalue("dynamodb")
     if request.param == "dynamodb-losing-every-ack":
@@ -192,7 +192,7 @@ def test_a_cursor_continues_in_another_generation_of_the_same_views(views: ViewS
 
 
 def test_a_guarded_commit_lands_only_while_the_guard_holds(views: ViewStore) -> None:
-    from domain.shared.views import GenerationsChanged, Guard
+    from event_sourcing.views import GenerationsChanged, Guard
 
     pointer = ViewKey("projection#catalog", "#")
     fresh = Guard(pointer, 0)
@@ -214,7 +214,7 @@ def _set_epoch(views: ViewStore, key: ViewKey, epoch: int) -> None:
     if isinstance(views, InMemoryViewStore):
         views.put_raw(key, {"epoch": epoch})
         return
-    from infra.dynamodb.views import DynamoDBViewStore
+    from event_sourcing.dynamodb.views import DynamoDBViewStore
 
     assert isinstance(views, DynamoDBViewStore)
     views.client.put_item(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain.shared.aggregate import Aggregate, applies
-from domain.shared.events import DomainEvent, EventRegistry
+from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.events import DomainEvent, EventRegistry
 
 test_events = EventRegistry()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.access import Caller, CommandContext, Role
+from domain.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
 from domain.identity.service import (
     MAX_FAILED_LOGINS,
@@ -11,15 +13,7 @@ from domain.identity.service import (
     IdentityService,
 )
 from domain.identity.user import User
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    TooManyAttempts,
-    Unauthenticated,
-    VersionMismatch,
-)
+from event_sourcing.errors import VersionMismatch
 from tests.fakes.container import InMemoryContainer
 from tests.fakes.memory import FakeHasher
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain import holds
 from domain.catalog.commands import (
     ActivateProduct,
     CreateCategory,
@@ -15,6 +16,7 @@ from domain.catalog.commands import (
     DeleteProduct,
 )
 from domain.catalog.service import CatalogService
+from domain.errors import RuleViolation
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -26,9 +28,7 @@ from domain.ordering.commands import (
 from domain.ordering.order import Order
 from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
-from domain.shared import holds
-from domain.shared.errors import RuleViolation
-from domain.shared.repository import EventSourcedRepository
+from event_sourcing.repository import EventSourcedRepository
 from infra.catalog_port import EventSourcedCatalog
 from tests.domain.ordering.support import ADMIN, CUSTOMER, FlakyStore
 from tests.fakes.memory import ManualClock, SequentialIds

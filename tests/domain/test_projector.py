@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.shared.events import DomainEvent, RecordedEvent
-from domain.shared.projector import Projection, Projector
-from domain.shared.views import Change, Put, ViewKey, ViewReader
+from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.projector import Projection, Projector
+from event_sourcing.views import Change, Put, ViewKey, ViewReader
 from tests.domain.counter import Added, Counter, test_events
 from tests.fakes.memory import InMemoryEventStore, InMemoryViewStore
 from tests.support.builders import recorded
@@ -55,7 +55,7 @@ def setup(
 ) -> tuple[Projector, InMemoryViewStore, list[RecordedEvent]]:
     store = InMemoryEventStore()
     records = []
-    from domain.shared.ports import Append
+    from event_sourcing.store import Append
 
     for stream, amounts in streams.items():
         events = history(stream, amounts)
@@ -127,7 +127,7 @@ def test_a_poison_event_blocks_its_stream_and_skips_nothing() -> None:
 
 
 def test_the_position_moves_with_the_changes_or_not_at_all() -> None:
-    from domain.shared.views import PositionMoved
+    from event_sourcing.views import PositionMoved
 
     views = InMemoryViewStore()
     views.commit("s", from_version=0, to_version=2, changes=[Put(ViewKey("x"), {"a": 1})])
@@ -145,8 +145,8 @@ def test_counter_aggregate_and_projection_agree() -> None:
 
 
 def test_increments_of_one_key_in_one_batch_add_up() -> None:
-    from domain.shared.projector import _Staged
-    from domain.shared.views import Increment
+    from event_sourcing.projector import _Staged
+    from event_sourcing.views import Increment
 
     staged = _Staged(InMemoryViewStore())
     staged.stage([Increment(ViewKey("c"), {"n": 1}), Increment(ViewKey("c"), {"n": 2, "m": 1})])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.shared.events import DomainEvent, EventRegistry, UnknownEventType
+from event_sourcing.events import DomainEvent, EventRegistry, UnknownEventType
 from tests.support.builders import recorded
 
 

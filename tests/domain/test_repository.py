@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import ConcurrencyError, KeyRetired, NotFound, VersionMismatch
-from domain.shared.holds import HoldsKeys
-from domain.shared.ports import Append, Retire, StreamTail
-from domain.shared.repository import Backoff, Decision, EventSourcedRepository
+from domain.access import Caller, CommandContext, Role
+from event_sourcing.errors import ConcurrencyError, KeyRetired, StreamNotFound, VersionMismatch
+from event_sourcing.guards import HoldsKeys, Retire
+from event_sourcing.repository import Backoff, Decision, EventSourcedRepository
+from event_sourcing.store import Append, StreamTail
 from tests.domain.counter import Counter, test_events
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
@@ -166,7 +166,7 @@ def test_a_conflict_on_another_stream_with_a_named_version_is_decided_again(
 def test_a_refusal_from_load_comes_before_the_version_check(
     repo: EventSourcedRepository,
 ) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(StreamNotFound):
         repo.transact(
             Counter,
             "missing",

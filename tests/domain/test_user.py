@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.access import Role
+from domain.errors import InvalidValue, RuleViolation
 from domain.identity.credentials import email_key, normalize_email
 from domain.identity.user import User
-from domain.shared.context import Role
-from domain.shared.errors import InvalidValue, RuleViolation
 from tests.fakes.memory import FakeHasher, ManualClock
 
 hasher = FakeHasher()

@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from domain.access import Caller, CommandContext, Role
+from domain.errors import InvalidValue, RuleViolation, TooManyAttempts, Unauthenticated
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
@@ -22,14 +24,7 @@ from domain.identity.service import (
     IdentityService,
 )
 from domain.identity.user import Mail, User
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import (
-    InvalidValue,
-    RuleViolation,
-    TooManyAttempts,
-    Unauthenticated,
-    VersionMismatch,
-)
+from event_sourcing.errors import VersionMismatch
 from tests.fakes.container import API_URL, InMemoryContainer
 from tests.fakes.identity import FakeMailer
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from domain.identity.ports import AttemptCounter, Mailer, PasswordHasher, ResetTokens, TokenIssuer
 from domain.ordering.ports import Notifier, PaymentGateway
-from domain.shared.generations import Generations
-from domain.shared.ports import Clock, EventStore, IdGenerator
-from domain.shared.views import ViewStore
+from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.generations import Generations
+from event_sourcing.store import EventStore
+from event_sourcing.views import ViewStore
 from infra.container import Container
 
 if TYPE_CHECKING:

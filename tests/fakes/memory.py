@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from domain.errors import Unauthenticated
 from domain.identity.ports import (
     AccessToken,
     AttemptCounter,
@@ -21,28 +22,15 @@ from domain.identity.ports import (
     TokenClaims,
     TokenIssuer,
 )
-from domain.shared.errors import (
-    ConcurrencyError,
-    KeyHeld,
-    KeyRetired,
-    Unauthenticated,
-    UniquenessViolation,
-)
-from domain.shared.events import RecordedEvent, Snapshot
-from domain.shared.generations import Generations, Pointer, PointerMoved
-from domain.shared.ports import (
-    Append,
-    Claim,
-    Clock,
-    EventStore,
-    Hold,
-    IdGenerator,
-    Retire,
-    StreamTail,
-    check_append,
-)
-from domain.shared.projector import Generation, Projection
-from domain.shared.views import (
+from event_sourcing import cursors
+from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
+from event_sourcing.events import RecordedEvent, Snapshot
+from event_sourcing.generations import Generations, Pointer, PointerMoved
+from event_sourcing.guards import Claim, Hold, Retire
+from event_sourcing.projector import Generation, Projection
+from event_sourcing.store import Append, EventStore, StreamTail, check_append
+from event_sourcing.views import (
     INDEX_PARTITIONS,
     Change,
     Delete,
@@ -56,7 +44,6 @@ from domain.shared.views import (
     ViewKey,
     ViewStore,
 )
-from infra import cursors
 
 
 class ManualClock(Clock):

@@ -97,7 +97,7 @@ class Stack:
             delivered += 1
 
     def admin_token(self) -> str:
-        from domain.shared.context import CommandContext
+        from domain.access import CommandContext
 
         composition.container().identity.ensure_admin(
             ADMIN_EMAIL, ADMIN_PASSWORD, CommandContext("t", "t")

@@ -26,9 +26,9 @@ from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order
 from domain.ordering.views import OrderingViews, inventory_key
-from domain.shared.generations import Pointer
+from event_sourcing.dynamodb.views import DynamoDBViewStore
+from event_sourcing.generations import Pointer
 from infra import container as composition
-from infra.dynamodb.views import DynamoDBViewStore
 from tests.functions.conftest import Stack, open_stack
 from tests.support.http_api import Answer
 from tests.support.lambda_context import FakeLambdaContext

@@ -13,9 +13,9 @@ from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, OrderStatus
 from domain.projections import all_projections
-from domain.shared.projector import Projectors
+from event_sourcing.dynamodb.views import DynamoDBViewStore
+from event_sourcing.projector import Projectors
 from infra import container as composition
-from infra.dynamodb.views import DynamoDBViewStore
 from tests.functions.histories import (
     Fresh,
     OrderingHistory,
@@ -131,8 +131,8 @@ def test_an_order_whose_draft_went_through_many_products_is_rebuilt(fresh: Fresh
     time), a few commands' worth per write."""
     from decimal import Decimal
 
+    from domain.access import CommandContext
     from domain.ordering.ports import ProductInfo
-    from domain.shared.context import CommandContext
 
     c = composition.container()
     order = Order.create(c.ids.new_id(), ordering(fresh).users["ada"], c.clock.now())

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from devstack.filters import matches_any
-from domain.shared.events import registry
+from event_sourcing.events import registry
 from infra.readers import READERS, Reader
 from tests.support.template import stream_mapping
 

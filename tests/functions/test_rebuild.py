@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from domain.access import CommandContext
 from domain.catalog.category import Category
 from domain.catalog.product import Product
 from domain.catalog.views import CatalogViews
-from domain.shared.context import CommandContext
-from domain.shared.projector import rebuild
+from event_sourcing.projector import rebuild
 from infra import container as composition
 from infra.rebuild import Progress, Rebuild
 from tests.functions.conftest import Stack, open_stack
@@ -199,7 +199,7 @@ class Crash(Exception):
 def test_a_crashed_rebuild_resumes_from_its_checkpoint_in_parallel_segments(
     world: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("infra.dynamodb.event_store.SCAN_PAGE_ITEMS", 100)
+    monkeypatch.setattr("event_sourcing.dynamodb.event_store.SCAN_PAGE_ITEMS", 100)
     c = composition.container()
     done = {"streams": 0}
 

@@ -12,8 +12,8 @@ import pytest
 
 from domain.catalog import search
 from domain.catalog.views import CatalogViews
-from domain.shared.generations import Pointer
-from domain.shared.views import Change, Delete, Put, ViewKey, ViewStore
+from event_sourcing.generations import Pointer
+from event_sourcing.views import Change, Delete, Put, ViewKey, ViewStore
 from infra import container as composition
 from tests.functions.conftest import Stack
 from tests.functions.test_catalog_http import Shop

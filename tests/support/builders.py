@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.shared.events import Metadata, RecordedEvent
+from event_sourcing.events import Metadata, RecordedEvent
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _decisions = itertools.count(1)

@@ -81,9 +81,9 @@ def rebuilt_from(client: DynamoDBClient, events_table: str, views_table: str) ->
     """Every projection rebuilt from `events_table` into a fresh table shaped like
     `views_table`."""
     from domain.projections import all_projections
-    from domain.shared.projector import Projectors, rebuild
-    from infra.dynamodb.event_store import DynamoDBEventStore
-    from infra.dynamodb.views import DynamoDBViewStore
+    from event_sourcing.dynamodb.event_store import DynamoDBEventStore
+    from event_sourcing.dynamodb.views import DynamoDBViewStore
+    from event_sourcing.projector import Projectors, rebuild
 
     fresh = table_like(client, views_table)
     rebuild(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.access import Caller, CommandContext, Role
 from domain.catalog.category import Category
 from domain.catalog.commands import (
     ActivateProduct,
@@ -15,8 +16,7 @@ from domain.catalog.commands import (
 )
 from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.repository import EventSourcedRepository
+from event_sourcing.repository import EventSourcedRepository
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
 ADMIN = CommandContext("corr", "cause", Caller("admin1", Role.ADMIN))

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.access import CommandContext
 from domain.catalog.category import Category
 from domain.catalog.commands import (
     ActivateProduct,
@@ -18,9 +19,8 @@ from domain.catalog.commands import (
 )
 from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
-from domain.shared.context import CommandContext
-from domain.shared.errors import Forbidden, Unauthenticated
-from domain.shared.repository import EventSourcedRepository
+from domain.errors import Forbidden, Unauthenticated
+from event_sourcing.repository import EventSourcedRepository
 from tests.domain.catalog.conftest import ANON, CUSTOMER, new_product
 
 AdminCommand = Callable[[CatalogService, str, str, CommandContext], object]

@@ -10,8 +10,8 @@ from domain.catalog.category import Category
 from domain.catalog.commands import CreateCategory, CreateProduct
 from domain.catalog.events import CategoryCreated
 from domain.catalog.service import CATEGORY_NAME_CLAIM, CatalogService
-from domain.shared.errors import Conflict, InvalidValue
-from domain.shared.repository import EventSourcedRepository
+from domain.errors import Conflict, InvalidValue
+from event_sourcing.repository import EventSourcedRepository
 from tests.domain.catalog.conftest import ADMIN
 from tests.fakes.memory import ManualClock
 

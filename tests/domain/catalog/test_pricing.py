@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from domain.catalog.pricing import discounted, effective_price, requires_approval
-from domain.shared.errors import InvalidValue
+from domain.errors import InvalidValue
 
 
 @pytest.mark.parametrize(

@@ -26,14 +26,9 @@ from domain.catalog.events import (
 )
 from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
-from domain.shared.errors import (
-    Conflict,
-    InvalidValue,
-    NotFound,
-    RuleViolation,
-    VersionMismatch,
-)
-from domain.shared.repository import EventSourcedRepository
+from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
+from event_sourcing.errors import VersionMismatch
+from event_sourcing.repository import EventSourcedRepository
 from tests.domain.catalog.conftest import ADMIN, active_product, new_product
 from tests.fakes.memory import ManualClock
 

@@ -11,8 +11,9 @@ from domain.catalog.commands import ChangePrice, DeactivateProduct, PostReview
 from domain.catalog.events import ReviewPosted
 from domain.catalog.review import Review
 from domain.catalog.service import CatalogService
-from domain.shared.errors import InvalidValue, NotFound, Unauthenticated, VersionMismatch
-from domain.shared.repository import EventSourcedRepository
+from domain.errors import InvalidValue, NotFound, Unauthenticated
+from event_sourcing.errors import VersionMismatch
+from event_sourcing.repository import EventSourcedRepository
 from tests.domain.catalog.conftest import (
     ADMIN,
     ANON,

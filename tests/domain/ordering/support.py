@@ -9,15 +9,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.access import Caller, CommandContext, Role
+from domain.errors import RuleViolation
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, OrderStatus, Step
 from domain.ordering.process import OrderProcess, charge_key, confirmation_key, refund_key
 from domain.ordering.service import OrderingService
-from domain.shared.context import Caller, CommandContext, Role
-from domain.shared.errors import ConcurrencyError, RuleViolation
-from domain.shared.ports import Append
-from domain.shared.repository import EventSourcedRepository
+from event_sourcing.errors import ConcurrencyError
+from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.store import Append
 from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.fakes.ordering import (
     SUCCEEDING_METHOD,

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from domain.ordering.events import CancelReason
 from domain.ordering.order import OrderStatus, PaymentStatus, StockStatus
-from domain.shared.errors import ConcurrencyError
+from event_sourcing.errors import ConcurrencyError
 from tests.domain.ordering.support import CUSTOMER, World
 from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD, InjectedFailure
 

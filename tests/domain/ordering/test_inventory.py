@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, Unauthenticated
 from domain.ordering.commands import SetStock
 from domain.ordering.events import (
     StockCommitted,
@@ -17,14 +18,7 @@ from domain.ordering.events import (
     StockSet,
 )
 from domain.ordering.inventory import Inventory
-from domain.shared.errors import (
-    Forbidden,
-    InvalidValue,
-    NotFound,
-    RuleViolation,
-    Unauthenticated,
-    VersionMismatch,
-)
+from event_sourcing.errors import VersionMismatch
 from tests.domain.ordering.support import ADMIN, ANON, CUSTOMER, World
 
 

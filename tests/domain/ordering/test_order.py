@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from domain.access import CommandContext
+from domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, Unauthenticated
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -25,16 +27,8 @@ from domain.ordering.events import (
 )
 from domain.ordering.order import Order, OrderStatus
 from domain.ordering.values import MAX_LINES, OrderLine
-from domain.shared.context import CommandContext
-from domain.shared.errors import (
-    Forbidden,
-    InvalidValue,
-    NotFound,
-    RuleViolation,
-    Unauthenticated,
-    VersionMismatch,
-)
-from domain.shared.events import DomainEvent
+from event_sourcing.errors import VersionMismatch
+from event_sourcing.events import DomainEvent
 from tests.domain.ordering.support import ADMIN, ANON, CUSTOMER, OTHER_CUSTOMER, World
 from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
 

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from domain.errors import RuleViolation
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.events import CancelReason, OrderStockReserved
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import OrderStatus, PaymentStatus, Step, StockStatus
 from domain.ordering.process import charge_key
 from domain.ordering.values import StockLine
-from domain.shared.errors import RuleViolation
 from tests.domain.ordering.support import ADMIN, CUSTOMER, HAPPY_PATH, OTHER_CUSTOMER, World
 from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
 

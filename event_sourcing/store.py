@@ -1,4 +1,4 @@
-"""Ports the core needs from the outside world: time, identifiers, the event store."""
+"""The event store port: an append-only log of streams with optimistic concurrency."""
 
 from __future__ import annotations
 
@@ -7,58 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.shared.events import RecordedEvent, Snapshot
-
-
-class Clock(ABC):
-    @abstractmethod
-    def now(self) -> datetime:
-        """The current time, timezone-aware, in UTC."""
-
-
-class IdGenerator(ABC):
-    @abstractmethod
-    def new_id(self) -> str:
-        """A new opaque, unique, URL-safe identifier."""
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A unique value (an email, a product name) held by one stream.
-
-    Claimed in the same transaction as the events that need it, so two concurrent
-    writers of one value cannot both succeed."""
-
-    namespace: str
-    value: str
-    owner: str
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Streams start (`delta` > 0) or stop (< 0) holding a key: an order holding a
-    product. The store counts the holders of each key.
-
-    Moved in the same write as the events that take or let go of the key, so the count is
-    never behind the streams. Taking a retired key is refused (`KeyRetired`)."""
-
-    namespace: str
-    key: str
-    delta: int
-
-    def __post_init__(self) -> None:
-        if self.delta == 0:
-            raise ValueError("a hold changes the count of holders: its delta is not 0")
-
-
-@dataclass(frozen=True)
-class Retire:
-    """Retire a key for good (a deleted product), in the same write as the events that
-    say so. Refused while any stream holds the key (`KeyHeld`)."""
-
-    namespace: str
-    key: str
-
+from event_sourcing.events import RecordedEvent, Snapshot
+from event_sourcing.guards import Claim, Hold, Retire
 
 MAX_APPEND_ITEMS = 100
 """The most events, claims, holds and retirements one atomic append writes (DynamoDB's

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from domain.shared import codec
+from event_sourcing import codec
 
 
 class DomainEvent:

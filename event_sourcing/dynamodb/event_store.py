@@ -16,19 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from domain.shared.codec import iso
-from domain.shared.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
-from domain.shared.events import RecordedEvent
-from domain.shared.ports import (
-    Append,
-    Claim,
-    EventStore,
-    Hold,
-    Retire,
-    StreamTail,
-    check_append,
-)
-from infra.dynamodb.items import (
+from event_sourcing.codec import iso
+from event_sourcing.dynamodb.items import (
     HOLD,
     claim_item,
     claim_stream_id,
@@ -38,6 +27,10 @@ from infra.dynamodb.items import (
     snapshot_of,
     version_of,
 )
+from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
+from event_sourcing.events import RecordedEvent
+from event_sourcing.guards import Claim, Hold, Retire
+from event_sourcing.store import Append, EventStore, StreamTail, check_append
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

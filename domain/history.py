@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.shared.codec import iso
-from domain.shared.context import Caller
-from domain.shared.events import RecordedEvent
+from domain.access import Caller
+from event_sourcing.codec import iso
+from event_sourcing.events import RecordedEvent
 
 
 def entry(event: RecordedEvent, caller: Caller | None) -> dict[str, Any]:

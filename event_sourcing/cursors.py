@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from domain.shared.views import InvalidCursor
+from event_sourcing.views import InvalidCursor
 
 MAX_CURSOR_LENGTH = 2048
 

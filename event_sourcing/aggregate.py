@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from domain.shared import codec
-from domain.shared.events import DomainEvent
+from event_sourcing import codec
+from event_sourcing.events import DomainEvent
 
 S = TypeVar("S")
 Applier = Callable[..., Any]

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from domain.shared.views import (
+from event_sourcing import cursors
+from event_sourcing.views import (
     INDEX_PARTITIONS,
     Change,
     Delete,
@@ -29,7 +30,6 @@ from domain.shared.views import (
     ViewKey,
     ViewStore,
 )
-from infra import cursors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

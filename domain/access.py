@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.shared.errors import Forbidden, Unauthenticated
+from domain.errors import Forbidden, Unauthenticated
 
 
 class Role(StrEnum):

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from domain.shared.generations import Generations, Pointer, PointerMoved, pointer_key
-from domain.shared.projector import Generation, Projection
+from event_sourcing.generations import Generations, Pointer, PointerMoved, pointer_key
+from event_sourcing.projector import Generation, Projection
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -7,25 +7,29 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from domain.shared.aggregate import Aggregate
-from domain.shared.context import CommandContext
-from domain.shared.errors import ConcurrencyError, NotFound, VersionMismatch
-from domain.shared.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
-from domain.shared.holds import HoldsKeys
-from domain.shared.ports import (
-    Append,
-    Claim,
-    Clock,
-    EventStore,
-    Hold,
-    IdGenerator,
-    Retire,
-    StreamTail,
-)
+from event_sourcing.aggregate import Aggregate
+from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.errors import ConcurrencyError, StreamNotFound, VersionMismatch
+from event_sourcing.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
+from event_sourcing.guards import Claim, Hold, HoldsKeys, Retire
+from event_sourcing.store import Append, EventStore, StreamTail
 
 A = TypeVar("A", bound=Aggregate[Any])
+
+
+class CommandContext(Protocol):
+    """Why and for whom a command runs: what goes into the metadata of its events."""
+
+    @property
+    def correlation_id(self) -> str: ...
+    @property
+    def causation_id(self) -> str: ...
+    @property
+    def user_id(self) -> str | None: ...
+
+
 T = TypeVar("T")
 
 SNAPSHOT_EVERY = 10
@@ -121,10 +125,10 @@ class EventSourcedRepository:
         return aggregate
 
     def get(self, cls: type[A], id: str) -> A:
-        """The existing aggregate; `NotFound` if its stream is empty."""
+        """The existing aggregate; `StreamNotFound` if its stream is empty."""
         aggregate = self.load(cls, id)
         if not aggregate.exists:
-            raise NotFound(f"No {cls.stream_prefix} has the id {id!r}.")
+            raise StreamNotFound(cls.stream_id_of(id))
         return aggregate
 
     def transact(

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from domain.shared.projector import Generation, Projection
-from domain.shared.views import Guard, ViewKey
+from event_sourcing.projector import Generation, Projection
+from event_sourcing.views import Guard, ViewKey
 
 
 def pointer_key(projection: str) -> ViewKey:

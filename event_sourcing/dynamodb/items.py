@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from domain.shared.codec import iso, parse_iso
-from domain.shared.events import Metadata, RecordedEvent, Snapshot
+from event_sourcing.codec import iso, parse_iso
+from event_sourcing.events import Metadata, RecordedEvent, Snapshot
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef

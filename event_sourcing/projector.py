@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from domain.shared.events import DomainEvent, EventRegistry, RecordedEvent, registry
-from domain.shared.ports import EventStore
-from domain.shared.views import (
+from event_sourcing.events import DomainEvent, EventRegistry, RecordedEvent, registry
+from event_sourcing.store import EventStore
+from event_sourcing.views import (
     Change,
     Delete,
     Doc,

@@ -71,20 +71,6 @@ class Conflict(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
-class VersionMismatch(DomainError):
-    """The caller named a version that is not the current one (412)."""
-
-    default_code = "version_mismatch"
-
-    def __init__(self, *, expected: int, actual: int) -> None:
-        super().__init__(
-            f"The resource is at version {actual}, not {expected}: "
-            "read it again and retry with the current version."
-        )
-        self.expected = expected
-        self.actual = actual
-
-
 class RuleViolation(DomainError):
     """Well-formed, but a business rule refuses it (422)."""
 
@@ -99,47 +85,3 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
-
-
-class ConcurrencyError(Exception):
-    """Another writer appended to the stream first. Not a refusal: reload and decide again.
-
-    `actual` is the version the store reported at the conflict: at least `expected + 1`."""
-
-    def __init__(self, stream_id: str, *, expected: int, actual: int) -> None:
-        super().__init__(
-            f"Stream {stream_id!r} moved on: expected version {expected}, found {actual}."
-        )
-        self.stream_id = stream_id
-        self.expected = expected
-        self.actual = actual
-
-
-class UniquenessViolation(Exception):
-    """A unique claim (an email, a product name) is already held by another stream."""
-
-    def __init__(self, namespace: str, value: str, owner: str) -> None:
-        super().__init__(f"{namespace} {value!r} is already held by {owner!r}")
-        self.namespace = namespace
-        self.value = value
-        self.owner = owner
-
-
-class KeyRetired(ConcurrencyError):
-    """A hold was taken on a retired key (an order took a product deleted meanwhile).
-    Not a refusal yet: reload, and the domain refuses on fresh state."""
-
-    def __init__(self, namespace: str, key: str) -> None:
-        super().__init__(f"hold#{namespace}#{key}", expected=0, actual=0)
-        self.args = (f"{namespace} {key!r} is retired: it cannot be held any more",)
-        self.namespace = namespace
-        self.key = key
-
-
-class KeyHeld(Exception):
-    """A key cannot be retired while streams hold it (a product some order holds)."""
-
-    def __init__(self, namespace: str, key: str) -> None:
-        super().__init__(f"{namespace} {key!r} is held: it cannot be retired")
-        self.namespace = namespace
-        self.key = key

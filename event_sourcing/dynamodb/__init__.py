@@ -1,0 +1,1 @@
+"""The kit's DynamoDB adapter: the only place that speaks DynamoDB."""
