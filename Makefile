@@ -91,7 +91,7 @@ build-StripeLayer:
 
 build-%Function:
 	mkdir -p "$(ARTIFACTS_DIR)"
-	tar --exclude=__pycache__ -cf - event_sourcing domain infra functions | tar -xf - -C "$(ARTIFACTS_DIR)"
+	tar --exclude=__pycache__ --exclude=event_sourcing/testing -cf - event_sourcing domain infra functions | tar -xf - -C "$(ARTIFACTS_DIR)"
 	$(call compile_for_runtime,$(ARTIFACTS_DIR))
 
 clean:

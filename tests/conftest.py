@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from devstack import moto_fixes
+from event_sourcing.testing.memory import ManualClock, SequentialIds
 from tests.fakes.container import InMemoryContainer
-from tests.fakes.memory import ManualClock, SequentialIds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

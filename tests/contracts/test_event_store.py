@@ -1,231 +1,26 @@
-"""One contract, two implementations: the in-memory fake and the DynamoDB store (moto)."""
+"""The kit's event store contract, run on the in-memory fake and on the DynamoDB store
+(moto), once with every ack lost."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import pytest
 
-from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
-from event_sourcing.events import Snapshot
-from event_sourcing.guards import Claim, Hold, Retire
-from event_sourcing.store import Append, EventStore
-from tests.fakes.memory import InMemoryEventStore
-from tests.support.builders import events, recorded
-from tests.support.lost_acks import LOSING, client_for
+from event_sourcing.store import EventStore
+from event_sourcing.testing.lost_ack import LOSING, client_for
+from event_sourcing.testing.memory import InMemoryEventStore
+from event_sourcing.testing.store_contract import EventStoreContract
 from tests.support.tables import table_name
 
-if TYPE_CHECKING:
-    pass
 
+class TestEventStore(EventStoreContract):
+    @pytest.fixture(params=["memory", "dynamodb", LOSING])
+    def store(self, request: pytest.FixtureRequest) -> Iterator[EventStore]:
+        if request.param == "memory":
+            yield InMemoryEventStore()
+            return
+        from event_sourcing.dynamodb.event_store import DynamoDBEventStore
 
-@pytest.fixture(params=["memory", "dynamodb", LOSING])
-def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
-    """The last: every write lands, then its answer is lost and the SDK retries it; the
-    store must tell its own write from someone else's, so every test holds there too."""
-    if request.param == "memory":
-        yield InMemoryEventStore()
-        return
-    from event_sourcing.dynamodb.event_store import DynamoDBEventStore
-
-    client = client_for(request.param, request.getfixturevalue("dynamodb"))
-    yield DynamoDBEventStore(client, table_name("EventsTable"))
-
-
-def test_an_appended_event_reads_back_with_its_whole_envelope(store: EventStore) -> None:
-    event = recorded("s-1", 1, "Thing", {"price": "19.99", "tags": ["a"], "n": None})
-    store.append(Append("s-1", 0, [event]))
-    assert store.read("s-1") == [event]
-
-
-def test_a_stale_expected_version_is_refused_and_names_the_current_one(store: EventStore) -> None:
-    store.append(Append("s-1", 0, events("s-1", 1, 3)))
-    with pytest.raises(ConcurrencyError) as conflict:
-        store.append(Append("s-1", 1, [recorded("s-1", 2)]))
-    assert (conflict.value.expected, conflict.value.actual) == (1, 3)
-    assert [e.version for e in store.read("s-1")] == [1, 2, 3]
-
-
-def test_a_single_event_conflict_names_the_current_version(store: EventStore) -> None:
-    store.append(Append("s-1", 0, [recorded("s-1", 1)]))
-    with pytest.raises(ConcurrencyError) as conflict:
-        store.append(Append("s-1", 0, [recorded("s-1", 1)]))
-    assert conflict.value.actual == 1
-
-
-def test_appends_to_several_streams_are_all_or_nothing(store: EventStore) -> None:
-    store.append(Append("b", 0, [recorded("b", 1)]))
-    with pytest.raises(ConcurrencyError):
-        store.append(
-            Append("a", 0, events("a", 1, 2)),
-            Append("b", 0, [recorded("b", 1)]),
-        )
-    assert store.read("a") == []
-    assert len(store.read("b")) == 1
-
-
-def test_a_claim_is_unique_and_atomic_with_the_events(store: EventStore) -> None:
-    store.append(
-        Append("user-1", 0, [recorded("user-1", 1)]), claims=[Claim("email", "x@y.io", "user-1")]
-    )
-    with pytest.raises(UniquenessViolation) as taken:
-        store.append(
-            Append("user-2", 0, [recorded("user-2", 1)]),
-            claims=[Claim("email", "x@y.io", "user-2")],
-        )
-    assert taken.value.owner == "user-1"
-    assert store.read("user-2") == []
-    assert store.claim_owner("email", "x@y.io") == "user-1"
-    assert store.claim_owner("email", "nobody@y.io") is None
-
-
-def test_claiming_again_for_the_same_owner_is_not_a_conflict(store: EventStore) -> None:
-    claim = Claim("email", "x@y.io", "user-1")
-    store.append(Append("user-1", 0, [recorded("user-1", 1)]), claims=[claim])
-    store.append(Append("user-1", 1, [recorded("user-1", 2)]), claims=[claim])
-    assert len(store.read("user-1")) == 2
-
-
-def test_read_slices_by_version(store: EventStore) -> None:
-    store.append(Append("s", 0, events("s", 1, 5)))
-    assert [e.version for e in store.read("s", after=2)] == [3, 4, 5]
-    assert [e.version for e in store.read("s", after=1, up_to=3)] == [2, 3]
-    assert store.read("s", after=3, up_to=3) == []
-    assert store.read("missing") == []
-
-
-def test_tail_of_an_empty_stream_is_version_zero(store: EventStore) -> None:
-    tail = store.tail("nothing", window=10)
-    assert (tail.version, tail.snapshot, list(tail.events)) == (0, None, [])
-
-
-def test_tail_without_snapshot_gives_every_event(store: EventStore) -> None:
-    store.append(Append("s", 0, events("s", 1, 25)))
-    tail = store.tail("s", window=10)
-    assert tail.version == 25
-    assert tail.snapshot is None
-    assert [e.version for e in tail.events] == list(range(1, 26))
-
-
-def test_tail_gives_the_newest_snapshot_and_only_the_events_after_it(store: EventStore) -> None:
-    store.append(Append("s", 0, events("s", 1, 10), Snapshot(10, 1, {"total": 10})))
-    store.append(Append("s", 10, events("s", 11, 12)))
-    tail = store.tail("s", window=10)
-    assert tail.version == 12
-    assert tail.snapshot == Snapshot(10, 1, {"total": 10})
-    assert [e.version for e in tail.events] == [11, 12]
-
-
-def test_a_snapshot_outside_the_window_is_not_used(store: EventStore) -> None:
-    store.append(Append("s", 0, events("s", 1, 3), Snapshot(3, 1, {"total": 3})))
-    store.append(Append("s", 3, events("s", 4, 20)))
-    tail = store.tail("s", window=10)
-    assert tail.snapshot is None
-    assert [e.version for e in tail.events] == list(range(1, 21))
-
-
-def test_events_must_be_numbered_from_the_expected_version() -> None:
-    with pytest.raises(ValueError, match="numbered from 3"):
-        Append("s", 2, [recorded("s", 4)])
-
-
-def test_stream_ids_lists_every_stream_with_events_and_no_claims(store: EventStore) -> None:
-    store.append(Append("a", 0, events("a", 1, 2)), claims=[Claim("email", "x@y.io", "a")])
-    store.append(Append("b", 0, events("b", 1, 1)))
-    assert sorted(store.stream_ids()) == ["a", "b"]
-
-
-def test_holds_are_counted_with_the_events_that_take_and_let_go_of_them(
-    store: EventStore,
-) -> None:
-    assert store.holders("product", "p1") == 0
-    store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
-    store.append(
-        Append("o-2", 0, [recorded("o-2", 1)]),
-        holds=[Hold("product", "p1", 1), Hold("product", "p2", 1)],
-    )
-    assert (store.holders("product", "p1"), store.holders("product", "p2")) == (2, 1)
-    store.append(Append("o-1", 1, [recorded("o-1", 2)]), holds=[Hold("product", "p1", -1)])
-    assert store.holders("product", "p1") == 1
-
-
-def test_a_hold_fails_with_its_events(store: EventStore) -> None:
-    store.append(Append("o-1", 0, [recorded("o-1", 1)]))
-    with pytest.raises(ConcurrencyError):
-        store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
-    assert store.holders("product", "p1") == 0
-
-
-def test_a_held_key_cannot_be_retired_and_nothing_is_written(store: EventStore) -> None:
-    store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
-    with pytest.raises(KeyHeld) as held:
-        store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
-    assert (held.value.namespace, held.value.key) == ("product", "p1")
-    assert store.read("p-1") == []
-    # Let go of, it can.
-    store.append(Append("o-1", 1, [recorded("o-1", 2)]), holds=[Hold("product", "p1", -1)])
-    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
-    assert len(store.read("p-1")) == 1
-
-
-def test_a_retired_key_cannot_be_held_again_and_nothing_is_written(store: EventStore) -> None:
-    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
-    with pytest.raises(KeyRetired) as retired:
-        store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
-    # Retryable: the writer reloads and the domain refuses on fresh state.
-    assert isinstance(retired.value, ConcurrencyError)
-    assert store.read("o-1") == []
-    assert store.holders("product", "p1") == 0
-
-
-def test_a_never_held_key_can_be_retired(store: EventStore) -> None:
-    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p9")])
-    assert store.holders("product", "p9") == 0
-
-
-def test_one_append_changes_a_key_once(store: EventStore) -> None:
-    with pytest.raises(ValueError, match="at most once"):
-        store.append(
-            Append("o-1", 0, [recorded("o-1", 1)]),
-            holds=[Hold("product", "p1", 1)],
-            retire=[Retire("product", "p1")],
-        )
-
-
-def test_hold_items_are_not_streams(store: EventStore) -> None:
-    store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
-    store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p2")])
-    assert sorted(store.stream_ids()) == ["o-1", "p-1"]
-
-
-def test_tails_of_several_streams_are_each_streams_tail(store: EventStore) -> None:
-    store.append(Append("a", 0, events("a", 1, 3)))
-    store.append(Append("b", 0, [recorded("b", 1)]))
-    tails = store.tails(["a", "b", "nothing"], window=10)
-    assert tails == {s: store.tail(s, window=10) for s in ("a", "b", "nothing")}
-    assert store.tails([], window=10) == {}
-
-
-def test_an_append_that_landed_is_done_when_sent_again(store: EventStore) -> None:
-    one = Append("s-1", 0, [recorded("s-1", 1)])
-    several = Append("s-2", 0, events("s-2", 1, 3))
-    store.append(one)
-    store.append(several, holds=[Hold("product", "p1", 1)])
-
-    store.append(one)
-    store.append(several, holds=[Hold("product", "p1", 1)])
-
-    assert [e.version for e in store.read("s-1")] == [1]
-    assert [e.version for e in store.read("s-2")] == [1, 2, 3]
-    assert store.holders("product", "p1") == 1
-
-
-def test_another_writers_event_at_that_version_is_still_a_conflict(store: EventStore) -> None:
-    store.append(Append("s-1", 0, [recorded("s-1", 1)]))
-
-    with pytest.raises(ConcurrencyError):
-        store.append(Append("s-1", 0, [recorded("s-1", 1)]))
-    with pytest.raises(ConcurrencyError):
-        store.append(Append("s-1", 0, events("s-1", 1, 2)), holds=[Hold("product", "p1", 1)])
-    assert store.holders("product", "p1") == 0
+        client = client_for(request.param, request.getfixturevalue("dynamodb"))
+        yield DynamoDBEventStore(client, table_name("EventsTable"))

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from domain.errors import Conflict
+from event_sourcing.testing.lost_ack import LOSING, LostAcks, client_for
 from infra.idempotency import Answer, IdempotentRequests
 from tests.fakes.idempotency import InMemoryIdempotentRequests
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.lost_acks import LOSING, LostAcks, client_for
 from tests.support.tables import table_name
 
 if TYPE_CHECKING:

@@ -10,10 +10,11 @@ import pytest
 
 from domain.errors import Unauthenticated
 from domain.identity.ports import AttemptCounter, PasswordHasher, ResetTokens, TokenIssuer
+from event_sourcing.testing.memory import ManualClock
 from infra.passwords import BcryptHasher
 from infra.tokens import HmacResetTokens, JwtTokenIssuer
 from tests.fakes.identity import FakeResetTokens
-from tests.fakes.memory import FakeHasher, FakeTokenIssuer, InMemoryAttemptCounter, ManualClock
+from tests.fakes.memory import FakeHasher, FakeTokenIssuer, InMemoryAttemptCounter
 from tests.support.tables import table_name
 
 KEY = "k" * 64

@@ -29,9 +29,9 @@ from domain.ordering.order import Order
 from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
 from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.testing.memory import ManualClock, SequentialIds
 from infra.catalog_port import EventSourcedCatalog
 from tests.domain.ordering.support import ADMIN, CUSTOMER, FlakyStore
-from tests.fakes.memory import ManualClock, SequentialIds
 from tests.fakes.ordering import SUCCEEDING_METHOD, FakeNotifier, FakePayments
 
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from event_sourcing.events import DomainEvent, RecordedEvent
 from event_sourcing.projector import Projection, Projector
+from event_sourcing.testing.builders import recorded
+from event_sourcing.testing.memory import InMemoryEventStore, InMemoryViewStore
 from event_sourcing.views import Change, Put, ViewKey, ViewReader
 from tests.domain.counter import Added, Counter, test_events
-from tests.fakes.memory import InMemoryEventStore, InMemoryViewStore
-from tests.support.builders import recorded
 
 
 class Totals(Projection):

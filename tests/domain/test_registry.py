@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from event_sourcing.events import DomainEvent, EventRegistry, UnknownEventType
-from tests.support.builders import recorded
+from event_sourcing.testing.builders import recorded
 
 
 def make_registry() -> tuple[EventRegistry, type[DomainEvent]]:

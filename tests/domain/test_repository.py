@@ -12,8 +12,8 @@ from event_sourcing.errors import ConcurrencyError, KeyRetired, StreamNotFound, 
 from event_sourcing.guards import HoldsKeys, Retire
 from event_sourcing.repository import Backoff, Decision, EventSourcedRepository
 from event_sourcing.store import Append, StreamTail
+from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.domain.counter import Counter, test_events
-from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
 
 CONTEXT = CommandContext("corr-9", "cause-9", Caller("u7", Role.ADMIN))
 

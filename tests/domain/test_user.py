@@ -8,7 +8,8 @@ from domain.access import Role
 from domain.errors import InvalidValue, RuleViolation
 from domain.identity.credentials import email_key, normalize_email
 from domain.identity.user import User
-from tests.fakes.memory import FakeHasher, ManualClock
+from event_sourcing.testing.memory import ManualClock
+from tests.fakes.memory import FakeHasher
 
 hasher = FakeHasher()
 NOW = ManualClock().now()

@@ -26,7 +26,7 @@ class InMemoryContainer(Container):
 
     def __init__(self) -> None:
         super().__init__({"PUBLIC_API_URL": API_URL})
-        from tests.fakes.memory import ManualClock
+        from event_sourcing.testing.memory import ManualClock
 
         self.manual_clock = ManualClock()
 
@@ -36,19 +36,19 @@ class InMemoryContainer(Container):
 
     @cached_property
     def ids(self) -> IdGenerator:
-        from tests.fakes.memory import SequentialIds
+        from event_sourcing.testing.memory import SequentialIds
 
         return SequentialIds()
 
     @cached_property
     def event_store(self) -> EventStore:
-        from tests.fakes.memory import InMemoryEventStore
+        from event_sourcing.testing.memory import InMemoryEventStore
 
         return InMemoryEventStore()
 
     @cached_property
     def views(self) -> ViewStore:
-        from tests.fakes.memory import InMemoryViewStore
+        from event_sourcing.testing.memory import InMemoryViewStore
 
         return InMemoryViewStore()
 
@@ -58,7 +58,7 @@ class InMemoryContainer(Container):
 
     @cached_property
     def generations(self) -> Generations:
-        from tests.fakes.memory import InMemoryGenerations, InMemoryViewStore
+        from event_sourcing.testing.memory import InMemoryGenerations, InMemoryViewStore
 
         views = self.views
         assert isinstance(views, InMemoryViewStore)

@@ -611,8 +611,8 @@ def test_a_visa_order_is_reserved_charged_confirmed_and_mailed(shop: Shop) -> No
 def test_every_step_of_the_order_process_counts_once_when_every_write_loses_its_ack(
     shop: Shop,
 ) -> None:
+    from event_sourcing.testing.lost_ack import LostAcks
     from infra import container as composition
-    from tests.support.lost_acks import LostAcks
 
     book = shop.product("Refactoring", "20.00", stock=5)
     oid = shop.order(shop.ada, (book, 2))["id"]

@@ -17,7 +17,7 @@ from domain.catalog.commands import (
 from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
 from event_sourcing.repository import EventSourcedRepository
-from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
+from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 
 ADMIN = CommandContext("corr", "cause", Caller("admin1", Role.ADMIN))
 CUSTOMER = CommandContext("corr", "cause", Caller("cust1", Role.CUSTOMER))

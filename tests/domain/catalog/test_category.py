@@ -12,8 +12,8 @@ from domain.catalog.events import CategoryCreated
 from domain.catalog.service import CATEGORY_NAME_CLAIM, CatalogService
 from domain.errors import Conflict, InvalidValue
 from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.testing.memory import ManualClock
 from tests.domain.catalog.conftest import ADMIN
-from tests.fakes.memory import ManualClock
 
 
 def test_a_new_category_allows_products_and_is_not_premium_by_default(

@@ -29,8 +29,8 @@ from domain.catalog.service import CatalogService
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.testing.memory import ManualClock
 from tests.domain.catalog.conftest import ADMIN, active_product, new_product
-from tests.fakes.memory import ManualClock
 
 
 def types_of(repository: EventSourcedRepository, product: Product) -> list[str]:

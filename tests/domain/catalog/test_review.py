@@ -14,6 +14,7 @@ from domain.catalog.service import CatalogService
 from domain.errors import InvalidValue, NotFound, Unauthenticated
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.testing.memory import ManualClock
 from tests.domain.catalog.conftest import (
     ADMIN,
     ANON,
@@ -22,7 +23,6 @@ from tests.domain.catalog.conftest import (
     active_product,
     new_product,
 )
-from tests.fakes.memory import ManualClock
 
 
 def posted(repository: EventSourcedRepository, review: Review) -> list[ReviewPosted]:

@@ -19,7 +19,7 @@ from domain.ordering.service import OrderingService
 from event_sourcing.errors import ConcurrencyError
 from event_sourcing.repository import EventSourcedRepository
 from event_sourcing.store import Append
-from tests.fakes.memory import InMemoryEventStore, ManualClock, SequentialIds
+from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.fakes.ordering import (
     SUCCEEDING_METHOD,
     FakeCatalog,

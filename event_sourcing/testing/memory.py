@@ -1,0 +1,329 @@
+"""In-memory fakes of the kit's ports (store, views, generations, clock, ids). They keep
+state and pass the same contract suites as the DynamoDB adapter; for tests only, never
+deployed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from event_sourcing import cursors
+from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
+from event_sourcing.events import RecordedEvent, Snapshot
+from event_sourcing.generations import Generations, Pointer, PointerMoved
+from event_sourcing.guards import Claim, Hold, Retire
+from event_sourcing.projector import Generation, Projection
+from event_sourcing.store import Append, EventStore, StreamTail, check_append
+from event_sourcing.views import (
+    INDEX_PARTITIONS,
+    Change,
+    Delete,
+    Doc,
+    GenerationsChanged,
+    Guard,
+    Increment,
+    Page,
+    PositionMoved,
+    Put,
+    ViewKey,
+    ViewStore,
+)
+
+
+class ManualClock(Clock):
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+class SequentialIds(IdGenerator):
+    def __init__(self, prefix: str = "id") -> None:
+        self._counter = itertools.count(1)
+        self._prefix = prefix
+
+    def new_id(self) -> str:
+        return f"{self._prefix}{next(self._counter):06d}"
+
+
+@dataclass
+class _Stream:
+    events: list[RecordedEvent] = field(default_factory=list)
+    snapshots: dict[int, Snapshot] = field(default_factory=dict)
+
+
+class InMemoryEventStore(EventStore):
+    def __init__(self) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._claims: dict[tuple[str, str], str] = {}
+        self._holders: dict[tuple[str, str], int] = {}
+        self._retired: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def append(
+        self,
+        *appends: Append,
+        claims: Sequence[Claim] = (),
+        holds: Sequence[Hold] = (),
+        retire: Sequence[Retire] = (),
+    ) -> None:
+        check_append(appends, claims, holds, retire)
+        with self._lock:
+            if any(self._landed(append) for append in appends):
+                return  # a retry of an append that landed (all or nothing): done
+            for hold in holds:
+                if hold.delta > 0 and (hold.namespace, hold.key) in self._retired:
+                    raise KeyRetired(hold.namespace, hold.key)
+            for retirement in retire:
+                if self._holders.get((retirement.namespace, retirement.key), 0) > 0:
+                    raise KeyHeld(retirement.namespace, retirement.key)
+            for claim in claims:
+                owner = self._claims.get((claim.namespace, claim.value))
+                if owner is not None and owner != claim.owner:
+                    raise UniquenessViolation(claim.namespace, claim.value, owner)
+            for append in appends:
+                stream = self._streams.get(append.stream_id, _Stream())
+                if len(stream.events) != append.expected_version:
+                    raise ConcurrencyError(
+                        append.stream_id,
+                        expected=append.expected_version,
+                        actual=len(stream.events),
+                    )
+            for claim in claims:
+                self._claims[(claim.namespace, claim.value)] = claim.owner
+            for hold in holds:
+                key = (hold.namespace, hold.key)
+                self._holders[key] = self._holders.get(key, 0) + hold.delta
+            self._retired.update((r.namespace, r.key) for r in retire)
+            for append in appends:
+                stream = self._streams.setdefault(append.stream_id, _Stream())
+                stream.events.extend(append.events)
+                if append.snapshot is not None:
+                    stream.snapshots[append.snapshot.version] = append.snapshot
+
+    def _landed(self, append: Append) -> bool:
+        stream = self._streams.get(append.stream_id, _Stream())
+        first = append.events[0]
+        stored = stream.events[first.version - 1] if len(stream.events) >= first.version else None
+        return stored is not None and stored.metadata.event_id == first.metadata.event_id
+
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        stream = self._streams.get(stream_id, _Stream())
+        version = len(stream.events)
+        recent = [v for v in stream.snapshots if v > version - window]
+        if not recent:
+            return StreamTail(stream_id, version, None, list(stream.events))
+        snapshot = stream.snapshots[max(recent)]
+        return StreamTail(stream_id, version, snapshot, stream.events[snapshot.version :])
+
+    def read(
+        self, stream_id: str, *, after: int = 0, up_to: int | None = None
+    ) -> list[RecordedEvent]:
+        events = self._streams.get(stream_id, _Stream()).events
+        return [e for e in events if e.version > after and (up_to is None or e.version <= up_to)]
+
+    def claim_owner(self, namespace: str, value: str) -> str | None:
+        return self._claims.get((namespace, value))
+
+    def holders(self, namespace: str, key: str) -> int:
+        return self._holders.get((namespace, key), 0)
+
+    def stream_pages(
+        self, *, segment: int = 0, segments: int = 1, after: str | None = None
+    ) -> Iterator[tuple[list[str], str | None]]:
+        mine = [s for s in sorted(self._streams) if zlib.crc32(s.encode()) % segments == segment]
+        start = int(after) if after is not None else 0
+        for at in range(start, len(mine), FAKE_SCAN_PAGE):
+            end = at + FAKE_SCAN_PAGE
+            yield mine[at:end], (str(end) if end < len(mine) else None)
+        if start >= len(mine):
+            yield [], None
+
+    def streams_since(self, since: datetime) -> set[str]:
+        return {
+            stream
+            for stream, kept in self._streams.items()
+            if any(e.occurred_at >= since for e in kept.events)
+        }
+
+    def all_events(self) -> list[RecordedEvent]:
+        """Every stored event, stream by stream (for rebuilds and tests)."""
+        return [e for s in self._streams.values() for e in s.events]
+
+
+FAKE_SCAN_PAGE = 3
+"""Streams per page of the fake's scan: small, so resuming mid-scan is exercised."""
+
+
+class InMemoryViewStore(ViewStore):
+    """Views in dicts; `scoped` views share them, under their prefix."""
+
+    def __init__(self, prefix: str = "", shared: InMemoryViewStore | None = None) -> None:
+        self.prefix = prefix
+        self._docs: dict[ViewKey, Doc] = shared._docs if shared else {}
+        self._positions: dict[str, int] = shared._positions if shared else {}
+        self._lock: threading.Lock = shared._lock if shared else threading.Lock()
+
+    def scoped(self, prefix: str) -> InMemoryViewStore:
+        return InMemoryViewStore(self.prefix + prefix, self)
+
+    def _in(self, key: ViewKey) -> ViewKey:
+        return ViewKey(self.prefix + key.pk, key.sk)
+
+    def _out(self, doc: Doc) -> Doc:
+        copied: Doc = json.loads(json.dumps(doc))
+        for name in INDEX_PARTITIONS:
+            if isinstance(copied.get(name), str):
+                copied[name] = copied[name].removeprefix(self.prefix)
+        return copied
+
+    def get(self, key: ViewKey) -> Doc | None:
+        doc = self._docs.get(self._in(key))
+        return self._out(doc) if doc is not None else None
+
+    def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
+        return {key: doc for key in keys if (doc := self.get(key)) is not None}
+
+    def query(
+        self,
+        pk: str,
+        *,
+        index: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+        after: str | None = None,
+    ) -> Page:
+        pk_attr, sk_attr = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+        scoped_pk = self.prefix + pk
+        rows = sorted(
+            (
+                (
+                    [str(doc[sk_attr]), key.pk.removeprefix(self.prefix), key.sk]
+                    if index
+                    else [key.sk, key.pk.removeprefix(self.prefix), key.sk],
+                    doc,
+                )
+                for key, doc in self._docs.items()
+                if (
+                    doc.get(pk_attr) == scoped_pk and sk_attr in doc
+                    if index
+                    else key.pk == scoped_pk
+                )
+            ),
+            key=lambda row: row[0],
+            reverse=descending,
+        )
+        start = 0
+        if after is not None:
+            start = next(
+                (
+                    i
+                    for i, (k, _) in enumerate(rows)
+                    if (k[0] < after if descending else k[0] > after)
+                ),
+                len(rows),
+            )
+        if cursor is not None:
+            opened = cursors.open_(
+                cursor, expect={"p": pk, "i": index or ""}, keys={"p", "i", "s", "k", "j"}
+            )
+            last = [opened["s"], opened["k"], opened["j"]]
+            start = next(
+                (i for i, (k, _) in enumerate(rows) if (k < last if descending else k > last)),
+                len(rows),
+            )
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        next_cursor = None
+        if more and page:
+            last_sort, last_pk, last_sk = page[-1][0]
+            next_cursor = cursors.seal(
+                {"p": pk, "i": index or "", "s": last_sort, "k": last_pk, "j": last_sk}
+            )
+        return Page([self._out(doc) for _, doc in page], next_cursor)
+
+    def position(self, stream_id: str) -> int:
+        return self._positions.get(self.prefix + stream_id, 0)
+
+    def commit(
+        self,
+        stream_id: str,
+        *,
+        from_version: int,
+        to_version: int,
+        changes: Sequence[Change],
+        guard: Guard | None = None,
+    ) -> None:
+        with self._lock:
+            actual = self._positions.get(self.prefix + stream_id, 0)
+            if actual != from_version:
+                raise PositionMoved(stream_id, from_version, actual)
+            if guard is not None:
+                epoch = (self._docs.get(guard.key) or {}).get("epoch", 0)
+                if epoch != guard.epoch:
+                    raise GenerationsChanged(str(guard.key))
+            for change in changes:
+                key = self._in(change.key)
+                if isinstance(change, Put):
+                    doc = json.loads(json.dumps(dict(change.doc)))
+                    for name in INDEX_PARTITIONS:
+                        if isinstance(doc.get(name), str):
+                            doc[name] = self.prefix + doc[name]
+                    self._docs[key] = doc
+                elif isinstance(change, Delete):
+                    self._docs.pop(key, None)
+                elif isinstance(change, Increment):
+                    counted = self._docs.setdefault(key, {})
+                    for name, delta in change.counts.items():
+                        counted[name] = counted.get(name, 0) + delta
+            self._positions[self.prefix + stream_id] = to_version
+
+    def put_raw(self, key: ViewKey, doc: Doc) -> None:
+        """Write a document outside any scope and commit (a generation pointer, in tests)."""
+        self._docs[key] = json.loads(json.dumps(doc))
+
+    def documents(self) -> dict[ViewKey, Doc]:
+        """A copy of every document, keys as stored (to compare with a rebuild)."""
+        return {key: json.loads(json.dumps(doc)) for key, doc in self._docs.items()}
+
+
+class InMemoryGenerations(Generations):
+    """Pointers kept as documents of the fake views, where the fake's guards read them."""
+
+    def __init__(self, views: InMemoryViewStore) -> None:
+        self.views = views
+        self._pointers: dict[str, Pointer] = {}
+
+    def read(self, projections: Sequence[Projection]) -> dict[str, Pointer]:
+        return {p.name: self._pointers.get(p.name) or Pointer.initial(p) for p in projections}
+
+    def save(self, pointer: Pointer, *, read_at: int) -> None:
+        with self.views._lock:
+            stored = self._pointers.get(pointer.projection)
+            if (stored.epoch if stored else 0) != read_at and stored != pointer:
+                raise PointerMoved(f"the {pointer.projection} pointer moved meanwhile")
+            self._pointers[pointer.projection] = pointer
+            self.views.put_raw(pointer.key, {"epoch": pointer.epoch})
+
+    def drop(self, generation: Generation) -> int:
+        with self.views._lock:
+            keys = [k for k in self.views._docs if k.pk.startswith(generation.prefix)]
+            for key in keys:
+                del self.views._docs[key]
+            positions = [s for s in self.views._positions if s.startswith(generation.prefix)]
+            for stream in positions:
+                del self.views._positions[stream]
+            return len(keys) + len(positions)

@@ -1,0 +1,210 @@
+"""The contract every view store passes: the in-memory fake, DynamoDB, and DynamoDB losing
+every ack."""
+
+from __future__ import annotations
+
+import pytest
+
+from event_sourcing.views import (
+    Delete,
+    Increment,
+    InvalidCursor,
+    PositionMoved,
+    Put,
+    ViewKey,
+    ViewStore,
+)
+
+
+def _fill(views: ViewStore, count: int) -> None:
+    for n in range(count):
+        views.commit(
+            f"s{n}",
+            from_version=0,
+            to_version=1,
+            changes=[
+                Put(
+                    ViewKey(f"order#{n:03d}"),
+                    {"n": n, "gsi1pk": "customer#c1", "gsi1sk": f"{n:03d}"},
+                )
+            ],
+        )
+
+
+class ViewStoreContract:
+    """What every `ViewStore` keeps: changes and positions move together, pages and cursors,
+    indexes, bulk writes, scoped generations and guarded commits.
+
+    Subclass it in a test module with a `views` fixture that yields the adapter
+    under test (a `ViewStore`), once per variant (the fake, DynamoDB, DynamoDB losing
+    every ack), and `put_outside_scope`."""
+
+    def put_outside_scope(self, views: ViewStore, key: ViewKey, doc: dict[str, int]) -> None:
+        """Write `doc` at `key` of the store's table as a generations registry does: outside
+        any scope and any commit (a generation pointer's epoch)."""
+        raise NotImplementedError("the adapter's test module says how")
+
+    def test_a_document_reads_back_as_written(self, views: ViewStore) -> None:
+        doc = {"id": "u1", "n": 3, "ok": True, "none": None, "tags": ["a", "b"], "m": {"k": "v"}}
+        views.commit("s", from_version=0, to_version=1, changes=[Put(ViewKey("user#u1", "p"), doc)])
+        assert views.get(ViewKey("user#u1", "p")) == doc
+        assert views.get(ViewKey("user#u2", "p")) is None
+
+    def test_changes_and_position_move_together(self, views: ViewStore) -> None:
+        key = ViewKey("k")
+        views.commit("s", from_version=0, to_version=3, changes=[Put(key, {"v": 1})])
+        assert views.position("s") == 3
+        with pytest.raises(PositionMoved):
+            views.commit("s", from_version=2, to_version=4, changes=[Put(key, {"v": 2})])
+        assert views.get(key) == {"v": 1}
+        views.commit("s", from_version=3, to_version=4, changes=[Delete(key)])
+        assert views.get(key) is None
+        assert views.position("s") == 4
+        assert views.position("other") == 0
+
+    @pytest.mark.parametrize("descending", [False, True])
+    def test_an_index_query_pages_through_everything_once(
+        self, views: ViewStore, descending: bool
+    ) -> None:
+        _fill(views, 7)
+        seen: list[int] = []
+        cursor = None
+        while True:
+            page = views.query(
+                "customer#c1", index="gsi1", limit=3, cursor=cursor, descending=descending
+            )
+            seen += [doc["n"] for doc in page.items]
+            cursor = page.cursor
+            if cursor is None:
+                break
+        assert seen == sorted(range(7), reverse=descending)
+
+    def test_a_forged_cursor_is_refused(self, views: ViewStore) -> None:
+        _fill(views, 5)
+        page = views.query("customer#c1", index="gsi1", limit=2)
+        assert page.cursor
+        for forged in ["garbage!", "e30", page.cursor[:-3] + "xyz"]:
+            with pytest.raises(InvalidCursor):
+                views.query("customer#c1", index="gsi1", limit=2, cursor=forged)
+        with pytest.raises(InvalidCursor):
+            views.query("customer#c2", index="gsi1", limit=2, cursor=page.cursor)
+
+    def test_a_partition_query_reads_only_that_partition(self, views: ViewStore) -> None:
+        views.commit(
+            "s",
+            from_version=0,
+            to_version=1,
+            changes=[
+                Put(ViewKey("p1", "b"), {"x": 2}),
+                Put(ViewKey("p1", "a"), {"x": 1}),
+                Put(ViewKey("p2", "a"), {"x": 9}),
+            ],
+        )
+        assert [d["x"] for d in views.query("p1").items] == [1, 2]
+
+    def test_increments_add_up_and_create_the_document(self, views: ViewStore) -> None:
+        key = ViewKey("category#c1", "count")
+        views.commit("p1", from_version=0, to_version=1, changes=[Increment(key, {"active": 1})])
+        views.commit(
+            "p2", from_version=0, to_version=1, changes=[Increment(key, {"active": 1, "all": 2})]
+        )
+        views.commit("p1", from_version=1, to_version=2, changes=[Increment(key, {"active": -1})])
+        assert views.get(key) == {"active": 1, "all": 2}
+
+    def test_bulk_writes_land_with_the_commit_even_past_a_transactions_size(
+        self, views: ViewStore
+    ) -> None:
+        entries = [
+            Put(ViewKey(f"search#tri#{n:03d}", "name#p1"), {"id": "p1"}, bulk=True)
+            for n in range(150)
+        ]
+        views.commit(
+            "p1", from_version=0, to_version=1, changes=[*entries, Put(ViewKey("p1"), {"v": 1})]
+        )
+        assert views.get(ViewKey("search#tri#149", "name#p1")) == {"id": "p1"}
+        removals = [
+            Delete(ViewKey(f"search#tri#{n:03d}", "name#p1"), bulk=True) for n in range(150)
+        ]
+        views.commit("p1", from_version=1, to_version=2, changes=removals)
+        assert views.get(ViewKey("search#tri#000", "name#p1")) is None
+        assert views.position("p1") == 2
+
+    def test_bulk_writes_are_refused_from_a_stale_position(self, views: ViewStore) -> None:
+        views.commit("p1", from_version=0, to_version=3, changes=[])
+        with pytest.raises(PositionMoved):
+            views.commit(
+                "p1", from_version=1, to_version=2, changes=[Put(ViewKey("x"), {}, bulk=True)]
+            )
+        assert views.get(ViewKey("x")) is None
+
+    def test_get_many_returns_what_exists(self, views: ViewStore) -> None:
+        keys = [ViewKey(f"k{n}") for n in range(130)]
+        views.commit(
+            "s",
+            from_version=0,
+            to_version=1,
+            changes=[Put(k, {"n": i}) for i, k in enumerate(keys[:90])],
+        )
+        found = views.get_many([*keys, keys[0]])
+        assert len(found) == 90
+        assert found[keys[89]] == {"n": 89}
+
+    def test_a_table_query_can_start_after_a_sort_key(self, views: ViewStore) -> None:
+        views.commit(
+            "s",
+            from_version=0,
+            to_version=1,
+            changes=[Put(ViewKey("p", f"{c}#1"), {"c": c}) for c in "abcde"],
+        )
+        assert [d["c"] for d in views.query("p", after="b#1", limit=2).items] == ["c", "d"]
+        assert [d["c"] for d in views.query("p", after="d#1", descending=True).items] == [
+            "c",
+            "b",
+            "a",
+        ]
+
+    def test_scoped_stores_see_only_their_own_documents_positions_and_index(
+        self,
+        views: ViewStore,
+    ) -> None:
+        blue, green = views.scoped("catalog.1|"), views.scoped("catalog.2|")
+        doc = {"n": 1, "gsi1pk": "customer#c1", "gsi1sk": "001"}
+        blue.commit("s", from_version=0, to_version=1, changes=[Put(ViewKey("order#1"), doc)])
+        assert blue.get(ViewKey("order#1")) == doc
+        assert blue.get_many([ViewKey("order#1")]) == {ViewKey("order#1"): doc}
+        assert [d["n"] for d in blue.query("customer#c1", index="gsi1").items] == [1]
+        assert green.get(ViewKey("order#1")) is None
+        assert green.query("customer#c1", index="gsi1").items == []
+        assert views.get(ViewKey("order#1")) is None
+        assert (blue.position("s"), green.position("s"), views.position("s")) == (1, 0, 0)
+
+    def test_a_cursor_continues_in_another_generation_of_the_same_views(
+        self, views: ViewStore
+    ) -> None:
+        blue, green = views.scoped("ordering.1|"), views.scoped("ordering.2|")
+        _fill(blue, 5)
+        _fill(green, 5)
+        page = blue.query("customer#c1", index="gsi1", limit=2)
+        rest = green.query("customer#c1", index="gsi1", limit=10, cursor=page.cursor)
+        assert [d["n"] for d in page.items + rest.items] == list(range(5))
+        listed = blue.query("order#001", limit=1)
+        assert listed.items
+
+    def test_a_guarded_commit_lands_only_while_the_guard_holds(self, views: ViewStore) -> None:
+        from event_sourcing.views import GenerationsChanged, Guard
+
+        pointer = ViewKey("projection#catalog", "#")
+        fresh = Guard(pointer, 0)
+        views.commit(
+            "s", from_version=0, to_version=1, changes=[Put(ViewKey("a"), {})], guard=fresh
+        )
+        self.put_outside_scope(views, pointer, {"epoch": 2})
+        with pytest.raises(GenerationsChanged):
+            views.commit(
+                "s", from_version=1, to_version=2, changes=[Put(ViewKey("b"), {})], guard=fresh
+            )
+        assert views.get(ViewKey("b")) is None
+        assert views.position("s") == 1
+        now = Guard(pointer, 2)
+        views.commit("s", from_version=1, to_version=2, changes=[Put(ViewKey("b"), {})], guard=now)
+        assert views.position("s") == 2
