@@ -19,7 +19,13 @@ from event_sourcing.events import DomainEvent, EventRegistry, Metadata, Recorded
 from event_sourcing.generations import Generations, Pointer
 from event_sourcing.guards import Claim, Hold, HoldsKeys, Retire
 from event_sourcing.projector import GapNotFilled, Generation, Projection, Projector, Projectors
-from event_sourcing.repository import Backoff, CommandContext, Decision, EventSourcedRepository
+from event_sourcing.repository import (
+    Backoff,
+    CommandContext,
+    Decision,
+    EventSourcedRepository,
+    Outcome,
+)
 from event_sourcing.store import Append, EventStore, StreamTail
 from event_sourcing.views import Delete, Increment, Put, ViewKey, ViewReader, ViewStore
 
@@ -47,6 +53,7 @@ __all__ = [
     "KeyHeld",
     "KeyRetired",
     "Metadata",
+    "Outcome",
     "Pointer",
     "Projection",
     "Projector",

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from event_sourcing.aggregate import Aggregate
 from event_sourcing.clock import Clock, IdGenerator
@@ -31,6 +31,7 @@ class CommandContext(Protocol):
 
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 SNAPSHOT_EVERY = 10
 """An aggregate is snapshotted when it is this many events past its last snapshot, so the
@@ -71,13 +72,28 @@ class Backoff:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """What a decision writes besides its aggregate's new events, in the same write: other
-    aggregates it changed (an order's inventories), claims of unique values, retired keys."""
+class Decision(Generic[R]):
+    """What a decision answers (`result`, handed back by `transact`) and writes besides its
+    aggregate's new events, in the same write: other aggregates it changed (an order's
+    inventories), claims of unique values, retired keys."""
 
+    result: R | None = None
     also: Sequence[Aggregate[Any]] = ()
     claims: Sequence[Claim] = ()
     retire: Sequence[Retire] = ()
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[A, R]):
+    """What one command did: the aggregate as stored after it, what its decision answered,
+    and the stream's version (the ETag)."""
+
+    aggregate: A
+    result: R | None
+
+    @property
+    def version(self) -> int:
+        return self.aggregate.version
 
 
 class EventSourcedRepository:
@@ -135,27 +151,28 @@ class EventSourcedRepository:
         self,
         cls: type[A],
         id: str,
-        decide: Callable[[A], Decision | None],
+        decide: Callable[[A], Decision[R] | None],
         *,
         context: CommandContext,
         expected_version: int | None = None,
         load: Callable[[str], A] | None = None,
-    ) -> A:
+    ) -> Outcome[A, R]:
         """One command, as Equinox's `Decider.Transact`: load the aggregate (snapshot and
         later events: one read), `decide` on it (raise to refuse; record events on it), and
         append what it decided in one write. After a concurrent write to any stream the
-        write touches, the whole of it runs again on fresh state (`run`).
+        write touches, the whole of it runs again on fresh state (`run`). Answers the
+        aggregate as stored and the decision's `result`.
 
         `load` (default `self.load`) may refuse first: no such aggregate, not the caller's.
         Then `expected_version` (If-Match) is checked, here and nowhere else: after a
         concurrent write to this stream a retry ends in `VersionMismatch`; after one to
         another stream it decides again."""
 
-        def attempt() -> A:
+        def attempt() -> Outcome[A, R]:
             aggregate = load(id) if load is not None else self.load(cls, id)
             if expected_version is not None and aggregate.version != expected_version:
                 raise VersionMismatch(expected=expected_version, actual=aggregate.version)
-            decision = decide(aggregate) or Decision()
+            decision: Decision[R] = decide(aggregate) or Decision()
             self.save(
                 aggregate,
                 *decision.also,
@@ -163,7 +180,7 @@ class EventSourcedRepository:
                 claims=decision.claims,
                 retire=decision.retire,
             )
-            return aggregate
+            return Outcome(aggregate, decision.result)
 
         return self.run(attempt)
 

@@ -15,7 +15,7 @@ from domain.access import CommandContext
 from domain.identity.events import PasswordResetRequested, UserRegistered
 from domain.identity.ports import Mailer, ResetTokens
 from domain.identity.user import Mail, User
-from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.repository import Decision, EventSourcedRepository
 
 MAIL_DUE_AFTER = (UserRegistered.event_type, PasswordResetRequested.event_type)
 """The user events after which an email may be due: all this process is handed (the
@@ -58,11 +58,9 @@ class UserMail:
             correlation_id=correlation_id or stream_id,
             causation_id=causation_id or f"{stream_id}@{event_version}",
         )
-        sent: list[Mail | None] = []
 
-        def decide(user: User) -> None:
+        def decide(user: User) -> Decision[Mail]:
             mail = user.next_mail(self.repository.clock.now()) if user.exists else None
-            sent[:] = [mail]
             if mail is Mail.WELCOME:
                 message_id = self.mailer.welcome(
                     idempotency_key=welcome_key(user.id), to=user.state.email
@@ -78,6 +76,6 @@ class UserMail:
                     expires_at=pending.expires_at,
                 )
                 user.record_reset_mailed(pending.reset_id, message_id)
+            return Decision(mail)
 
-        self.repository.transact(User, user_id, decide, context=context)
-        return sent[0] if sent else None
+        return self.repository.transact(User, user_id, decide, context=context).result

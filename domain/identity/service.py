@@ -130,7 +130,7 @@ class IdentityService:
             decide,
             context=_as(context, found),
             load=_first(found, lambda user_id: self.repository.load(User, user_id)),
-        )
+        ).aggregate
         self.failed_logins.reset(throttle_key)
         return Issued(self.tokens.issue(user.id, user.state.credentials_version), user)
 
@@ -148,7 +148,7 @@ class IdentityService:
             context=context,
             expected_version=expected_version,
             load=self._user,
-        )
+        ).aggregate
 
     def request_password_reset(
         self, command: RequestPasswordReset, context: CommandContext
@@ -213,7 +213,7 @@ class IdentityService:
             context=_as(context, found),
             expected_version=expected_version,
             load=_first(found, load),
-        )
+        ).aggregate
 
     def deactivate(
         self, command: Deactivate, context: CommandContext, expected_version: int | None = None
@@ -227,7 +227,7 @@ class IdentityService:
             context=context,
             expected_version=expected_version,
             load=self._user,
-        )
+        ).aggregate
 
     def authenticate(self, token: str) -> Caller:
         """The caller behind a bearer token, checked against the user's current state:

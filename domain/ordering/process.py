@@ -48,7 +48,8 @@ class OrderProcess:
         self.repository = repository
         self.payments = payments
         self.notifier = notifier
-        self._steps: dict[Step, Callable[[Order], Decision | None]] = {
+        # Each step records on the order and answers the other streams it changed.
+        self._steps: dict[Step, Callable[[Order], list[Inventory]]] = {
             Step.RESERVE: self._reserve,
             Step.REQUEST_PAYMENT: self._request_payment,
             Step.CHARGE: self._charge,
@@ -78,26 +79,22 @@ class OrderProcess:
             causation_id=causation_id or f"{Order.stream_id_of(order_id)}@{event_version}",
         )
 
-        taken: list[Step | None] = []
-
-        def decide(order: Order) -> Decision | None:
+        def decide(order: Order) -> Decision[Step] | None:
             step = order.next_step()
-            taken[:] = [step]
-            return None if step is None else self._steps[step](order)
+            return None if step is None else Decision(step, also=self._steps[step](order))
 
-        self.repository.transact(Order, order_id, decide, context=context)
-        return taken[0]
+        return self.repository.transact(Order, order_id, decide, context=context).result
 
-    def _reserve(self, order: Order) -> Decision | None:
+    def _reserve(self, order: Order) -> list[Inventory]:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.reserve_stock(inventories, self._now())
-        return Decision(also=list(inventories.values()))
+        return list(inventories.values())
 
-    def _request_payment(self, order: Order) -> Decision | None:
+    def _request_payment(self, order: Order) -> list[Inventory]:
         order.request_payment()
-        return None
+        return []
 
-    def _charge(self, order: Order) -> Decision | None:
+    def _charge(self, order: Order) -> list[Inventory]:
         """Charge (or, for an order cancelled meanwhile, learn what the charge did)."""
         payment_method = order.state.payment_method
         if payment_method is None:
@@ -112,14 +109,14 @@ class OrderProcess:
             {} if charge.succeeded else self.repository.load_many(Inventory, order.stock_ids())
         )
         order.record_charge(charge, self._now(), inventories)
-        return Decision(also=list(inventories.values()))
+        return list(inventories.values())
 
-    def _confirm(self, order: Order) -> Decision | None:
+    def _confirm(self, order: Order) -> list[Inventory]:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.confirm(inventories, self._now())
-        return Decision(also=list(inventories.values()))
+        return list(inventories.values())
 
-    def _notify(self, order: Order) -> Decision | None:
+    def _notify(self, order: Order) -> list[Inventory]:
         message_id = self.notifier.order_confirmed(
             idempotency_key=confirmation_key(order.id),
             to_user_id=order.state.customer_id,
@@ -128,14 +125,14 @@ class OrderProcess:
             lines=order.state.items,
         )
         order.record_confirmation(message_id)
-        return None
+        return []
 
-    def _release(self, order: Order) -> Decision | None:
+    def _release(self, order: Order) -> list[Inventory]:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
         order.release_stock(inventories)
-        return Decision(also=list(inventories.values()))
+        return list(inventories.values())
 
-    def _refund(self, order: Order) -> Decision | None:
+    def _refund(self, order: Order) -> list[Inventory]:
         charge_id = order.state.charge_id
         if charge_id is None:
             raise ValueError(f"order {order.id!r} has no charge to refund")
@@ -143,7 +140,7 @@ class OrderProcess:
             idempotency_key=refund_key(order.id), charge_id=charge_id, amount=order.amount
         )
         order.record_refund(refund)
-        return None
+        return []
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

@@ -123,7 +123,7 @@ class OrderingService:
         by the order process."""
         caller = context.require_caller()
 
-        def decide(order: Order) -> Decision:
+        def decide(order: Order) -> Decision[None]:
             reason = (
                 CancelReason.CANCELLED_BY_CUSTOMER
                 if order.owned_by(caller)
@@ -155,7 +155,7 @@ class OrderingService:
             lambda inventory: inventory.set_on_hand(on_hand, admin.user_id),
             context=context,
             expected_version=expected_version,
-        )
+        ).aggregate
 
     def order(self, order_id: str, caller: Caller | None) -> Order:
         """The order as of its newest event, if the caller may see it."""
@@ -179,7 +179,7 @@ class OrderingService:
         self,
         order_id: str,
         caller: Caller,
-        decide: Callable[[Order], Decision | None],
+        decide: Callable[[Order], Decision[None] | None],
         context: CommandContext,
         expected_version: int | None,
         *,
@@ -193,7 +193,7 @@ class OrderingService:
             context=context,
             expected_version=expected_version,
             load=lambda oid: self._visible_order(oid, caller, own=own),
-        )
+        ).aggregate
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

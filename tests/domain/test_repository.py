@@ -110,9 +110,24 @@ def test_a_concurrent_write_is_retried_on_fresh_state(repo: EventSourcedReposito
             grow(repo, 1)
         counter.add(10)
 
-    counter = repo.transact(Counter, "c", decide, context=CONTEXT)
+    counter = repo.transact(Counter, "c", decide, context=CONTEXT).aggregate
     assert counter.version == 3
     assert repo.load(Counter, "c").state.total == 12
+
+
+def test_transact_answers_the_stored_aggregate_the_decisions_result_and_the_version(
+    repo: EventSourcedRepository,
+) -> None:
+    grow(repo, 1)
+
+    def decide(counter: Counter) -> Decision[int]:
+        counter.add(4)
+        return Decision(counter.state.total)
+
+    outcome = repo.transact(Counter, "c", decide, context=CONTEXT)
+    assert (outcome.result, outcome.version) == (5, 2)
+    assert outcome.aggregate.pending == []
+    assert repo.transact(Counter, "c", lambda c: None, context=CONTEXT).result is None
 
 
 def test_a_stale_named_version_is_a_mismatch_before_anything_is_decided(
@@ -149,7 +164,7 @@ def test_a_conflict_on_another_stream_with_a_named_version_is_decided_again(
     grow(repo, 1)
     interfering = [True]
 
-    def decide(counter: Counter) -> Decision:
+    def decide(counter: Counter) -> Decision[None]:
         other = repo.load(Counter, "other")
         if interfering.pop() if interfering else False:
             grow_other = repo.load(Counter, "other")
