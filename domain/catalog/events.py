@@ -36,6 +36,9 @@ class ProductCreated(DomainEvent):
     requires_approval: bool
     created_by: str
     created_at: datetime
+    premium: bool | None = None
+    """The category's premium flag (a category's flags never change), kept so that a price
+    change reads the product's stream alone; None in events recorded before it was."""
 
 
 @registry.event

@@ -34,6 +34,8 @@ class ProductState:
     price: Decimal = Decimal("0.00")
     """What customers pay: `base_price` after the pricing rules."""
     category_id: str = ""
+    premium: bool | None = None
+    """The category's premium flag; None for a product created before products kept it."""
     is_active: bool = False
     requires_approval: bool = False
     created_at: datetime | None = None
@@ -94,6 +96,7 @@ class Product(Aggregate[ProductState]):
                 requires_approval=pricing.requires_approval(price),
                 created_by=created_by,
                 created_at=now,
+                premium=category.state.premium,
             )
         )
         return product
@@ -188,6 +191,7 @@ class Product(Aggregate[ProductState]):
             base_price=event.base_price,
             price=event.price,
             category_id=event.category_id,
+            premium=event.premium,
             is_active=False,
             requires_approval=event.requires_approval,
             created_at=event.created_at,

@@ -81,8 +81,10 @@ class CatalogService:
         admin = context.require_admin()
 
         def decide(product: Product) -> None:
-            category = self.repository.load(Category, product.state.category_id)
-            product.change_price(command.price, category.state.premium, admin.user_id, self._now())
+            premium = product.state.premium
+            if premium is None:  # created before products kept the flag: ask the category
+                premium = self.repository.load(Category, product.state.category_id).state.premium
+            product.change_price(command.price, premium, admin.user_id, self._now())
 
         return self._transact(command.product_id, decide, context, expected_version)
 
@@ -127,7 +129,7 @@ class CatalogService:
     ) -> Product:
         admin = context.require_admin()
 
-        def decide(product: Product) -> Decision:
+        def decide(product: Product) -> Decision[None]:
             product.delete(admin.user_id, self._now())
             # The product's key is retired in the same write as its deletion: refused while
             # any order holds it, and no order can take it afterwards.
@@ -161,7 +163,7 @@ class CatalogService:
             context=context,
             expected_version=expected_version,
             load=of_an_active_product,
-        )
+        ).aggregate
 
     def load_product(self, product_id: str) -> Product:
         """The product as of its newest event, for queries (a discounted price); not
@@ -175,7 +177,7 @@ class CatalogService:
     def _transact(
         self,
         product_id: str,
-        decide: Callable[[Product], Decision | None],
+        decide: Callable[[Product], Decision[None] | None],
         context: CommandContext,
         expected_version: int | None,
     ) -> Product:
@@ -187,7 +189,7 @@ class CatalogService:
             context=context,
             expected_version=expected_version,
             load=self.load_product,
-        )
+        ).aggregate
 
     def _now(self) -> datetime:
         return self.repository.clock.now()

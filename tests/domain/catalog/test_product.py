@@ -29,7 +29,8 @@ from domain.catalog.service import CatalogService
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.testing.memory import ManualClock
+from event_sourcing.store import Append, StreamTail
+from event_sourcing.testing.memory import InMemoryEventStore, ManualClock
 from tests.domain.catalog.conftest import ADMIN, active_product, new_product
 
 
@@ -174,6 +175,40 @@ def test_the_price_change_event_names_old_new_and_base(
         changed_by="admin1",
         changed_at=recorded.occurred_at,
     )
+
+
+def test_a_price_change_reads_the_products_stream_alone(
+    service: CatalogService, premium: Category, repository: EventSourcedRepository
+) -> None:
+    product = new_product(service, premium, price="50.00")
+    read: list[str] = []
+    tail = repository.store.tail
+
+    def counted(stream_id: str, *, window: int) -> StreamTail:
+        read.append(stream_id)
+        return tail(stream_id, window=window)
+
+    repository.store.tail = counted  # type: ignore[method-assign]
+
+    changed = service.change_price(ChangePrice(product.id, Decimal("60.00")), ADMIN)
+    assert changed.state.price == Decimal("72.00")  # the premium category's 20 %
+    assert read == [product.stream_id]
+
+
+def test_a_product_recorded_before_it_kept_its_categorys_flag_is_priced_by_the_category(
+    service: CatalogService, premium: Category, repository: EventSourcedRepository
+) -> None:
+    product = new_product(service, premium, price="50.00")
+    (created,) = repository.history(Product, product.id)
+    legacy = {k: v for k, v in created.data.items() if k != "premium"}
+    older = InMemoryEventStore()
+    older.append(Append(product.stream_id, 0, [replace(created, data=legacy)]))
+    older.append(Append(premium.stream_id, 0, repository.history(Category, premium.id)))
+    repository.store = older
+
+    assert repository.load(Product, product.id).state.premium is None
+    changed = service.change_price(ChangePrice(product.id, Decimal("60.00")), ADMIN)
+    assert changed.state.price == Decimal("72.00")
 
 
 def test_a_price_cut_over_half_is_refused(service: CatalogService, category: Category) -> None:
