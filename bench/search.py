@@ -162,7 +162,7 @@ def record_events(planned: list[Planned]) -> tuple[EventStore, Catalogue]:
     by_name = sorted(planned, key=lambda p: p.name.lower())
     rare = [p for p in by_name if RARE_WORD in p.description]
     in_range = [p for p in rare if p.category == 0 and Decimal(20) <= p.price <= Decimal(50)]
-    chosen = search.Criteria(COMMON_PHRASE).partition().removeprefix("search#tri#")
+    chosen = search.Criteria(COMMON_PHRASE).collection().removeprefix("search#tri#")
     texts = {p.name: (search.fold(p.name), search.fold(p.description)) for p in planned}
     catalogue = Catalogue(
         products=len(planned),
@@ -203,7 +203,7 @@ class LoadingViewStore(DynamoDBViewStore):
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][self.client.meta.region_name]
         for change in [*changes, Put(position_key(stream_id), {"version": to_version})]:
             if isinstance(change, Put):
-                backend.put_item(self.table, self._item(change.key, change.doc))
+                backend.put_item(self.table, self._item(change.key, change.doc, change.listed))
             elif isinstance(change, Delete):
                 backend.delete_item(self.table, self._key(change.key))
             else:

@@ -1,9 +1,9 @@
 """Every process of the shop, by the streams it follows: what the event table's second
 stream reader runs for a record.
 
-DynamoDB Streams serves at most two readers per shard without throttling, and both are
-taken (the projector, this one): a new process joins this reader, with its streams added
-to the reader's FilterCriteria (template.yaml), instead of becoming a third reader."""
+The event stream serves two readers at most, and both are taken (the projector, this one;
+why two: docs/architecture.md): a new process joins this reader, with its streams added to
+the reader's FilterCriteria (template.yaml), instead of becoming a third reader."""
 
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.access import Caller, require_admin
-from domain.catalog.events import ReviewPosted
-from domain.catalog.review import MAX_RATING, MIN_RATING, Review
+from domain.catalog.review import MAX_RATING, MIN_RATING, Review, ReviewPosted
 from domain.catalog.views import average_rating, product_view
 from domain.ordering.order import Order, OrderState, OrderStatus
 from event_sourcing.events import DomainEvent, RecordedEvent

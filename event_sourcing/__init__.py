@@ -27,7 +27,7 @@ from event_sourcing.repository import (
     Outcome,
 )
 from event_sourcing.store import Append, EventStore, StreamTail
-from event_sourcing.views import Delete, Increment, Put, ViewKey, ViewReader, ViewStore
+from event_sourcing.views import Delete, Increment, Listing, Put, ViewKey, ViewReader, ViewStore
 
 __all__ = [
     "Aggregate",
@@ -52,6 +52,7 @@ __all__ = [
     "Increment",
     "KeyHeld",
     "KeyRetired",
+    "Listing",
     "Metadata",
     "Outcome",
     "Pointer",

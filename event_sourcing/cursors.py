@@ -1,8 +1,9 @@
 """Opaque pagination cursors: the last key of a page, as URL-safe base64 JSON.
 
-A cursor is checked on the way back in: it must decode, and name the same partition as the
-query it continues. A forged one is an `InvalidCursor` (a 400), never a database error;
-a well-formed one can only move within the same result set the caller may read anyway."""
+A cursor is checked on the way back in: it must decode, and name the same collection (or
+listing) as the query it continues. A forged one is an `InvalidCursor` (a 400), never a
+database error; a well-formed one can only move within the same result set the caller may
+read anyway."""
 
 from __future__ import annotations
 

@@ -269,9 +269,8 @@ class _Staged(ViewReader):
 
     def query(
         self,
-        pk: str,
+        collection: str,
         *,
-        index: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
@@ -279,3 +278,13 @@ class _Staged(ViewReader):
     ) -> Page:
         # Projections read single documents; a query would not see staged changes.
         raise NotImplementedError("projections read documents by key, not by query")
+
+    def listing(
+        self,
+        name: str,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        raise NotImplementedError("projections read documents by key, not by listing")

@@ -1,9 +1,21 @@
-"""The read side's port: documents keyed by (pk, sk), written by projections only.
+"""The read side's port: documents, each at a key (collection, id), written by projections
+only.
+
+A document lives in one collection and is read by its key, or with the rest of its
+collection in id order (`ViewReader.query`). A document may also be listed in one listing
+(`Put(..., listed=Listing(name, sort))`): a second way to find it, read a page at a time in
+`sort` order (`ViewReader.listing`). A listing follows its documents: putting a document
+lists it (or moves it), deleting it unlists it.
 
 Each stream's position (the last version applied) is stored beside the views and moves
-in the same atomic write as the changes it caused: that is what makes projections
+in the same atomic commit as the changes it caused: that is what makes projections
 idempotent (a duplicate is at or below the position) and order-safe (a change is only
-written on top of the position it was computed from)."""
+written on top of the position it was computed from).
+
+A store may bound how many changes one commit writes atomically (the DynamoDB adapter: 99,
+a transaction's 100 items less the position). Changes whose number an event does not bound
+(one search entry per trigram of a description, one entry per product an order ever held)
+are marked `ahead`: the store may write them before the commit, outside it."""
 
 from __future__ import annotations
 
@@ -17,27 +29,43 @@ Doc = dict[str, Any]
 
 @dataclass(frozen=True)
 class ViewKey:
-    pk: str
-    sk: str = "#"
+    """Where a document lives: its collection, and its id within it (ids order a
+    collection's documents)."""
+
+    collection: str
+    id: str = "#"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A listing a document is also found in: `name`, at `sort` (listings are a namespace
+    of their own, apart from collections)."""
+
+    name: str
+    sort: str
 
 
 @dataclass(frozen=True)
 class Put:
-    """Write the whole document at `key` (index attributes such as gsi1pk included).
+    """Write the whole document at `key`, listed in `listed` if given (else in no listing).
 
-    `bulk` marks a write that may land outside the atomic commit, before it (search index
-    entries, which can outnumber a transaction's 100 items): it must be a pure function of
-    the event and the state before it, so that a redo after a crash writes the same."""
+    `ahead` marks a change the projection lets the store write before the commit, outside
+    its atomicity (see the module's note on a commit's bound): it must be a pure function of
+    the event and the state before it, so that a redo after a crash writes the same, and
+    its readers must allow for a change that landed while its commit did not (yet)."""
 
     key: ViewKey
     doc: Mapping[str, Any]
-    bulk: bool = False
+    listed: Listing | None = None
+    ahead: bool = False
 
 
 @dataclass(frozen=True)
 class Delete:
+    """Delete the document at `key` (and its listing entry); `ahead` as for `Put`."""
+
     key: ViewKey
-    bulk: bool = False
+    ahead: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,34 +118,40 @@ class GenerationsChanged(Exception):
     was committed; read the generations again and apply the event to each."""
 
 
-INDEX_PARTITIONS = ("gsi1pk",)
-"""Document attributes that are an index's partition key: a scoped store scopes them."""
-
-
 class ViewReader(ABC):
     @abstractmethod
     def get(self, key: ViewKey) -> Doc | None: ...
 
     @abstractmethod
     def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
-        """The documents that exist among `keys` (batched: one request per 100 keys)."""
+        """The documents that exist among `keys`, read together."""
 
     @abstractmethod
     def query(
         self,
-        pk: str,
+        collection: str,
         *,
-        index: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
         after: str | None = None,
     ) -> Page:
-        """Documents whose partition (or `index` partition) is `pk`, in sort-key order.
+        """A page of the documents of `collection`, in id order (never the whole store).
 
-        Never a scan. `cursor` continues a previous page; a cursor that was not issued for
-        this query raises `InvalidCursor`. `after` (table queries only) starts after that
-        sort key instead."""
+        `cursor` continues a previous page; a cursor that was not issued for this query
+        raises `InvalidCursor`. `after` starts after that id instead."""
+
+    @abstractmethod
+    def listing(
+        self,
+        name: str,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        """A page of the documents listed in `name`, in `sort` order (documents of equal
+        `sort` in no promised order); `cursor` as for `query`."""
 
 
 class ViewStore(ViewReader):
@@ -137,11 +171,12 @@ class ViewStore(ViewReader):
     ) -> None:
         """Apply `changes` and move the stream's position, atomically, if the position is
         still `from_version` (else `PositionMoved`) and `guard` holds (else
-        `GenerationsChanged`); otherwise change nothing."""
+        `GenerationsChanged`); otherwise change nothing, except `ahead` changes, which may
+        land before the commit fails (never from a position already past `from_version`)."""
 
     @abstractmethod
     def scoped(self, prefix: str) -> ViewStore:
-        """The same views under `prefix` (one generation of one projection): its keys,
-        index partitions (`INDEX_PARTITIONS`) and positions are prefixed, invisibly to its
-        users. Its cursors name unprefixed keys, so a page read before a switch of
-        generation continues after it."""
+        """The same views under `prefix` (one generation of one projection): its
+        collections, listings and positions are prefixed, invisibly to its users. Its
+        cursors name unprefixed keys, so a page read before a switch of generation continues
+        after it."""

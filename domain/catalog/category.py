@@ -5,11 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.catalog.events import CategoryCreated
 from domain.catalog.text import check_text
 from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.events import DomainEvent, registry
 
 MAX_CATEGORY_NAME = 100
+
+
+# -- Events: what a `category-<id>` stream records. Stored events name these classes and
+# fields (the registry maps type names to classes): change them only with a new
+# `schema_version` and an upcaster.
+
+
+@registry.event
+@dataclass(frozen=True)
+class CategoryCreated(DomainEvent):
+    category_id: str
+    name: str
+    allows_products: bool
+    premium: bool
+    created_at: datetime
+
+
+# -- State, decisions and evolution
 
 
 @dataclass(frozen=True)

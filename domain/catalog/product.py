@@ -8,21 +8,82 @@ from decimal import Decimal
 
 from domain.catalog import pricing
 from domain.catalog.category import Category
-from domain.catalog.events import (
-    ProductActivated,
-    ProductApproved,
-    ProductCreated,
-    ProductDeactivated,
-    ProductDeleted,
-    ProductPriceChanged,
-)
 from domain.catalog.text import check_text
 from domain.errors import Detail, NotFound, RuleViolation
 from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.events import DomainEvent, registry
 
 MAX_PRODUCT_NAME = 200
 MAX_DESCRIPTION = 5000
 MAX_REASON = 500
+
+
+# -- Events: what a `product-<id>` stream records. Stored events name these classes and
+# fields (the registry maps type names to classes): change them only with a new
+# `schema_version` and an upcaster.
+
+
+@registry.event
+@dataclass(frozen=True)
+class ProductCreated(DomainEvent):
+    product_id: str
+    name: str
+    description: str
+    base_price: Decimal
+    """The price the admin gave."""
+    price: Decimal
+    """The price customers pay: `base_price` after the pricing rules."""
+    category_id: str
+    requires_approval: bool
+    created_by: str
+    created_at: datetime
+    premium: bool | None = None
+    """The category's premium flag (a category's flags never change), kept so that a price
+    change reads the product's stream alone; None in events recorded before it was."""
+
+
+@registry.event
+@dataclass(frozen=True)
+class ProductPriceChanged(DomainEvent):
+    old_price: Decimal
+    new_price: Decimal
+    base_price: Decimal
+    requires_approval: bool
+    """The flag after the change (it is only ever set by a price change)."""
+    changed_by: str
+    changed_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class ProductApproved(DomainEvent):
+    approved_by: str
+    approved_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class ProductActivated(DomainEvent):
+    activated_by: str
+    activated_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class ProductDeactivated(DomainEvent):
+    reason: str
+    deactivated_by: str
+    deactivated_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class ProductDeleted(DomainEvent):
+    deleted_by: str
+    deleted_at: datetime
+
+
+# -- State, decisions and evolution
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,35 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.catalog.events import ReviewPosted
 from domain.catalog.text import check_text
 from domain.errors import Detail, InvalidValue
 from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.events import DomainEvent, registry
 
 MIN_RATING = 1
 MAX_RATING = 5
 MAX_COMMENT = 2000
+
+
+# -- Events: what a `review-<product>.<customer>` stream records. Stored events name these
+# classes and fields (the registry maps type names to classes): change them only with a
+# new `schema_version` and an upcaster.
+
+
+@registry.event
+@dataclass(frozen=True)
+class ReviewPosted(DomainEvent):
+    product_id: str
+    customer_id: str
+    rating: int
+    comment: str
+    previous_rating: int | None
+    """The rating this one replaces, if the customer had reviewed the product before:
+    a projection subtracts it to keep its sum of ratings exact."""
+    posted_at: datetime
+
+
+# -- State, decisions and evolution
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """Substring search without scanning: a trigram index of active products.
 
-Every active product has an entry, keyed by name, in
-- `search#all` and `search#category#<id>` (listing, with its price in cents), and
+Every active product has an entry, of id `<name>#<id>` (entries come by name), in the
+collections
+- `search#all` and `search#category#<id>` (the listings, with its price in cents), and
 - `search#tri#<abc>` for each distinct trigram of its casefolded name and description.
 
-A query of three characters or more reads one trigram partition, the one whose letters are
-rarest in text, so that its partition is small however large the catalogue; a shorter
-query reads a listing partition. Entries only narrow the candidates: each is checked
-against the product's own document (active, substring, category, price) before it is
-answered, so an entry left behind can never show a product that does not match."""
+A query of three characters or more reads one trigram's collection, the one whose letters
+are rarest in text, so that it is small however large the catalogue; a shorter query reads
+a listing. Entries only narrow the candidates: each is checked against the product's own
+document (active, substring, category, price) before it is answered, so an entry left
+behind can never show a product that does not match."""
 
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ def sort_key(name: str, product_id: str) -> str:
     return f"{fold(name)}#{product_id}"
 
 
-def category_partition(category_id: str) -> str:
+def category_collection(category_id: str) -> str:
     return f"search#category#{category_id}"
 
 
-def trigram_partition(trigram: str) -> str:
+def trigram_collection(trigram: str) -> str:
     return f"search#tri#{trigram}"
 
 
@@ -50,13 +51,13 @@ def trigrams(text: str) -> set[str]:
 def listing_keys(name: str, product_id: str, category_id: str) -> list[ViewKey]:
     """The product's entries in the listings: all products, and its category's."""
     sk = sort_key(name, product_id)
-    return [ViewKey(ALL, sk), ViewKey(category_partition(category_id), sk)]
+    return [ViewKey(ALL, sk), ViewKey(category_collection(category_id), sk)]
 
 
 def trigram_keys(name: str, description: str, product_id: str) -> list[ViewKey]:
     sk = sort_key(name, product_id)
     grams = trigrams(name) | trigrams(description)
-    return [ViewKey(trigram_partition(g), sk) for g in sorted(grams)]
+    return [ViewKey(trigram_collection(g), sk) for g in sorted(grams)]
 
 
 def rarity(trigram: str) -> int:
@@ -70,11 +71,12 @@ class Criteria:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
 
-    def partition(self) -> str:
+    def collection(self) -> str:
+        """The collection of entries the search reads."""
         folded = fold(self.q)
         if len(folded) >= 3:
-            return trigram_partition(max(sorted(trigrams(folded)), key=rarity))
-        return category_partition(self.category_id) if self.category_id else ALL
+            return trigram_collection(max(sorted(trigrams(folded)), key=rarity))
+        return category_collection(self.category_id) if self.category_id else ALL
 
     def admits(self, name: str, description: str, category_id: str, price: Decimal) -> bool:
         folded = fold(self.q)

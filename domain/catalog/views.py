@@ -9,26 +9,35 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.catalog import search
-from domain.catalog.category import Category
-from domain.catalog.events import (
-    CategoryCreated,
+from domain.catalog.category import Category, CategoryCreated
+from domain.catalog.product import (
+    Product,
     ProductActivated,
     ProductApproved,
     ProductCreated,
     ProductDeactivated,
     ProductDeleted,
     ProductPriceChanged,
-    ReviewPosted,
 )
-from domain.catalog.product import Product
-from domain.catalog.review import Review
+from domain.catalog.review import Review, ReviewPosted
 from domain.errors import NotFound
 from event_sourcing.codec import iso
 from event_sourcing.events import DomainEvent, RecordedEvent
 from event_sourcing.projector import Projection
-from event_sourcing.views import Change, Delete, Doc, Increment, Page, Put, ViewKey, ViewReader
+from event_sourcing.views import (
+    Change,
+    Delete,
+    Doc,
+    Increment,
+    Listing,
+    Page,
+    Put,
+    ViewKey,
+    ViewReader,
+)
 
 CATEGORIES = "categories"
+"""The listing of every category, by name."""
 PRODUCT_EVENTS = (
     ProductCreated,
     ProductDeleted,
@@ -74,7 +83,9 @@ class CatalogViews(Projection):
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
     ) -> Sequence[Change]:
         if isinstance(event, CategoryCreated):
-            return [Put(category_key(event.category_id), _category_doc(event, recorded.version))]
+            listed = Listing(CATEGORIES, search.sort_key(event.name, event.category_id))
+            doc = _category_doc(event, recorded.version)
+            return [Put(category_key(event.category_id), doc, listed=listed)]
         if isinstance(event, ReviewPosted):
             first = event.previous_rating is None
             return [
@@ -137,8 +148,6 @@ def _category_doc(event: CategoryCreated, version: int) -> Doc:
         "premium": event.premium,
         "created_at": iso(event.created_at),
         "version": version,
-        "gsi1pk": CATEGORIES,
-        "gsi1sk": search.sort_key(event.name, event.category_id),
     }
 
 
@@ -160,18 +169,20 @@ def _product_doc(event: ProductCreated, version: int) -> Doc:
 def _listing(doc: Doc) -> list[Change]:
     """The listing entries (all, category), which carry the price for range filters."""
     keys = search.listing_keys(doc["name"], doc["id"], doc["category_id"])
-    entry = {"id": doc["id"], "sort": keys[0].sk, "price_cents": cents(Decimal(doc["price"]))}
+    entry = {"id": doc["id"], "sort": keys[0].id, "price_cents": cents(Decimal(doc["price"]))}
     return [Put(key, entry) for key in keys]
 
 
 def _index(doc: Doc, *, put: bool) -> list[Change]:
-    """The trigram entries (bulk: a description has hundreds); on removal, the listing too."""
+    """The trigram entries, written ahead of the commit (a description has hundreds: more
+    than a commit holds); on removal, the listing entries too: deleted ahead of the commit
+    that takes the product off sale, a listing entry never names an inactive product."""
     grams = search.trigram_keys(doc["name"], doc["description"], doc["id"])
     if not put:
         listing = search.listing_keys(doc["name"], doc["id"], doc["category_id"])
-        return [Delete(key, bulk=True) for key in listing + grams]
+        return [Delete(key, ahead=True) for key in listing + grams]
     entry = {"id": doc["id"], "sort": search.sort_key(doc["name"], doc["id"])}
-    return [Put(key, entry, bulk=True) for key in grams]
+    return [Put(key, entry, ahead=True) for key in grams]
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -197,18 +208,18 @@ def search_products(
     views: ViewReader, criteria: search.Criteria, *, limit: int, after: str | None
 ) -> ProductPage:
     """Up to `limit` active products matching `criteria`, by name, after sort key `after`."""
-    partition = criteria.partition()
+    collection = criteria.collection()
     matched: list[Doc] = []
     found: dict[ViewKey, Doc] = {}
     last_sort: str | None = None
     more = False
     # A listing is dense in matches: read what is asked (and one more, to know if there is
-    # more). A trigram partition or a price range can reject most entries: read wider.
-    dense = partition in (search.ALL, search.category_partition(criteria.category_id or ""))
+    # more). A trigram's entries or a price range can reject most entries: read wider.
+    dense = collection in (search.ALL, search.category_collection(criteria.category_id or ""))
     dense = dense and criteria.min_price is None and criteria.max_price is None
     size = limit + 1 if dense else search.PAGE
     while True:
-        page = views.query(partition, limit=size, after=after)
+        page = views.query(collection, limit=size, after=after)
         admitted = [_entry_admits(criteria, entry) for entry in page.items]
         ids = [entry["id"] for entry, ok in zip(page.items, admitted, strict=True) if ok]
         docs = views.get_many([k for i in ids for k in (product_key(i), rating_key(i))])
@@ -227,35 +238,35 @@ def search_products(
 
 
 COUNT_PAGE = 1_000
-"""Entries per Query when counting: an entry is 100 to 200 bytes, so a page is one request
-(DynamoDB answers up to 1 MB) and costs its bytes (4 KB per read unit), not its items."""
+"""Entries per page when counting: entries are small (100 to 200 bytes), so a page of them
+costs its bytes, not its entries (what a page costs: the view store's adapter)."""
 
 
 def count_products(views: ViewReader, criteria: search.Criteria) -> int:
     """The number of active products matching `criteria`: exactly as many as paging
     through every page of `search_products` answers, whatever the cursor.
 
-    Cost: every entry of the partition the search reads (`Criteria.partition`), in Queries
-    of `COUNT_PAGE`, plus one product document (in BatchGetItems of 100) per entry that the
-    entry alone cannot decide. A listing entry decides alone, unless a short `q` is not in
-    its name and the description must be read: it is written in the transaction that makes
-    or keeps its product active at that price, and deleted before the one that takes the
+    Cost: every entry of the collection the search reads (`Criteria.collection`), in pages
+    of `COUNT_PAGE`, plus one product document (read together, `get_many`) per entry that
+    the entry alone cannot decide. A listing entry decides alone, unless a short `q` is not
+    in its name and the description must be read: it is written in the commit that makes
+    or keeps its product active at that price, and deleted ahead of the one that takes the
     product off sale, so an entry there means an active product of that name, category and
     price (its existence is what the search's document check would find). A trigram entry
-    is written outside that transaction (`bulk`, before it), so it can name a product that
-    is not active (yet, or any more): each is checked against its document, like the
-    search does. So `q` of three characters or more costs one document read per entry of
-    its rarest trigram's partition (what paging through the search reads too, without its
-    rating reads); a listing costs its entries' bytes only (100 to 200 bytes each, 20 to
-    40 to a read unit, where each product document read would cost a unit of its own)."""
-    partition = criteria.partition()
-    trigram = partition.startswith(search.trigram_partition(""))
+    is written ahead of that commit, outside it, so it can name a product that is not
+    active (yet, or any more): each is checked against its document, like the search does.
+    So `q` of three characters or more costs one document read per entry of its rarest
+    trigram's collection (what paging through the search reads too, without its rating
+    reads); a listing costs its entries' pages only, far less than a document read per
+    entry (docs/architecture.md, "Search without scanning", says how much less)."""
+    collection = criteria.collection()
+    trigram = collection.startswith(search.trigram_collection(""))
     folded = search.fold(criteria.q)
     total = 0
     undecided: list[str] = []
     after: str | None = None
     while True:
-        page = views.query(partition, limit=COUNT_PAGE, after=after)
+        page = views.query(collection, limit=COUNT_PAGE, after=after)
         for entry in page.items:
             if not _entry_admits(criteria, entry):
                 continue
@@ -280,7 +291,7 @@ def _entry_name(entry: Doc) -> str:
 
 def _entry_admits(criteria: search.Criteria, entry: Doc) -> bool:
     """What an entry alone refuses, for the search and its count alike: a listing entry
-    priced out of the range (its price is written with the product's, in one transaction).
+    priced out of the range (its price is written with the product's, in one commit).
     A trigram entry holds no price: the document decides."""
     if "price_cents" not in entry:
         return True
@@ -333,13 +344,13 @@ def category_view(views: ViewReader, category_id: str) -> Doc:
 
 def all_categories(views: ViewReader, *, limit: int, cursor: str | None) -> Page:
     """A page of categories, sorted by name, each with its count of active products."""
-    page = views.query(CATEGORIES, index="gsi1", limit=limit, cursor=cursor)
+    page = views.listing(CATEGORIES, limit=limit, cursor=cursor)
     counts = views.get_many([category_count_key(d["id"]) for d in page.items])
     answers = [_category_answer(d, counts.get(category_count_key(d["id"]))) for d in page.items]
     return Page(answers, page.cursor)
 
 
 def _category_answer(doc: Doc, count: Doc | None) -> Doc:
-    answer: dict[str, Any] = {k: v for k, v in doc.items() if not k.startswith("gsi1")}
+    answer: dict[str, Any] = dict(doc)
     answer["product_count"] = int((count or {}).get("active_products", 0))
     return answer

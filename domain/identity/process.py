@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.access import CommandContext
-from domain.identity.events import PasswordResetRequested, UserRegistered
 from domain.identity.ports import Mailer, ResetTokens
-from domain.identity.user import Mail, User
+from domain.identity.user import Mail, PasswordResetRequested, User, UserRegistered
 from event_sourcing.repository import Decision, EventSourcedRepository
 
 MAIL_DUE_AFTER = (UserRegistered.event_type, PasswordResetRequested.event_type)

@@ -5,13 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.errors import NotFound
-from domain.identity.events import (
-    RoleGranted,
-    UserDeactivated,
-    UserLoggedIn,
-    UserRegistered,
-)
-from domain.identity.user import User
+from domain.identity.user import RoleGranted, User, UserDeactivated, UserLoggedIn, UserRegistered
 from event_sourcing.codec import iso
 from event_sourcing.events import DomainEvent, RecordedEvent
 from event_sourcing.projector import Projection

@@ -11,15 +11,59 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from domain.errors import Detail, RuleViolation
-from domain.ordering.events import (
-    StockCommitted,
-    StockReleased,
-    StockReserved,
-    StockReturned,
-    StockSet,
-)
 from domain.ordering.values import check_on_hand, check_quantity
 from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.events import DomainEvent, registry
+
+# -- Events: what an `inventory-<product_id>` stream records. Stored events name these
+# classes and fields (the registry maps type names to classes): change them only with a
+# new `schema_version` and an upcaster.
+
+
+@registry.event
+@dataclass(frozen=True)
+class StockSet(DomainEvent):
+    """An admin counted the stock: `on_hand` units, reserved ones included."""
+
+    on_hand: int
+    set_by: str
+
+
+@registry.event
+@dataclass(frozen=True)
+class StockReserved(DomainEvent):
+    order_id: str
+    quantity: int
+
+
+@registry.event
+@dataclass(frozen=True)
+class StockReleased(DomainEvent):
+    """A reservation given back (the order was cancelled before it was confirmed)."""
+
+    order_id: str
+    quantity: int
+
+
+@registry.event
+@dataclass(frozen=True)
+class StockCommitted(DomainEvent):
+    """A reservation turned into a sale: on hand and reserved both drop by `quantity`."""
+
+    order_id: str
+    quantity: int
+
+
+@registry.event
+@dataclass(frozen=True)
+class StockReturned(DomainEvent):
+    """A confirmed order was cancelled: its units are back on hand."""
+
+    order_id: str
+    quantity: int
+
+
+# -- State, decisions and evolution
 
 
 @dataclass(frozen=True)

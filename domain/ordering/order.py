@@ -16,23 +16,6 @@ from enum import StrEnum
 from domain import holds
 from domain.access import Caller
 from domain.errors import Detail, RuleViolation
-from domain.ordering.events import (
-    CancelReason,
-    ConfirmationSent,
-    OrderCancelled,
-    OrderConfirmed,
-    OrderCreated,
-    OrderItemAdded,
-    OrderItemRemoved,
-    OrderPlaced,
-    OrderStockReleased,
-    OrderStockReserved,
-    OrderStockReturned,
-    PaymentCharged,
-    PaymentDeclined,
-    PaymentRefunded,
-    PaymentRequested,
-)
 from domain.ordering.inventory import Inventory
 from domain.ordering.ports import Charge, ProductInfo, Refund
 from domain.ordering.values import (
@@ -45,6 +28,7 @@ from domain.ordering.values import (
     total_of,
 )
 from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.events import DomainEvent, registry
 from event_sourcing.guards import HoldsKeys
 
 SYSTEM = "system"
@@ -101,6 +85,131 @@ def whose_orders(caller: Caller, customer_id: str | None) -> str | None:
 
 
 CANCELLABLE = frozenset({OrderStatus.DRAFT, OrderStatus.PLACED, OrderStatus.CONFIRMED})
+
+
+# -- Events: what an `order-<id>` stream records. Stored events name these classes and
+# fields (the registry maps type names to classes): change them only with a new
+# `schema_version` and an upcaster.
+
+
+class CancelReason(StrEnum):
+    OUT_OF_STOCK = "out_of_stock"
+    PAYMENT_DECLINED = "payment_declined"
+    CANCELLED_BY_CUSTOMER = "cancelled_by_customer"
+    CANCELLED_BY_ADMIN = "cancelled_by_admin"
+
+
+# The customer's commands
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderCreated(DomainEvent):
+    order_id: str
+    customer_id: str
+    created_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderItemAdded(DomainEvent):
+    """`quantity` more of a product; name and price are the catalogue's at that moment."""
+
+    product_id: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderItemRemoved(DomainEvent):
+    product_id: str
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderPlaced(DomainEvent):
+    payment_method: str
+    total: Decimal
+    placed_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderCancelled(DomainEvent):
+    reason: CancelReason
+    cancelled_by: str
+    """The user who cancelled, or `system` for the order process."""
+    cancelled_at: datetime
+
+
+# The outcomes of the order process's steps
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderStockReserved(DomainEvent):
+    """Every line reserved at once, in the same write as the inventories' `StockReserved`."""
+
+    lines: tuple[StockLine, ...]
+
+
+@registry.event
+@dataclass(frozen=True)
+class PaymentRequested(DomainEvent):
+    """Recorded just before the provider is asked to charge: from here on a charge may
+    exist at the provider, so a cancellation must settle it (and refund it)."""
+
+    amount: Decimal
+
+
+@registry.event
+@dataclass(frozen=True)
+class PaymentCharged(DomainEvent):
+    charge_id: str
+    amount: Decimal
+
+
+@registry.event
+@dataclass(frozen=True)
+class PaymentDeclined(DomainEvent):
+    decline_code: str | None
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderConfirmed(DomainEvent):
+    """Recorded with the inventories' `StockCommitted`, in one write."""
+
+    confirmed_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class ConfirmationSent(DomainEvent):
+    message_id: str
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderStockReleased(DomainEvent):
+    """The reservation was given back, in the same write as the inventories' events."""
+
+
+@registry.event
+@dataclass(frozen=True)
+class OrderStockReturned(DomainEvent):
+    """The sold units were put back on hand, in the same write as the inventories'."""
+
+
+@registry.event
+@dataclass(frozen=True)
+class PaymentRefunded(DomainEvent):
+    refund_id: str
+
+
+# -- State, decisions and evolution
 
 
 @dataclass(frozen=True)

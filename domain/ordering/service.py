@@ -20,9 +20,8 @@ from domain.ordering.commands import (
     RemoveItem,
     SetStock,
 )
-from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import Order
+from domain.ordering.order import CancelReason, Order
 from domain.ordering.ports import PaymentGateway, ProductCatalog
 from domain.ordering.values import (
     MAX_LINES,

@@ -1,5 +1,5 @@
 """The ordering read model: order details, orders by customer (newest first), inventory
-levels, and the orders holding each product (a listing: the delete is guarded by holds).
+levels, and the orders holding each product (for reading: the delete is guarded by holds).
 
 Each event is applied to the aggregate restored from the view's stored state, with the
 aggregate's own appliers: the view cannot drift from the domain's rules."""
@@ -11,13 +11,12 @@ from datetime import datetime
 
 from domain.access import Caller
 from domain.errors import NotFound
-from domain.ordering.events import OrderCreated
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import Order, OrderStatus, sees, whose_orders
+from domain.ordering.order import Order, OrderCreated, OrderStatus, sees, whose_orders
 from event_sourcing.codec import iso
 from event_sourcing.events import DomainEvent, RecordedEvent
 from event_sourcing.projector import Projection
-from event_sourcing.views import Change, Delete, Doc, Page, Put, ViewKey, ViewReader
+from event_sourcing.views import Change, Delete, Doc, Listing, Page, Put, ViewKey, ViewReader
 
 ALL_ORDERS = "orders#all"
 
@@ -30,11 +29,13 @@ def inventory_key(product_id: str) -> ViewKey:
     return ViewKey(f"inventory#{product_id}", "levels")
 
 
-def holders_partition(product_id: str) -> str:
+def holders_collection(product_id: str) -> str:
+    """The orders holding a product: one entry each, of id the order's."""
     return f"product#{product_id}#orders"
 
 
-def customer_partition(customer_id: str) -> str:
+def customer_orders(customer_id: str) -> str:
+    """The listing of a customer's orders, by creation."""
     return f"customer#{customer_id}#orders"
 
 
@@ -73,25 +74,23 @@ def _order(
     changes: list[Change] = [
         Put(
             order_key(order_id),
-            {
-                **doc,
-                "state": after.snapshot_state(),
-                "gsi1pk": customer_partition(after.state.customer_id),
-                "gsi1sk": sort,
-            },
+            {**doc, "state": after.snapshot_state()},
+            listed=Listing(customer_orders(after.state.customer_id), sort),
         )
     ]
     if created:
         changes.append(Put(ViewKey(ALL_ORDERS, sort), {"id": order_id}))
-    # Holder entries are bulk: an order can pass through more products over its life than
-    # one transaction holds, and each entry follows from the event and the state before it.
+    # Holder entries are written ahead of the commit: an order can pass through more
+    # products over its life than one commit holds, and each entry follows from the event
+    # and the state before it.
     held_after = _held(after)
     changes += [
-        Put(ViewKey(holders_partition(p), order_id), {"id": order_id}, bulk=True)
+        Put(ViewKey(holders_collection(p), order_id), {"id": order_id}, ahead=True)
         for p in held_after - held_before
     ]
     changes += [
-        Delete(ViewKey(holders_partition(p), order_id), bulk=True) for p in held_before - held_after
+        Delete(ViewKey(holders_collection(p), order_id), ahead=True)
+        for p in held_before - held_after
     ]
     return changes
 
@@ -199,18 +198,14 @@ def orders_of(
     """Orders newest first: the caller's own; an admin's: one customer's, or everyone's."""
     customer_id = whose_orders(caller, customer_id)
     if customer_id is not None:
-        page = views.query(
-            customer_partition(customer_id),
-            index="gsi1",
-            limit=limit,
-            cursor=cursor,
-            descending=True,
+        page = views.listing(
+            customer_orders(customer_id), limit=limit, cursor=cursor, descending=True
         )
         return [{k: d[k] for k in PUBLIC} for d in page.items], page.cursor
-    listing: Page = views.query(ALL_ORDERS, limit=limit, cursor=cursor, descending=True)
-    found = views.get_many([order_key(d["id"]) for d in listing.items])
-    docs = [found[order_key(d["id"])] for d in listing.items if order_key(d["id"]) in found]
-    return [{k: d[k] for k in PUBLIC} for d in docs], listing.cursor
+    entries: Page = views.query(ALL_ORDERS, limit=limit, cursor=cursor, descending=True)
+    found = views.get_many([order_key(d["id"]) for d in entries.items])
+    docs = [found[order_key(d["id"])] for d in entries.items if order_key(d["id"]) in found]
+    return [{k: d[k] for k in PUBLIC} for d in docs], entries.cursor
 
 
 def inventory_view(views: ViewReader, product_id: str) -> Doc:

@@ -42,7 +42,7 @@ class DynamoDBGenerations(Generations):
                 items[got["Item"]["pk"]["S"]] = got["Item"]
         pointers = {}
         for projection in projections:
-            item = items.get(pointer_key(projection.name).pk)
+            item = items.get(pointer_key(projection.name).collection)
             pointers[projection.name] = (
                 _pointer(projection.name, item) if item else Pointer.initial(projection)
             )
@@ -105,7 +105,7 @@ class DynamoDBGenerations(Generations):
 
 def _key(projection: str) -> dict[str, Any]:
     key = pointer_key(projection)
-    return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+    return {"pk": {"S": key.collection}, "sk": {"S": key.id}}
 
 
 def _item(pointer: Pointer) -> dict[str, Any]:

@@ -1,8 +1,27 @@
 """The view store on one DynamoDB table (pk, sk) with a general index gsi1 (gsi1pk, gsi1sk).
 
-Each stream's projection position is an item of the same table (pk "position#<stream>"),
-written in the same transaction as the changes it caused. A scoped store (one generation
-of one projection) prefixes every pk and gsi1pk it writes or reads."""
+How the kit's words are stored (tables written by earlier versions read the same):
+
+- a `ViewKey(collection, id)` is the item's key: `pk` = collection, `sk` = id; a
+  collection is one partition, so `query` is one Query of it;
+- a `Listing(name, sort)` is two attributes of the document's item, `gsi1pk` = name and
+  `gsi1sk` = sort, the keys of the index `gsi1` (projection ALL); `listing` queries that
+  index. Reads drop these attributes: a document reads back as it was written;
+- each stream's position is an item (pk "position#<stream>"), written in the same
+  transaction as the changes it caused;
+- a scoped store (one generation of one projection) prefixes every pk and gsi1pk it writes
+  or reads.
+
+What the reads cost: a Query page costs its bytes, not its items (4 KB per read unit,
+eventually consistent reads half that), and DynamoDB answers at most 1 MB per Query, so a
+large `limit` over small entries (100 to 200 bytes each: the catalogue's search entries)
+is one request and a few read units, where reading each entry's document would cost a unit
+apiece. `get_many` is a BatchGetItem per 100 keys.
+
+What a commit can hold: a transaction writes at most 100 items, one of them the position
+(`MAX_CHANGES_PER_COMMIT`). Changes marked `ahead` are written first, by BatchWriteItem
+(25 per request), after checking the position, then the transaction: that is how an
+event's hundreds of search entries are written."""
 
 from __future__ import annotations
 
@@ -17,13 +36,13 @@ from botocore.exceptions import ClientError
 
 from event_sourcing import cursors
 from event_sourcing.views import (
-    INDEX_PARTITIONS,
     Change,
     Delete,
     Doc,
     GenerationsChanged,
     Guard,
     Increment,
+    Listing,
     Page,
     PositionMoved,
     Put,
@@ -39,6 +58,13 @@ MAX_CHANGES_PER_COMMIT = 99  # a transaction holds 100 items; one is the positio
 BATCH_GET_KEYS = 100
 BATCH_WRITE_ITEMS = 25
 BATCH_RETRIES = 8
+KEY = ("pk", "sk")
+"""The item's key: a `ViewKey`'s collection and id."""
+LISTING_INDEX = "gsi1"
+LISTING = ("gsi1pk", "gsi1sk")
+"""The index's key, attributes of the item: a `Listing`'s name and sort."""
+STORED_ONLY = frozenset(KEY + LISTING)
+"""Attributes of an item that are no document's field."""
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -69,7 +95,7 @@ class DynamoDBViewStore(ViewStore):
         item = self.client.get_item(
             TableName=self.table, Key=self._key(key), ConsistentRead=self.consistent
         ).get("Item")
-        return self._doc(item) if item else None
+        return _doc(item) if item else None
 
     def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
         unique = list(dict.fromkeys(keys))
@@ -84,8 +110,8 @@ class DynamoDBViewStore(ViewStore):
             for _ in range(BATCH_RETRIES):
                 response = self.client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.table, []):
-                    pk = item["pk"]["S"].removeprefix(self.prefix)
-                    found[ViewKey(pk, item["sk"]["S"])] = self._doc(item)
+                    collection = item["pk"]["S"].removeprefix(self.prefix)
+                    found[ViewKey(collection, item["sk"]["S"])] = _doc(item)
                 pending = dict(response.get("UnprocessedKeys") or {})
                 if not pending:
                     break
@@ -95,21 +121,52 @@ class DynamoDBViewStore(ViewStore):
 
     def query(
         self,
-        pk: str,
+        collection: str,
         *,
-        index: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
         after: str | None = None,
     ) -> Page:
-        pk_attr = f"{index}pk" if index else "pk"
-        key_attrs = {"pk", "sk"} | ({f"{index}pk", f"{index}sk"} if index else set())
+        start = None
+        if after is not None and cursor is None:
+            start = {"pk": {"S": self.prefix + collection}, "sk": {"S": after}}
+        return self._query(
+            collection, limit=limit, cursor=cursor, descending=descending, start=start
+        )
+
+    def listing(
+        self,
+        name: str,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        return self._query(
+            name, index=LISTING_INDEX, limit=limit, cursor=cursor, descending=descending
+        )
+
+    def _query(
+        self,
+        value: str,
+        *,
+        index: str | None = None,
+        limit: int,
+        cursor: str | None,
+        descending: bool,
+        start: dict[str, Any] | None = None,
+    ) -> Page:
+        """One Query of the partition `value` of the table (`KEY`) or of the listings' index
+        (`LISTING`); a cursor is its LastEvaluatedKey (whose attributes are both keys')."""
+        keys = LISTING if index == LISTING_INDEX else KEY
+        partition = keys[0]
+        key_attrs = set(KEY) | set(keys)
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "#p = :p",
-            "ExpressionAttributeNames": {"#p": pk_attr},
-            "ExpressionAttributeValues": {":p": {"S": self.prefix + pk}},
+            "ExpressionAttributeNames": {"#p": partition},
+            "ExpressionAttributeValues": {":p": {"S": self.prefix + value}},
             "ScanIndexForward": not descending,
             "Limit": limit,
         }
@@ -118,16 +175,16 @@ class DynamoDBViewStore(ViewStore):
         else:
             request["ConsistentRead"] = self.consistent
         # Cursors name unprefixed partitions: one continues across a switch of generation.
-        scoped = {"pk", f"{index}pk"}
+        scoped = {"pk", partition}
         if cursor is not None:
-            start = cursors.open_(cursor, expect={pk_attr: pk}, keys=key_attrs)
+            opened = cursors.open_(cursor, expect={partition: value}, keys=key_attrs)
             request["ExclusiveStartKey"] = {
-                k: {"S": self.prefix + v if k in scoped else v} for k, v in start.items()
+                k: {"S": self.prefix + v if k in scoped else v} for k, v in opened.items()
             }
-        elif after is not None and not index:
-            request["ExclusiveStartKey"] = {"pk": {"S": self.prefix + pk}, "sk": {"S": after}}
+        elif start is not None:
+            request["ExclusiveStartKey"] = start
         response = self.client.query(**request)
-        items = [self._doc(item) for item in response.get("Items", [])]
+        items = [_doc(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         next_cursor = None
         if last:
@@ -152,16 +209,16 @@ class DynamoDBViewStore(ViewStore):
         changes: Sequence[Change],
         guard: Guard | None = None,
     ) -> None:
-        bulk = [c for c in changes if isinstance(c, Put | Delete) and c.bulk]
-        atomic = [c for c in changes if not (isinstance(c, Put | Delete) and c.bulk)]
+        ahead = [c for c in changes if isinstance(c, Put | Delete) and c.ahead]
+        atomic = [c for c in changes if not (isinstance(c, Put | Delete) and c.ahead)]
         if len(atomic) > MAX_CHANGES_PER_COMMIT:
             raise ValueError(
                 f"one commit may change at most {MAX_CHANGES_PER_COMMIT} view items "
-                f"atomically, not {len(atomic)}: mark index entries bulk"
+                f"atomically, not {len(atomic)}: mark the changes an event does not bound ahead"
             )
-        if bulk and self.position(stream_id) != from_version:
+        if ahead and self.position(stream_id) != from_version:
             raise PositionMoved(stream_id, from_version)
-        self._write_bulk(bulk)
+        self._write_ahead(ahead)
         # This commit's own mark on the position: a retry of it after a lost answer meets its
         # own mark and is done; another writer's commit of the same range is not ours.
         commit_id = str(uuid.uuid4())
@@ -211,9 +268,8 @@ class DynamoDBViewStore(ViewStore):
                     }
                 )
             elif isinstance(change, Put):
-                operations.append(
-                    {"Put": {"TableName": self.table, "Item": self._item(change.key, change.doc)}}
-                )
+                item = self._item(change.key, change.doc, change.listed)
+                operations.append({"Put": {"TableName": self.table, "Item": item}})
             elif isinstance(change, Delete):
                 operations.append(
                     {"Delete": {"TableName": self.table, "Key": self._key(change.key)}}
@@ -232,10 +288,10 @@ class DynamoDBViewStore(ViewStore):
                 raise GenerationsChanged(str(guard.key)) from error
             raise PositionMoved(stream_id, from_version) from error
 
-    def _write_bulk(self, changes: Sequence[Put | Delete]) -> None:
+    def _write_ahead(self, changes: Sequence[Put | Delete]) -> None:
         for start in range(0, len(changes), BATCH_WRITE_ITEMS):
             requests: list[Any] = [
-                {"PutRequest": {"Item": self._item(c.key, c.doc)}}
+                {"PutRequest": {"Item": self._item(c.key, c.doc, c.listed)}}
                 if isinstance(c, Put)
                 else {"DeleteRequest": {"Key": self._key(c.key)}}
                 for c in changes[start : start + BATCH_WRITE_ITEMS]
@@ -250,26 +306,25 @@ class DynamoDBViewStore(ViewStore):
                 raise RuntimeError("DynamoDB left writes unprocessed after retries: throttled")
 
     def _key(self, key: ViewKey) -> dict[str, Any]:
-        return {"pk": {"S": self.prefix + key.pk}, "sk": {"S": key.sk}}
+        return {"pk": {"S": self.prefix + key.collection}, "sk": {"S": key.id}}
 
-    def _item(self, key: ViewKey, doc: Mapping[str, Any]) -> dict[str, Any]:
+    def _item(
+        self, key: ViewKey, doc: Mapping[str, Any], listed: Listing | None = None
+    ) -> dict[str, Any]:
+        stored_only = STORED_ONLY.intersection(doc)
+        if stored_only:
+            raise ValueError(f"a document's fields may not be named {sorted(stored_only)}")
         item = {name: _serializer.serialize(_storable(value)) for name, value in doc.items()}
-        for name in INDEX_PARTITIONS:
-            if isinstance(doc.get(name), str):
-                item[name] = {"S": self.prefix + doc[name]}
+        if listed is not None:
+            name, sort = LISTING
+            item[name] = {"S": self.prefix + listed.name}
+            item[sort] = {"S": listed.sort}
         item.update(self._key(key))
         return item
 
-    def _doc(self, item: Mapping[str, Any]) -> Doc:
-        doc = _doc(item)
-        for name in INDEX_PARTITIONS:
-            if isinstance(doc.get(name), str):
-                doc[name] = doc[name].removeprefix(self.prefix)
-        return doc
-
 
 def _unscoped_key(key: ViewKey) -> dict[str, Any]:
-    return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+    return {"pk": {"S": key.collection}, "sk": {"S": key.id}}
 
 
 def _storable(value: Any) -> Any:
@@ -286,7 +341,7 @@ def _doc(item: Mapping[str, Any]) -> Doc:
     return {
         name: _plain(_deserializer.deserialize(value))
         for name, value in item.items()
-        if name not in ("pk", "sk")
+        if name not in STORED_ONLY
     }
 
 

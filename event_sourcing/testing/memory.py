@@ -21,13 +21,13 @@ from event_sourcing.guards import Claim, Hold, Retire
 from event_sourcing.projector import Generation, Projection
 from event_sourcing.store import Append, EventStore, StreamTail, check_append
 from event_sourcing.views import (
-    INDEX_PARTITIONS,
     Change,
     Delete,
     Doc,
     GenerationsChanged,
     Guard,
     Increment,
+    Listing,
     Page,
     PositionMoved,
     Put,
@@ -173,6 +173,8 @@ class InMemoryViewStore(ViewStore):
     def __init__(self, prefix: str = "", shared: InMemoryViewStore | None = None) -> None:
         self.prefix = prefix
         self._docs: dict[ViewKey, Doc] = shared._docs if shared else {}
+        self._listed: dict[ViewKey, Listing] = shared._listed if shared else {}
+        """Where each listed document is listed (by stored key, names prefixed)."""
         self._positions: dict[str, int] = shared._positions if shared else {}
         self._lock: threading.Lock = shared._lock if shared else threading.Lock()
 
@@ -180,52 +182,60 @@ class InMemoryViewStore(ViewStore):
         return InMemoryViewStore(self.prefix + prefix, self)
 
     def _in(self, key: ViewKey) -> ViewKey:
-        return ViewKey(self.prefix + key.pk, key.sk)
-
-    def _out(self, doc: Doc) -> Doc:
-        copied: Doc = json.loads(json.dumps(doc))
-        for name in INDEX_PARTITIONS:
-            if isinstance(copied.get(name), str):
-                copied[name] = copied[name].removeprefix(self.prefix)
-        return copied
+        return ViewKey(self.prefix + key.collection, key.id)
 
     def get(self, key: ViewKey) -> Doc | None:
         doc = self._docs.get(self._in(key))
-        return self._out(doc) if doc is not None else None
+        return _copy(doc) if doc is not None else None
 
     def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
         return {key: doc for key in keys if (doc := self.get(key)) is not None}
 
     def query(
         self,
-        pk: str,
+        collection: str,
         *,
-        index: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
         after: str | None = None,
     ) -> Page:
-        pk_attr, sk_attr = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
-        scoped_pk = self.prefix + pk
-        rows = sorted(
-            (
-                (
-                    [str(doc[sk_attr]), key.pk.removeprefix(self.prefix), key.sk]
-                    if index
-                    else [key.sk, key.pk.removeprefix(self.prefix), key.sk],
-                    doc,
-                )
-                for key, doc in self._docs.items()
-                if (
-                    doc.get(pk_attr) == scoped_pk and sk_attr in doc
-                    if index
-                    else key.pk == scoped_pk
-                )
-            ),
-            key=lambda row: row[0],
-            reverse=descending,
-        )
+        scoped = self.prefix + collection
+        rows = [
+            ([key.id, collection, key.id], doc)
+            for key, doc in self._docs.items()
+            if key.collection == scoped
+        ]
+        return self._page(rows, "", collection, limit, cursor, descending, after)
+
+    def listing(
+        self,
+        name: str,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page:
+        scoped = self.prefix + name
+        rows = [
+            ([listed.sort, key.collection.removeprefix(self.prefix), key.id], self._docs[key])
+            for key, listed in self._listed.items()
+            if listed.name == scoped
+        ]
+        return self._page(rows, "listing", name, limit, cursor, descending, None)
+
+    def _page(
+        self,
+        rows: list[tuple[list[str], Doc]],
+        kind: str,
+        name: str,
+        limit: int,
+        cursor: str | None,
+        descending: bool,
+        after: str | None,
+    ) -> Page:
+        """A page of `rows`, each (its order: [sort, collection, id], its document)."""
+        rows.sort(key=lambda row: row[0], reverse=descending)
         start = 0
         if after is not None:
             start = next(
@@ -238,7 +248,7 @@ class InMemoryViewStore(ViewStore):
             )
         if cursor is not None:
             opened = cursors.open_(
-                cursor, expect={"p": pk, "i": index or ""}, keys={"p", "i", "s", "k", "j"}
+                cursor, expect={"p": name, "i": kind}, keys={"p", "i", "s", "k", "j"}
             )
             last = [opened["s"], opened["k"], opened["j"]]
             start = next(
@@ -249,11 +259,11 @@ class InMemoryViewStore(ViewStore):
         more = start + limit < len(rows)
         next_cursor = None
         if more and page:
-            last_sort, last_pk, last_sk = page[-1][0]
+            last_sort, last_collection, last_id = page[-1][0]
             next_cursor = cursors.seal(
-                {"p": pk, "i": index or "", "s": last_sort, "k": last_pk, "j": last_sk}
+                {"p": name, "i": kind, "s": last_sort, "k": last_collection, "j": last_id}
             )
-        return Page([self._out(doc) for _, doc in page], next_cursor)
+        return Page([_copy(doc) for _, doc in page], next_cursor)
 
     def position(self, stream_id: str) -> int:
         return self._positions.get(self.prefix + stream_id, 0)
@@ -278,13 +288,14 @@ class InMemoryViewStore(ViewStore):
             for change in changes:
                 key = self._in(change.key)
                 if isinstance(change, Put):
-                    doc = json.loads(json.dumps(dict(change.doc)))
-                    for name in INDEX_PARTITIONS:
-                        if isinstance(doc.get(name), str):
-                            doc[name] = self.prefix + doc[name]
-                    self._docs[key] = doc
+                    self._docs[key] = _copy(dict(change.doc))
+                    self._listed.pop(key, None)
+                    if change.listed is not None:
+                        name = self.prefix + change.listed.name
+                        self._listed[key] = Listing(name, change.listed.sort)
                 elif isinstance(change, Delete):
                     self._docs.pop(key, None)
+                    self._listed.pop(key, None)
                 elif isinstance(change, Increment):
                     counted = self._docs.setdefault(key, {})
                     for name, delta in change.counts.items():
@@ -293,11 +304,17 @@ class InMemoryViewStore(ViewStore):
 
     def put_raw(self, key: ViewKey, doc: Doc) -> None:
         """Write a document outside any scope and commit (a generation pointer, in tests)."""
-        self._docs[key] = json.loads(json.dumps(doc))
+        self._docs[key] = _copy(doc)
 
     def documents(self) -> dict[ViewKey, Doc]:
         """A copy of every document, keys as stored (to compare with a rebuild)."""
-        return {key: json.loads(json.dumps(doc)) for key, doc in self._docs.items()}
+        return {key: _copy(doc) for key, doc in self._docs.items()}
+
+
+def _copy(doc: Doc) -> Doc:
+    """A deep copy through JSON: what a store gives back is never what it keeps."""
+    copied: Doc = json.loads(json.dumps(doc))
+    return copied
 
 
 class InMemoryGenerations(Generations):
@@ -320,9 +337,10 @@ class InMemoryGenerations(Generations):
 
     def drop(self, generation: Generation) -> int:
         with self.views._lock:
-            keys = [k for k in self.views._docs if k.pk.startswith(generation.prefix)]
+            keys = [k for k in self.views._docs if k.collection.startswith(generation.prefix)]
             for key in keys:
                 del self.views._docs[key]
+                self.views._listed.pop(key, None)
             positions = [s for s in self.views._positions if s.startswith(generation.prefix)]
             for stream in positions:
                 del self.views._positions[stream]

@@ -9,6 +9,7 @@ from event_sourcing.views import (
     Delete,
     Increment,
     InvalidCursor,
+    Listing,
     PositionMoved,
     Put,
     ViewKey,
@@ -25,7 +26,8 @@ def _fill(views: ViewStore, count: int) -> None:
             changes=[
                 Put(
                     ViewKey(f"order#{n:03d}"),
-                    {"n": n, "gsi1pk": "customer#c1", "gsi1sk": f"{n:03d}"},
+                    {"n": n},
+                    listed=Listing("customer#c1", f"{n:03d}"),
                 )
             ],
         )
@@ -33,7 +35,7 @@ def _fill(views: ViewStore, count: int) -> None:
 
 class ViewStoreContract:
     """What every `ViewStore` keeps: changes and positions move together, pages and cursors,
-    indexes, bulk writes, scoped generations and guarded commits.
+    listings, changes written ahead of a commit, scoped generations and guarded commits.
 
     Subclass it in a test module with a `views` fixture that yields the adapter
     under test (a `ViewStore`), once per variant (the fake, DynamoDB, DynamoDB losing
@@ -63,33 +65,63 @@ class ViewStoreContract:
         assert views.position("other") == 0
 
     @pytest.mark.parametrize("descending", [False, True])
-    def test_an_index_query_pages_through_everything_once(
+    def test_a_listing_pages_through_everything_once(
         self, views: ViewStore, descending: bool
     ) -> None:
         _fill(views, 7)
         seen: list[int] = []
         cursor = None
         while True:
-            page = views.query(
-                "customer#c1", index="gsi1", limit=3, cursor=cursor, descending=descending
-            )
+            page = views.listing("customer#c1", limit=3, cursor=cursor, descending=descending)
             seen += [doc["n"] for doc in page.items]
             cursor = page.cursor
             if cursor is None:
                 break
         assert seen == sorted(range(7), reverse=descending)
 
+    def test_a_listing_follows_its_documents(self, views: ViewStore) -> None:
+        key = ViewKey("order#1")
+        views.commit(
+            "s",
+            from_version=0,
+            to_version=1,
+            changes=[Put(key, {"v": 1}, listed=Listing("customer#c1", "b"))],
+        )
+        assert views.get(key) == {"v": 1}  # a document reads back without its listing
+        assert views.listing("customer#c1").items == [{"v": 1}]
+        assert views.query("customer#c1").items == []  # listings are not collections
+        views.commit(
+            "s",
+            from_version=1,
+            to_version=2,
+            changes=[Put(key, {"v": 2}, listed=Listing("customer#c2", "a"))],
+        )
+        assert views.listing("customer#c1").items == []
+        assert views.listing("customer#c2").items == [{"v": 2}]
+        views.commit("s", from_version=2, to_version=3, changes=[Put(key, {"v": 3})])
+        assert views.listing("customer#c2").items == []
+        views.commit(
+            "s",
+            from_version=3,
+            to_version=4,
+            changes=[Put(key, {"v": 4}, listed=Listing("customer#c1", "a"))],
+        )
+        views.commit("s", from_version=4, to_version=5, changes=[Delete(key)])
+        assert views.listing("customer#c1").items == []
+
     def test_a_forged_cursor_is_refused(self, views: ViewStore) -> None:
         _fill(views, 5)
-        page = views.query("customer#c1", index="gsi1", limit=2)
+        page = views.listing("customer#c1", limit=2)
         assert page.cursor
         for forged in ["garbage!", "e30", page.cursor[:-3] + "xyz"]:
             with pytest.raises(InvalidCursor):
-                views.query("customer#c1", index="gsi1", limit=2, cursor=forged)
+                views.listing("customer#c1", limit=2, cursor=forged)
         with pytest.raises(InvalidCursor):
-            views.query("customer#c2", index="gsi1", limit=2, cursor=page.cursor)
+            views.listing("customer#c2", limit=2, cursor=page.cursor)
+        with pytest.raises(InvalidCursor):
+            views.query("customer#c1", limit=2, cursor=page.cursor)
 
-    def test_a_partition_query_reads_only_that_partition(self, views: ViewStore) -> None:
+    def test_a_collection_query_reads_only_that_collection(self, views: ViewStore) -> None:
         views.commit(
             "s",
             from_version=0,
@@ -111,11 +143,11 @@ class ViewStoreContract:
         views.commit("p1", from_version=1, to_version=2, changes=[Increment(key, {"active": -1})])
         assert views.get(key) == {"active": 1, "all": 2}
 
-    def test_bulk_writes_land_with_the_commit_even_past_a_transactions_size(
+    def test_changes_ahead_land_with_the_commit_even_past_its_atomic_bound(
         self, views: ViewStore
     ) -> None:
         entries = [
-            Put(ViewKey(f"search#tri#{n:03d}", "name#p1"), {"id": "p1"}, bulk=True)
+            Put(ViewKey(f"search#tri#{n:03d}", "name#p1"), {"id": "p1"}, ahead=True)
             for n in range(150)
         ]
         views.commit(
@@ -123,17 +155,17 @@ class ViewStoreContract:
         )
         assert views.get(ViewKey("search#tri#149", "name#p1")) == {"id": "p1"}
         removals = [
-            Delete(ViewKey(f"search#tri#{n:03d}", "name#p1"), bulk=True) for n in range(150)
+            Delete(ViewKey(f"search#tri#{n:03d}", "name#p1"), ahead=True) for n in range(150)
         ]
         views.commit("p1", from_version=1, to_version=2, changes=removals)
         assert views.get(ViewKey("search#tri#000", "name#p1")) is None
         assert views.position("p1") == 2
 
-    def test_bulk_writes_are_refused_from_a_stale_position(self, views: ViewStore) -> None:
+    def test_changes_ahead_are_refused_from_a_stale_position(self, views: ViewStore) -> None:
         views.commit("p1", from_version=0, to_version=3, changes=[])
         with pytest.raises(PositionMoved):
             views.commit(
-                "p1", from_version=1, to_version=2, changes=[Put(ViewKey("x"), {}, bulk=True)]
+                "p1", from_version=1, to_version=2, changes=[Put(ViewKey("x"), {}, ahead=True)]
             )
         assert views.get(ViewKey("x")) is None
 
@@ -163,18 +195,21 @@ class ViewStoreContract:
             "a",
         ]
 
-    def test_scoped_stores_see_only_their_own_documents_positions_and_index(
+    def test_scoped_stores_see_only_their_own_documents_positions_and_listings(
         self,
         views: ViewStore,
     ) -> None:
         blue, green = views.scoped("catalog.1|"), views.scoped("catalog.2|")
-        doc = {"n": 1, "gsi1pk": "customer#c1", "gsi1sk": "001"}
-        blue.commit("s", from_version=0, to_version=1, changes=[Put(ViewKey("order#1"), doc)])
+        doc = {"n": 1}
+        listed = Listing("customer#c1", "001")
+        put = Put(ViewKey("order#1"), doc, listed=listed)
+        blue.commit("s", from_version=0, to_version=1, changes=[put])
         assert blue.get(ViewKey("order#1")) == doc
         assert blue.get_many([ViewKey("order#1")]) == {ViewKey("order#1"): doc}
-        assert [d["n"] for d in blue.query("customer#c1", index="gsi1").items] == [1]
+        assert [d["n"] for d in blue.listing("customer#c1").items] == [1]
         assert green.get(ViewKey("order#1")) is None
-        assert green.query("customer#c1", index="gsi1").items == []
+        assert green.listing("customer#c1").items == []
+        assert views.listing("customer#c1").items == []
         assert views.get(ViewKey("order#1")) is None
         assert (blue.position("s"), green.position("s"), views.position("s")) == (1, 0, 0)
 
@@ -184,8 +219,8 @@ class ViewStoreContract:
         blue, green = views.scoped("ordering.1|"), views.scoped("ordering.2|")
         _fill(blue, 5)
         _fill(green, 5)
-        page = blue.query("customer#c1", index="gsi1", limit=2)
-        rest = green.query("customer#c1", index="gsi1", limit=10, cursor=page.cursor)
+        page = blue.listing("customer#c1", limit=2)
+        rest = green.listing("customer#c1", limit=10, cursor=page.cursor)
         assert [d["n"] for d in page.items + rest.items] == list(range(5))
         listed = blue.query("order#001", limit=1)
         assert listed.items

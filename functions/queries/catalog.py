@@ -120,11 +120,11 @@ def products(
     )
     after = None
     if cursor is not None:
-        after = cursors.open_(cursor, expect={"p": criteria.partition()}, keys={"p", "a"})["a"]
+        after = cursors.open_(cursor, expect={"p": criteria.collection()}, keys={"p", "a"})["a"]
     views = _container().live("catalog")
     page = search_products(views, criteria, limit=limit, after=after)
     next_cursor = (
-        cursors.seal({"p": criteria.partition(), "a": page.last_sort}) if page.last_sort else None
+        cursors.seal({"p": criteria.collection(), "a": page.last_sort}) if page.last_sort else None
     )
     answer: dict[str, Any] = {"items": page.items, "next_cursor": next_cursor}
     if with_total:

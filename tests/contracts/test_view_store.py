@@ -32,6 +32,6 @@ class TestViewStore(ViewStoreContract):
         from event_sourcing.dynamodb.views import DynamoDBViewStore
 
         assert isinstance(views, DynamoDBViewStore)
-        item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+        item = {"pk": {"S": key.collection}, "sk": {"S": key.id}}
         item |= {name: {"N": str(value)} for name, value in doc.items()}
         views.client.put_item(TableName=views.table, Item=item)

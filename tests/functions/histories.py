@@ -22,9 +22,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import Order
+from domain.ordering.order import CancelReason, Order
 from domain.ordering.views import OrderingViews, inventory_key
 from event_sourcing.dynamodb.views import DynamoDBViewStore
 from event_sourcing.generations import Pointer

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.ordering.events import CancelReason
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import Order, OrderStatus
+from domain.ordering.order import CancelReason, Order, OrderStatus
 from domain.projections import all_projections
 from event_sourcing.dynamodb.views import DynamoDBViewStore
 from event_sourcing.projector import Projectors

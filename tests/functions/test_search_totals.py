@@ -200,11 +200,11 @@ def test_entries_left_behind_by_an_interrupted_projection_are_not_counted(
     hammer = shelf.products["Hammer"]
     unlisted = search.listing_keys(hammer.name, hammer.id, hammer.category)
     unlisted += search.trigram_keys(hammer.name, hammer.description, hammer.id)
-    changes: list[Change] = [Put(key, entry, bulk=True) for key in grams]
-    changes += [Put(key, off_entry, bulk=True) for key in off_sale_grams]
-    changes += [Delete(key, bulk=True) for key in unlisted]
+    changes: list[Change] = [Put(key, entry, ahead=True) for key in grams]
+    changes += [Put(key, off_entry, ahead=True) for key in off_sale_grams]
+    changes += [Delete(key, ahead=True) for key in unlisted]
     views.commit("test-interrupted", from_version=0, to_version=1, changes=changes)
-    assert views.get(ViewKey(search.trigram_partition("cle"), entry["sort"])) == entry
+    assert views.get(ViewKey(search.trigram_collection("cle"), entry["sort"])) == entry
     del shelf.products["Hammer"]  # active, but no longer in any partition: not found
 
     assert_totals_agree_with_paging(shelf)

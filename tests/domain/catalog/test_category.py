@@ -6,9 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.catalog.category import Category
+from domain.catalog.category import Category, CategoryCreated
 from domain.catalog.commands import CreateCategory, CreateProduct
-from domain.catalog.events import CategoryCreated
 from domain.catalog.service import CATEGORY_NAME_CLAIM, CatalogService
 from domain.errors import Conflict, InvalidValue
 from event_sourcing.repository import EventSourcedRepository

@@ -17,14 +17,14 @@ from domain.catalog.commands import (
     CreateProduct,
     DeactivateProduct,
 )
-from domain.catalog.events import (
+from domain.catalog.product import (
+    Product,
     ProductActivated,
     ProductApproved,
     ProductCreated,
     ProductDeactivated,
     ProductPriceChanged,
 )
-from domain.catalog.product import Product
 from domain.catalog.service import CatalogService
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from event_sourcing.errors import VersionMismatch

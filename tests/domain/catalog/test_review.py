@@ -8,8 +8,7 @@ import pytest
 
 from domain.catalog.category import Category
 from domain.catalog.commands import ChangePrice, DeactivateProduct, PostReview
-from domain.catalog.events import ReviewPosted
-from domain.catalog.review import Review
+from domain.catalog.review import Review, ReviewPosted
 from domain.catalog.service import CatalogService
 from domain.errors import InvalidValue, NotFound, Unauthenticated
 from event_sourcing.errors import VersionMismatch

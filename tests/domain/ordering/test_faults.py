@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.ordering.events import CancelReason
-from domain.ordering.order import OrderStatus, PaymentStatus, StockStatus
+from domain.ordering.order import CancelReason, OrderStatus, PaymentStatus, StockStatus
 from event_sourcing.errors import ConcurrencyError
 from tests.domain.ordering.support import CUSTOMER, World
 from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD, InjectedFailure

@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 
 from domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, Unauthenticated
 from domain.ordering.commands import SetStock
-from domain.ordering.events import (
+from domain.ordering.inventory import (
+    Inventory,
     StockCommitted,
     StockReleased,
     StockReserved,
     StockReturned,
     StockSet,
 )
-from domain.ordering.inventory import Inventory
 from event_sourcing.errors import VersionMismatch
 from tests.domain.ordering.support import ADMIN, ANON, CUSTOMER, World
 

@@ -19,13 +19,14 @@ from domain.ordering.commands import (
     RequestedItem,
     SetStock,
 )
-from domain.ordering.events import (
+from domain.ordering.order import (
     CancelReason,
+    Order,
     OrderCreated,
     OrderItemAdded,
     OrderPlaced,
+    OrderStatus,
 )
-from domain.ordering.order import Order, OrderStatus
 from domain.ordering.values import MAX_LINES, OrderLine
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.events import DomainEvent

@@ -9,9 +9,15 @@ import pytest
 
 from domain.errors import RuleViolation
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
-from domain.ordering.events import CancelReason, OrderStockReserved
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import OrderStatus, PaymentStatus, Step, StockStatus
+from domain.ordering.order import (
+    CancelReason,
+    OrderStatus,
+    OrderStockReserved,
+    PaymentStatus,
+    Step,
+    StockStatus,
+)
 from domain.ordering.process import charge_key
 from domain.ordering.values import StockLine
 from tests.domain.ordering.support import ADMIN, CUSTOMER, HAPPY_PATH, OTHER_CUSTOMER, World
