@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
+from functions.shared.http import Root, Services
 from functions.shared.observability import entry_point
 
 app = APIGatewayHttpResolver()
@@ -29,8 +30,7 @@ nav a { margin-right: 1rem; }
 """
 
 
-def _operations() -> Any:
-    from infra.container import container
+def _operations(root: Root) -> Any:
     from infra.readers import Operations
 
     outputs = {
@@ -38,7 +38,7 @@ def _operations() -> Any:
         "ProjectorFailureQueueUrl": os.environ.get("PROJECTOR_FAILURE_QUEUE_URL", ""),
         "OrderProcessFailureQueueUrl": os.environ.get("ORDER_PROCESS_FAILURE_QUEUE_URL", ""),
     }
-    return Operations(container(), {k: v for k, v in outputs.items() if v})
+    return Operations(root, {k: v for k, v in outputs.items() if v})
 
 
 def _page(title: str, body: str) -> Response[str]:
@@ -68,10 +68,10 @@ def _stream_link(stream: str) -> str:
 
 
 @app.get("/console")
-def overview() -> Response[str]:
+def overview(services: Services) -> Response[str]:
     from infra.readers import READERS
 
-    operations = _operations()
+    operations = _operations(services)
     projections = [
         [
             _text(p.projection),
@@ -129,12 +129,10 @@ def overview() -> Response[str]:
 
 
 @app.get("/console/streams")
-def streams() -> Response[str]:
-    from infra.container import container
-
+def streams(services: Services) -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     after = query.get("after")
-    events = container().event_store
+    events = services.event_store
     listed: list[str] = []
     token = None
     for page, token in events.stream_pages(after=after):
@@ -149,10 +147,8 @@ def streams() -> Response[str]:
 
 
 @app.get("/console/streams/<stream_id>")
-def stream(stream_id: str) -> Response[str]:
-    from infra.container import container
-
-    found = container().event_store.read(stream_id)
+def stream(stream_id: str, services: Services) -> Response[str]:
+    found = services.event_store.read(stream_id)
     rows = [
         [
             _text(e.version),
@@ -171,4 +167,9 @@ def stream(stream_id: str) -> Response[str]:
     )
 
 
-handler = entry_point(app.resolve)
+def serve(event: dict[str, Any], context: Any, root: Root) -> dict[str, Any]:
+    app.context["root"] = root
+    return app.resolve(event, context)
+
+
+handler = entry_point(serve)

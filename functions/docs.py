@@ -113,10 +113,10 @@ def unmatched(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def serve(event: dict[str, Any], context: Any, root: Any) -> dict[str, Any]:
     if event.get("routeKey") == "$default":
         return unmatched(event)
-    return authenticate_first(build_app().resolve)(event, context)
+    return authenticate_first(set(), build_app().resolve)(event, context)
 
 
 handler = entry_point(serve, correlation_id_path=CORRELATION_ID)

@@ -28,7 +28,8 @@ from domain.errors import DomainError
 from domain.projections import all_projections, projection_named
 from event_sourcing.codec import iso, parse_iso
 from event_sourcing.projector import Projection, Projector, Projectors
-from infra.container import READER_CACHE_SECONDS, Container
+from infra.container import Container
+from infra.generations import READER_CACHE_SECONDS
 from infra.rebuild import RETIRE_DELAY_SECONDS
 
 # A stack's outputs (template.yaml) -> the settings the functions read.

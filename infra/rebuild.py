@@ -29,7 +29,7 @@ from event_sourcing.generations import DONE, Generations, Pointer
 from event_sourcing.projector import Generation, Projection, Projector
 from event_sourcing.store import EventStore
 from event_sourcing.views import ViewStore
-from infra.container import READER_CACHE_SECONDS
+from infra.generations import READER_CACHE_SECONDS
 
 QUERY_TIMEOUT_SECONDS = 10.0
 """The longest a query function runs (template.yaml Globals): a reader of the old pointer."""

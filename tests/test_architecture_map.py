@@ -60,7 +60,7 @@ def shop() -> Iterator[tuple[Stack, Callable[..., Traced], dict[str, str]]]:
     monkeypatch = pytest.MonkeyPatch()
     # a query reads its generation pointer again every READER_CACHE_SECONDS: not part of
     # the path of one request
-    monkeypatch.setattr(composition, "READER_CACHE_SECONDS", 3600.0)
+    monkeypatch.setattr("infra.generations.READER_CACHE_SECONDS", 3600.0)
     with open_stack(monkeypatch) as stack:
         api = stack.api
         admin = stack.admin_token()

@@ -11,11 +11,10 @@ from typing import Any
 
 from domain.errors import Unauthenticated
 from functions.shared.observability import entry_point, logger, metrics
+from infra.container import Container as Root
 
 
-def authorize(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from infra.container import container
-
+def authorize(event: dict[str, Any], context: Any, root: Root) -> dict[str, Any]:
     header = (event.get("headers") or {}).get("authorization")
     if not header:
         return {"isAuthorized": True, "context": {}}
@@ -25,7 +24,7 @@ def authorize(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "malformed_authorization", "Send the token as: Authorization: Bearer <token>."
         )
     try:
-        caller = container().identity.authenticate(token.strip())
+        caller = root.identity.authenticate(token.strip())
     except Unauthenticated as refused:
         metrics.add_metric(name="TokensRefused", unit="Count", value=1)
         logger.info("token refused", extra={"reason": refused.code})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.request import Request
 
 from domain.catalog.commands import (
     ActivateProduct,
@@ -29,31 +30,29 @@ from functions.models import (
     ProductAnswer,
     Versioned,
 )
-from functions.shared.auth import authenticate_first
-from functions.shared.bodies import readable_bodies
-from functions.shared.commands import Call, command
-from functions.shared.http import http_app
-from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.commands import Calling, command
+from functions.shared.http import Routes, http_function, root_of
 
-router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+router = Routes()
 TAGS = ["catalogue"]
 ADMIN = (400, 401, 403, 404, 409, 412, 422)
 
 
-def _catalog() -> CatalogService:
-    from infra.container import container
-
-    return container().catalog
+def _catalog(request: Request) -> CatalogService:
+    return root_of(request).catalog
 
 
-def _product(product: Product) -> dict[str, Any]:
-    return {
-        "id": product.id,
-        "version": product.version,
-        "price": str(product.state.price),
-        "is_active": product.state.is_active,
-        "requires_approval": product.state.requires_approval,
-    }
+Catalog = Annotated[CatalogService, Depends(_catalog)]
+
+
+def _product(product: Product) -> ProductAnswer:
+    return ProductAnswer(
+        id=product.id,
+        version=product.version,
+        price=str(product.state.price),
+        is_active=product.state.is_active,
+        requires_approval=product.state.requires_approval,
+    )
 
 
 @command(
@@ -69,10 +68,10 @@ def _product(product: Product) -> dict[str, Any]:
     summary="Create a category (admin)",
     tags=TAGS,
 )
-def create_category(body: NewCategory, call: Call) -> dict[str, Any]:
+def create_category(body: NewCategory, call: Calling, catalog: Catalog) -> Versioned:
     command = CreateCategory(body.name, body.allows_products, body.premium)
-    category = _catalog().create_category(command, call.context)
-    return {"id": category.id, "name": category.state.name, "version": category.version}
+    category = catalog.create_category(command, call.context)
+    return Versioned(id=category.id, version=category.version)
 
 
 @command(
@@ -89,9 +88,9 @@ def create_category(body: NewCategory, call: Call) -> dict[str, Any]:
     summary="Create a product (admin); it starts inactive",
     tags=TAGS,
 )
-def create_product(body: NewProduct, call: Call) -> dict[str, Any]:
+def create_product(body: NewProduct, call: Calling, catalog: Catalog) -> ProductAnswer:
     command = CreateProduct(body.name, body.description, Decimal(body.price), body.category_id)
-    return _product(_catalog().create_product(command, call.context))
+    return _product(catalog.create_product(command, call.context))
 
 
 @command(
@@ -103,8 +102,8 @@ def create_product(body: NewProduct, call: Call) -> dict[str, Any]:
     summary="Change a product's price (admin)",
     tags=TAGS,
 )
-def change_price(id: str, body: NewPrice, call: Call) -> dict[str, Any]:
-    return _product(_catalog().change_price(ChangePrice(id, Decimal(body.price)), *call))
+def change_price(id: str, body: NewPrice, call: Calling, catalog: Catalog) -> ProductAnswer:
+    return _product(catalog.change_price(ChangePrice(id, Decimal(body.price)), *call))
 
 
 @command(
@@ -116,8 +115,8 @@ def change_price(id: str, body: NewPrice, call: Call) -> dict[str, Any]:
     summary="Approve a product's price (admin)",
     tags=TAGS,
 )
-def approve(id: str, call: Call) -> dict[str, Any]:
-    return _product(_catalog().approve(ApproveProduct(id), *call))
+def approve(id: str, call: Calling, catalog: Catalog) -> ProductAnswer:
+    return _product(catalog.approve(ApproveProduct(id), *call))
 
 
 @command(
@@ -129,8 +128,8 @@ def approve(id: str, call: Call) -> dict[str, Any]:
     summary="Activate a product (admin); refused while approval is pending",
     tags=TAGS,
 )
-def activate(id: str, call: Call) -> dict[str, Any]:
-    return _product(_catalog().activate(ActivateProduct(id), *call))
+def activate(id: str, call: Calling, catalog: Catalog) -> ProductAnswer:
+    return _product(catalog.activate(ActivateProduct(id), *call))
 
 
 @command(
@@ -142,8 +141,8 @@ def activate(id: str, call: Call) -> dict[str, Any]:
     summary="Deactivate a product (admin), with a reason",
     tags=TAGS,
 )
-def deactivate(id: str, body: Deactivation, call: Call) -> dict[str, Any]:
-    return _product(_catalog().deactivate(DeactivateProduct(id, body.reason), *call))
+def deactivate(id: str, body: Deactivation, call: Calling, catalog: Catalog) -> ProductAnswer:
+    return _product(catalog.deactivate(DeactivateProduct(id, body.reason), *call))
 
 
 @command(
@@ -159,14 +158,9 @@ def deactivate(id: str, body: Deactivation, call: Call) -> dict[str, Any]:
     summary="Review a product (1 to 5); a second review replaces your first",
     tags=TAGS,
 )
-def review(id: str, body: NewReview, call: Call) -> dict[str, Any]:
-    posted = _catalog().review(PostReview(id, body.rating, body.comment), *call)
-    return {
-        "id": posted.id,
-        "product_id": id,
-        "rating": posted.state.rating,
-        "version": posted.version,
-    }
+def review(id: str, body: NewReview, call: Calling, catalog: Catalog) -> Versioned:
+    posted = catalog.review(PostReview(id, body.rating, body.comment), *call)
+    return Versioned(id=posted.id, version=posted.version)
 
 
 @command(
@@ -178,12 +172,9 @@ def review(id: str, body: NewReview, call: Call) -> dict[str, Any]:
     summary="Delete a product (admin); refused while any order holds it",
     tags=TAGS,
 )
-def delete_product(id: str, call: Call) -> dict[str, Any]:
-    product = _catalog().delete_product(DeleteProduct(id), *call)
-    return {"id": product.id, "deleted": True, "version": product.version}
+def delete_product(id: str, call: Calling, catalog: Catalog) -> Deleted:
+    product = catalog.delete_product(DeleteProduct(id), *call)
+    return Deleted(id=product.id, deleted=True, version=product.version)
 
 
-app = http_app(router)
-handler = entry_point(
-    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
-)
+app, handler = http_function(router)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.request import Request
 
 from domain.identity.commands import (
     ChangePassword,
@@ -26,20 +27,19 @@ from functions.models import (
     UserCreated,
     Versioned,
 )
-from functions.shared.auth import authenticate_first
-from functions.shared.bodies import readable_bodies
-from functions.shared.commands import Call, command
-from functions.shared.http import http_app, no_sooner_than
-from functions.shared.observability import CORRELATION_ID, entry_point, metrics
+from functions.shared.commands import Calling, command
+from functions.shared.http import Root, Routes, http_function, no_sooner_than, root_of
+from functions.shared.observability import metrics
 
-router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+router = Routes()
 TAGS = ["identity"]
 
 
-def _identity() -> IdentityService:
-    from infra.container import container
+def _identity(request: Request) -> IdentityService:
+    return root_of(request).identity
 
-    return container().identity
+
+Identity = Annotated[IdentityService, Depends(_identity)]
 
 
 @command(
@@ -54,22 +54,22 @@ def _identity() -> IdentityService:
     summary="Register a customer",
     tags=TAGS,
 )
-def register(body: NewUser, call: Call) -> dict[str, Any]:
-    user = _identity().register(Register(body.email, body.password), call.context)
+def register(body: NewUser, call: Calling, identity: Identity) -> UserCreated:
+    user = identity.register(Register(body.email, body.password), call.context)
     metrics.add_metric(name="UsersRegistered", unit="Count", value=1)
-    return {"id": user.id, "email": user.state.email, "version": user.version}
+    return UserCreated(id=user.id, email=user.state.email, version=user.version)
 
 
 # What a replay of a sign-in answers: the same token, signed again from its receipt (its
 # claims); the idempotency table never holds a token (docs/architecture.md, "Idempotency").
-def _keep_receipt(answer: dict[str, Any]) -> dict[str, Any]:
+def _keep_receipt(answer: dict[str, Any], root: Root) -> dict[str, Any]:
     rest = {k: v for k, v in answer["body"].items() if k != "access_token"}
-    receipt = _identity().tokens.receipt(answer["body"]["access_token"])
+    receipt = root.identity.tokens.receipt(answer["body"]["access_token"])
     return {"status": answer["status"], "body": rest, "receipt": receipt}
 
 
-def _sign_again(kept: dict[str, Any]) -> dict[str, Any]:
-    token = _identity().tokens.reissue(kept["receipt"])
+def _sign_again(kept: dict[str, Any], root: Root) -> dict[str, Any]:
+    token = root.identity.tokens.reissue(kept["receipt"])
     return {"status": kept["status"], "body": {"access_token": token, **kept["body"]}}
 
 
@@ -87,15 +87,15 @@ def _sign_again(kept: dict[str, Any]) -> dict[str, Any]:
     summary="Sign in: exchange email and password for an access token",
     tags=TAGS,
 )
-def issue_token(body: Credentials, call: Call) -> dict[str, Any]:
+def issue_token(body: Credentials, call: Calling, identity: Identity) -> TokenIssued:
     source = router.current_event.request_context.http.source_ip
-    issued = _identity().issue_token(IssueToken(body.email, body.password, source), call.context)
-    return {
-        "access_token": issued.token.value,
-        "token_type": "Bearer",
-        "expires_in": issued.token.expires_in,
-        "version": issued.user.version,
-    }
+    issued = identity.issue_token(IssueToken(body.email, body.password, source), call.context)
+    return TokenIssued(
+        access_token=issued.token.value,
+        token_type="Bearer",
+        expires_in=issued.token.expires_in,
+        version=issued.user.version,
+    )
 
 
 @command(
@@ -110,9 +110,9 @@ def issue_token(body: Credentials, call: Call) -> dict[str, Any]:
     summary="Change your password (older tokens stop working)",
     tags=TAGS,
 )
-def change_password(body: NewPassword, call: Call) -> dict[str, Any]:
-    user = _identity().change_password(ChangePassword(body.old_password, body.new_password), *call)
-    return {"id": user.id, "version": user.version}
+def change_password(body: NewPassword, call: Calling, identity: Identity) -> Versioned:
+    user = identity.change_password(ChangePassword(body.old_password, body.new_password), *call)
+    return Versioned(id=user.id, version=user.version)
 
 
 @command(
@@ -127,16 +127,16 @@ def change_password(body: NewPassword, call: Call) -> dict[str, Any]:
     summary="Ask for a password-reset link by email (same answer, same time, known or not)",
     tags=TAGS,
 )
-def request_password_reset(body: ResetRequest, call: Call) -> dict[str, Any]:
+def request_password_reset(body: ResetRequest, call: Calling, identity: Identity) -> ResetAccepted:
     source = router.current_event.request_context.http.source_ip
     # Known or not, the answer leaves no sooner than this: what a known email costs more
     # (its user read, the reset recorded) does not show in the time.
     with no_sooner_than(RESET_ANSWER_SECONDS):
-        _identity().request_password_reset(RequestPasswordReset(body.email, source), call.context)
-    return {
-        "status": "accepted",
-        "message": "If an account has this email, a link to reset its password is on its way.",
-    }
+        identity.request_password_reset(RequestPasswordReset(body.email, source), call.context)
+    return ResetAccepted(
+        status="accepted",
+        message="If an account has this email, a link to reset its password is on its way.",
+    )
 
 
 @command(
@@ -151,9 +151,9 @@ def request_password_reset(body: ResetRequest, call: Call) -> dict[str, Any]:
     summary="Set a new password with a reset link's token (older tokens stop working)",
     tags=TAGS,
 )
-def reset_password(body: ResetConfirmation, call: Call) -> dict[str, Any]:
-    user = _identity().reset_password(ResetPassword(body.token, body.new_password), *call)
-    return {"id": user.id, "version": user.version}
+def reset_password(body: ResetConfirmation, call: Calling, identity: Identity) -> Versioned:
+    user = identity.reset_password(ResetPassword(body.token, body.new_password), *call)
+    return Versioned(id=user.id, version=user.version)
 
 
 @command(
@@ -169,12 +169,9 @@ def reset_password(body: ResetConfirmation, call: Call) -> dict[str, Any]:
     summary="Deactivate a user (admin); their tokens stop working",
     tags=TAGS,
 )
-def deactivate(id: str, call: Call) -> dict[str, Any]:
-    user = _identity().deactivate(Deactivate(id), *call)
-    return {"id": user.id, "version": user.version}
+def deactivate(id: str, call: Calling, identity: Identity) -> Versioned:
+    user = identity.deactivate(Deactivate(id), *call)
+    return Versioned(id=user.id, version=user.version)
 
 
-app = http_app(router)
-handler = entry_point(
-    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
-)
+app, handler = http_function(router)

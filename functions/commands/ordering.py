@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.request import Request
 
 from domain.ordering.commands import (
     AddItem,
@@ -28,25 +29,23 @@ from functions.models import (
     StockCount,
     StockLevels,
 )
-from functions.shared.auth import authenticate_first
-from functions.shared.bodies import readable_bodies
-from functions.shared.commands import Call, command
-from functions.shared.http import http_app
-from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.commands import Calling, command
+from functions.shared.http import Routes, http_function, root_of
 
-router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+router = Routes()
 ORDERS = ["orders"]
 OWNER = (400, 401, 403, 404, 412, 422)
 
 
-def _ordering() -> OrderingService:
-    from infra.container import container
-
-    return container().ordering
+def _ordering(request: Request) -> OrderingService:
+    return root_of(request).ordering
 
 
-def _order(order: Order) -> dict[str, Any]:
-    return present_order(order)
+Ordering = Annotated[OrderingService, Depends(_ordering)]
+
+
+def _order(order: Order) -> OrderAnswer:
+    return OrderAnswer.model_validate(present_order(order))
 
 
 @command(
@@ -61,9 +60,9 @@ def _order(order: Order) -> dict[str, Any]:
     summary="Start an order (a draft); prices come from the catalogue",
     tags=ORDERS,
 )
-def create_order(body: NewOrder, call: Call) -> dict[str, Any]:
+def create_order(body: NewOrder, call: Calling, ordering: Ordering) -> OrderAnswer:
     items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
-    return _order(_ordering().create_order(CreateOrder(items), call.context))
+    return _order(ordering.create_order(CreateOrder(items), call.context))
 
 
 @command(
@@ -75,8 +74,8 @@ def create_order(body: NewOrder, call: Call) -> dict[str, Any]:
     summary="Add a product to a draft order (adds to its quantity if present)",
     tags=ORDERS,
 )
-def add_item(id: str, body: Line, call: Call) -> dict[str, Any]:
-    return _order(_ordering().add_item(AddItem(id, body.product_id, body.quantity), *call))
+def add_item(id: str, body: Line, call: Calling, ordering: Ordering) -> OrderAnswer:
+    return _order(ordering.add_item(AddItem(id, body.product_id, body.quantity), *call))
 
 
 @command(
@@ -88,8 +87,8 @@ def add_item(id: str, body: Line, call: Call) -> dict[str, Any]:
     summary="Remove a product from a draft order",
     tags=ORDERS,
 )
-def remove_item(id: str, product_id: str, call: Call) -> dict[str, Any]:
-    return _order(_ordering().remove_item(RemoveItem(id, product_id), *call))
+def remove_item(id: str, product_id: str, call: Calling, ordering: Ordering) -> OrderAnswer:
+    return _order(ordering.remove_item(RemoveItem(id, product_id), *call))
 
 
 @command(
@@ -102,9 +101,9 @@ def remove_item(id: str, product_id: str, call: Call) -> dict[str, Any]:
     summary="Place the order: stock, payment, confirmation and email follow asynchronously",
     tags=ORDERS,
 )
-def place(id: str, body: Placement, call: Call) -> dict[str, Any]:
-    order = _ordering().place(PlaceOrder(id, body.payment_method), *call)
-    return {"id": order.id, "status": order.state.status.value, "version": order.version}
+def place(id: str, body: Placement, call: Calling, ordering: Ordering) -> Placed:
+    order = ordering.place(PlaceOrder(id, body.payment_method), *call)
+    return Placed(id=order.id, status=order.state.status.value, version=order.version)
 
 
 @command(
@@ -116,15 +115,15 @@ def place(id: str, body: Placement, call: Call) -> dict[str, Any]:
     summary="Cancel an order (draft, placed or confirmed): stock released, charge refunded",
     tags=ORDERS,
 )
-def cancel(id: str, call: Call) -> dict[str, Any]:
-    order = _ordering().cancel(CancelOrder(id), *call)
+def cancel(id: str, call: Calling, ordering: Ordering) -> Cancelled:
+    order = ordering.cancel(CancelOrder(id), *call)
     reason = order.state.reason
-    return {
-        "id": order.id,
-        "status": order.state.status.value,
-        "reason": reason.value if reason else None,
-        "version": order.version,
-    }
+    return Cancelled(
+        id=order.id,
+        status=order.state.status.value,
+        reason=reason.value if reason else None,
+        version=order.version,
+    )
 
 
 @command(
@@ -141,19 +140,16 @@ def cancel(id: str, call: Call) -> dict[str, Any]:
     summary="Count a product's stock on hand (admin)",
     tags=["inventory"],
 )
-def set_stock(product_id: str, body: StockCount, call: Call) -> dict[str, Any]:
-    inventory = _ordering().set_stock(SetStock(product_id, body.on_hand), *call)
+def set_stock(product_id: str, body: StockCount, call: Calling, ordering: Ordering) -> StockLevels:
+    inventory = ordering.set_stock(SetStock(product_id, body.on_hand), *call)
     stock = inventory.state
-    return {
-        "product_id": product_id,
-        "on_hand": stock.on_hand,
-        "reserved": stock.reserved,
-        "available": stock.on_hand - stock.reserved,
-        "version": inventory.version,
-    }
+    return StockLevels(
+        product_id=product_id,
+        on_hand=stock.on_hand,
+        reserved=stock.reserved,
+        available=stock.on_hand - stock.reserved,
+        version=inventory.version,
+    )
 
 
-app = http_app(router)
-handler = entry_point(
-    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
-)
+app, handler = http_function(router)

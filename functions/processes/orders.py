@@ -13,15 +13,15 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from functions.shared.observability import entry_point, logger, metrics
 from functions.shared.streams import ordered_batches
+from infra.container import Container as Root
 
 
-def record_handler(record: DynamoDBRecord, stream_id: str) -> None:
+def record_handler(record: DynamoDBRecord, stream_id: str, root: Root) -> None:
     from event_sourcing.dynamodb.items import event_of
-    from infra.container import container
 
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
     event = event_of(image)
-    step = container().processes.handle(
+    step = root.processes.handle(
         stream_id,
         event.version,
         correlation_id=event.metadata.correlation_id,

@@ -9,15 +9,15 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from functions.shared.observability import entry_point, metrics
 from functions.shared.streams import ordered_batches
+from infra.container import Container as Root
 
 
-def record_handler(record: DynamoDBRecord, stream_id: str) -> None:
+def record_handler(record: DynamoDBRecord, stream_id: str, root: Root) -> None:
     from event_sourcing.dynamodb.items import event_of
-    from infra.container import container
 
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
     # Validated here, not by a parser model: one bad record must not sink the batch.
-    outcome = container().projector.project(event_of(image))
+    outcome = root.projector.project(event_of(image))
     metrics.add_metric(name="EventsProjected", unit="Count", value=len(outcome.applied))
     if outcome.duplicate:
         metrics.add_metric(name="DuplicateRecords", unit="Count", value=1)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.catalog import history, pricing, search
 from domain.catalog.views import (
@@ -31,14 +30,12 @@ from functions.models import (
     ProductStats,
     ProductView,
 )
-from functions.shared.auth import authenticate_first, caller_of, route
-from functions.shared.bodies import readable_bodies
+from functions.shared.auth import caller_of, route
 from functions.shared.consistency import json_response, read_view, view_response
-from functions.shared.http import http_app
-from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.http import Routes, Services, http_function
 from functions.shared.openapi import responses
 
-router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+router = Routes()
 
 MinVersion = Annotated[
     int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
@@ -46,12 +43,6 @@ MinVersion = Annotated[
 MAX_PRICE_FILTER = Decimal(10) ** 9
 """Above any price: a filter beyond it (1e999) is a client's mistake, not an empty page."""
 Price = Annotated[str | None, Query(max_length=20, description="A decimal, like 19.99")]
-
-
-def _container() -> Any:
-    from infra.container import container
-
-    return container()
 
 
 def _is_admin() -> bool:
@@ -69,10 +60,11 @@ def _is_admin() -> bool:
     responses=responses(200, CategoryList),
 )
 def categories(
+    services: Services,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[CategoryList]:
-    page = all_categories(_container().live("catalog"), limit=limit, cursor=cursor)
+    page = all_categories(services.live("catalog"), limit=limit, cursor=cursor)
     return json_response({"items": page.items, "next_cursor": page.cursor})
 
 
@@ -85,8 +77,8 @@ def categories(
     tags=["catalogue"],
     responses=responses(200, CategoryAnswer, 404),
 )
-def category(id: str) -> Response[CategoryAnswer]:
-    return view_response(category_view(_container().live("catalog"), id))
+def category(services: Services, id: str) -> Response[CategoryAnswer]:
+    return view_response(category_view(services.live("catalog"), id))
 
 
 @route(
@@ -99,6 +91,7 @@ def category(id: str) -> Response[CategoryAnswer]:
     responses=responses(200, ProductList, 400),
 )
 def products(
+    services: Services,
     q: Annotated[str, Query(max_length=search.MAX_QUERY_LENGTH)] = "",
     category_id: Annotated[str | None, Query(max_length=64)] = None,
     min_price: Price = None,
@@ -121,7 +114,7 @@ def products(
     after = None
     if cursor is not None:
         after = cursors.open_(cursor, expect={"p": criteria.collection()}, keys={"p", "a"})["a"]
-    views = _container().live("catalog")
+    views = services.live("catalog")
     page = search_products(views, criteria, limit=limit, after=after)
     next_cursor = (
         cursors.seal({"p": criteria.collection(), "a": page.last_sort}) if page.last_sort else None
@@ -141,8 +134,8 @@ def products(
     tags=["catalogue"],
     responses=responses(200, ProductView, 401, 404, 503),
 )
-def product(id: str, min_version: MinVersion = None) -> Response[ProductView]:
-    views, admin = _container().live("catalog"), _is_admin()
+def product(services: Services, id: str, min_version: MinVersion = None) -> Response[ProductView]:
+    views, admin = services.live("catalog"), _is_admin()
     return view_response(read_view(lambda: product_view(views, id, admin=admin), min_version))
 
 
@@ -156,9 +149,9 @@ def product(id: str, min_version: MinVersion = None) -> Response[ProductView]:
     responses=responses(200, DiscountedPrice, 404),
 )
 def discounted_price(
-    id: str, percentage: Annotated[str, Query(max_length=20)]
+    services: Services, id: str, percentage: Annotated[str, Query(max_length=20)]
 ) -> Response[DiscountedPrice]:
-    doc = product_view(_container().live("catalog"), id, admin=_is_admin())
+    doc = product_view(services.live("catalog"), id, admin=_is_admin())
     percent = _decimal(percentage, "percentage")
     discounted = pricing.discounted(Decimal(doc["price"]), percent)
     return json_response(
@@ -180,8 +173,8 @@ def discounted_price(
     tags=["catalogue"],
     responses=responses(200, History, 403, 404),
 )
-def product_history(id: str) -> Response[History]:
-    events = history.history(_container().repository, caller_of(router), id)
+def product_history(services: Services, id: str) -> Response[History]:
+    events = history.history(services.repository, caller_of(router), id)
     return json_response({"events": events})
 
 
@@ -194,9 +187,10 @@ def product_history(id: str) -> Response[History]:
     tags=["catalogue"],
     responses=responses(200, ProductStats, 403, 404),
 )
-def product_stats(id: str) -> Response[ProductStats]:
-    c = _container()
-    stats = stats_of(caller_of(router), c.live("catalog"), c.live("product-stats"), id)
+def product_stats(services: Services, id: str) -> Response[ProductStats]:
+    stats = stats_of(
+        caller_of(router), services.live("catalog"), services.live("product-stats"), id
+    )
     return json_response(stats)
 
 
@@ -210,6 +204,7 @@ def product_stats(id: str) -> Response[ProductStats]:
     responses=responses(200, ProductAsOf, 403, 404),
 )
 def product_as_of(
+    services: Services,
     id: str,
     version: Annotated[int | None, Query(ge=1)] = None,
     at: Annotated[str | None, Query(max_length=40)] = None,
@@ -224,9 +219,7 @@ def product_as_of(
                 code="invalid_time",
                 details=[Detail("at", "ISO 8601")],
             ) from bad
-    state = history.as_of(
-        _container().repository, caller_of(router), id, version=version, at=moment
-    )
+    state = history.as_of(services.repository, caller_of(router), id, version=version, at=moment)
     return json_response(state)
 
 
@@ -252,7 +245,4 @@ def _price(raw: str | None, field: str) -> Decimal | None:
     return None if raw is None else _decimal(raw, field)
 
 
-app = http_app(router)
-handler = entry_point(
-    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
-)
+app, handler = http_function(router)

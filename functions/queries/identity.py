@@ -6,19 +6,16 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.errors import Unauthenticated
 from domain.identity.views import profile
 from functions.models import Profile
-from functions.shared.auth import SIGN_IN_FIRST, authenticate_first, caller_of, route
-from functions.shared.bodies import readable_bodies
+from functions.shared.auth import SIGN_IN_FIRST, caller_of, route
 from functions.shared.consistency import read_view, view_response
-from functions.shared.http import http_app
-from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.http import Routes, Services, http_function
 from functions.shared.openapi import responses
 
-router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+router = Routes()
 
 MinVersion = Annotated[
     int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
@@ -34,13 +31,11 @@ MinVersion = Annotated[
     tags=["identity"],
     responses=responses(200, Profile, 401, 404, 503),
 )
-def me(min_version: MinVersion = None) -> Response[Profile]:
-    from infra.container import container
-
+def me(services: Services, min_version: MinVersion = None) -> Response[Profile]:
     caller = caller_of(router)
     if caller is None:
         raise Unauthenticated(SIGN_IN_FIRST)
-    views = container().live("users")
+    views = services.live("users")
     return view_response(read_view(lambda: profile(views, caller.user_id), min_version))
 
 
@@ -102,7 +97,4 @@ def reset_page(
     return Response(200, "text/html; charset=utf-8", RESET_PAGE, headers=_PAGE_HEADERS)
 
 
-app = http_app(router)
-handler = entry_point(
-    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
-)
+app, handler = http_function(router)

@@ -3,34 +3,25 @@ events, stock levels (admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.access import require_admin, require_caller
 from domain.errors import NotFound
 from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
 from functions.models import History, OrderAnswer, OrderList, StockLevels
-from functions.shared.auth import authenticate_first, caller_of, route
-from functions.shared.bodies import readable_bodies
+from functions.shared.auth import caller_of, route
 from functions.shared.consistency import json_response, read_view, view_response
-from functions.shared.http import http_app
-from functions.shared.observability import CORRELATION_ID, entry_point
+from functions.shared.http import Routes, Services, http_function
 from functions.shared.openapi import responses
 
-router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+router = Routes()
 
 MinVersion = Annotated[
     int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
 ]
-
-
-def _container() -> Any:
-    from infra.container import container
-
-    return container()
 
 
 @route(
@@ -42,9 +33,9 @@ def _container() -> Any:
     tags=["orders"],
     responses=responses(200, OrderAnswer, 401, 404, 503),
 )
-def order(id: str, min_version: MinVersion = None) -> Response[OrderAnswer]:
+def order(services: Services, id: str, min_version: MinVersion = None) -> Response[OrderAnswer]:
     caller = require_caller(caller_of(router))
-    views = _container().live("ordering")
+    views = services.live("ordering")
     # Visibility is checked once the view is there: another's order is a 404, never a 503.
     doc = read_view(lambda: order_doc(views, id), min_version)
     return view_response(visible_to(doc, caller))
@@ -60,12 +51,13 @@ def order(id: str, min_version: MinVersion = None) -> Response[OrderAnswer]:
     responses=responses(200, OrderList, 400, 401),
 )
 def orders(
+    services: Services,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[OrderList]:
     caller = require_caller(caller_of(router))
-    views = _container().live("ordering")
+    views = services.live("ordering")
     items, next_cursor = orders_of(views, caller, customer_id, limit=limit, cursor=cursor)
     return json_response({"items": items, "next_cursor": next_cursor})
 
@@ -79,13 +71,13 @@ def orders(
     tags=["orders"],
     responses=responses(200, History, 404),
 )
-def order_history(id: str) -> Response[History]:
+def order_history(services: Services, id: str) -> Response[History]:
     from domain.history import entry
     from domain.ordering.order import Order
 
-    container, caller = _container(), caller_of(router)
-    container.ordering.order(id, caller)  # 404 unless the owner or an admin
-    events = container.repository.history(Order, id)
+    caller = caller_of(router)
+    services.ordering.order(id, caller)  # 404 unless the owner or an admin
+    events = services.repository.history(Order, id)
     return json_response({"events": [entry(e, caller) for e in events]})
 
 
@@ -98,17 +90,16 @@ def order_history(id: str) -> Response[History]:
     tags=["inventory"],
     responses=responses(200, StockLevels, 401, 403, 404, 503),
 )
-def inventory(product_id: str, min_version: MinVersion = None) -> Response[StockLevels]:
+def inventory(
+    services: Services, product_id: str, min_version: MinVersion = None
+) -> Response[StockLevels]:
     require_admin(caller_of(router))
-    views = _container().live("ordering")
+    views = services.live("ordering")
     doc = read_view(lambda: inventory_view(views, product_id), min_version)
-    if doc["version"] == 0 and _container().product_catalog.product(product_id) is None:
+    if doc["version"] == 0 and services.product_catalog.product(product_id) is None:
         # never counted: is it a product at all? The catalogue's own stream says (one Query)
         raise NotFound("No such product.", code="product_not_found")
     return view_response(doc)
 
 
-app = http_app(router)
-handler = entry_point(
-    authenticate_first(readable_bodies(app.resolve)), correlation_id_path=CORRELATION_ID
-)
+app, handler = http_function(router)

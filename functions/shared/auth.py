@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -17,22 +17,23 @@ from domain.access import Caller, CommandContext, Role
 from domain.errors import Unauthenticated
 from functions.shared.errors import lambda_error_response
 
+if TYPE_CHECKING:
+    from functions.shared.http import Routes
+
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _GATEWAY_PARAM = re.compile(r"<(\w+)>")  # Powertools' <id> is API Gateway's {id}
-SIGNED_IN_ROUTES: set[str] = set()
-"""Route keys ("POST /users/me/password") that answer 401 to an anonymous caller."""
 
 SIGN_IN_FIRST = "Sign in first: this needs a bearer access token."
 
 
 def route(
-    router: BaseRouter, method: str, path: str, *, signed_in: bool, **options: Any
+    router: Routes, method: str, path: str, *, signed_in: bool, **options: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a route; `signed_in` routes refuse anonymous callers before validation."""
     from functions.shared.openapi import complete
 
     if signed_in:
-        SIGNED_IN_ROUTES.add(method + " " + _GATEWAY_PARAM.sub(r"{\1}", path))
+        router.signed_in.add(method + " " + _GATEWAY_PARAM.sub(r"{\1}", path))
         options["security"] = BEARER
     options["responses"] = complete(options.get("responses") or {}, method)
     decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = router.route(
@@ -42,9 +43,11 @@ def route(
 
 
 def authenticate_first(
+    signed_in: set[str],
     resolve: Callable[[dict[str, Any], Any], dict[str, Any]],
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """401 for a refused token anywhere, or no token on a signed-in route, then `resolve`."""
+    """401 for a refused token anywhere, or no token on one of the `signed_in` routes (route
+    keys), then `resolve`."""
 
     def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
         authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
@@ -54,7 +57,7 @@ def authenticate_first(
                 str(caller.get("error_message")), code=str(caller["error_code"])
             )
             return lambda_error_response(refused)
-        if event.get("routeKey") in SIGNED_IN_ROUTES and "user_id" not in caller:
+        if event.get("routeKey") in signed_in and "user_id" not in caller:
             return lambda_error_response(Unauthenticated(SIGN_IN_FIRST))
         return resolve(event, context)
 

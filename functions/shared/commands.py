@@ -1,29 +1,34 @@
-"""The one command edge: If-Match in, Idempotency-Key replay, the new version out in the
-body and as an ETag, around every command route (`@command`)."""
+"""The one command edge, a Powertools middleware around every command route: If-Match in,
+Idempotency-Key replay, the new version out in the body and as an ETag. A route declares
+what it needs in its signature: its path parameters, its body (one pydantic model), the
+`Calling` dependency (who calls, the version If-Match names) and its services."""
 
 from __future__ import annotations
 
-import inspect
 import re
-import typing
 from collections.abc import Callable
-from typing import Any, NamedTuple, cast
+from typing import Annotated, Any, NamedTuple, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, BaseRouter
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
+from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
 from domain.access import CommandContext
 from domain.errors import Detail, InvalidValue
 from functions.shared.auth import command_context, route
+from functions.shared.http import Routes
 from functions.shared.openapi import responses
+from infra.container import Container as Root
 from infra.idempotency import Answer, unchanged
-
-Decide = Callable[[CommandContext, int | None], dict[str, Any]]
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+Keep = Callable[[Answer, Root], Answer]
 
 
 def expected_version(app: BaseRouter) -> int | None:
@@ -54,51 +59,6 @@ def idempotency_key(app: BaseRouter) -> str | None:
     return raw
 
 
-def _run(
-    app: BaseRouter,
-    body: Any,
-    decide: Decide,
-    *,
-    status: int = 200,
-    keep: Callable[[Answer], Answer] = unchanged,
-    replay: Callable[[Answer], Answer] = unchanged,
-) -> Response[Any]:
-    """Run `decide(context, expected_version)` once per Idempotency-Key, and answer its
-    result (which names the aggregate's new `version`) with an ETag.
-
-    A replay answers `replay(keep(first answer))`: a route whose answer holds a secret
-    keeps something from which to give it again instead."""
-    from infra.container import container
-
-    context = command_context(app)
-    expected = expected_version(app)
-    key = idempotency_key(app)
-
-    def compute() -> dict[str, Any]:
-        return {"status": status, "body": decide(context, expected)}
-
-    if key is None:
-        answer = compute()
-    else:
-        event = cast(APIGatewayProxyEventV2, app.current_event)
-        caller = context.caller.user_id if context.caller else "anonymous"
-        scope = f"{event.request_context.http.method} {event.raw_path} {caller}"
-        request = {"body": body, "if_match": expected}
-        answer = container().idempotency.run(
-            scope, key, request, compute, app.lambda_context, keep=keep, replay=replay
-        )
-    # The body as an object: Powertools validates it against the route's answer model
-    # (`-> Response[Model]`) and serializes it, replays included.
-    return Response(
-        status_code=answer["status"],
-        content_type=content_types.APPLICATION_JSON,
-        body=answer["body"],
-        # An answer naming no aggregate (a reset request: it must not tell whether one
-        # exists) has no version to tag.
-        headers={"ETag": f'"{answer["body"]["version"]}"'} if "version" in answer["body"] else {},
-    )
-
-
 class Call(NamedTuple):
     """What the edge hands a command route: `service.method(command, *call)`."""
 
@@ -106,68 +66,104 @@ class Call(NamedTuple):
     expected: int | None
 
 
-UseCase = Callable[..., dict[str, Any]]
+def _call(request: Request) -> Call:
+    return cast(Call, request.context["call"])
+
+
+Calling = Annotated[Call, Depends(_call)]
+"""A command route's parameter: who calls and the version its If-Match names."""
+
+
+def _keep_as_is(answer: Answer, root: Root) -> Answer:
+    return unchanged(answer)
+
+
+class CommandEdge(BaseMiddlewareHandler[ApiGatewayResolver]):
+    """Runs its route once per Idempotency-Key and answers the route's answer model (which
+    names the aggregate's new `version`) with `status` and an ETag.
+
+    A replay answers `replay(keep(first answer))`: a route whose answer holds a secret keeps
+    something from which to give it again instead. The fingerprint a key guards is the
+    route's validated arguments (path parameters and body) and If-Match: Powertools'
+    request validation leaves them in `app.context["_route_args"]` before any route
+    middleware runs (aws-lambda-powertools 3.x, pinned in pyproject.toml)."""
+
+    def __init__(self, status: int, keep: Keep, replay: Keep) -> None:
+        super().__init__()
+        self.status, self.keep, self.replay = status, keep, replay
+
+    def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        call = Call(command_context(app), expected_version(app))
+        key = idempotency_key(app)
+        app.context["call"] = call
+
+        def compute() -> Answer:
+            # Powertools has validated and serialized the route's answer model by now.
+            return {"status": self.status, "body": next_middleware(app).body}
+
+        if key is None:
+            answer = compute()
+        else:
+            root = cast(Root, app.context["root"])
+            event = cast(APIGatewayProxyEventV2, app.current_event)
+            caller = call.context.caller.user_id if call.context.caller else "anonymous"
+            scope = f"{event.request_context.http.method} {event.raw_path} {caller}"
+            request = {
+                "body": _fingerprinted(app.context["_route_args"]),
+                "if_match": call.expected,
+            }
+            answer = root.idempotency.run(
+                scope,
+                key,
+                request,
+                compute,
+                app.lambda_context,
+                keep=lambda first: self.keep(first, root),
+                replay=lambda kept: self.replay(kept, root),
+            )
+        return Response(
+            status_code=answer["status"],
+            content_type=content_types.APPLICATION_JSON,
+            body=answer["body"],
+            # An answer naming no aggregate (a reset request: it must not tell whether one
+            # exists) has no version to tag.
+            headers={"ETag": f'"{answer["body"]["version"]}"'}
+            if "version" in answer["body"]
+            else {},
+        )
+
+
+def _fingerprinted(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The request as its fingerprint sees it: path parameters, and the body's fields."""
+    request: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if isinstance(value, BaseModel):
+            request.update(value.model_dump())
+        else:
+            request[name] = value
+    return request
 
 
 def command(
-    router: BaseRouter,
+    router: Routes,
     method: str,
     path: str,
     answer: type[BaseModel],
     *refusals: int,
     status: int = 200,
     signed_in: bool = True,
-    keep: Callable[[Answer], Answer] = unchanged,
-    replay: Callable[[Answer], Answer] = unchanged,
+    keep: Keep = _keep_as_is,
+    replay: Keep = _keep_as_is,
     **options: Any,
-) -> Callable[[UseCase], UseCase]:
-    """Register `use(**path_params, body=Model, call=Call)` as a command route answering
-    `status` with `answer`, or one of `refusals` (the statuses every command can answer are
-    added by `route`). The fingerprint an Idempotency-Key guards is the path parameters and
-    the body; the edge answers `use`'s dict, which names the aggregate's new `version`."""
-
-    def register(use: UseCase) -> UseCase:
-        # Powertools reads a handler's signature to bind and document its parameters: it is
-        # handed `use`'s, resolved (the modules use `from __future__ import annotations`),
-        # without the injected `call`, and answering `Response[answer]`.
-        hints = typing.get_type_hints(use)
-        parameters = [
-            parameter.replace(annotation=hints[name])
-            for name, parameter in inspect.signature(use).parameters.items()
-            if name != "call"
-        ]
-
-        def edge(**arguments: Any) -> Response[Any]:
-            request: dict[str, Any] = {}
-            for name, value in arguments.items():
-                if isinstance(value, BaseModel):
-                    request.update(value.model_dump())
-                else:
-                    request[name] = value
-            return _run(
-                router,
-                request,
-                lambda context, expected: use(**arguments, call=Call(context, expected)),
-                status=status,
-                keep=keep,
-                replay=replay,
-            )
-
-        edge.__name__ = use.__name__
-        edge.__qualname__ = use.__qualname__
-        edge.__doc__ = use.__doc__
-        edge.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            parameters,
-            return_annotation=Response[answer],  # type: ignore[valid-type]
-        )
-        route(
-            router,
-            method,
-            path,
-            signed_in=signed_in,
-            responses=responses(status, answer, *refusals),
-            **options,
-        )(edge)
-        return use
-
-    return register
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command route answering `status` with `answer`, or one of `refusals` (the
+    statuses every command can answer are added by `route`), behind the command edge."""
+    return route(
+        router,
+        method,
+        path,
+        signed_in=signed_in,
+        responses=responses(status, answer, *refusals),
+        middlewares=[CommandEdge(status, keep, replay)],
+        **options,
+    )

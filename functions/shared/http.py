@@ -5,18 +5,59 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.errors import DomainError
 from event_sourcing.errors import ConcurrencyError, VersionMismatch
 from event_sourcing.views import InvalidCursor
+from functions.shared.auth import authenticate_first
+from functions.shared.bodies import readable_bodies
 from functions.shared.errors import domain_error_response, error_response
-from functions.shared.observability import logger
+from functions.shared.observability import CORRELATION_ID, Handler, entry_point, logger
+from infra.container import Container
+
+Root = Container
+
+
+class Routes(APIGatewayHttpRouter):
+    """A function's routes (a Powertools router), knowing which of them refuse an anonymous
+    caller before its body is read (`functions.shared.auth.route`)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.signed_in: set[str] = set()
+        """Route keys, as API Gateway names them ("POST /users/me/password")."""
+
+
+def root_of(request: Request) -> Root:
+    """The function's composition root, as its entry point handed it to this invocation."""
+    return cast(Root, request.context["root"])
+
+
+Services = Annotated[Root, Depends(root_of)]
+"""A route's parameter: the composition root's services, for routes that use several."""
+
+
+def http_function(*routers: Routes) -> tuple[APIGatewayHttpResolver, Handler]:
+    """The resolver serving `routers` and the Lambda entry point in front of it: refused
+    tokens and anonymous callers of signed-in routes first, then unreadable bodies, then
+    the routes, each invocation handed the composition root (`root_of`)."""
+    app = http_app(*routers)
+    signed_in = set().union(*(router.signed_in for router in routers))
+    guarded = authenticate_first(signed_in, readable_bodies(app.resolve))
+
+    def resolve(event: dict[str, Any], context: Any, root: Root) -> Any:
+        app.context["root"] = root
+        return guarded(event, context)
+
+    return app, entry_point(resolve, correlation_id_path=CORRELATION_ID)
 
 
 def http_app(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:

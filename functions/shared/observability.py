@@ -11,6 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
+from infra.container import Container, container
+
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "eventshop"))
 
@@ -20,19 +22,26 @@ CORRELATION_ID = 'headers."x-correlation-id" || requestContext.requestId'
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def entry_point(inner: Handler, *, correlation_id_path: str | None = None) -> Handler:
-    """The Lambda entry point around `inner`: logging context, metrics flush, tracing."""
+def entry_point(
+    inner: Callable[[dict[str, Any], Any, Container], Any],
+    *,
+    correlation_id_path: str | None = None,
+) -> Handler:
+    """The Lambda entry point around `inner`: logging context, metrics flush, tracing, and
+    the composition root (built on the first invocation, kept by the warm container),
+    which `inner` receives and passes on: nothing below an entry point looks it up."""
     built: list[Handler] = []
 
     def handler(event: dict[str, Any], context: Any) -> Any:
-        from infra.container import container
-
-        container().invocation = context
+        root = container()
+        root.invocation = context
         if not built:
             from aws_lambda_powertools import Tracer
 
             tracer = Tracer()
-            traced = tracer.capture_lambda_handler(inner)
+            traced = tracer.capture_lambda_handler(
+                lambda event, context: inner(event, context, container())
+            )
             flushed = metrics.log_metrics(traced)
             built.append(
                 logger.inject_lambda_context(flushed, correlation_id_path=correlation_id_path)

@@ -22,8 +22,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from event_sourcing.dynamodb.progress import Failure
 from functions.shared.observability import logger, metrics
+from infra.container import Container as Root
 
-RecordHandler = Callable[[DynamoDBRecord, str], None]
+RecordHandler = Callable[[DynamoDBRecord, str, Root], None]
 
 
 class StreamBlocked(Exception):
@@ -36,17 +37,19 @@ def stream_of(record: DynamoDBRecord) -> str:
     return str((image.get("stream_id") or {}).get("S", "?"))
 
 
-BatchHandler = Callable[[dict[str, Any], Any], PartialItemFailureResponse]
+BatchHandler = Callable[[dict[str, Any], Any, Root], PartialItemFailureResponse]
 
 
 def ordered_batches(handle: RecordHandler, *, what: str, reader: str) -> BatchHandler:
-    """A batch handler running `handle(record, stream_id)` per record, stopping each stream
+    """A batch handler running `handle(record, stream_id, root)` per record, stopping each stream
     at its first failure (`what` names a failure in the logs). After each batch, the
     reader's lag is published (EMF: NewestEventAgeSeconds, RecordsHeldBack) and its
     progress recorded for `eventshop-admin status` (infra/dynamodb/progress.py)."""
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
-    def process_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    def process_batch(
+        event: dict[str, Any], context: Any, root: Root
+    ) -> PartialItemFailureResponse:
         blocked: set[str] = set()
         failures: list[Failure] = []
 
@@ -55,7 +58,7 @@ def ordered_batches(handle: RecordHandler, *, what: str, reader: str) -> BatchHa
             if stream_id in blocked:
                 raise StreamBlocked(stream_id)
             try:
-                handle(record, stream_id)
+                handle(record, stream_id, root)
             except Exception as error:
                 blocked.add(stream_id)
                 logger.exception(f"{what} failed", extra={"stream_id": stream_id})
@@ -73,19 +76,21 @@ def ordered_batches(handle: RecordHandler, *, what: str, reader: str) -> BatchHa
         except BatchProcessingError:  # every record failed: Lambda retries the whole batch
             every = [(r.get("dynamodb") or {}).get("SequenceNumber") for r in records]
             _report(
+                root,
                 reader,
                 records,
                 {"batchItemFailures": [{"itemIdentifier": str(n)} for n in every]},
                 failures,
             )
             raise
-        _report(reader, records, response, failures)
+        _report(root, reader, records, response, failures)
         return response
 
     return process_batch
 
 
 def _report(
+    root: Root,
     reader: str,
     records: list[dict[str, Any]],
     response: PartialItemFailureResponse,
@@ -93,8 +98,6 @@ def _report(
 ) -> None:
     """Lag as metrics and as the reader's progress item. Applied: the records before the
     batch's first failure (Lambda's checkpoint moves past those only)."""
-    from infra.container import container
-
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
     applied: list[dict[str, Any]] = []
     for record in records:
@@ -114,7 +117,7 @@ def _report(
     metrics.add_metric(name="RecordsHeldBack", unit="Count", value=len(failed))
     last = (applied[-1].get("dynamodb") or {}).get("SequenceNumber") if applied else None
     try:
-        container().progress(reader).record(
+        root.progress(reader).record(
             reader,
             at=now,
             newest_event_at=newest,

@@ -130,7 +130,7 @@ def test_a_projection_added_to_a_built_stack_is_flagged_then_filled_by_rebuild_c
     call("POST", f"/products/{book}/reviews", {"rating": 4}, ada)
     with monkeypatch.context() as before:  # the stack before the projection existed
         older = [p for p in all_projections() if not isinstance(p, ProductStats)]
-        before.setattr(composition, "all_projections", lambda: older)
+        before.setattr("infra.generations.all_projections", lambda: older)
         composition.use(None)
         stack.project()
     composition.use(None)

@@ -1,16 +1,18 @@
-"""Every command route goes through the one edge (functions/shared/commands.py)."""
+"""Every command route goes through the one edge (functions/shared/commands.py), declares
+its needs in its own signature, and finds its services in what its entry point passed."""
 
 from __future__ import annotations
 
-import inspect
+import typing
 from types import ModuleType
 
 import pytest
 from aws_lambda_powertools.event_handler.api_gateway import Route
+from aws_lambda_powertools.event_handler.depends import Depends
+from pydantic import BaseModel
 
 from functions.commands import catalog, identity, ordering
-
-EDGE = "command.<locals>.register.<locals>.edge"
+from functions.shared.commands import CommandEdge
 
 
 def routes(module: ModuleType) -> list[Route]:
@@ -19,14 +21,24 @@ def routes(module: ModuleType) -> list[Route]:
 
 
 @pytest.mark.parametrize("module", [catalog, identity, ordering], ids=lambda m: m.__name__)
-def test_every_command_route_is_registered_by_the_command_edge(module: ModuleType) -> None:
+def test_every_command_route_runs_behind_the_command_edge(module: ModuleType) -> None:
     found = routes(module)
     assert found
     for route in found:
-        assert route.func.__code__.co_qualname == EDGE, route.rule
+        assert [type(m) for m in route.middlewares] == [CommandEdge], route.rule
 
 
 @pytest.mark.parametrize("module", [catalog, identity, ordering], ids=lambda m: m.__name__)
-def test_the_injected_call_is_not_a_parameter_of_any_route(module: ModuleType) -> None:
+def test_a_command_route_takes_one_body_and_answers_its_answer_model(module: ModuleType) -> None:
     for route in routes(module):
-        assert "call" not in inspect.signature(route.func).parameters, route.rule
+        hints = typing.get_type_hints(route.func, include_extras=True)
+        answer = hints.pop("return")
+        bodies = [h for h in hints.values() if isinstance(h, type) and issubclass(h, BaseModel)]
+        injected = [
+            n
+            for n, h in hints.items()
+            if any(isinstance(m, Depends) for m in getattr(h, "__metadata__", ()))
+        ]
+        assert len(bodies) <= 1, route.rule
+        assert issubclass(answer, BaseModel), route.rule
+        assert "call" in injected, route.rule

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.container import ANSWER_MARGIN_SECONDS, MIN_RETRY_SECONDS, Container
+from infra.adapters import ANSWER_MARGIN_SECONDS, MIN_RETRY_SECONDS
+from infra.container import Container
 from tests.support.lambda_context import FakeLambdaContext
 
 

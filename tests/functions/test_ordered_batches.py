@@ -9,7 +9,12 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from functions.shared.streams import ordered_batches
+from infra.container import Container
 from tests.support.lambda_context import FakeLambdaContext
+
+NOWHERE = Container(env={})
+"""A composition root with no tables: the reader's progress is not recorded (and says so
+in the log), which never fails a batch."""
 
 
 def record(stream_id: str, version: int) -> dict[str, Any]:
@@ -29,7 +34,7 @@ class Handler:
         self.failing = failing
         self.ran: list[tuple[str, int]] = []
 
-    def __call__(self, raw: DynamoDBRecord, stream_id: str) -> None:
+    def __call__(self, raw: DynamoDBRecord, stream_id: str, root: Container) -> None:
         version = int(raw.raw_event["dynamodb"]["NewImage"]["version"]["N"])
         self.ran.append((stream_id, version))
         if (stream_id, version) in self.failing:
@@ -49,7 +54,9 @@ def test_a_failed_record_holds_back_its_streams_later_records_without_running_th
     batch: dict[str, Any],
 ) -> None:
     handler = Handler(failing={("a", 1)})
-    answer = ordered_batches(handler, what="test", reader="test")(batch, FakeLambdaContext())
+    answer = ordered_batches(handler, what="test", reader="test")(
+        batch, FakeLambdaContext(), NOWHERE
+    )
 
     assert handler.ran == [("a", 1), ("b", 1), ("b", 2)]
     assert failed(answer) == ["0001a", "0002a"]
@@ -57,7 +64,9 @@ def test_a_failed_record_holds_back_its_streams_later_records_without_running_th
 
 def test_other_streams_go_on_past_a_failure(batch: dict[str, Any]) -> None:
     handler = Handler(failing={("b", 2)})
-    answer = ordered_batches(handler, what="test", reader="test")(batch, FakeLambdaContext())
+    answer = ordered_batches(handler, what="test", reader="test")(
+        batch, FakeLambdaContext(), NOWHERE
+    )
 
     assert handler.ran == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
     assert failed(answer) == ["0002b"]
@@ -66,11 +75,11 @@ def test_other_streams_go_on_past_a_failure(batch: dict[str, Any]) -> None:
 def test_the_next_batch_starts_with_no_stream_held_back(batch: dict[str, Any]) -> None:
     handler = Handler(failing={("a", 1)})
     process = ordered_batches(handler, what="test", reader="test")
-    process(batch, FakeLambdaContext())
+    process(batch, FakeLambdaContext(), NOWHERE)
     handler.failing.clear()
     handler.ran.clear()
 
-    assert failed(process(batch, FakeLambdaContext())) == []
+    assert failed(process(batch, FakeLambdaContext(), NOWHERE)) == []
     assert handler.ran == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
 
 
@@ -83,7 +92,7 @@ def test_each_batch_publishes_the_readers_lag_and_what_it_held_back(
         item["dynamodb"]["NewImage"]["occurred_at"] = {"S": f"2026-12-02T10:00:0{n}.000Z"}
     metrics.clear_metrics()
     ordered_batches(Handler(failing={("b", 2)}), what="test", reader="test")(
-        batch, FakeLambdaContext()
+        batch, FakeLambdaContext(), NOWHERE
     )
 
     published = metrics.metric_set

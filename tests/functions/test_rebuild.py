@@ -133,7 +133,7 @@ keeps the old generation a little longer than that after the switch, as it does 
 
 @pytest.fixture(autouse=True)
 def quick_readers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("infra.container.READER_CACHE_SECONDS", READER_CACHE)
+    monkeypatch.setattr("infra.generations.READER_CACHE_SECONDS", READER_CACHE)
 
 
 def rebuild_of(shop: Shop, progress: Progress) -> Rebuild:

@@ -73,10 +73,6 @@ def test_a_base_price_is_kept_with_two_places(service: CatalogService, category:
     assert str(product.state.price) == "19.90"
 
 
-def test_a_premium_category_adds_twenty_percent(service: CatalogService, premium: Category) -> None:
-    assert new_product(service, premium, price="50.00").state.price == Decimal("60.00")
-
-
 def test_a_product_over_1000_requires_approval(service: CatalogService, category: Category) -> None:
     assert new_product(service, category, price="1001.00").state.requires_approval
     assert not new_product(service, category, "1000.50", "Rake").state.requires_approval  # 999.99

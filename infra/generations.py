@@ -1,0 +1,107 @@
+"""The composition root's third job: the projections' generations, as queries read them
+(the live one, behind a cached pointer) and as the projector keeps them (every active one)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from domain.projections import all_projections, projection_named
+from event_sourcing.generations import Generations, Pointer, PointerMoved
+from event_sourcing.projector import Projector, Projectors
+from event_sourcing.views import ViewReader, ViewStore
+from infra.adapters import Adapters
+from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from event_sourcing.dynamodb.progress import ProgressLog
+
+READER_CACHE_SECONDS = 5.0
+"""How long a query function reads one generation pointer before reading it again."""
+UNBUILT = 0
+"""The version recorded for a generation built from part of the history only."""
+
+
+class Generational(Adapters):
+    """The views of each projection's generations."""
+
+    def __init__(self, env: Settings.Env = None) -> None:
+        super().__init__(env)
+        self._pointers: dict[str, tuple[Pointer, float]] = {}
+
+    def live(self, projection: str) -> ViewReader:
+        """The live generation of `projection`'s views, as queries read them.
+
+        Its pointer is read again once it is READER_CACHE_SECONDS old (one GetItem), so a
+        switch reaches every reader within that time; the old generation is kept current
+        meanwhile and dropped only after it (infra/rebuild.py)."""
+        now = time.monotonic()
+        cached = self._pointers.get(projection)
+        if cached is None or now - cached[1] > READER_CACHE_SECONDS:
+            pointer = self.generations.read([projection_named(projection)])[projection]
+            cached = self._pointers[projection] = (pointer, now)
+        return self.views.scoped(cached[0].live.prefix)
+
+    def _recorded(self, pointer: Pointer, *, joined: bool) -> Pointer:
+        """A pointer never written (a fresh stack) is written once, by the first projector,
+        so that it names the version its code builds generation 1 with (what `status` and
+        `rebuild --changed` compare with a later version). A projection that `joined` a
+        stack whose other projections were already built sees new events only: its
+        generation 1 is recorded as of version UNBUILT, so that `status` flags it and
+        `rebuild --changed` fills it from the event table."""
+        if pointer.epoch:
+            return pointer
+        written = replace(pointer, epoch=1)
+        if joined:
+            written = replace(written, live=replace(written.live, version=UNBUILT))
+        try:
+            self.generations.save(written, read_at=0)
+        except PointerMoved:
+            return self.generations.read([projection_named(pointer.projection)])[pointer.projection]
+        return written
+
+    def progress(self, reader: str) -> ProgressLog:
+        """Where a stream reader records what it did: a table it already writes."""
+        from event_sourcing.dynamodb.progress import ProgressLog
+
+        if reader == "order-process":
+            return ProgressLog(self.dynamodb, self.setting("IDEMPOTENCY_TABLE"), key="id")
+        return ProgressLog(self.dynamodb, self.setting("VIEWS_TABLE"))
+
+    @cached_property
+    def generations(self) -> Generations:
+        from event_sourcing.dynamodb.generations import DynamoDBGenerations
+
+        return DynamoDBGenerations(self.dynamodb, self.setting("VIEWS_TABLE"))
+
+    @cached_property
+    def projector_views(self) -> ViewStore:
+        """The views as the projector reads them to rewrite them (strongly consistent)."""
+        from event_sourcing.dynamodb.views import DynamoDBViewStore
+
+        return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=True)
+
+    @cached_property
+    def projector(self) -> Projectors:
+        """Every active generation of every projection (read once, again when they change)."""
+
+        def load() -> list[Projector]:
+            projections = all_projections()
+            pointers = self.generations.read(projections)
+            joined = any(pointer.epoch for pointer in pointers.values())
+            for projection in projections:
+                pointers[projection.name] = self._recorded(pointers[projection.name], joined=joined)
+            return [
+                Projector(
+                    projection,
+                    self.event_store,
+                    self.projector_views.scoped(generation.prefix),
+                    guard=pointers[projection.name].guard,
+                )
+                for projection in projections
+                for generation in pointers[projection.name].active()
+            ]
+
+        return Projectors(self.event_store, load)
