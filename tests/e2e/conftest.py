@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from devstack import iam
 from devstack.logs import ConsoleLog
 from devstack.stack import LocalStack
 
@@ -86,8 +87,11 @@ def settled(
 @contextmanager
 def local_stack(name: str, printed: list[str] | None = None, **env: str) -> Iterator[LocalStack]:
     """A fresh embedded local stack (as `make run` starts it) with the e2e admin and `env`;
-    no function may be denied anything it asks for meanwhile. Every line it prints is
-    also added to `printed`."""
+    none of its functions may be denied anything it asks for meanwhile. Every line it prints
+    is also added to `printed`.
+
+    Stacks share the process's IAM registry (another module's stack may run meanwhile, the
+    session's one stays up): a denial counts here when one of this stack's functions met it."""
     environment = {
         **os.environ,
         "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL,
@@ -96,11 +100,10 @@ def local_stack(name: str, printed: list[str] | None = None, **env: str) -> Iter
     }
     environment.pop("AWS_ENDPOINT_URL", None)
     console = ConsoleLog()
-    denied: list[str] = []
+    since = len(iam.registry.denials)
+    functions: list[iam.Principal] = []
 
     def log(line: str) -> None:
-        if line.startswith("[iam] AccessDenied"):
-            denied.append(line)
         if printed is not None:
             printed.append(line)
         console(line)
@@ -113,19 +116,30 @@ def local_stack(name: str, printed: list[str] | None = None, **env: str) -> Iter
         prewarm=True,
         log=log,
     ) as running:
+        functions += running.deployment.principals.values()
         yield running
+    denied = [
+        f"[iam] AccessDenied: {d.principal.function} may not {d.request.action} "
+        f"on {d.request.resource}"
+        for d in iam.registry.denials[since:]
+        if any(d.principal is function for function in functions)
+    ]
     # every journey ran under the functions' own roles: the template grants what they use
-    assert denied == []
+    assert denied == [], "\n".join(denied)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def printed() -> list[str]:
-    """What the module's local stack printed (its log, the emails it sent)."""
+    """What the session's local stack printed (its log, the emails it sent): tests find
+    their own lines in it by their own unique data (an email address, an id)."""
     return []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(printed: list[str]) -> Iterator[LocalStack]:
+    """The local stack with the default configuration, booted once per test session (per
+    xdist worker) and shared by every e2e module that needs nothing else: their data is
+    their own (unique names, emails and ids), never an empty shop's."""
     with local_stack("e2e", printed) as running:
         yield running
 

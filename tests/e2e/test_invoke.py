@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,14 +51,27 @@ def test_every_sample_event_gets_a_contract_answer_from_its_function(
         assert result == {"batchItemFailures": []}
 
 
+def registration_of_its_own(tmp_path: Path) -> Path:
+    """events/register.json for an email (and idempotency key) of its own: on the session's
+    stack ada@example.com may be registered already (by the samples or schemathesis' examples),
+    and a 409 names no email to look for."""
+    event = json.loads((EVENTS / "register.json").read_text(encoding="utf-8"))
+    unique = uuid.uuid4().hex[:8]
+    event["body"] = json.dumps({**json.loads(event["body"]), "email": f"ada-{unique}@example.com"})
+    event["headers"]["idempotency-key"] = f"register-ada-{unique}"
+    path = tmp_path / "register.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    return path
+
+
 def test_invoke_runs_as_the_function_against_the_running_stack(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, result = invoked(
         capsys,
         "IdentityCommandsFunction",
         "--event",
-        str(EVENTS / "register.json"),
+        str(registration_of_its_own(tmp_path)),
         "--stack-name",
         stack.stack_name,
     )
