@@ -16,7 +16,8 @@ from domain.identity.process import UserMail
 from domain.identity.service import IdentityService
 from domain.ordering.process import OrderProcess
 from domain.ordering.service import OrderingService
-from domain.processes import Processes
+from domain.processes import processes
+from event_sourcing.process import Processes
 from infra.generations import Generational
 
 
@@ -48,7 +49,7 @@ class Container(Generational):
     @cached_property
     def processes(self) -> Processes:
         """What the event table's second reader runs: the order process and the user mail."""
-        return Processes(lambda: self.order_process, lambda: self.user_mail)
+        return processes(lambda: self.order_process, lambda: self.user_mail)
 
     @cached_property
     def ordering(self) -> OrderingService:

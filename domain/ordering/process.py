@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from domain.access import CommandContext
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, Step
 from domain.ordering.ports import Notifier, PaymentGateway
+from event_sourcing.process import ProcessManager
 from event_sourcing.repository import Decision, EventSourcedRepository
 
 
@@ -41,11 +41,13 @@ def confirmation_key(order_id: str) -> str:
     return f"confirm-{order_id}"
 
 
-class OrderProcess:
+class OrderProcess(ProcessManager[Order, Step]):
+    aggregate = Order
+
     def __init__(
         self, repository: EventSourcedRepository, payments: PaymentGateway, notifier: Notifier
     ) -> None:
-        self.repository = repository
+        super().__init__(repository)
         self.payments = payments
         self.notifier = notifier
         # Each step records on the order and answers the other streams it changed.
@@ -60,30 +62,9 @@ class OrderProcess:
             Step.REFUND: self._refund,
         }
 
-    def handle(
-        self,
-        order_id: str,
-        event_version: int,
-        *,
-        correlation_id: str | None = None,
-        causation_id: str | None = None,
-    ) -> Step | None:
-        """Do the next step of the order, if any; answers the step done.
-
-        `event_version` is the version of the event that triggered this call: the step
-        decides on the order's current state whatever it is (a redelivered old event is
-        as good as the newest), and names it as the cause of what it records unless the
-        triggering event's own ids are given."""
-        context = CommandContext(
-            correlation_id=correlation_id or Order.stream_id_of(order_id),
-            causation_id=causation_id or f"{Order.stream_id_of(order_id)}@{event_version}",
-        )
-
-        def decide(order: Order) -> Decision[Step] | None:
-            step = order.next_step()
-            return None if step is None else Decision(step, also=self._steps[step](order))
-
-        return self.repository.transact(Order, order_id, decide, context=context).result
+    def next_step(self, order: Order) -> Decision[Step] | None:
+        step = order.next_step()
+        return None if step is None else Decision(step, also=self._steps[step](order))
 
     def _reserve(self, order: Order) -> list[Inventory]:
         inventories = self.repository.load_many(Inventory, order.stock_ids())
