@@ -29,8 +29,7 @@ from domain.projections import all_projections, projection_named
 from event_sourcing.codec import iso, parse_iso
 from event_sourcing.projector import Projection, Projector, Projectors
 from infra.container import Container
-from infra.generations import READER_CACHE_SECONDS
-from infra.rebuild import RETIRE_DELAY_SECONDS
+from infra.generations import READER_CACHE_SECONDS, RETIRE_DELAY_SECONDS
 
 # A stack's outputs (template.yaml) -> the settings the functions read.
 OUTPUTS = {
@@ -229,7 +228,7 @@ def _approximate_events(container: Container) -> int | None:
 
 
 def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
-    from infra.rebuild import Progress, Rebuild
+    from event_sourcing.rebuild import Progress, Rebuild
 
     container = target.container()
     reports = []

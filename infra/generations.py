@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 READER_CACHE_SECONDS = 5.0
 """How long a query function reads one generation pointer before reading it again."""
+QUERY_TIMEOUT_SECONDS = 10.0
+"""The longest a query function runs (template.yaml Globals): a reader of the old pointer."""
+RETIRE_DELAY_SECONDS = READER_CACHE_SECONDS + QUERY_TIMEOUT_SECONDS
+"""How long a rebuild keeps the old generation after its switch (`Rebuild.retire_delay`)."""
 UNBUILT = 0
 """The version recorded for a generation built from part of the history only."""
 
@@ -36,7 +40,7 @@ class Generational(Adapters):
 
         Its pointer is read again once it is READER_CACHE_SECONDS old (one GetItem), so a
         switch reaches every reader within that time; the old generation is kept current
-        meanwhile and dropped only after it (infra/rebuild.py)."""
+        meanwhile and dropped only after it (event_sourcing/rebuild.py)."""
         now = time.monotonic()
         cached = self._pointers.get(projection)
         if cached is None or now - cached[1] > READER_CACHE_SECONDS:

@@ -1,4 +1,4 @@
-"""Blue/green rebuilds (infra/rebuild.py) over the functions on moto: a new generation is
+"""Blue/green rebuilds (event_sourcing/rebuild.py) over the functions on moto: a new generation is
 built beside the live one while customers keep searching and admins keep changing the
 catalogue, readers switch to it at once, the old one is dropped, and the views then equal
 a rebuild into an empty table. A crashed rebuild resumes from its checkpoint."""
@@ -21,8 +21,8 @@ from domain.catalog.category import Category
 from domain.catalog.product import Product
 from domain.catalog.views import CatalogViews
 from event_sourcing.projector import rebuild
+from event_sourcing.rebuild import Progress, Rebuild
 from infra import container as composition
-from infra.rebuild import Progress, Rebuild
 from tests.functions.conftest import Stack, open_stack
 from tests.support.streams import StreamFollower
 from tests.support.views import items_of, rebuilt

@@ -1,15 +1,15 @@
-"""Blue/green rebuilds of one projection (`eventshop-admin rebuild`).
+"""Blue/green rebuilds of one projection (the operator's `rebuild`).
 
 1. **Begin**: the pointer names a new generation `building` (its epoch moves, so every
-   projector commit from then on also applies to it: domain/shared/generations.py).
+   projector commit from then on also applies to it: event_sourcing/generations.py).
 2. **Build**: a parallel scan of the event table's streams, each caught up into the new
    generation; after each page the scan's position is saved in the pointer, so a crashed
    rebuild resumes where it stopped (`rebuild` again). Events appended meanwhile reach it
    through the projector, or through the scan if it meets their stream later: either way
    once (positions).
 3. **Switch**: one write of the pointer makes it `live`; the old one becomes `retiring`
-   and is still kept current, because query functions read the pointer at most
-   READER_CACHE_SECONDS old.
+   and is still kept current, because readers may read a pointer up to `retire_delay`
+   seconds old (their pointer cache and their longest request).
 4. **Drop**: after that delay and a query function's timeout, the old generation is
    retired and its items deleted.
 
@@ -29,11 +29,7 @@ from event_sourcing.generations import DONE, Generations, Pointer
 from event_sourcing.projector import Generation, Projection, Projector
 from event_sourcing.store import EventStore
 from event_sourcing.views import ViewStore
-from infra.generations import READER_CACHE_SECONDS
 
-QUERY_TIMEOUT_SECONDS = 10.0
-"""The longest a query function runs (template.yaml Globals): a reader of the old pointer."""
-RETIRE_DELAY_SECONDS = READER_CACHE_SECONDS + QUERY_TIMEOUT_SECONDS
 SEGMENTS = 4
 
 
@@ -68,8 +64,9 @@ class Rebuild:
     events: EventStore
     views: ViewStore
     clock: Clock
+    retire_delay: float
+    """How long readers may read an old pointer: the old generation is dropped after it."""
     segments: int = SEGMENTS
-    retire_delay: float = RETIRE_DELAY_SECONDS
     wait: Callable[[float], None] = time.sleep
     progress: Progress = field(default_factory=Progress)
 
