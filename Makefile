@@ -44,10 +44,13 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium chromium-driver >/dev/null; }
 
-# pytest exits 5 when it collected no test: a failure here too. loadfile keeps each test
-# file on one worker, so the e2e module's local stack never overlaps a moto-mocked test.
+# pytest exits 5 when it collected no test: a failure here too. Two runs: the e2e tests share
+# one local stack per worker for the whole run, and moto's mock_aws (the other tests) resets
+# every backend of its process, the local stack's tables included. loadfile keeps each test
+# file on one worker.
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
+	$(BIN)/pytest -n 2 --dist loadfile -m e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -139,7 +139,9 @@ def printed() -> list[str]:
 def stack(printed: list[str]) -> Iterator[LocalStack]:
     """The local stack with the default configuration, booted once per test session (per
     xdist worker) and shared by every e2e module that needs nothing else: their data is
-    their own (unique names, emails and ids), never an empty shop's."""
+    their own (unique names, emails and ids), never an empty shop's. The e2e tests run in a
+    pytest run of their own (Makefile `unit`): moto's mock_aws, which the other tests use,
+    resets every moto backend of its process, this stack's tables included."""
     with local_stack("e2e", printed) as running:
         yield running
 
