@@ -70,8 +70,12 @@ def event_store_section() -> tuple[str, bool]:
     lines += [
         "",
         "A command by id reads one bounded Query (the newest snapshot rides in an event item, "
-        "at most 10 items back) and writes one conditional PutItem, however long the stream. "
-        "Signing in is addressed by email, so it first reads the email's claim item (one GetItem).",
+        "at most 10 items back) and writes once, however long the stream: one conditional "
+        "PutItem for an event, here one TransactWriteItems, as a password change also writes "
+        "the user's published standing (what the authorizer reads) with its event. "
+        "Signing in is addressed by email, so it first reads the email's claim item (one "
+        "GetItem); it appends no event: its one write notes its time beside the stream "
+        "(UpdateItem).",
         "",
     ]
     return "\n".join(lines), ok
@@ -390,7 +394,7 @@ def view_lag_section() -> tuple[str, bool]:
     lines = [
         "## View lag: a command's effect in its view (local stack, warm)",
         "",
-        f"{len(lags)} sign-ins; seconds from the command's answer until `GET /users/me` "
+        f"{len(lags)} password changes; seconds from the command's answer until `GET /users/me` "
         f"shows its version (polled every {view_lag.POLL_SECONDS * 1000:.0f} ms). "
         f"Target: {VIEW_LAG_LIMIT * 1000:.0f} ms. This one is a timing: it varies by machine.",
         "",

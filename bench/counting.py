@@ -60,7 +60,9 @@ class RequestCounter:
         return StoreCost(
             read_requests=self.count(table, ("Query", "GetItem")),
             items_read=self.total(table, "read"),
-            write_requests=self.count(table, ("PutItem", "TransactWriteItems")),
+            write_requests=self.count(
+                table, ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+            ),
             items_written=self.total(table, "written"),
             operations=self.operations(table),
         )

@@ -42,11 +42,12 @@ class Row:
 
 
 def grow(container: Container, user: User, events: int) -> None:
-    """Append sign-ins, one event per command as in steady state, up to `events` events.
+    """Append welcome records, one event per command as in steady state, up to `events`
+    events.
 
     (One event per write also keeps moto fast: it copies every table on each transaction.)"""
     while user.version < events:
-        user.record_login(container.clock.now())
+        user.record_welcome(f"message-{user.version}", container.clock.now())
         container.repository.save(user, context=CONTEXT)
 
 

@@ -1,11 +1,12 @@
 """An event-sourcing kit: aggregates decided on fresh state and appended with optimistic
-concurrency (claims and holds in the same write), projections applied once each in stream
-order into generations of views, and the ports a store must implement.
+concurrency (claims, holds and a small published state in the same write), projections
+applied once each in stream order into generations of views, and the ports a store must
+implement.
 
 `event_sourcing.dynamodb` is its DynamoDB adapter; `event_sourcing.testing` the contract
 suites any adapter passes. Nothing here knows what is being sold."""
 
-from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.aggregate import Aggregate, Publishes, applies
 from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.errors import (
     ConcurrencyError,
@@ -59,6 +60,7 @@ __all__ = [
     "Projection",
     "Projector",
     "Projectors",
+    "Publishes",
     "Put",
     "RecordedEvent",
     "Retire",

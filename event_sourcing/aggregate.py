@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from event_sourcing import codec
@@ -97,3 +98,28 @@ class Aggregate(Generic[S]):
             raise TypeError(f"{type(self).__name__} has no applier for {type(event).__name__}")
         self.state = applier(self, self.state, event)
         self.version += 1
+
+
+class Publishes:
+    """Mixed into an aggregate that keeps a small published state beside its stream: what
+    others must read often and fast (a user's standing, for every request's authorizer),
+    one strongly consistent read of one item (`EventStore.published`) instead of a load.
+
+    The repository writes it in the same atomic write as the events that change it: it
+    compares `published()` with what the stream last published (recorded with its newest
+    event, `StreamTail.published`), so no command can forget it. A stream written before
+    its aggregate published has none recorded: its first append publishes."""
+
+    _published_stored: Mapping[str, Any] | None = None
+
+    @abstractmethod
+    def published(self) -> Mapping[str, Any]:
+        """The published state as of the current state: small, JSON-able, no secrets."""
+
+    def published_stored(self, doc: Mapping[str, Any] | None) -> None:
+        """What the store's published item now holds (after a load or a save)."""
+        self._published_stored = doc
+
+    def published_changed(self) -> bool:
+        """Whether the store's published item must be written with the pending events."""
+        return dict(self.published()) != self._published_stored

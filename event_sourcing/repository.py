@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from event_sourcing.aggregate import Aggregate
+from event_sourcing.aggregate import Aggregate, Publishes
 from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.errors import ConcurrencyError, StreamNotFound, VersionMismatch
 from event_sourcing.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
@@ -138,6 +138,7 @@ class EventSourcedRepository:
         base = cls.restore(id, snapshot.version, dict(snapshot.state)) if snapshot else None
         aggregate = cls.rebuild(id, (self.events.decode(r) for r in recorded), base=base)
         _holds_stored(aggregate)
+        _published_stored(aggregate, tail.published)
         return aggregate
 
     def get(self, cls: type[A], id: str) -> A:
@@ -187,6 +188,18 @@ class EventSourcedRepository:
     def history(self, cls: type[A], id: str) -> list[RecordedEvent]:
         return self.store.read(cls.stream_id_of(id))
 
+    def published(self, cls: type[A], id: str) -> Mapping[str, Any] | None:
+        """The aggregate's published state (see `Publishes`): one small read, no load.
+        None if its stream never published one (written before it did, or empty)."""
+        return self.store.published(cls.stream_id_of(id))
+
+    def note(self, cls: type[A], id: str, name: str, value: str) -> None:
+        """A note beside the aggregate's stream, outside its events (`EventStore.note`)."""
+        self.store.note(cls.stream_id_of(id), name, value)
+
+    def notes(self, cls: type[A], id: str) -> Mapping[str, str]:
+        return self.store.notes(cls.stream_id_of(id))
+
     def save(
         self,
         *aggregates: Aggregate[Any],
@@ -194,8 +207,9 @@ class EventSourcedRepository:
         claims: Sequence[Claim] = (),
         retire: Sequence[Retire] = (),
     ) -> None:
-        """Append every aggregate's pending events, the claims, the retirements and the
-        holds the events take or let go of, in one atomic write."""
+        """Append every aggregate's pending events, the claims, the retirements, the holds
+        the events take or let go of and the published states they change, in one atomic
+        write."""
         changed = [a for a in aggregates if a.pending]
         if not changed:
             return
@@ -205,6 +219,7 @@ class EventSourcedRepository:
         for aggregate, append in zip(changed, appends, strict=True):
             aggregate.pending.clear()
             _holds_stored(aggregate)
+            _published_stored(aggregate, append.published)
             if append.snapshot is not None:
                 aggregate.snapshot_version = append.snapshot.version
 
@@ -251,12 +266,27 @@ class EventSourcedRepository:
                 schema=aggregate.snapshot_schema,
                 state=aggregate.snapshot_state(),
             )
-        return Append(aggregate.stream_id, start, recorded, snapshot)
+        if not isinstance(aggregate, Publishes):
+            return Append(aggregate.stream_id, start, recorded, snapshot)
+        published = dict(aggregate.published())
+        return Append(
+            aggregate.stream_id,
+            start,
+            recorded,
+            snapshot,
+            published=published,
+            publish=aggregate.published_changed(),
+        )
 
 
 def _holds_stored(aggregate: object) -> None:
     if isinstance(aggregate, HoldsKeys):
         aggregate.holds_stored()
+
+
+def _published_stored(aggregate: object, doc: Mapping[str, Any] | None) -> None:
+    if isinstance(aggregate, Publishes):
+        aggregate.published_stored(doc)
 
 
 def _hold_changes(aggregates: Sequence[Aggregate[Any]]) -> list[Hold]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from event_sourcing.events import RecordedEvent, Snapshot
 from event_sourcing.guards import Claim, Hold, Retire
 
 MAX_APPEND_ITEMS = 100
-"""The most events, claims, holds and retirements one atomic append writes (DynamoDB's
-limit on a transaction). Commands are bounded to fit (an order's lines, for one)."""
+"""The most events, published states, claims, holds and retirements one atomic append
+writes (DynamoDB's limit on a transaction). Commands are bounded to fit (an order's lines,
+for one)."""
 
 
 def check_append(
@@ -25,11 +27,12 @@ def check_append(
     keys = [(h.namespace, h.key) for h in holds] + [(r.namespace, r.key) for r in retire]
     if len(set(keys)) != len(keys):
         raise ValueError("one append changes each held key at most once")
-    items = sum(len(a.events) for a in appends) + len(claims) + len(keys)
+    published = sum(1 for a in appends if a.publish)
+    items = sum(len(a.events) for a in appends) + published + len(claims) + len(keys)
     if items > MAX_APPEND_ITEMS:
         raise ValueError(
-            f"one atomic append holds at most {MAX_APPEND_ITEMS} events, claims and holds, "
-            f"not {items}: split the command"
+            f"one atomic append holds at most {MAX_APPEND_ITEMS} events, published states, "
+            f"claims and holds, not {items}: split the command"
         )
     return items
 
@@ -42,6 +45,14 @@ class Append:
     expected_version: int
     events: Sequence[RecordedEvent]
     snapshot: Snapshot | None = None
+    published: Mapping[str, Any] | None = None
+    """The stream's published state after these events (see `EventStore.published`), or
+    None for a stream that publishes nothing. Recorded with the last event, so that a load
+    knows what the stream last published (`StreamTail.published`)."""
+    publish: bool = False
+    """Write `published` to the stream's published item as well, in the same atomic write
+    (one more item): it differs from what the stream last published, or the stream never
+    published (it was written before it did)."""
 
     def __post_init__(self) -> None:
         first = self.expected_version + 1
@@ -50,6 +61,8 @@ class Append:
             raise ValueError(f"events of {self.stream_id!r} must be numbered from {first} on")
         if self.snapshot is not None and self.snapshot.version != first + len(self.events) - 1:
             raise ValueError("a snapshot is taken after the last event of its append")
+        if self.publish and (self.published is None or not self.events):
+            raise ValueError("a published state is written with the events that lead to it")
 
 
 @dataclass(frozen=True)
@@ -60,13 +73,18 @@ class StreamTail:
     version: int
     snapshot: Snapshot | None
     events: Sequence[RecordedEvent] = field(default_factory=tuple)
+    published: Mapping[str, Any] | None = None
+    """The published state recorded with the newest event: what the stream's published
+    item holds. None if the newest event carries none: the stream publishes nothing, or it
+    was last written before it published (its item may then be missing or behind)."""
 
 
 class EventStore(ABC):
     """An append-only log of streams with optimistic concurrency.
 
     Invariants every implementation keeps:
-    - `append` writes every event of every `Append` and every claim, or nothing;
+    - `append` writes every event of every `Append`, every published state and every
+      claim, or nothing;
     - it raises `ConcurrencyError` if a stream is not at its expected version,
       `UniquenessViolation` if a claim is held by another owner, `KeyRetired` if a hold
       is taken on a retired key and `KeyHeld` if a held key is retired;
@@ -102,6 +120,22 @@ class EventStore(ABC):
         self, stream_id: str, *, after: int = 0, up_to: int | None = None
     ) -> list[RecordedEvent]:
         """Events with `after < version <= up_to`, in version order."""
+
+    @abstractmethod
+    def published(self, stream_id: str) -> Mapping[str, Any] | None:
+        """The stream's published state (`Append.publish`), read strongly consistent in one
+        small read however long the stream; None if it never published one."""
+
+    @abstractmethod
+    def note(self, stream_id: str, name: str, value: str) -> None:
+        """Keep `value` as the stream's note `name`, beside its published state and outside
+        its events (a sign-in's time): it moves no version and no reader of the events sees
+        it. A note already holding a value that sorts at or after `value` is kept (times
+        in ISO 8601: the newest wins; a retry changes nothing)."""
+
+    @abstractmethod
+    def notes(self, stream_id: str) -> Mapping[str, str]:
+        """The stream's notes, by name (one small read)."""
 
     @abstractmethod
     def claim_owner(self, namespace: str, value: str) -> str | None:

@@ -151,7 +151,8 @@ def test_a_price_change_is_drawn_as_it_runs_with_one_read_and_one_write_of_the_e
     authorizer = drawn()[("PUT /products/{id}/price", "AuthorizerFunction")]
     _check(authorizer, measured.files["AuthorizerFunction"])
     assert Counter(measured.requests) == Counter(command.requests) + Counter(authorizer.requests)
-    assert measured.requests.get("Query on EventsTable") == 2  # the caller's and the product's
+    assert measured.requests.get("GetItem on EventsTable") == 1  # the caller's standing
+    assert measured.requests.get("Query on EventsTable") == 1  # the product's stream
     assert measured.requests.get("PutItem on EventsTable") == 1
 
 

@@ -23,7 +23,8 @@ from domain.identity.ports import (
     ResetTokens,
     TokenIssuer,
 )
-from domain.identity.user import INVALID_RESET, User
+from domain.identity.user import INVALID_RESET, LAST_SIGN_IN, Standing, User
+from event_sourcing.codec import iso
 from event_sourcing.errors import StreamNotFound, UniquenessViolation
 from event_sourcing.guards import Claim
 from event_sourcing.repository import EventSourcedRepository
@@ -92,7 +93,9 @@ class IdentityService:
     def issue_token(self, command: IssueToken, context: CommandContext) -> Issued:
         """The seed's authenticate + record_login, with caps on failed attempts per (email,
         source address) and per source address: failures from elsewhere never lock the
-        owner out, and one address cannot spray passwords over many emails."""
+        owner out, and one address cannot spray passwords over many emails. One read of
+        the user's stream; the sign-in is noted beside it (`LAST_SIGN_IN`), not recorded
+        in it."""
         key = email_key(command.email)
         throttle_key = self._throttle_key(f"{key}#{command.source}")
         source_key = self._throttle_key(f"source#{command.source}")
@@ -116,23 +119,13 @@ class IdentityService:
         if found is None:
             self.hasher.verify_nothing(command.password)
             raise failed()
-
-        def decide(user: User) -> None:
-            if not user.password_matches(command.password, self.hasher):
-                raise failed()
-            user.record_login(self.repository.clock.now())
-
-        # The claim led to the user, already loaded: the first try decides on it (one read
-        # of the stream per sign-in); a retry after a concurrent write reloads.
-        user = self.repository.transact(
-            User,
-            found.id,
-            decide,
-            context=_as(context, found),
-            load=_first(found, lambda user_id: self.repository.load(User, user_id)),
-        ).aggregate
+        if not found.password_matches(command.password, self.hasher):
+            raise failed()
+        # A sign-in changes nothing of the user: no event, no new version (an If-Match
+        # taken before it still holds). Its time is a note beside the stream.
+        self.repository.note(User, found.id, LAST_SIGN_IN, iso(self.repository.clock.now()))
         self.failed_logins.reset(throttle_key)
-        return Issued(self.tokens.issue(user.id, user.state.credentials_version), user)
+        return Issued(self.tokens.issue(found.id, found.state.credentials_version), found)
 
     def change_password(
         self, command: ChangePassword, context: CommandContext, expected_version: int | None = None
@@ -230,20 +223,31 @@ class IdentityService:
         ).aggregate
 
     def authenticate(self, token: str) -> Caller:
-        """The caller behind a bearer token, checked against the user's current state:
-        a deactivation or a password change refuses older tokens at once."""
+        """The caller behind a bearer token, checked against the user's current standing
+        (its published state: one small read): a deactivation or a password change refuses
+        older tokens at once, being written in the same transaction as its event."""
         claims = self.tokens.verify(token)
-        user = self.repository.load(User, claims.user_id)
-        if not user.exists:
+        standing = self._standing(claims.user_id)
+        if standing is None:
             raise Unauthenticated("This token names no user.", code="token_invalid")
-        if not user.state.is_active:
+        if not standing.active:
             raise Unauthenticated("This account is deactivated.", code="user_deactivated")
-        if claims.credentials_version != user.state.credentials_version:
+        if claims.credentials_version != standing.credentials_version:
             raise Unauthenticated(
                 "The password changed since this token was issued: sign in again.",
                 code="token_revoked",
             )
-        return Caller(user.id, user.state.role)
+        return Caller(claims.user_id, standing.role)
+
+    def _standing(self, user_id: str) -> Standing | None:
+        """The user's published standing; for a user last written before users published
+        one (or of an older shape), the standing of the user loaded from its stream."""
+        published = self.repository.published(User, user_id)
+        standing = Standing.of(published) if published is not None else None
+        if standing is not None:
+            return standing
+        user = self.repository.load(User, user_id)
+        return user.standing if user.exists else None
 
     def ensure_admin(self, email: str, password: str, context: CommandContext) -> User:
         """Create an admin, or make the existing user of that email one (idempotent)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -11,7 +11,7 @@ from domain.access import Role
 from domain.errors import RuleViolation
 from domain.identity.credentials import check_password, normalize_email
 from domain.identity.ports import PasswordHasher
-from event_sourcing.aggregate import Aggregate, applies
+from event_sourcing.aggregate import Aggregate, Publishes, applies
 from event_sourcing.events import DomainEvent, registry
 
 RESET_LINK_LIFETIME = timedelta(minutes=30)
@@ -52,6 +52,10 @@ class UserRegistered(DomainEvent):
 @registry.event
 @dataclass(frozen=True)
 class UserLoggedIn(DomainEvent):
+    """Recorded by sign-ins before they left the event log (a sign-in is not a change of
+    the user: it is kept as the note `LAST_SIGN_IN` now). Older streams hold it; nothing
+    records it any more."""
+
     logged_in_at: datetime
 
 
@@ -138,7 +142,37 @@ class UserState:
     use ends it."""
 
 
-class User(Aggregate[UserState]):
+LAST_SIGN_IN = "last_login"
+"""The note (beside the user's stream, outside its events) of the newest sign-in's time."""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What every request's authorizer checks of a user: the user's published state
+    (small, no personal data), one read instead of a load of the stream."""
+
+    active: bool
+    role: Role
+    credentials_version: int
+
+    def as_doc(self) -> dict[str, object]:
+        return {
+            "active": self.active,
+            "role": self.role.value,
+            "credentials_version": self.credentials_version,
+        }
+
+    @classmethod
+    def of(cls, doc: Mapping[str, object]) -> Standing | None:
+        """The standing a published state holds; None if it is not of this shape."""
+        active, role, version = (doc.get(k) for k in ("active", "role", "credentials_version"))
+        roles = {r.value for r in Role}
+        if not isinstance(active, bool) or not isinstance(version, int) or role not in roles:
+            return None
+        return cls(active, Role(str(role)), version)
+
+
+class User(Aggregate[UserState], Publishes):
     stream_prefix = "user"
     state_type = UserState
 
@@ -166,8 +200,12 @@ class User(Aggregate[UserState]):
         """The seed's `authenticate`: an inactive user never authenticates."""
         return self.state.is_active and hasher.verify(password, self.state.password_hash)
 
-    def record_login(self, now: datetime) -> None:
-        self._record(UserLoggedIn(now))
+    @property
+    def standing(self) -> Standing:
+        return Standing(self.state.is_active, self.state.role, self.state.credentials_version)
+
+    def published(self) -> Mapping[str, object]:
+        return self.standing.as_doc()
 
     def change_password(
         self, old_password: str, new_password: str, hasher: PasswordHasher, now: datetime

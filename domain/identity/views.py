@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from domain.errors import NotFound
-from domain.identity.user import RoleGranted, User, UserDeactivated, UserLoggedIn, UserRegistered
+from domain.identity.user import (
+    LAST_SIGN_IN,
+    RoleGranted,
+    User,
+    UserDeactivated,
+    UserLoggedIn,
+    UserRegistered,
+)
 from event_sourcing.codec import iso
 from event_sourcing.events import DomainEvent, RecordedEvent
 from event_sourcing.projector import Projection
@@ -44,7 +51,7 @@ class UserProfiles(Projection):
             if current is None:
                 return []
             doc = dict(current)
-            if isinstance(event, UserLoggedIn):
+            if isinstance(event, UserLoggedIn):  # sign-ins recorded before they left the log
                 doc["last_login"] = iso(event.logged_in_at)
             elif isinstance(event, UserDeactivated):
                 doc["is_active"] = False
@@ -59,3 +66,12 @@ def profile(views: ViewReader, user_id: str) -> Doc:
     if doc is None:
         raise NotFound("No profile for this user yet.", code="user_not_found")
     return doc
+
+
+def with_last_sign_in(doc: Doc, notes: Mapping[str, str]) -> Doc:
+    """The profile with the user's newest sign-in: noted beside the stream (`LAST_SIGN_IN`,
+    outside the events: it moves no version), or, for a user who has not signed in since
+    sign-ins left the event log, the last `UserLoggedIn` the view recorded."""
+    noted, recorded = notes.get(LAST_SIGN_IN), doc.get("last_login")
+    newest = max((t for t in (noted, recorded) if t is not None), default=None)
+    return {**doc, "last_login": newest}

@@ -3,7 +3,9 @@
 Cost of a command on a stream of any length: one Query (the last `window` items, newest
 first, whose newest snapshot makes the older events unnecessary) and one write: a
 conditional PutItem for one event, or one TransactWriteItems for several events, several
-streams or unique claims. One item per event so the stream keeps per-item order."""
+streams, unique claims, holds or a changed published state. One item per event so the
+stream keeps per-item order. A stream's published state and notes are one more item,
+read with one GetItem."""
 
 from __future__ import annotations
 
@@ -19,11 +21,16 @@ from botocore.exceptions import ClientError
 from event_sourcing.codec import iso
 from event_sourcing.dynamodb.items import (
     HOLD,
+    NOTE_PREFIX,
+    PUBLISHED,
     claim_item,
     claim_stream_id,
     event_item,
     event_of,
     hold_key,
+    published_json,
+    published_key,
+    published_of,
     snapshot_of,
     version_of,
 )
@@ -88,16 +95,17 @@ class DynamoDBEventStore(EventStore):
         if not newest_first:
             return StreamTail(stream_id, 0, None, [])
         version = version_of(newest_first[0])
+        published = published_of(newest_first[0])
         for position, item in enumerate(newest_first):
             snapshot = snapshot_of(item)
             if snapshot is not None:
                 later = [event_of(i) for i in reversed(newest_first[:position])]
-                return StreamTail(stream_id, version, snapshot, later)
+                return StreamTail(stream_id, version, snapshot, later, published)
         events = [event_of(i) for i in reversed(newest_first)]
         if events[0].version > 1:
             # No snapshot in the window (written by older code, or never): read it all.
             events = self.read(stream_id, up_to=events[0].version - 1) + events
-        return StreamTail(stream_id, version, None, events)
+        return StreamTail(stream_id, version, None, events, published)
 
     def tails(self, stream_ids: Sequence[str], *, window: int) -> dict[str, StreamTail]:
         # DynamoDB has no batched Query: one bounded Query per stream, at once, so an
@@ -135,6 +143,45 @@ class DynamoDBEventStore(EventStore):
             if "LastEvaluatedKey" not in page:
                 return events
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def published(self, stream_id: str) -> Mapping[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key=published_key(stream_id),
+            ProjectionExpression="#state",
+            ExpressionAttributeNames={"#state": "state"},
+            ConsistentRead=True,
+        ).get("Item")
+        return published_of(item, "state")
+
+    def note(self, stream_id: str, name: str, value: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=published_key(stream_id),
+                UpdateExpression="SET #note = :value, kind = :published",
+                # An older value never replaces a newer one; a retry of a note that landed
+                # meets its own value and is done.
+                ConditionExpression="attribute_not_exists(#note) OR #note < :value",
+                ExpressionAttributeNames={"#note": NOTE_PREFIX + name},
+                ExpressionAttributeValues={
+                    ":value": {"S": value},
+                    ":published": {"S": PUBLISHED},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def notes(self, stream_id: str) -> Mapping[str, str]:
+        item = self.client.get_item(
+            TableName=self.table, Key=published_key(stream_id), ConsistentRead=True
+        ).get("Item", {})
+        return {
+            name.removeprefix(NOTE_PREFIX): str(value["S"])
+            for name, value in item.items()
+            if name.startswith(NOTE_PREFIX) and "S" in value
+        }
 
     def claim_owner(self, namespace: str, value: str) -> str | None:
         item = self.client.get_item(
@@ -209,7 +256,7 @@ class DynamoDBEventStore(EventStore):
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item=event_item(event, append.snapshot),
+                Item=event_item(event, append.snapshot, append.published),
                 ConditionExpression=NEW_ITEM,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -231,16 +278,25 @@ class DynamoDBEventStore(EventStore):
             last = len(append.events) - 1
             for index, event in enumerate(append.events):
                 event_ids.append(event.metadata.event_id)
+                snapshot, published = (
+                    (append.snapshot, append.published) if index == last else (None, None)
+                )
                 operations.append(
                     {
                         "Put": {
                             "TableName": self.table,
-                            "Item": event_item(event, append.snapshot if index == last else None),
+                            "Item": event_item(event, snapshot, published),
                             "ConditionExpression": NEW_ITEM,
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     }
                 )
+                owners.append(append)
+            if append.publish and append.published is not None:
+                # Unconditioned: the events' conditions order the writers, and an update
+                # (not a put) keeps the stream's notes.
+                event_ids.append(None)
+                operations.append(self._publish(append, append.published))
                 owners.append(append)
         try:
             # The token makes DynamoDB answer the SDK's retry of a landed transaction (for ten
@@ -261,6 +317,21 @@ class DynamoDBEventStore(EventStore):
                 if event_id is not None and failed and _event_id(reason.get("Item")) == event_id:
                     return
             raise self._cancelled(reasons, owners) from error
+
+    def _publish(self, append: Append, doc: Mapping[str, Any]) -> TransactWriteItemTypeDef:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": published_key(append.stream_id),
+                "UpdateExpression": "SET #state = :state, #at = :at, kind = :published",
+                "ExpressionAttributeNames": {"#state": "state", "#at": "at"},
+                "ExpressionAttributeValues": {
+                    ":state": {"S": published_json(doc)},
+                    ":at": {"N": str(append.events[-1].version)},
+                    ":published": {"S": PUBLISHED},
+                },
+            }
+        }
 
     def _guard(self, guard: Guard) -> TransactWriteItemTypeDef:
         if isinstance(guard, Claim):

@@ -4,11 +4,16 @@
     type S | schema_version N | occurred_at S (ISO 8601 UTC) | data S (JSON)
     metadata M {event_id, correlation_id, causation_id, user_id}
     snapshot M {schema N, state S (JSON)}   -- only on the event it was taken after
+    published S (JSON)                      -- on the last event of an append of a stream
+                                               that publishes: its published state then
 
 A claim (a unique value) is an item of its own: stream_id = "claim#<namespace>#<value>",
 version 0, kind "claim", owner S. So is a held key's count: stream_id =
 "hold#<namespace>#<key>", version 0, kind "hold", holders N, retired BOOL (once retired).
-The projector's stream filter passes only kind "event".
+So is a stream's published state: stream_id = "published#<stream>", version 0, kind
+"published", state S (JSON), at N (the stream's version it was taken at), and the stream's
+notes beside it, one attribute "note_<name>" S each (written alone, outside any append).
+The stream readers' filters pass only kind "event".
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ else:
 EVENT = "event"
 CLAIM = "claim"
 HOLD = "hold"
+PUBLISHED = "published"
+NOTE_PREFIX = "note_"
 
 
 def claim_stream_id(namespace: str, value: str) -> str:
@@ -41,11 +48,19 @@ def hold_key(namespace: str, key: str) -> dict[str, Any]:
     return {"stream_id": {"S": f"hold#{namespace}#{key}"}, "version": {"N": "0"}}
 
 
+def published_key(stream_id: str) -> dict[str, Any]:
+    return {"stream_id": {"S": f"{PUBLISHED}#{stream_id}"}, "version": {"N": "0"}}
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def event_item(event: RecordedEvent, snapshot: Snapshot | None = None) -> dict[str, Any]:
+def event_item(
+    event: RecordedEvent,
+    snapshot: Snapshot | None = None,
+    published: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "event_id": {"S": event.metadata.event_id},
         "correlation_id": {"S": event.metadata.correlation_id},
@@ -68,7 +83,13 @@ def event_item(event: RecordedEvent, snapshot: Snapshot | None = None) -> dict[s
         item["snapshot"] = {
             "M": {"schema": {"N": str(snapshot.schema)}, "state": {"S": _json(snapshot.state)}}
         }
+    if published is not None:
+        item["published"] = {"S": _json(published)}
     return item
+
+
+def published_json(published: Mapping[str, Any]) -> str:
+    return _json(published)
 
 
 def claim_item(namespace: str, value: str, owner: str) -> dict[str, Any]:
@@ -102,6 +123,15 @@ def event_of(item: Item) -> RecordedEvent:
             user_id=None if "NULL" in user else _scalar(user, "S"),
         ),
     )
+
+
+def published_of(item: Item | None, attribute: str = "published") -> dict[str, Any] | None:
+    """The published state an event item recorded (`attribute` "published"), or a
+    published item holds ("state"); None if it has none."""
+    if item is None or attribute not in item:
+        return None
+    doc: dict[str, Any] = json.loads(_scalar(item[attribute], "S"))
+    return doc
 
 
 def snapshot_of(item: Item) -> Snapshot | None:

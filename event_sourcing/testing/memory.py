@@ -8,9 +8,10 @@ import itertools
 import json
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from event_sourcing import cursors
 from event_sourcing.clock import Clock, IdGenerator
@@ -70,6 +71,10 @@ class InMemoryEventStore(EventStore):
         self._claims: dict[tuple[str, str], str] = {}
         self._holders: dict[tuple[str, str], int] = {}
         self._retired: set[tuple[str, str]] = set()
+        self._published: dict[str, Mapping[str, Any]] = {}
+        self._recorded: dict[str, Mapping[str, Any] | None] = {}
+        """What each stream's newest append recorded as published (its tail tells it)."""
+        self._notes: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def append(
@@ -112,6 +117,9 @@ class InMemoryEventStore(EventStore):
                 stream.events.extend(append.events)
                 if append.snapshot is not None:
                     stream.snapshots[append.snapshot.version] = append.snapshot
+                self._recorded[append.stream_id] = self._copy(append.published)
+                if append.publish and append.published is not None:
+                    self._published[append.stream_id] = dict(append.published)
 
     def _landed(self, append: Append) -> bool:
         stream = self._streams.get(append.stream_id, _Stream())
@@ -123,16 +131,30 @@ class InMemoryEventStore(EventStore):
         stream = self._streams.get(stream_id, _Stream())
         version = len(stream.events)
         recent = [v for v in stream.snapshots if v > version - window]
+        published = self._copy(self._recorded.get(stream_id))
         if not recent:
-            return StreamTail(stream_id, version, None, list(stream.events))
+            return StreamTail(stream_id, version, None, list(stream.events), published)
         snapshot = stream.snapshots[max(recent)]
-        return StreamTail(stream_id, version, snapshot, stream.events[snapshot.version :])
+        later = stream.events[snapshot.version :]
+        return StreamTail(stream_id, version, snapshot, later, published)
 
     def read(
         self, stream_id: str, *, after: int = 0, up_to: int | None = None
     ) -> list[RecordedEvent]:
         events = self._streams.get(stream_id, _Stream()).events
         return [e for e in events if e.version > after and (up_to is None or e.version <= up_to)]
+
+    def published(self, stream_id: str) -> Mapping[str, Any] | None:
+        return self._copy(self._published.get(stream_id))
+
+    def note(self, stream_id: str, name: str, value: str) -> None:
+        with self._lock:
+            notes = self._notes.setdefault(stream_id, {})
+            if name not in notes or notes[name] < value:
+                notes[name] = value
+
+    def notes(self, stream_id: str) -> Mapping[str, str]:
+        return dict(self._notes.get(stream_id, {}))
 
     def claim_owner(self, namespace: str, value: str) -> str | None:
         return self._claims.get((namespace, value))
@@ -161,6 +183,12 @@ class InMemoryEventStore(EventStore):
     def all_events(self) -> list[RecordedEvent]:
         """Every stored event, stream by stream (for rebuilds and tests)."""
         return [e for s in self._streams.values() for e in s.events]
+
+    @staticmethod
+    def _copy(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """A published state as a store gives it back: a copy through JSON, as DynamoDB's."""
+        copied: dict[str, Any] | None = json.loads(json.dumps(doc)) if doc is not None else None
+        return copied
 
 
 FAKE_SCAN_PAGE = 3

@@ -9,13 +9,14 @@ import pytest
 from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
 from event_sourcing.events import Snapshot
 from event_sourcing.guards import Claim, Hold, Retire
-from event_sourcing.store import Append, EventStore
+from event_sourcing.store import MAX_APPEND_ITEMS, Append, EventStore
 from event_sourcing.testing.builders import events, recorded
 
 
 class EventStoreContract:
     """What every `EventStore` keeps: atomic appends, optimistic concurrency, claims, holds,
-    retirements, bounded tails, scans; a write whose answer was lost counts as done.
+    retirements, published states and notes, bounded tails, scans; a write whose answer
+    was lost counts as done.
 
     Subclass it in a test module with a `store` fixture that yields the adapter
     under test (an `EventStore`), once per variant (the fake, DynamoDB, DynamoDB losing
@@ -209,3 +210,106 @@ class EventStoreContract:
         with pytest.raises(ConcurrencyError):
             store.append(Append("s-1", 0, events("s-1", 1, 2)), holds=[Hold("product", "p1", 1)])
         assert store.holders("product", "p1") == 0
+
+    # -- published states and notes
+
+    def test_a_published_state_is_written_with_its_events_and_read_alone(
+        self, store: EventStore
+    ) -> None:
+        doc = {"active": True, "role": "admin", "credentials_version": 2, "none": None}
+        assert store.published("user-1") is None
+        store.append(Append("user-1", 0, events("user-1", 1, 2), published=doc, publish=True))
+        assert store.published("user-1") == doc
+        assert store.tail("user-1", window=10).published == doc
+        assert [e.version for e in store.read("user-1")] == [1, 2]
+
+    def test_the_tail_tells_what_the_newest_append_recorded_as_published(
+        self, store: EventStore
+    ) -> None:
+        first, second = {"active": True}, {"active": False}
+        store.append(Append("user-1", 0, [recorded("user-1", 1)], published=first, publish=True))
+        # recorded, not written: the item keeps what was published before
+        store.append(Append("user-1", 1, [recorded("user-1", 2)], published=second))
+        assert store.tail("user-1", window=10).published == second
+        assert store.published("user-1") == first
+        store.append(
+            Append(
+                "user-1",
+                2,
+                events("user-1", 3, 12),
+                Snapshot(12, 1, {"n": 12}),
+                second,
+                publish=True,
+            )
+        )
+        assert store.tail("user-1", window=10).published == second
+        assert store.published("user-1") == second
+        # a stream written before it published (no state recorded): its tail says so
+        store.append(Append("user-1", 12, [recorded("user-1", 13)]))
+        assert store.tail("user-1", window=10).published is None
+        assert store.published("user-1") == second
+
+    def test_a_published_state_fails_with_its_events(self, store: EventStore) -> None:
+        store.append(Append("user-1", 0, [recorded("user-1", 1)], published={"v": 1}, publish=True))
+        store.append(
+            Append("user-2", 0, [recorded("user-2", 1)]),
+            claims=[Claim("email", "x@y.io", "user-2")],
+        )
+        with pytest.raises(ConcurrencyError):
+            store.append(
+                Append("user-1", 0, [recorded("user-1", 1)], published={"v": 2}, publish=True)
+            )
+        with pytest.raises(UniquenessViolation):
+            store.append(
+                Append("user-1", 1, [recorded("user-1", 2)], published={"v": 3}, publish=True),
+                claims=[Claim("email", "x@y.io", "user-1")],
+            )
+        assert store.published("user-1") == {"v": 1}
+        assert store.tail("user-1", window=10).published == {"v": 1}
+
+    def test_a_published_state_needs_events_and_counts_as_an_item(self, store: EventStore) -> None:
+        with pytest.raises(ValueError, match="with the events"):
+            Append("s", 0, [], published={"v": 1}, publish=True)
+        with pytest.raises(ValueError, match="published"):
+            Append("s", 0, [recorded("s", 1)], publish=True)
+        full = events("s", 1, MAX_APPEND_ITEMS)
+        with pytest.raises(ValueError, match=f"at most {MAX_APPEND_ITEMS}"):
+            store.append(Append("s", 0, full, published={"v": 1}, publish=True))
+        store.append(Append("s", 0, full[:-1], published={"v": 1}, publish=True))
+        assert store.published("s") == {"v": 1}
+
+    def test_an_append_with_a_published_state_that_landed_is_done_when_sent_again(
+        self, store: EventStore
+    ) -> None:
+        one = Append("user-1", 0, [recorded("user-1", 1)], published={"v": 1}, publish=True)
+        store.append(one)
+        later = Append("user-1", 1, [recorded("user-1", 2)], published={"v": 2}, publish=True)
+        store.append(later)
+        store.append(one)  # a late retry of the first: its own events, done; nothing goes back
+        store.append(later)
+        assert [e.version for e in store.read("user-1")] == [1, 2]
+        assert store.published("user-1") == {"v": 2}
+
+    def test_published_items_are_not_streams(self, store: EventStore) -> None:
+        store.append(Append("user-1", 0, [recorded("user-1", 1)], published={"v": 1}, publish=True))
+        store.note("user-1", "last_login", "2026-01-01T00:00:00Z")
+        store.note("user-9", "last_login", "2026-01-01T00:00:00Z")
+        assert sorted(store.stream_ids()) == ["user-1"]
+        assert store.read("user-9") == []
+        assert store.tail("user-9", window=10).version == 0
+
+    def test_notes_keep_the_newest_value_beside_the_published_state(
+        self, store: EventStore
+    ) -> None:
+        assert store.notes("user-1") == {}
+        store.note("user-1", "last_login", "2026-01-01T10:00:00Z")
+        assert store.published("user-1") is None  # a note alone publishes nothing
+        store.append(Append("user-1", 0, [recorded("user-1", 1)], published={"v": 1}, publish=True))
+        store.note("user-1", "last_login", "2026-01-01T09:00:00Z")  # older: kept out
+        assert store.notes("user-1") == {"last_login": "2026-01-01T10:00:00Z"}
+        store.note("user-1", "last_login", "2026-01-01T11:00:00Z")
+        store.note("user-1", "other", "x")
+        store.append(Append("user-1", 1, [recorded("user-1", 2)], published={"v": 2}, publish=True))
+        assert store.notes("user-1") == {"last_login": "2026-01-01T11:00:00Z", "other": "x"}
+        assert store.published("user-1") == {"v": 2}
+        assert [e.version for e in store.read("user-1")] == [1, 2]

@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from domain.errors import Unauthenticated
-from domain.identity.views import profile
+from domain.identity.user import User
+from domain.identity.views import profile, with_last_sign_in
 from functions.models import Profile
 from functions.shared.auth import SIGN_IN_FIRST, caller_of, route
 from functions.shared.consistency import read_view, view_response
@@ -36,7 +37,11 @@ def me(services: Services, min_version: MinVersion = None) -> Response[Profile]:
     if caller is None:
         raise Unauthenticated(SIGN_IN_FIRST)
     views = services.live("users")
-    return view_response(read_view(lambda: profile(views, caller.user_id), min_version))
+    doc = read_view(lambda: profile(views, caller.user_id), min_version)
+    # The last sign-in is a note beside the user's stream (a sign-in is no event): one
+    # small read of the event table.
+    notes = services.repository.notes(User, caller.user_id)
+    return view_response(with_last_sign_in(doc, notes))
 
 
 # The page reads the token from its own address in the browser and posts it: the token is

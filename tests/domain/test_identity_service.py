@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from domain.access import Caller, CommandContext, Role
 from domain.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthenticated
-from domain.identity.commands import ChangePassword, Deactivate, IssueToken, Register
+from domain.identity.commands import (
+    ChangePassword,
+    Deactivate,
+    IssueToken,
+    Register,
+    RequestPasswordReset,
+)
+from domain.identity.credentials import email_key
 from domain.identity.service import (
+    EMAIL_CLAIM,
     MAX_FAILED_LOGINS,
     MAX_FAILED_LOGINS_PER_SOURCE,
     IdentityService,
 )
-from domain.identity.user import User
+from domain.identity.user import LAST_SIGN_IN, User
+from event_sourcing.codec import iso
 from event_sourcing.errors import VersionMismatch
+from event_sourcing.guards import Claim
+from event_sourcing.store import StreamTail
 from tests.fakes.container import InMemoryContainer
 from tests.fakes.memory import FakeHasher
 
@@ -105,14 +118,138 @@ def test_repeated_failures_for_one_email_are_refused_for_a_while(
     assert signed_in(service, "ada@example.com", "correct horse")
 
 
-def test_a_sign_in_is_recorded_as_the_users_own_event(
+def test_a_sign_in_is_no_event_of_the_user_and_keeps_its_version(
     service: IdentityService, fakes: InMemoryContainer
 ) -> None:
     user = service.register(Register("ada@example.com", "correct horse"), ANON)
-    signed_in(service, "ada@example.com", "correct horse")
+    fakes.manual_clock.advance(60)
+    issued = service.issue_token(IssueToken("ada@example.com", "correct horse", "x"), ANON)
     history = fakes.repository.history(User, user.id)
-    assert [e.type for e in history] == ["UserRegistered", "UserLoggedIn"]
-    assert history[1].metadata.user_id == user.id
+    assert [e.type for e in history] == ["UserRegistered"]
+    assert issued.user.version == user.version == 1  # the answer's version: the user's own
+    noted = fakes.repository.notes(User, user.id)
+    assert noted == {LAST_SIGN_IN: iso(fakes.manual_clock.now())}
+    # an If-Match taken at registration still holds after signing in
+    caller = as_caller(Caller(user.id, Role.CUSTOMER))
+    changed = service.change_password(ChangePassword("correct horse", "battery staple"), caller, 1)
+    assert changed.version == 2
+
+
+def test_a_failed_sign_in_notes_nothing(service: IdentityService, fakes: InMemoryContainer) -> None:
+    user = service.register(Register("ada@example.com", "correct horse"), ANON)
+    with pytest.raises(Unauthenticated):
+        signed_in(service, "ada@example.com", "wrong password")
+    assert fakes.repository.notes(User, user.id) == {}
+
+
+def test_the_authorizer_reads_the_published_standing_not_the_stream(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    user = service.register(Register("ada@example.com", "correct horse"), ANON)
+    token = signed_in(service, "ada@example.com", "correct horse")
+    assert fakes.repository.published(User, user.id) == {
+        "active": True,
+        "role": "customer",
+        "credentials_version": 0,
+    }
+    loads: list[str] = []
+    real_tail = fakes.event_store.tail
+
+    def tail(stream_id: str, *, window: int) -> StreamTail:
+        loads.append(stream_id)
+        return real_tail(stream_id, window=window)
+
+    fakes.event_store.tail = tail  # type: ignore[method-assign]
+    assert service.authenticate(token) == Caller(user.id, Role.CUSTOMER)
+    assert loads == []
+
+
+def previous_release_user(
+    fakes: InMemoryContainer, email: str, password: str, role: Role = Role.CUSTOMER
+) -> User:
+    """A user as the previous release stored it: its events and its email claim, and no
+    published state (neither the item nor the state recorded with its events)."""
+    user = User.register(fakes.ids.new_id(), email, password, fakes.hasher, fakes.clock.now(), role)
+    append = fakes.repository._append_of(user, ANON)
+    assert append.publish  # what this release would write...
+    old = dataclasses.replace(append, published=None, publish=False)  # ...and that did not
+    claim = Claim(EMAIL_CLAIM, email_key(email), user.stream_id)
+    fakes.event_store.append(old, claims=[claim])
+    assert fakes.repository.published(User, user.id) is None
+    return fakes.repository.load(User, user.id)
+
+
+def test_users_of_the_previous_release_authenticate_and_are_revoked(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    ada = previous_release_user(fakes, "ada@example.com", "correct horse")
+    root = previous_release_user(fakes, "root@example.com", "admin password", Role.ADMIN)
+    token = signed_in(service, "ada@example.com", "correct horse")
+    admin_token = signed_in(service, "root@example.com", "admin password")
+    assert service.authenticate(token) == Caller(ada.id, Role.CUSTOMER)  # from the stream
+    admin = service.authenticate(admin_token)
+    assert admin == Caller(root.id, Role.ADMIN)
+    assert fakes.repository.published(User, ada.id) is None  # a sign-in publishes nothing
+
+    # The first command on such a user writes its standing, with its event.
+    caller = as_caller(Caller(ada.id, Role.CUSTOMER))
+    service.change_password(ChangePassword("correct horse", "battery staple"), caller)
+    assert fakes.repository.published(User, ada.id) == {
+        "active": True,
+        "role": "customer",
+        "credentials_version": 1,
+    }
+    with pytest.raises(Unauthenticated) as revoked:
+        service.authenticate(token)
+    assert revoked.value.code == "token_revoked"
+    token = signed_in(service, "ada@example.com", "battery staple")
+    assert service.authenticate(token) == Caller(ada.id, Role.CUSTOMER)
+
+    service.deactivate(Deactivate(ada.id), as_caller(admin))
+    with pytest.raises(Unauthenticated) as refused:
+        service.authenticate(token)
+    assert refused.value.code == "user_deactivated"
+    assert fakes.repository.published(User, ada.id) == {
+        "active": False,
+        "role": "customer",
+        "credentials_version": 1,
+    }
+
+
+def test_a_command_that_changes_no_standing_still_publishes_a_previous_release_user(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    ada = previous_release_user(fakes, "ada@example.com", "correct horse")
+    service.request_password_reset(RequestPasswordReset("ada@example.com", "x"), ANON)
+    assert fakes.repository.load(User, ada.id).version == 2
+    assert fakes.repository.published(User, ada.id) == {
+        "active": True,
+        "role": "customer",
+        "credentials_version": 0,
+    }
+
+
+def test_a_previous_release_user_deactivated_by_the_previous_release_is_refused(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    ada = previous_release_user(fakes, "ada@example.com", "correct horse")
+    token = signed_in(service, "ada@example.com", "correct horse")
+    ada.deactivate("root", fakes.clock.now())
+    old = dataclasses.replace(fakes.repository._append_of(ada, ANON), published=None, publish=False)
+    fakes.event_store.append(old)
+    with pytest.raises(Unauthenticated) as refused:
+        service.authenticate(token)
+    assert refused.value.code == "user_deactivated"
+
+
+def test_a_published_standing_of_another_shape_reads_the_stream(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    user = service.register(Register("ada@example.com", "correct horse"), ANON)
+    token = signed_in(service, "ada@example.com", "correct horse")
+    store = fakes.event_store
+    store.published = lambda stream_id: {"active": True}  # type: ignore[method-assign]
+    assert service.authenticate(token) == Caller(user.id, Role.CUSTOMER)
 
 
 def test_a_password_change_revokes_older_tokens_at_once(service: IdentityService) -> None:

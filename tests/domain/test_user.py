@@ -7,7 +7,7 @@ import pytest
 from domain.access import Role
 from domain.errors import InvalidValue, RuleViolation
 from domain.identity.credentials import email_key, normalize_email
-from domain.identity.user import User
+from domain.identity.user import Standing, User, UserLoggedIn
 from event_sourcing.testing.memory import ManualClock
 from tests.fakes.memory import FakeHasher
 
@@ -116,17 +116,42 @@ def test_an_admin_cannot_deactivate_themselves() -> None:
     assert refused.value.code == "cannot_deactivate_self"
 
 
-def test_a_login_is_recorded_with_its_time() -> None:
-    user = registered()
-    user.record_login(NOW)
+def test_a_login_recorded_before_sign_ins_left_the_log_still_reads() -> None:
+    old = [*registered().pending, UserLoggedIn(NOW)]
+    user = User.rebuild("u1", old)
     assert user.state.last_login == NOW
+    assert user.version == 2
+    assert not hasattr(user, "record_login")  # nothing records it any more
 
 
 def test_replaying_the_events_rebuilds_the_same_user() -> None:
     user = registered()
-    user.record_login(NOW)
     user.change_password("correct horse", "battery staple", hasher, NOW)
     user.deactivate("admin-1", NOW)
     replayed = User.rebuild("u1", user.pending)
     assert replayed.state == user.state
-    assert replayed.version == user.version == 4
+    assert replayed.version == user.version == 3
+
+
+def test_the_published_standing_is_small_and_follows_the_state() -> None:
+    user = registered()
+    assert user.published() == {"active": True, "role": "customer", "credentials_version": 0}
+    user.change_password("correct horse", "battery staple", hasher, NOW)
+    user.grant(Role.ADMIN, "admin-1")
+    user.deactivate("admin-1", NOW)
+    assert user.published() == {"active": False, "role": "admin", "credentials_version": 1}
+    assert Standing.of(user.published()) == Standing(False, Role.ADMIN, 1)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {},
+        {"active": True, "role": "customer"},
+        {"active": "yes", "role": "customer", "credentials_version": 0},
+        {"active": True, "role": "root", "credentials_version": 0},
+        {"active": True, "role": "customer", "credentials_version": "0"},
+    ],
+)
+def test_a_published_state_of_another_shape_is_no_standing(doc: dict[str, object]) -> None:
+    assert Standing.of(doc) is None

@@ -51,7 +51,7 @@ class Client:
         return self.sign_in(email, password)[0]
 
     def sign_in(self, email: str, password: str) -> tuple[str, int]:
-        """A token, and the user's version with this sign-in."""
+        """A token, and the user's current version (a sign-in records no event)."""
         answer = self.call("POST", "/auth/token", {"email": email, "password": password})
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"]), int(answer.json()["version"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from tests.functions.conftest import Stack
@@ -119,7 +122,8 @@ def test_me_needs_a_token_and_shows_the_profile_once_projected(stack: Stack) -> 
     created = register(stack).json
     bearer = token(stack)
     assert stack.project()["batchItemFailures"] == []
-    answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "2"})
+    # a sign-in is no event: the profile is at the registration's version, signed in
+    answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "1"})
     assert answer.status == 200, answer.text
     profile = answer.json
     assert profile["id"] == created["id"]
@@ -127,8 +131,8 @@ def test_me_needs_a_token_and_shows_the_profile_once_projected(stack: Stack) -> 
     assert profile["is_active"] is True
     assert profile["created_at"].endswith("Z")
     assert profile["last_login"] is not None
-    assert profile["version"] == 2
-    assert answer.headers["etag"] == '"2"'
+    assert profile["version"] == 1
+    assert answer.headers["etag"] == '"1"'
 
 
 def test_me_with_a_min_version_not_reached_is_503_with_retry_after(
@@ -167,8 +171,8 @@ def test_changing_the_password_refuses_the_old_token_at_once(stack: Stack) -> No
     change = {"old_password": PASSWORD, "new_password": "battery staple"}
     answer = stack.api.request("POST", "/users/me/password", json_body=change, token=old)
     assert answer.status == 200, answer.text
-    assert answer.json["version"] == 3
-    assert answer.headers["etag"] == '"3"'
+    assert answer.json["version"] == 2
+    assert answer.headers["etag"] == '"2"'
     refused = stack.api.request("GET", "/users/me", token=old)
     assert refused.status == 401
     assert refused.error_code == "token_revoked"
@@ -187,8 +191,11 @@ def test_a_wrong_old_password_is_422(stack: Stack) -> None:
 
 def test_if_match_on_a_stale_version_is_412(stack: Stack) -> None:
     register(stack)
-    bearer = token(stack)
-    change = {"old_password": PASSWORD, "new_password": "battery staple"}
+    first = {"old_password": PASSWORD, "new_password": "battery staple"}
+    changed = stack.api.request("POST", "/users/me/password", json_body=first, token=token(stack))
+    assert changed.json["version"] == 2
+    bearer = token(stack, password="battery staple")
+    change = {"old_password": "battery staple", "new_password": "horse battery"}
     stale = stack.api.request(
         "POST", "/users/me/password", json_body=change, token=bearer, headers={"If-Match": '"1"'}
     )
@@ -218,7 +225,7 @@ def test_deactivation_is_admin_only_and_refuses_the_users_tokens(stack: Stack) -
     admin = stack.admin_token()
     done = stack.api.request("POST", f"/users/{user['id']}/deactivate", token=admin)
     assert done.status == 200, done.text
-    assert done.json == {"id": user["id"], "version": 3}
+    assert done.json == {"id": user["id"], "version": 2}
     refused = stack.api.request("GET", "/users/me", token=bearer)
     assert refused.status == 401
     assert refused.error_code == "user_deactivated"
@@ -326,3 +333,115 @@ def test_the_callers_correlation_id_reaches_the_events_metadata(stack: Stack) ->
     assert event["metadata"]["M"]["correlation_id"] == {"S": "trace-me-42"}
     assert event["metadata"]["M"]["causation_id"]["S"]
     assert event["metadata"]["M"]["event_id"]["S"]
+
+
+def test_signing_in_moves_no_version_so_an_if_match_taken_before_holds(stack: Stack) -> None:
+    created = register(stack).json
+    signed_in = login(stack)
+    assert signed_in.status == 200, signed_in.text
+    assert signed_in.json["version"] == created["version"] == 1  # the user's current version
+    again = login(stack)
+    assert again.json["version"] == 1
+    change = {"old_password": PASSWORD, "new_password": "battery staple"}
+    answer = stack.api.request(
+        "POST",
+        "/users/me/password",
+        json_body=change,
+        token=again.json["access_token"],
+        headers={"If-Match": f'"{created["version"]}"'},
+    )
+    assert answer.status == 200, answer.text
+    assert answer.json["version"] == 2
+
+
+def test_the_last_sign_in_is_noted_beside_the_stream_not_recorded_in_it(stack: Stack) -> None:
+    user = register(stack).json
+    bearer = token(stack)
+    events = stack.client.query(
+        TableName=stack.tables["EventsTable"],
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"user-{user['id']}"}},
+        ConsistentRead=True,
+    )["Items"]
+    assert [e["type"]["S"] for e in events] == ["UserRegistered"]
+    published = published_item(stack, user["id"])
+    assert published is not None
+    assert published["kind"]["S"] == "published"
+    assert json.loads(published["state"]["S"]) == {
+        "active": True,
+        "role": "customer",
+        "credentials_version": 0,
+    }
+    assert published["note_last_login"]["S"].endswith("Z")
+    assert stack.project()["batchItemFailures"] == []
+    me = stack.api.request("GET", "/users/me", token=bearer)
+    assert me.status == 200, me.text
+    assert me.json["last_login"] == published["note_last_login"]["S"]
+    assert me.json["version"] == 1
+
+
+def published_item(stack: Stack, user_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = stack.client.get_item(
+        TableName=stack.tables["EventsTable"],
+        Key={"stream_id": {"S": f"published#user-{user_id}"}, "version": {"N": "0"}},
+        ConsistentRead=True,
+    ).get("Item")
+    return item
+
+
+def as_the_previous_release_wrote_it(stack: Stack, user_id: str) -> None:
+    """The user's items as the previous release left them: no published item, no published
+    state recorded on its events."""
+    table = stack.tables["EventsTable"]
+    stack.client.delete_item(
+        TableName=table,
+        Key={"stream_id": {"S": f"published#user-{user_id}"}, "version": {"N": "0"}},
+    )
+    items = stack.client.query(
+        TableName=table,
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"user-{user_id}"}},
+        ConsistentRead=True,
+    )["Items"]
+    for item in items:
+        stack.client.update_item(
+            TableName=table,
+            Key={"stream_id": item["stream_id"], "version": item["version"]},
+            UpdateExpression="REMOVE published",
+        )
+    assert published_item(stack, user_id) is None
+
+
+def test_users_written_by_the_previous_release_authenticate_and_are_revoked(
+    stack: Stack,
+) -> None:
+    user = register(stack).json
+    assert stack.project()["batchItemFailures"] == []
+    as_the_previous_release_wrote_it(stack, user["id"])
+
+    old = token(stack)  # the authorizer reads the stream instead
+    assert stack.api.request("GET", "/users/me", token=old).status == 200
+    assert published_item(stack, user["id"]) is not None  # the sign-in's note...
+    assert "state" not in (published_item(stack, user["id"]) or {})  # ...publishes nothing
+
+    change = {"old_password": PASSWORD, "new_password": "battery staple"}
+    changed = stack.api.request("POST", "/users/me/password", json_body=change, token=old)
+    assert changed.status == 200, changed.text
+    written = published_item(stack, user["id"])
+    assert written is not None
+    assert json.loads(written["state"]["S"])["credentials_version"] == 1
+    refused = stack.api.request("GET", "/users/me", token=old)
+    assert refused.status == 401
+    assert refused.error_code == "token_revoked"
+
+    bearer = token(stack, password="battery staple")
+    as_the_previous_release_wrote_it(stack, user["id"])
+    assert stack.api.request("GET", "/users/me", token=bearer).status == 200
+    done = stack.api.request("POST", f"/users/{user['id']}/deactivate", token=stack.admin_token())
+    assert done.status == 200, done.text
+    written = published_item(stack, user["id"])
+    assert written is not None
+    assert json.loads(written["state"]["S"])["active"] is False
+    refused = stack.api.request("GET", "/users/me", token=bearer)
+    assert refused.status == 401
+    assert refused.error_code == "user_deactivated"
