@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from event_sourcing.events import Metadata, RecordedEvent
+from event_sourcing.store import EventStore, StreamTail
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _decisions = itertools.count(1)
@@ -40,3 +41,16 @@ def recorded(
 
 def events(stream_id: str, first: int, last: int, type: str = "Noted") -> list[RecordedEvent]:
     return [recorded(stream_id, v, type) for v in range(first, last + 1)]
+
+
+def tails_read(store: EventStore) -> list[str]:
+    """The streams whose tail `store` reads from now on, in order (a command's loads)."""
+    read: list[str] = []
+    tail = store.tail
+
+    def counted(stream_id: str, *, window: int) -> StreamTail:
+        read.append(stream_id)
+        return tail(stream_id, window=window)
+
+    store.tail = counted  # type: ignore[method-assign]
+    return read

@@ -26,7 +26,7 @@ from domain.identity.user import LAST_SIGN_IN, User
 from event_sourcing.codec import iso
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.guards import Claim
-from event_sourcing.store import StreamTail
+from event_sourcing.testing.builders import tails_read
 from tests.fakes.container import InMemoryContainer
 from tests.fakes.memory import FakeHasher
 
@@ -152,14 +152,7 @@ def test_the_authorizer_reads_the_published_standing_not_the_stream(
         "role": "customer",
         "credentials_version": 0,
     }
-    loads: list[str] = []
-    real_tail = fakes.event_store.tail
-
-    def tail(stream_id: str, *, window: int) -> StreamTail:
-        loads.append(stream_id)
-        return real_tail(stream_id, window=window)
-
-    fakes.event_store.tail = tail  # type: ignore[method-assign]
+    loads = tails_read(fakes.event_store)
     assert service.authenticate(token) == Caller(user.id, Role.CUSTOMER)
     assert loads == []
 

@@ -29,7 +29,8 @@ from domain.catalog.service import CatalogService
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.store import Append, StreamTail
+from event_sourcing.store import Append
+from event_sourcing.testing.builders import tails_read
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock
 from tests.domain.catalog.conftest import ADMIN, active_product, new_product
 
@@ -177,14 +178,7 @@ def test_a_price_change_reads_the_products_stream_alone(
     service: CatalogService, premium: Category, repository: EventSourcedRepository
 ) -> None:
     product = new_product(service, premium, price="50.00")
-    read: list[str] = []
-    tail = repository.store.tail
-
-    def counted(stream_id: str, *, window: int) -> StreamTail:
-        read.append(stream_id)
-        return tail(stream_id, window=window)
-
-    repository.store.tail = counted  # type: ignore[method-assign]
+    read = tails_read(repository.store)
 
     changed = service.change_price(ChangePrice(product.id, Decimal("60.00")), ADMIN)
     assert changed.state.price == Decimal("72.00")  # the premium category's 20 %
