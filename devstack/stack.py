@@ -86,6 +86,8 @@ class LocalStack:
         self.injected: faults.Injector | None = None
         self.mailbox: Mailbox | None = None
         self.admin_created = False
+        self._recorded = False
+        """Whether this stack recorded itself for other processes (.devstack/<stack>.json)."""
 
     # ------------------------------------------------------------------ lifecycle
     def provision(self) -> Deployment:
@@ -154,6 +156,7 @@ class LocalStack:
             atexit.register(self.stop)
             if self._backend.embedded:
                 assert self._settings is not None
+                self._recorded = True
                 RunningStack(
                     self.stack_name,
                     self.endpoint_url,
@@ -243,8 +246,9 @@ class LocalStack:
     def stop(self) -> None:
         """Shut everything down (idempotent)."""
         atexit.unregister(self.stop)
-        if self._deployment is not None and self._gateway is not None:
+        if self._recorded:  # only the record this stack wrote: never a running one's
             RunningStack.forget(self.template.directory, self.stack_name)
+            self._recorded = False
         if self.injected is not None:
             counts = ", ".join(f"{k} {self.injected.injected[k]}" for k in faults.KINDS)
             self._log(f"[faults] injected: {counts}")

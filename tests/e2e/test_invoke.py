@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from devstack.__main__ import main
+from devstack.running import RunningStack
 from devstack.stack import DEFAULT_TEMPLATE, LocalStack
 from tests.support.samples import EVENTS, function_of, samples
 
@@ -81,6 +82,9 @@ def test_invoke_runs_as_the_function_against_the_running_stack(
     assert code == 0
     assert result["statusCode"] in (201, 409)
     assert any(item.get("owner") or email in json.dumps(item) for item in users)
+    # the invoke leaves the running stack as it found it: still found by the CLI and later
+    # invokes
+    assert RunningStack.find(stack.template.directory, stack.stack_name) is not None
 
 
 def test_an_unknown_function_is_named_with_the_ones_that_exist(
