@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from domain.access import CommandContext
 from domain.errors import DomainError
 from domain.projections import all_projections, projection_named
@@ -30,6 +32,7 @@ from event_sourcing.codec import iso, parse_iso
 from event_sourcing.projector import Projection, Projector, Projectors
 from infra.container import Container
 from infra.generations import READER_CACHE_SECONDS, RETIRE_DELAY_SECONDS
+from infra.settings import MissingSetting
 
 # A stack's outputs (template.yaml) -> the settings the functions read.
 OUTPUTS = {
@@ -489,16 +492,41 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     out = Out(bool(getattr(args, "json", False)))
+    target: Target | None = None
     try:
-        code = COMMANDS[args.command](args, target_of(args), out)
+        target = target_of(args)
+        code = COMMANDS[args.command](args, target, out)
     except Refused as refused:
         print(f"eventshop-admin: {refused}", file=sys.stderr)
         return 2
     except DomainError as refused:
         print(f"refused: {refused.message}", file=sys.stderr)
         return 1
+    except MissingSetting as missing:
+        where = target.name if target is not None else "the environment"
+        print(f"eventshop-admin: {where} does not say: {missing}", file=sys.stderr)
+        print(f"  {WHICH_STACK}", file=sys.stderr)
+        return 2
+    except BotoCoreError as aws:
+        print(f"eventshop-admin: {aws}", file=sys.stderr)
+        print(f"  {WHICH_STACK}", file=sys.stderr)
+        return 2
+    except ClientError as aws:
+        error = aws.response.get("Error", {})
+        print(
+            f"eventshop-admin: AWS refused: {error.get('Code')}: {error.get('Message')}",
+            file=sys.stderr,
+        )
+        print(f"  {WHICH_STACK}", file=sys.stderr)
+        return 2
     out.finish()
     return code
+
+
+WHICH_STACK = (
+    "Name the stack: --local (the running `make run` of this checkout), or --stack NAME with "
+    "a region (AWS_REGION) and credentials for its account."
+)
 
 
 if __name__ == "__main__":

@@ -148,3 +148,29 @@ def test_a_projection_added_to_a_built_stack_is_flagged_then_filled_by_rebuild_c
     composition.use(None)  # past the readers' pointer cache
     answer = call("GET", f"/products/{book}/stats")
     assert (answer["review_count"], answer["ratings"]["2"], answer["ratings"]["4"]) == (2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("environment", "said"),
+    [
+        ({}, "You must specify a region."),
+        ({"AWS_DEFAULT_REGION": "us-east-1"}, "VIEWS_TABLE is not set"),
+    ],
+)
+def test_a_command_with_no_stack_named_says_in_two_lines_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environment: dict[str, str],
+    said: str,
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "VIEWS_TABLE", "EVENTS_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert cli.main(["status"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert said in lines[0]
+    assert "--local" in lines[1]
+    assert "--stack NAME" in lines[1]
