@@ -265,7 +265,7 @@ class Order(HoldsKeys, Aggregate[OrderState]):
         """`quantity` more of an active product, named and priced as the catalogue has it
         now (a line already in the order takes the current price for all its units)."""
         quantity = check_quantity(quantity)
-        self._require_draft()
+        self._require_draft("its items can change")
         if product is None or not product.is_active or product.product_id != product_id:
             raise _unavailable(product_id)
         existing = self.state.line(product_id)
@@ -285,7 +285,7 @@ class Order(HoldsKeys, Aggregate[OrderState]):
         self._record(OrderItemAdded(product_id, product.name, money(product.unit_price), quantity))
 
     def remove_item(self, product_id: str) -> None:
-        self._require_draft()
+        self._require_draft("its items can change")
         if self.state.line(product_id) is None:
             raise RuleViolation(
                 "This product is not in the order.",
@@ -301,7 +301,7 @@ class Order(HoldsKeys, Aggregate[OrderState]):
 
         `products` is the catalogue's current view of every line: a product withdrawn
         since it was added is refused, so nothing inactive is sold."""
-        self._require_draft()
+        self._require_draft("it can be placed")
         if not self.state.items:
             raise RuleViolation("An empty order cannot be placed.", code="empty_order")
         gone = [
@@ -448,10 +448,11 @@ class Order(HoldsKeys, Aggregate[OrderState]):
         if self.next_step() is not step:
             raise ValueError(f"order {self.id!r} is not ready to {step} (next: {self.next_step()})")
 
-    def _require_draft(self) -> None:
+    def _require_draft(self, what: str) -> None:
+        """Refuse unless a draft, saying what the order is now (placed, cancelled, ...)."""
         if self.state.status is not OrderStatus.DRAFT:
             raise RuleViolation(
-                f"Items can change only while the order is a draft; it is {self.state.status}.",
+                f"This order is {self.state.status}: {what} only while it is a draft.",
                 code="order_not_draft",
             )
 

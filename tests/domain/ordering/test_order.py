@@ -227,6 +227,9 @@ def test_items_change_only_in_a_draft(world: World, change: str, state: str) -> 
     with pytest.raises(RuleViolation) as refused:
         ITEM_CHANGES[change](world, order.id)
     assert refused.value.code == "order_not_draft"
+    assert refused.value.message == (
+        f"This order is {state}: its items can change only while it is a draft."
+    )
     assert world.order(order.id).version == version
 
 
@@ -256,6 +259,20 @@ def test_an_order_is_placed_once(world: World) -> None:
     with pytest.raises(RuleViolation) as refused:
         world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
     assert refused.value.code == "order_not_draft"
+    assert (
+        refused.value.message == "This order is placed: it can be placed only while it is a draft."
+    )
+
+
+def test_placing_a_cancelled_order_says_it_is_cancelled(world: World) -> None:
+    order = world.placed()
+    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    with pytest.raises(RuleViolation) as refused:
+        world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
+    assert (refused.value.code, refused.value.message) == (
+        "order_not_draft",
+        "This order is cancelled: it can be placed only while it is a draft.",
+    )
 
 
 @pytest.mark.parametrize("method", ["pm_card_amex_unknown", "card", "PM_CARD_VISA"])
