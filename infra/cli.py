@@ -418,6 +418,8 @@ def redrive(args: argparse.Namespace, target: Target, out: Out) -> int:
             failed += not done
             results.append({"id": parked.id, "reader": reader.name, "done": done, "what": what})
             out.line(f"{parked.id}  {reader.name}: {'redriven' if done else 'kept'}: {what}")
+    if args.all and not results:
+        out.line("nothing to redrive: no batch is parked on either on-failure queue")
     missing = set(args.ids or []) - {r["id"] for r in results}
     for id_ in sorted(missing):
         out.line(f"{id_}: no such parked batch (see `failures`)")

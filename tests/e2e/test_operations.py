@@ -99,6 +99,18 @@ def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     assert redriven
     assert all(r["done"] for r in redriven), redriven
     assert admin(stack, "failures")["failures"] == []
+    again = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "--local", "redrive", "--all"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LOCAL_STACK_NAME": stack.stack_name},
+        check=False,
+    )
+    assert (again.returncode, again.stdout.strip()) == (
+        0,
+        "nothing to redrive: no batch is parked on either on-failure queue",
+    )
     fixed = api.call("GET", f"/products/{hammer}", token=token).json()
     assert (fixed["price"], fixed["version"]) == ("17.50", 3)
     client, views = stack.clients.dynamodb(), stack.table_name("ViewsTable")
