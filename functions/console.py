@@ -41,14 +41,14 @@ def _operations(root: Root) -> Any:
     return Operations(root, {k: v for k, v in outputs.items() if v})
 
 
-def _page(title: str, body: str) -> Response[str]:
+def _page(title: str, body: str, status: int = 200) -> Response[str]:
     document = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)} · eventshop console</title><style>{STYLE}</style></head>"
         f"<body><nav><a href='/console'>Overview</a><a href='/console/streams'>Streams</a>"
         f"</nav><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
-    return Response(200, content_types.TEXT_HTML, document)
+    return Response(status, content_types.TEXT_HTML, document)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -149,6 +149,12 @@ def streams(services: Services) -> Response[str]:
 @app.get("/console/streams/<stream_id>")
 def stream(stream_id: str, services: Services) -> Response[str]:
     found = services.event_store.read(stream_id)
+    if not found:
+        body = (
+            f"<p>No stream {_text(stream_id)} has an event: see "
+            "<a href='/console/streams'>the streams</a>.</p>"
+        )
+        return _page("No such stream", body, status=404)
     rows = [
         [
             _text(e.version),
@@ -157,7 +163,7 @@ def stream(stream_id: str, services: Services) -> Response[str]:
             f"<pre>{_text(json.dumps(dict(e.data), indent=1, sort_keys=True))}</pre>",
             f"<pre>event {_text(e.metadata.event_id)}\ncorrelation "
             f"{_text(e.metadata.correlation_id)}\ncausation {_text(e.metadata.causation_id)}\n"
-            f"user {_text(e.metadata.user_id)}</pre>",
+            f"user {_text(e.metadata.user_id or '-')}</pre>",
         ]
         for e in found
     ]

@@ -63,6 +63,16 @@ def test_the_console_shows_streams_events_generations_and_readers(
     assert "causation" in stream
     assert "Desk lamp" in stream
 
+    unknown = api.session.get(stack.url + "/console/streams/product-nobody", timeout=30)
+    assert unknown.status_code == 404
+    assert "No stream product-nobody has an event" in unknown.text
+    # an event no signed-in user caused (a registration) names its user as "-"
+    email = f"walk-in-{product}@e2e.example.com"
+    created = api.call("POST", "/users", {"email": email, "password": "walk in pass"})
+    user = api.session.get(f"{stack.url}/console/streams/user-{created.json()['id']}", timeout=30)
+    assert "user -" in user.text
+    assert "user None" not in user.text
+
     browser.get(stack.url + "/console")
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         browser.save_screenshot(str(SCREENSHOT))
