@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from event_sourcing.aggregate import Aggregate
 from event_sourcing.repository import Decision, EventSourcedRepository
@@ -66,24 +66,11 @@ class ProcessManager(ABC, Generic[A, R]):
         ).result
 
 
-class Process(Protocol):
-    def handle(
-        self,
-        aggregate_id: str,
-        event_version: int,
-        /,
-        *,
-        correlation_id: str | None = None,
-        causation_id: str | None = None,
-    ) -> object | None:
-        """Do the next step the aggregate's state calls for; answers it (None: nothing)."""
-
-
 class Processes:
     """The process managers of one stream reader, each by the stream prefix it follows
     (`<prefix><aggregate id>`), built on first use."""
 
-    def __init__(self, by_prefix: Mapping[str, Callable[[], Process]]) -> None:
+    def __init__(self, by_prefix: Mapping[str, Callable[[], ProcessManager[Any, Any]]]) -> None:
         self._by_prefix = dict(by_prefix)
 
     @property
