@@ -7,7 +7,16 @@ STAMP   = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SAM_ENV = AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing \
           AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 
-.PHONY: run test lint typecheck contracts template browser unit bench clean
+# checkov pins boto3 and packaging against aws-sam-cli's pins: it has a virtual environment
+# of its own, reinstalled only when CHECKOV_VERSION changes.
+CHECKOV_VERSION = 3.3.30
+CHECKOV_VENV   ?= .venv-checkov
+CHECKOV_STAMP   = $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+# `make test` installs it in the background while lint, typecheck and the rest run (about
+# 30 s on a fresh clone, nothing once installed); its output is in .checkov-install.log.
+CHECKOV_BACKGROUND = .checkov-install
+
+.PHONY: run test lint typecheck contracts template checkov checkov-install-background browser unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +25,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	rm -f $(CHECKOV_VENV)/.installed-*
+	touch $@
+
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-test: lint typecheck contracts template browser unit
+test: checkov-install-background lint typecheck contracts template checkov browser unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +51,21 @@ template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_ENV) $(BIN)/sam validate --template template.yaml
 	$(SAM_ENV) $(BIN)/sam validate --lint --template template.yaml
+
+checkov-install-background:
+	@$(MAKE) --no-print-directory $(CHECKOV_STAMP) >$(CHECKOV_BACKGROUND).log 2>&1 & \
+	  echo $$! >$(CHECKOV_BACKGROUND).pid
+
+# No failed check; every skipped one is in its resource's Metadata (checkov: skip) with the
+# reason. Waits for the background install if one runs; then installs if it is still
+# missing (what `make checkov` alone does, or a failed background install shows).
+checkov:
+	@if [ -f $(CHECKOV_BACKGROUND).pid ]; then \
+	  while kill -0 "$$(cat $(CHECKOV_BACKGROUND).pid)" 2>/dev/null; do sleep 1; done; \
+	  rm -f $(CHECKOV_BACKGROUND).pid; fi
+	$(MAKE) --no-print-directory $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet \
+	    --skip-download  # no call to Prisma Cloud for guidelines: the same answer offline
 
 # The console's browser test (tests/e2e/test_console.py) drives Debian's chromium; installed
 # here when missing (a package registry, as root), never downloaded at run time.
@@ -59,7 +90,7 @@ bench: $(STAMP)
 # SAM's makefile builder calls build-<LogicalId> with ARTIFACTS_DIR; samconfig.toml builds in
 # source, so nothing of this checkout (.venv included) is copied first. A function ships only
 # domain, infra and functions; third-party code is in two layers built once: boto3 and
-# botocore are the runtime's own, stripe (about 23 MB) goes only to the functions that charge.
+# botocore are the runtime's own, stripe (about 23 MB) goes only to the function that charges.
 # Bytecode is compiled for the runtime's Python 3.12 when one is here, else none is shipped.
 PY312 ?= $(shell for p in python3.12 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12; do \
             "$$p" -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
@@ -87,9 +118,11 @@ build-DependenciesLayer:
 	rm "$(ARTIFACTS_DIR)/requirements.txt"
 	$(call compile_for_runtime,$(ARTIFACTS_DIR)/python)
 
+# stripe/params (8 MB) holds TypedDicts its services import only under TYPE_CHECKING:
+# nothing at run time reads them (tests/test_build.py charges and refunds without them)
 build-StripeLayer:
 	$(LAMBDA_PIP) "$$($(PYTHON) -c 'import tomllib; print(next(d for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"] if d.startswith("stripe")))')"
-	cd "$(ARTIFACTS_DIR)/python" && rm -rf bin
+	cd "$(ARTIFACTS_DIR)/python" && rm -rf bin stripe/params
 	$(if $(PY312),"$(PY312)" tools/compile_imported.py "$(ARTIFACTS_DIR)/python" '$(STRIPE_IMPORTS)')
 
 build-%Function:
@@ -98,4 +131,4 @@ build-%Function:
 	$(call compile_for_runtime,$(ARTIFACTS_DIR))
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .aws-sam .devstack
+	rm -rf $(VENV) $(CHECKOV_VENV) $(CHECKOV_BACKGROUND).* .mypy_cache .ruff_cache .aws-sam .devstack

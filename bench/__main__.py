@@ -115,6 +115,56 @@ def ordering_section() -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def outside_calls_section() -> tuple[str, bool]:
+    """Orders per second per stream shard with a 300 ms provider, before and after the
+    queue (bench/outside_calls.py)."""
+    from bench import outside_calls
+
+    before, after = outside_calls.measure()
+    ratio = after.stream_seconds / before.stream_seconds
+    lines = [
+        "## Outside calls: orders per second per stream shard, 300 ms per charge",
+        "",
+        f"{before.orders} placed orders (distinct customers and products) driven to confirmed "
+        "and mailed by one shard's loop of the order process's reader (in-memory store and "
+        f"fakes; the fake provider sleeps {outside_calls.CHARGE_SECONDS * 1000:.0f} ms per "
+        "charge). Before: the reader charges and mails inside the loop. After: it sends each "
+        "due charge and email to the outside-calls queue, whose consumers run beside the "
+        "shard. Counted: provider calls made inside stream batches (deterministic) and the "
+        "seconds the shard's loop was busy (a ratio within one run).",
+        "",
+        "| | provider calls in stream batches | queue messages | confirmed and mailed "
+        "| shard busy (s) | orders/s per shard |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in (before, after):
+        lines.append(
+            f"| {r.mode} | {r.charges_in_stream} | {r.messages} | {r.confirmed}/{r.orders} "
+            f"| {r.stream_seconds:.2f} | {r.orders_per_second:.1f} |"
+        )
+    lines += [
+        "",
+        f"The shard's busy time after is {ratio:.3f} of before. Before, a shard is bounded "
+        f"by the provider: at most 1 / {outside_calls.CHARGE_SECONDS} s = "
+        f"{1 / outside_calls.CHARGE_SECONDS:.1f} orders/s, whatever DynamoDB does (less with a "
+        "slow email). After, it does only the store's steps (reserve, request the payment, "
+        "confirm) and one SQS send per outside step; the calls' rate is the queue's "
+        "consumers' (MaximumConcurrency 50 x 1 / 0.3 s = 166 charges/s before Stripe's own "
+        "limits), and the ParallelizationFactor of 10 multiplies each shard's rate again. "
+        "One message per outside step: a reader sends the due step for the last record of "
+        "each stream in its batch only.",
+        "",
+    ]
+    ok = (
+        before.charges_in_stream == before.orders
+        and after.charges_in_stream == 0
+        and after.confirmed == after.orders == before.confirmed
+        and after.messages == 2 * after.orders
+        and ratio < 0.5
+    )
+    return "\n".join(lines), ok
+
+
 def _on_moto(settings: dict[str, str], measure: Callable[..., list[Any]]) -> list[Any]:
     """`measure(container, events_table, counter)` on fresh moto tables of template.yaml;
     a setting naming a table (`ThrottleTable`) becomes that table's name."""
@@ -203,13 +253,15 @@ def search_section() -> tuple[str, bool]:
     lines += [
         "",
         f"Index entries (listing and trigram): {per_size(lambda c: c.index_entries)}. A `q` "
-        "of three characters or more reads one trigram partition, the one of the rarest "
-        f"letters of `q`: for `{search.RARE_WORD}` it holds the 3 products at both sizes, so "
+        "of three characters or more reads one trigram partition, the one of `q`'s trigrams "
+        f"with the fewest products (by the projection's counters): for "
+        f"`{search.RARE_WORD}` it holds the 3 products at both sizes, so "
         "that search costs the same requests at any catalogue size (the bench fails "
         f"otherwise). For `{search.COMMON_PHRASE}` it holds "
         f"{per_size(lambda c: c.phrase_partition)} entries: the cost of a search follows the "
-        "size of that partition, not the size of its answer, and each entry costs a document "
-        "and a rating read. A trigram partition is read in pages of "
+        "size of that partition, up to the page's bound (`search.SCAN` entries examined, "
+        "each a document read; ratings only for what is answered). A trigram partition is "
+        "read in pages of "
         f"{search.PAGE} entries; a listing, dense in matches, reads `limit` + 1 entries "
         "(one more, to know whether there is a next page).",
         "",
@@ -418,14 +470,130 @@ def _replace_section(text: str, section: str) -> str:
     return text[:start] + section + ("" if end < 0 else text[end:])
 
 
+def capacity_section() -> tuple[str, bool]:
+    """docs/capacity.md in full (the capacity model), and its summary here."""
+    from bench import capacity
+
+    measured = capacity.measure()
+    text, ok = capacity.document(measured, ROOT)
+    (ROOT / "docs" / "capacity.md").write_text(text)
+    order = capacity.combined(
+        "an order", "", [f for f in measured.flows if f.name.endswith(("an order", "confirmation"))]
+    )
+    total = order.total()
+    lines = [
+        "## Capacity model",
+        "",
+        "docs/capacity.md (written by this bench): read and write units of registration, "
+        "sign-in, an authorised request, product creation and activation, stock, search and "
+        "an order, by who pays them (API handlers, authorizer, projector, order process, "
+        "idempotency and throttle tables), counted per partition on the local stack; the cost "
+        "at on-demand prices and each flow's highest rate before one partition's limit. An "
+        f"order: {total.read:g} read and {total.write:g} write units, "
+        f"${total.dollars_per_million():,.2f} per million orders "
+        f"({capacity.REGION} on-demand); goal of {capacity.GOAL_ORDERS_PER_SECOND:,.0f} "
+        f"orders/s before one partition's limit: {'met' if ok else 'NOT met'}.",
+        "",
+    ]
+    return "\n".join(lines), ok
+
+
+def search_scale_section() -> tuple[str, bool]:
+    """Read units of `GET /products` at 1,000 and 100,000 products (bench/search_scale.py),
+    each size in its own fresh moto; the loader checked against the real projector first."""
+    import boto3
+    from moto import mock_aws
+
+    from bench import search_scale
+    from devstack import moto_fixes
+    from domain.catalog import search
+    from tests.support.tables import create_tables
+
+    moto_fixes.apply()  # a Query reads its partition only, as on DynamoDB
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        faithful = search_scale.faithful(client, create_tables(client))
+    rows: dict[int, list[search_scale.Row]] = {}
+    for size in search_scale.SIZES:
+        with mock_aws():
+            client = boto3.client("dynamodb")
+            rows[size] = search_scale.measure(client, create_tables(client)["ViewsTable"], size)
+    small, large = search_scale.SIZES
+    lines = [
+        "## Search at scale: read units per request against catalogue size",
+        "",
+        f"`GET /products` (`limit={search_scale.LIMIT}`): its first page, then its total "
+        "(`with_total=true`, the count alone), on the real views adapter, eventually "
+        "consistent, at "
+        f"{small:,} and {large:,} active products. Read units are computed from the items "
+        "each request answered, as AWS bills them (bench/units.py: 4 KB a unit, an "
+        "eventually consistent read half, each key of a BatchGetItem on its own, a key not "
+        "found as a unit), not from moto's ConsumedCapacity. Each page's products are "
+        "checked against the catalogue's plan, and each total too (the bench fails "
+        "otherwise). Not counted: the generation pointer, which a query function reads at "
+        "most every 5 s.",
+        "",
+        f"| query | collection read ({large:,}) | answered ({small:,} / {large:,}) "
+        f"| page RU ({small:,}) | page RU ({large:,}) | page requests ({large:,}) "
+        f"| total ({small:,} / {large:,}) | total RU ({small:,}) | total RU ({large:,}) |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    bound = search.SCAN * 0.5 * 2 + search.SCAN / 20 + search.PROBES + 40
+    ok = faithful
+    for few, many in zip(rows[small], rows[large], strict=True):
+        lines.append(
+            f"| {many.query} | `{many.examined_collection}` | {few.answered} / {many.answered} "
+            f"| {few.page_units:g} | {many.page_units:g} | {many.page_operations} "
+            f"| {few.total} / {many.total} | {few.total_units:g} | {many.total_units:g} |"
+        )
+        ok &= many.page_units <= bound
+    rare, _common, absent, _phrase, listing = (
+        (a, b) for a, b in zip(rows[small], rows[large], strict=True)
+    )
+    ok &= all(a.page_units == b.page_units for a, b in (rare, absent, listing))
+    lines += [
+        "",
+        "No page's cost grows with the catalogue. A `q` of three characters or more reads "
+        f"the counters of at most {search.PROBES} of its trigrams (one BatchGetItem) and the "
+        "collection of the one with the fewest products; a page examines at most "
+        f"{search.SCAN} entries of it (a listing: `limit` + 1) and reads the documents of "
+        f"those it cannot refuse alone, in batches of what it still needs (at least "
+        "25), and the ratings and categories of what it answers. So the rare term costs the "
+        "same at both sizes, the absent one an empty Query, the unfiltered listing its "
+        "`limit` + 1 entries and their documents; a common term stops at `limit` matches; "
+        "the worst case, common words in a rare phrase, examines its bound and answers "
+        "what it found with a cursor after the last entry examined (the bench fails if a "
+        f"page at {large:,} costs more than {bound:g} RU, or if the rare, absent or listing "
+        "page costs differ between sizes).",
+        "",
+        f"A total examines at most {search.TOTAL_BOUND:,} entries: beyond, the answer is "
+        '`total_count_at_least` (shown as "at least"). A listing entry decides alone (it '
+        "costs its bytes: 20 to 40 to a unit); a trigram entry costs its product's "
+        "document. So a total is bounded too: at most about "
+        f"{search.TOTAL_BOUND:,} half units of documents plus the entries' bytes.",
+        "",
+        f"The views loaded are only the partitions these queries read (the counters of "
+        "their trigrams, the collections they choose, `search#all`, and the documents of "
+        "the products in them), each item made by the real projection "
+        "(`CatalogViews.apply`); that they equal what the projector writes through real "
+        f"commits is checked on {search_scale.FIDELITY_SIZE} products: "
+        f"{'same' if faithful else 'DIFFERENT'}.",
+        "",
+    ]
+    return "\n".join(lines), ok
+
+
 SECTIONS: dict[str, Callable[[], tuple[str, bool]]] = {
     "event_store": event_store_section,
     "ordering": ordering_section,
+    "outside_calls": outside_calls_section,
     "search": search_section,
+    "search_scale": search_scale_section,
     "import": import_section,
     "artifacts": artifacts_section,
     "local_stack": local_stack_section,
     "view_lag": view_lag_section,
+    "capacity": capacity_section,
 }
 
 

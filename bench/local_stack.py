@@ -111,6 +111,7 @@ def _seed(stack: Any, category: str, count: int) -> None:
     from decimal import Decimal
 
     from domain.access import Caller, CommandContext, Role
+    from domain.catalog import service as catalog
     from domain.catalog.commands import CreateProduct
     from infra.container import Container
 
@@ -123,7 +124,7 @@ def _seed(stack: Any, category: str, count: int) -> None:
         command = CreateProduct(
             f"Seed {uuid.uuid4().hex[:12]}", "seeded", Decimal("9.99"), category
         )
-        container.catalog.create_product(command, context)
+        catalog.create_product(container.repository, command, context)
 
 
 def measure_shop() -> ShopLatency:

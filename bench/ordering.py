@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bench.counting import RequestCounter, StoreCost
 from domain.access import Caller, CommandContext, Role
+from domain.catalog import service as catalog
 from domain.catalog.commands import ActivateProduct, CreateCategory, CreateProduct
 from domain.ordering.commands import (
     AddItem,
@@ -40,13 +41,17 @@ class Row:
 
 
 def products(container: Container, count: int, prefix: str) -> list[str]:
-    category = container.catalog.create_category(CreateCategory(f"{prefix} things"), ADMIN)
+    category = catalog.create_category(
+        container.repository, CreateCategory(f"{prefix} things"), ADMIN
+    )
     ids = []
     for n in range(count):
-        created = container.catalog.create_product(
-            CreateProduct(f"{prefix} thing {n}", "", Decimal("2.00"), category.id), ADMIN
+        created = catalog.create_product(
+            container.repository,
+            CreateProduct(f"{prefix} thing {n}", "", Decimal("2.00"), category.id),
+            ADMIN,
         )
-        container.catalog.activate(ActivateProduct(created.id), ADMIN)
+        catalog.activate(container.repository, ActivateProduct(created.id), ADMIN)
         container.ordering.set_stock(SetStock(created.id, 100), ADMIN)
         ids.append(created.id)
     return ids

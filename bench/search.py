@@ -162,8 +162,10 @@ def record_events(planned: list[Planned]) -> tuple[EventStore, Catalogue]:
     by_name = sorted(planned, key=lambda p: p.name.lower())
     rare = [p for p in by_name if RARE_WORD in p.description]
     in_range = [p for p in rare if p.category == 0 and Decimal(20) <= p.price <= Decimal(50)]
-    chosen = search.Criteria(COMMON_PHRASE).collection().removeprefix("search#tri#")
     texts = {p.name: (search.fold(p.name), search.fold(p.description)) for p in planned}
+    probed = search.Criteria(COMMON_PHRASE).probes()
+    counts = {g: sum(any(g in t for t in texts[p.name]) for p in planned) for g in probed}
+    chosen = search.Criteria(COMMON_PHRASE).collection(counts).removeprefix("search#tri#")
     catalogue = Catalogue(
         products=len(planned),
         category_ids=[c.id for c in categories],
@@ -378,7 +380,7 @@ def measure_totals(
 
         def with_total(c: search.Criteria = criteria) -> int:
             page(c)
-            return count_products(views, c)
+            return count_products(views, c).count
 
         counter.reset()
         page()

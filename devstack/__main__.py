@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from devstack.logs import ConsoleLog
+from devstack.logs import ConsoleLog, verbose
 from devstack.running import RunningStack, is_local
 from devstack.stack import DEFAULT_STACK_NAME, DEFAULT_TEMPLATE, LocalStack
 from devstack.template import TemplateError
@@ -115,6 +116,9 @@ def _stderr_log(line: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if not verbose():
+        # SAM's own notices (its authorizer banner): LOG_LEVEL=DEBUG shows them
+        logging.getLogger("samcli").setLevel(logging.ERROR)
     if argv[:1] == ["invoke"]:
         return invoke(argv[1:])
     args = parse_args(argv)

@@ -90,6 +90,12 @@ class AwsClients:
                 "ses", endpoint_url=self.settings.endpoint_url, config=self._config
             )
 
+    def kms(self) -> Any:
+        with self._lock:
+            return self._session.client(
+                "kms", endpoint_url=self.settings.endpoint_url, config=self._config
+            )
+
     def sns(self) -> Any:
         with self._lock:
             return self._session.client(
@@ -130,15 +136,17 @@ class Backend:
     def _start_moto(self) -> str:
         from moto.server import ThreadedMotoServer
 
-        from devstack import iam, moto_fixes
+        from devstack import iam, moto_fixes, partitions
 
         moto_fixes.apply()
         iam.install()
+        partitions.install()
         # werkzeug logs every request at INFO through its own handler otherwise
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # loopback only: `devstack invoke` finds it through .devstack/<stack>.json
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
+        partitions.serve(self._server)  # GET /_devstack/partitions: the hot keys
         host, port = self._server.get_host_and_port()
         self._housekeeper = threading.Thread(
             target=self._housekeeping, name="moto-housekeeping", daemon=True

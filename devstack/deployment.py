@@ -99,15 +99,23 @@ def _partition(region: str) -> str:
 
 
 def function_values(template: Template, resolver: Resolver, stack_name: str, region: str) -> Values:
-    """`Ref` (name) and `Arn` of every function, as Lambda would name them."""
+    """`Ref` (name) and `Arn` of every function, as Lambda would name them; and of the alias
+    SAM creates for a function's `AutoPublishAlias` (`<LogicalId>Alias<alias>`), whose `Ref`
+    is the alias's ARN: locally the alias is the function itself (one version runs)."""
     values: Values = {}
+    inherited = ((template.body.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
     for lid, resource in template.resources.items():
         if resource.get("Type") not in _FUNCTION_TYPES:
             continue
-        given = (resource.get("Properties") or {}).get("FunctionName")
+        properties = resource.get("Properties") or {}
+        given = properties.get("FunctionName")
         name = str(resolver.resolve(given)) if given is not None else f"{stack_name}-{lid}"
         arn = f"arn:{_partition(region)}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
         values[lid] = {"Ref": name, "Arn": arn}
+        alias = properties.get("AutoPublishAlias", inherited)
+        if resource.get("Type") in FUNCTION_TYPES and alias:
+            alias = scalar_text(resolver.resolve(alias))
+            values[f"{lid}Alias{alias}"] = {"Ref": f"{arn}:{alias}"}
     return values
 
 

@@ -106,14 +106,17 @@ class Gateway:
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one request as API Gateway would."""
         started = time.monotonic()
-        response = self._answer(request)
+        answered: list[str] = []
+        response = self._answer(request, answered)
         elapsed = (time.monotonic() - started) * 1000
+        # the one line per request of `make run` (the functions' own output is detail)
         self._log(
-            f"[gateway] {request.method} {request.raw_path} {response.status} {elapsed:.0f}ms"
+            f"[gateway] {request.method} {request.raw_path} {response.status} {elapsed:.0f}ms "
+            f"{answered[0] if answered else '-'}"
         )
         return response
 
-    def _answer(self, request: HttpRequest) -> HttpResponse:
+    def _answer(self, request: HttpRequest, answered: list[str]) -> HttpResponse:
         mounted, invoke = self._mounted, self._invoke
         if mounted is None or invoke is None:
             return _NOT_READY
@@ -121,6 +124,7 @@ class Gateway:
         if match is None:
             return NOT_FOUND
         route = match.route
+        answered.append(route.function_logical_id)
         api = mounted.apis[route.api_logical_id]
         parts = request_parts(
             request, route_key=route.route_key, path_parameters=match.path_parameters, api=api

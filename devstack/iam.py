@@ -26,6 +26,7 @@ Relies on moto's internals (moto 5.2): `BaseResponse._authenticate_and_authorize
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -87,9 +88,14 @@ class Statement:
 
 
 def _glob(pattern: str, value: str, *, fold: bool = False) -> bool:
+    return _regex(pattern, fold).fullmatch(value) is not None
+
+
+@functools.cache
+def _regex(pattern: str, fold: bool) -> re.Pattern[str]:
     # IAM wildcards: * any run of characters, ? one; nothing else is special
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE if fold else 0) is not None
+    return re.compile(regex, re.IGNORECASE if fold else 0)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class Policy:
                     statements.append(Statement.parse(statement))
         return cls(tuple(statements))
 
+    @functools.lru_cache(maxsize=65_536)  # noqa: B019 (policies live as long as their stack)
     def allows(self, action: str, resource: str) -> bool:
         matching = [s for s in self.statements if not s.conditional and s.matches(action, resource)]
         if any(not s.allow for s in matching):
@@ -215,7 +222,11 @@ def requests_of(
         return [Request(f"dynamodb:{action}", resource)]
     if service == "sqs":
         name = str(params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
-        iam_action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}
+        iam_action = {
+            "SendMessageBatch": "SendMessage",
+            "DeleteMessageBatch": "DeleteMessage",
+            "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+        }
         resource = f"arn:aws:sqs:{region}:{account}:{name or '*'}"
         return [Request(f"sqs:{iam_action.get(action, action)}", resource)]
     if service == "secretsmanager":
@@ -223,6 +234,13 @@ def requests_of(
         if not secret.startswith("arn:"):
             secret = f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}"
         return [Request(f"secretsmanager:{action}", secret)]
+    if service == "kms":
+        # each call names its key (the adapter passes KeyId to Decrypt too, as AWS advises)
+        key = str(params.get("KeyId") or "*")
+        if not key.startswith("arn:"):
+            kind = "alias" if key.startswith("alias/") else "key"
+            key = f"arn:aws:kms:{region}:{account}:{kind}/{key.removeprefix('alias/')}"
+        return [Request(f"kms:{action}", key)]
     if service in ("ses", "sesv2"):
         sender = str(params.get("FromEmailAddress") or params.get("Source") or "*")
         address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
@@ -320,7 +338,7 @@ def check(handler: Any) -> None:
         registry.granted.add((principal.function, request.action, request.resource))
 
 
-_JSON_SERVICES = ("dynamodb", "dynamodbstreams", "secretsmanager", "sesv2")
+_JSON_SERVICES = ("dynamodb", "dynamodbstreams", "secretsmanager", "sesv2", "kms")
 
 
 def _moto_error(handler: Any, message: str) -> Exception:

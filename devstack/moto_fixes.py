@@ -190,6 +190,12 @@ def _partition_only(query: Any) -> Any:
     return partition_query
 
 
+def serialized_requests() -> threading.RLock:
+    """The (re-entrant) lock every DynamoDB request runs under: held, it shows one request's
+    effects alone (devstack/partitions.py reads items before and after a write)."""
+    return _requests
+
+
 def _one_at_a_time(call_action: Any) -> Any:
     @functools.wraps(call_action)
     def serialized(handler: Any) -> Any:

@@ -1,7 +1,15 @@
-"""DynamoDB stream event source mappings, polled through the Streams API as Lambda does."""
+"""DynamoDB stream event source mappings, polled through the Streams API as Lambda does.
+
+With a ParallelizationFactor N, each shard's records go to N lanes by their partition key
+(`lane_of`), each lane delivering one batch at a time, its retries and bisections its own:
+up to N batches of one shard run at once, and a key's records stay in order (they share
+a lane). A failing batch holds back its own lane only. The pump also runs the template's
+SQS mappings (devstack/queues.py), so `wait_idle` waits for every event source."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 import uuid
@@ -16,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from devstack.destinations import FailureDestinations
 from devstack.filters import matches_any
 from devstack.logs import LogSink
+from devstack.queues import QueuePoller
 from devstack.runtime import Invoker, InvokeResult
 from devstack.sam import StreamMappingSpec
 from devstack.stream_records import lambda_record, sequence_number
@@ -95,8 +104,81 @@ def split_expired(
     return expired, fresh
 
 
+def lane_of(record: Mapping[str, Any], hash_key: str | None, lanes: int) -> int:
+    """The lane a record goes to among `lanes`: by its partition key, as Lambda does with a
+    ParallelizationFactor, so one key's records stay in one lane, in order."""
+    if lanes <= 1:
+        return 0
+    keys = record.get("dynamodb", {}).get("Keys") or {}
+    value = keys.get(hash_key) if hash_key else None
+    text = json.dumps(value if value is not None else keys, sort_keys=True)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % lanes
+
+
+class _Lane:
+    """One of a shard's ParallelizationFactor lanes: its records, in read order, delivered
+    one batch at a time (so a key's records never overtake each other)."""
+
+    def __init__(self, reader: _ShardReader, index: int) -> None:
+        self.reader = reader
+        self.index = index
+        self.buffer: list[Record] = []
+        self.first_buffered: float | None = None
+        self.busy = False
+        self.lock = threading.Lock()
+        spec = reader._spec
+        self.thread = threading.Thread(
+            target=self._run,
+            name=f"pump-{spec.function_logical_id}-{reader.shard_id}-{index}",
+            daemon=True,
+        )
+
+    def add(self, record: Record) -> None:
+        with self.lock:
+            if not self.buffer:
+                self.first_buffered = time.monotonic()
+            self.buffer.append(record)
+
+    @property
+    def empty(self) -> bool:
+        with self.lock:
+            return not self.buffer and not self.busy
+
+    def _take_batch(self) -> list[Record] | None:
+        spec = self.reader._spec
+        with self.lock:
+            if not self.buffer:
+                return None
+            full = len(self.buffer) >= spec.batch_size or self.reader.finished
+            waited = time.monotonic() - (self.first_buffered or 0.0)
+            if not full and waited < spec.batching_window_seconds:
+                return None
+            batch = self.buffer[: spec.batch_size]
+            del self.buffer[: spec.batch_size]
+            self.first_buffered = time.monotonic() if self.buffer else None
+            self.busy = True
+            return batch
+
+    def _run(self) -> None:
+        reader = self.reader
+        stop = reader._mapping.stopping
+        while not stop.is_set():
+            batch = self._take_batch()
+            if batch is None:
+                if reader.finished and self.empty:
+                    return
+                stop.wait(reader._mapping.poll_seconds)
+                continue
+            try:
+                reader._deliver(batch)
+            finally:
+                with self.lock:
+                    self.busy = False
+
+
 class _ShardReader:
-    """Reads one shard in order and delivers one batch at a time (ParallelizationFactor 1)."""
+    """Reads one shard in order and hands each record to its lane (ParallelizationFactor
+    lanes, each delivering one batch at a time; one lane: one batch per shard at a time)."""
 
     def __init__(self, mapping: _MappingPoller, shard_id: str, position: str) -> None:
         self._mapping = mapping
@@ -104,14 +186,33 @@ class _ShardReader:
         self.shard_id = shard_id
         self._position = position
         self._last_read: str | None = None
-        self._buffer: list[dict[str, Any]] = []
-        self._first_buffered: float | None = None
         self.caught_up_at = -1.0
-        self.busy = False
         self.finished = False
+        self.lanes = [_Lane(self, i) for i in range(max(1, self._spec.parallelization_factor))]
         self.thread = threading.Thread(
             target=self._run, name=f"pump-{self._spec.function_logical_id}-{shard_id}", daemon=True
         )
+
+    @property
+    def busy(self) -> bool:
+        return any(lane.busy for lane in self.lanes)
+
+    @property
+    def done(self) -> bool:
+        """Read to its end (a closed shard) and every record delivered."""
+        return self.finished and all(lane.empty for lane in self.lanes)
+
+    @property
+    def drained(self) -> bool:
+        return all(lane.empty for lane in self.lanes)
+
+    def start(self) -> None:
+        for lane in self.lanes:
+            lane.thread.start()
+        self.thread.start()
+
+    def _buffered(self) -> int:
+        return sum(len(lane.buffer) for lane in self.lanes)
 
     # ------------------------------------------------------------------ reading
     def _iterator(self) -> str | None:
@@ -128,6 +229,7 @@ class _ShardReader:
     def _run(self) -> None:
         stop = self._mapping.stopping
         iterator: str | None = None
+        room = self._spec.batch_size * len(self.lanes)
         while not stop.is_set():
             polled_at = time.monotonic()
             got = 0
@@ -136,7 +238,7 @@ class _ShardReader:
                     iterator = self._iterator()
                     if iterator is None:
                         self.finished = True  # a closed shard read to its end
-                if iterator is not None and len(self._buffer) < self._spec.batch_size:
+                if iterator is not None and self._buffered() < room:
                     response = self._mapping.streams.get_records(
                         ShardIterator=iterator, Limit=_PAGE
                     )
@@ -151,19 +253,9 @@ class _ShardReader:
                 iterator = None
                 stop.wait(1.0)
                 continue
-            if self._buffer and self._batch_ready():
-                batch = self._buffer[: self._spec.batch_size]
-                del self._buffer[: self._spec.batch_size]
-                self._first_buffered = time.monotonic() if self._buffer else None
-                self.busy = True
-                try:
-                    self._deliver(batch)
-                finally:
-                    self.busy = False
-                continue
-            if self.finished and not self._buffer:
-                return
-            if got == 0 and not self._buffer:
+            if self.finished:
+                return  # the lanes deliver what is left
+            if got == 0 and self.drained:
                 self.caught_up_at = polled_at
             if got == 0:
                 stop.wait(self._mapping.poll_seconds)
@@ -175,15 +267,8 @@ class _ShardReader:
             self._last_read = sequence_number(record)
             # filtered-out records are dropped for good: the checkpoint moves past them
             if matches_any(spec.filters, record):
-                if not self._buffer:
-                    self._first_buffered = time.monotonic()
-                self._buffer.append(record)
-
-    def _batch_ready(self) -> bool:
-        if len(self._buffer) >= self._spec.batch_size or self.finished:
-            return True
-        waited = time.monotonic() - (self._first_buffered or 0.0)
-        return waited >= self._spec.batching_window_seconds
+                lane = lane_of(record, self._mapping.hash_key, len(self.lanes))
+                self.lanes[lane].add(record)
 
     # ------------------------------------------------------------------ delivering
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
@@ -202,6 +287,11 @@ class _ShardReader:
             result = self._mapping.invoke(spec.function_logical_id, {"Records": segment.records})
             segment.invocations += 1
             failure = batch_failure(result, segment.records, spec.report_batch_item_failures)
+            self._mapping.log(  # the one line per batch of `make run`
+                f"[pump] {spec.source_name} -> {spec.function_logical_id}: "
+                f"{len(segment.records)} records {result.duration_ms:.0f}ms "
+                + ("ok" if failure is None else f"failed from record {failure.index + 1}")
+            )
             if failure is None:
                 queue.popleft()
                 continue
@@ -282,6 +372,8 @@ class _MappingPoller:
         self.stopping = pump.stopping
         self.function_arn = pump.function_arns.get(spec.function_logical_id, "")
         self.readers: dict[str, _ShardReader] = {}
+        self.hash_key: str | None = None
+        """The table's partition key attribute (DescribeStream's KeySchema): what lanes hash."""
         self.discovered_at = -1.0
         self._pending: dict[str, tuple[str | None, str]] = {}
         self.thread = threading.Thread(
@@ -293,6 +385,9 @@ class _MappingPoller:
         request: dict[str, Any] = {"StreamArn": self.spec.stream_arn}
         while True:
             description = self.streams.describe_stream(**request)["StreamDescription"]
+            for key in description.get("KeySchema") or []:
+                if key.get("KeyType") == "HASH":
+                    self.hash_key = str(key["AttributeName"])
             shards.extend(description.get("Shards") or [])
             last = description.get("LastEvaluatedShardId")
             if not last:
@@ -322,18 +417,18 @@ class _MappingPoller:
         for shard_id, (parent, position) in list(self._pending.items()):
             parent_reader = self.readers.get(parent) if parent else None
             parent_pending = parent in self._pending if parent else False
-            if parent_pending or (parent_reader is not None and not parent_reader.finished):
+            if parent_pending or (parent_reader is not None and not parent_reader.done):
                 continue  # records of a key stay in order: the parent shard goes first
             del self._pending[shard_id]
             reader = _ShardReader(self, shard_id, position)
             self.readers[shard_id] = reader
-            reader.thread.start()
+            reader.start()
 
     def idle_since(self, mark: float) -> bool:
         if self.discovered_at < mark or self._pending:
             return False
         return all(
-            reader.finished or (not reader.busy and reader.caught_up_at >= mark)
+            reader.done or (reader.drained and reader.caught_up_at >= mark)
             for reader in list(self.readers.values())
         )
 
@@ -368,16 +463,26 @@ class StreamPump:
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
         self._pollers = [_MappingPoller(self, spec) for spec in mappings]
+        self.queues: list[QueuePoller] = []
+
+    def add_queues(self, pollers: Sequence[QueuePoller]) -> None:
+        """SQS mappings (devstack/queues.py), started, awaited and stopped with the streams'."""
+        self.queues.extend(pollers)
 
     def start(self) -> None:
         for poller in self._pollers:
             poller.thread.start()
+        for queue in self.queues:
+            queue.start()
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Return once every shard was read to its end after this call and no batch is in flight."""
         mark = time.monotonic()
         deadline = mark + timeout
-        while not all(poller.idle_since(mark) for poller in self._pollers):
+        while not (
+            all(poller.idle_since(mark) for poller in self._pollers)
+            and all(queue.idle_since(mark) for queue in self.queues)
+        ):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"stream pump still busy after {timeout} s")
             time.sleep(0.01)
@@ -385,7 +490,10 @@ class StreamPump:
     def stop(self, timeout: float = 5.0) -> None:
         self.stopping.set()
         threads = [poller.thread for poller in self._pollers]
-        threads += [r.thread for poller in self._pollers for r in list(poller.readers.values())]
+        readers = [r for poller in self._pollers for r in list(poller.readers.values())]
+        threads += [r.thread for r in readers]
+        threads += [lane.thread for r in readers for lane in r.lanes]
+        threads += [thread for queue in self.queues for thread in queue.threads]
         deadline = time.monotonic() + timeout
         for thread in threads:
             if thread.is_alive():

@@ -20,7 +20,15 @@ QUEUE_TYPE = "AWS::SQS::Queue"
 SECRET_TYPE = "AWS::SecretsManager::Secret"
 TOPIC_TYPE = "AWS::SNS::Topic"
 EMAIL_IDENTITY_TYPE = "AWS::SES::EmailIdentity"
-PROVISIONED_TYPES = (*TABLE_TYPES, QUEUE_TYPE, SECRET_TYPE, TOPIC_TYPE, EMAIL_IDENTITY_TYPE)
+KMS_KEY_TYPE = "AWS::KMS::Key"
+PROVISIONED_TYPES = (
+    *TABLE_TYPES,
+    QUEUE_TYPE,
+    SECRET_TYPE,
+    TOPIC_TYPE,
+    EMAIL_IDENTITY_TYPE,
+    KMS_KEY_TYPE,
+)
 
 _NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
@@ -98,6 +106,8 @@ class Provisioner:
                 return self._topic(logical_id, name)
             if kind == EMAIL_IDENTITY_TYPE:
                 return self._email_identity(logical_id, properties)
+            if kind == KMS_KEY_TYPE:
+                return self._kms_key(logical_id, properties, name)
         except (ClientError, BotoCoreError) as error:
             raise TemplateError(f"cannot create {logical_id} ({kind}): {error}") from error
         raise TemplateError(f"{kind} is not provisioned locally")
@@ -201,6 +211,36 @@ class Provisioner:
         self._clients.ses().verify_email_identity(EmailAddress=identity)
         return Provisioned(
             logical_id=logical_id, type=EMAIL_IDENTITY_TYPE, physical_name=identity, ref=identity
+        )
+
+    def _kms_key(self, logical_id: str, properties: Mapping[str, Any], name: str) -> Provisioned:
+        """A customer managed key in moto's KMS, tagged with its stack's name for it: found
+        again when the stack is provisioned again (a new key would leave every data key
+        wrapped by the old one unreadable). Its key policy is not enforced locally (the
+        functions' own policies are, by devstack.iam, key by key)."""
+        kms = self._clients.kms()
+        tag = {"TagKey": "devstack:name", "TagValue": name}
+        found = next(
+            (
+                key["KeyId"]
+                for key in kms.list_keys()["Keys"]
+                if tag in kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]
+            ),
+            None,
+        )
+        if found is None:
+            description = scalar_text(properties.get("Description", logical_id))
+            metadata = kms.create_key(Description=description, Tags=[tag])["KeyMetadata"]
+        else:
+            metadata = kms.describe_key(KeyId=found)["KeyMetadata"]
+        key_id, arn = str(metadata["KeyId"]), str(metadata["Arn"])
+        return Provisioned(
+            logical_id=logical_id,
+            type=KMS_KEY_TYPE,
+            physical_name=key_id,
+            ref=key_id,
+            attributes={"Arn": arn, "KeyId": key_id},
+            created=found is None,
         )
 
     def _topic(self, logical_id: str, name: str) -> Provisioned:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.logs import LogSink
+from devstack.logs import LogSink, detail_of
 from devstack.sam import FunctionSpec
 
 MAX_WORKERS_PER_FUNCTION = 4
@@ -157,6 +157,7 @@ class Worker:
         self._responses = _Lines(self._response_read)
         self._initialized = False
         self._log = log
+        self._detail = detail_of(log)
         self._forwarder = threading.Thread(
             target=self._forward_output, name=f"{spec.logical_id}-logs", daemon=True
         )
@@ -165,7 +166,8 @@ class Worker:
     def _forward_output(self) -> None:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
-            self._log(f"[{self.spec.logical_id}] {raw.decode(errors='replace').rstrip()}")
+            # the function's own output (logs, EMF, warnings): detail, LOG_LEVEL=DEBUG
+            self._detail(f"[{self.spec.logical_id}] {raw.decode(errors='replace').rstrip()}")
 
     @property
     def alive(self) -> bool:
@@ -362,7 +364,7 @@ class FunctionPool:
             )
         result = worker.invoke(event, request_id)
         self._release(worker)
-        self._log(
+        detail_of(self._log)(
             f"[{self.spec.logical_id}] REPORT RequestId: {request_id} "
             f"Duration: {result.duration_ms:.2f} ms"
             + ("" if result.ok else f" Error: {result.error and result.error.get('errorType')}")

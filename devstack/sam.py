@@ -112,6 +112,22 @@ class StreamMappingSpec:
     report_batch_item_failures: bool = False
     filters: tuple[FilterPattern, ...] = ()
     on_failure_arn: str | None = None
+    parallelization_factor: int = 1
+    """Batches of one shard in flight at once, each partition key in one lane, in order."""
+
+
+@dataclass(frozen=True)
+class QueueMappingSpec:
+    """An SQS event source mapping, with Lambda's defaults."""
+
+    function_logical_id: str
+    source_name: str
+    queue_arn: str
+    batch_size: int = 10
+    batching_window_seconds: float = 0.0
+    report_batch_item_failures: bool = False
+    maximum_concurrency: int | None = None
+    filters: tuple[FilterPattern, ...] = ()
 
 
 @dataclass
@@ -122,6 +138,7 @@ class SamModel:
     apis: dict[str, ApiSpec] = field(default_factory=dict)
     routes: list[RouteSpec] = field(default_factory=list)
     stream_mappings: list[StreamMappingSpec] = field(default_factory=list)
+    queue_mappings: list[QueueMappingSpec] = field(default_factory=list)
 
 
 def _flag(value: Any) -> bool:
@@ -196,7 +213,11 @@ class SamReader:
                     model.stream_mappings.append(
                         self._stream_mapping(lid, str(event_name), properties)
                     )
-                elif event.get("Type") not in ("HttpApi", "DynamoDB"):
+                elif event.get("Type") == "SQS" and _flag(properties.get("Enabled", True)):
+                    model.queue_mappings.append(
+                        self._queue_mapping(lid, str(event_name), properties, arn_key="Queue")
+                    )
+                elif event.get("Type") not in ("HttpApi", "DynamoDB", "SQS"):
                     self._warn(
                         f"{lid}.{event_name}: event type {event.get('Type')} is not emulated"
                     )
@@ -227,6 +248,12 @@ class SamReader:
         reserved = (self._resources[lid].get("Properties") or {}).get(
             "ReservedConcurrentExecutions"
         )
+        if isinstance(reserved, (dict, list)):  # an intrinsic (!If on a parameter)
+            reserved = (
+                Resolver(self._template.body, self._values)
+                .resolve({"Value": reserved})
+                .get("Value")
+            )
         values = self._values[lid]
         return FunctionSpec(
             logical_id=lid,
@@ -292,7 +319,8 @@ class SamReader:
         if "FunctionArn" not in config:
             self._warn(f"{api}: authorizer {name} is not a Lambda authorizer; not emulated")
             return None
-        arn = scalar_text(config["FunctionArn"])
+        # the function's ARN, or its alias's (AutoPublishAlias): the same function locally
+        arn = ":".join(scalar_text(config["FunctionArn"]).split(":")[:7])
         function = next(
             (lid for lid, v in self._values.items() if isinstance(v, dict) and v.get("Arn") == arn),
             None,
@@ -389,8 +417,10 @@ class SamReader:
             "Destination"
         )
         factor = int(properties.get("ParallelizationFactor", 1))
-        if factor != 1 or properties.get("TumblingWindowInSeconds"):
-            self._warn(f"{where}: ParallelizationFactor/TumblingWindow are not emulated")
+        if not 1 <= factor <= 10:
+            raise TemplateError(f"{where}: ParallelizationFactor must be 1 to 10, not {factor}")
+        if properties.get("TumblingWindowInSeconds"):
+            self._warn(f"{where}: TumblingWindowInSeconds is not emulated")
         return StreamMappingSpec(
             function_logical_id=lid,
             source_name=name,
@@ -405,6 +435,29 @@ class SamReader:
             in (properties.get("FunctionResponseTypes") or []),
             filters=self._filters(where, properties.get("FilterCriteria")),
             on_failure_arn=None if on_failure is None else scalar_text(on_failure),
+            parallelization_factor=factor,
+        )
+
+    def _queue_mapping(
+        self, lid: str, name: str, raw: Mapping[str, Any], *, arn_key: str
+    ) -> QueueMappingSpec:
+        where = f"{lid}.{name}"
+        properties = dict(raw)
+        queue_arn = properties.get(arn_key)
+        if not queue_arn:
+            raise TemplateError(f"{where}: no queue ARN ({arn_key})")
+        scaling = properties.get("ScalingConfig") or {}
+        maximum = scaling.get("MaximumConcurrency")
+        return QueueMappingSpec(
+            function_logical_id=lid,
+            source_name=name,
+            queue_arn=scalar_text(queue_arn),
+            batch_size=int(properties.get("BatchSize", 10)),
+            batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+            report_batch_item_failures="ReportBatchItemFailures"
+            in (properties.get("FunctionResponseTypes") or []),
+            maximum_concurrency=None if maximum is None else int(maximum),
+            filters=self._filters(where, properties.get("FilterCriteria")),
         )
 
     def _event_source_mapping(self, lid: str, model: SamModel) -> None:
@@ -424,6 +477,10 @@ class SamReader:
         if ":dynamodb:" in source:
             model.stream_mappings.append(
                 self._stream_mapping(target, lid, raw, arn_key="EventSourceArn")
+            )
+        elif ":sqs:" in source:
+            model.queue_mappings.append(
+                self._queue_mapping(target, lid, raw, arn_key="EventSourceArn")
             )
         else:
             self._warn(f"{lid}: event source {source} is not emulated")

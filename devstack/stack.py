@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devstack import faults, iam
+from devstack import conflicts, faults, iam
 from devstack.backend import AwsClients, AwsSettings, Backend
 from devstack.bootstrap import AdminBootstrap, admin_credentials
 from devstack.deployment import Deployment, deploy
@@ -19,7 +19,8 @@ from devstack.gateway import Gateway
 from devstack.logs import ConsoleLog, LogSink
 from devstack.mailbox import Mailbox
 from devstack.pump import StreamPump
-from devstack.running import RunningStack
+from devstack.queues import queue_pollers
+from devstack.running import RunningStack, is_local
 from devstack.runtime import (
     MAX_WORKERS_PER_FUNCTION,
     FunctionError,
@@ -32,7 +33,7 @@ from devstack.template import Template
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 DEFAULT_STACK_NAME = "eventshop-local"
-READER_FUNCTIONS = ("ProjectorFunction", "OrderProcessFunction")
+READER_FUNCTIONS = ("ProjectorFunction", "OrderProcessFunction", "OutsideCallsFunction")
 """The stream readers whose environment the running stack's file records."""
 
 
@@ -84,6 +85,8 @@ class LocalStack:
         self.admin_email, self.admin_password = admin_credentials(self._env)
         self.faults = faults.Faults.parse(self._env.get("LOCAL_FAULTS"))
         self.injected: faults.Injector | None = None
+        self.conflicts = conflicts.Conflicts.parse(self._env.get("LOCAL_CONFLICTS"))
+        self.emulated: conflicts.Emulator | None = None
         self.mailbox: Mailbox | None = None
         self.admin_created = False
         self._recorded = False
@@ -123,6 +126,7 @@ class LocalStack:
             assert self._gateway is not None
             self._register_principals()
             self._inject_faults()
+            self._emulate_conflicts()
             pools = {
                 lid: FunctionPool(
                     spec,
@@ -147,6 +151,17 @@ class LocalStack:
                 log=self._log,
                 as_function=self._poller_clients if self._enforces_iam else None,
             )
+            self._pump.add_queues(
+                queue_pollers(
+                    model.queue_mappings,
+                    sqs_for=self._poller_sqs,
+                    queue_url_for_arn=deployment.queue_url_for_arn,
+                    invoke=self._runtime.invoke,
+                    region=deployment.region,
+                    log=self._log,
+                    stopping=self._pump.stopping,
+                )
+            )
             self._pump.start()
             self.mailbox = Mailbox(deployment.region, self._log)
             if self._backend.embedded:
@@ -154,7 +169,9 @@ class LocalStack:
             self._gateway.mount(model.apis, model.routes, self._runtime.invoke, deployment.region)
             self._gateway.start()
             atexit.register(self.stop)
-            if self._backend.embedded:
+            if self._attached is None and is_local(self.endpoint_url):
+                # embedded, or AWS_ENDPOINT_URL on this machine: `eventshop-admin --local`
+                # and `devstack invoke` find either (an attached invoke records nothing)
                 assert self._settings is not None
                 self._recorded = True
                 RunningStack(
@@ -228,6 +245,13 @@ class LocalStack:
         self.injected = faults.configure(self.faults)
         self._log(f"[faults] into the functions' DynamoDB requests: {self.faults.describe()}")
 
+    def _emulate_conflicts(self) -> None:
+        if not self.conflicts.active or self._attached is not None or not self._backend.embedded:
+            return
+        conflicts.install()
+        self.emulated = conflicts.configure(self.conflicts)
+        self._log(f"[conflicts] DynamoDB transaction conflicts: {self.conflicts.describe()}")
+
     def _poller_clients(self, function: str) -> tuple[Any, FailureDestinations]:
         """What an event source mapping reads and sends with: the function's own key."""
         assert self._settings is not None
@@ -236,6 +260,16 @@ class LocalStack:
         return clients.dynamodbstreams(), FailureDestinations(
             clients, self._log, self.deployment.queue_url_for_arn
         )
+
+    def _poller_sqs(self, function: str) -> Any:
+        """What an SQS mapping receives and deletes with: the function's own key (its role
+        holds the SQS poller's grants SAM adds for an SQS event), when IAM is enforced."""
+        assert self._settings is not None
+        assert self._clients is not None
+        if not self._enforces_iam:
+            return self._clients.sqs()
+        key = iam.access_key_for(self.stack_name, function)
+        return AwsClients(dataclasses.replace(self._settings, access_key_id=key)).sqs()
 
     def _log_denial(self, denied: iam.AccessDenied) -> None:
         self._log(
@@ -254,6 +288,13 @@ class LocalStack:
             self._log(f"[faults] injected: {counts}")
             faults.configure(faults.Faults())
             self.injected = None
+        if self.emulated is not None:
+            counts = ", ".join(
+                f"{kind} {self.emulated.total(kind)}" for kind in ("cancelled", "conflict")
+            )
+            self._log(f"[conflicts] emulated: {counts}")
+            conflicts.configure(conflicts.Conflicts(overlap=False))
+            self.emulated = None
         if self._log_denial in iam.registry.listeners:
             iam.registry.listeners.remove(self._log_denial)
         if self._deployment is not None:

@@ -10,6 +10,7 @@ from event_sourcing.aggregate import Aggregate, Publishes, applies
 from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.errors import (
     ConcurrencyError,
+    HeldTooLate,
     KeyHeld,
     KeyRetired,
     StreamNotFound,
@@ -47,6 +48,7 @@ __all__ = [
     "GapNotFilled",
     "Generation",
     "Generations",
+    "HeldTooLate",
     "Hold",
     "HoldsKeys",
     "IdGenerator",

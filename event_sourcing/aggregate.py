@@ -25,11 +25,17 @@ def applies(event_type: type[DomainEvent]) -> Callable[[Applier], Applier]:
     return mark
 
 
+_VISIBLE_VERSION = "__visible_version"
+"""A snapshot's note of `visible_version` when it differs from the snapshot's version."""
+
+
 class Aggregate(Generic[S]):
     """Base of every aggregate: an id, a version, a state dataclass and pending events.
 
     `version` counts every event applied, pending ones included, so that after a
-    command it is the version the stream will have once the events are stored."""
+    command it is the version the stream will have once the events are stored.
+    `visible_version` is the version of the newest event that is not `background`: what
+    its users are answered (ETag) and checked against (If-Match)."""
 
     stream_prefix: ClassVar[str]
     state_type: ClassVar[type[Any]]
@@ -49,6 +55,7 @@ class Aggregate(Generic[S]):
         self.id = id
         self.state = state
         self.version = version
+        self.visible_version = version
         self.pending: list[DomainEvent] = []
         self.snapshot_version = 0
 
@@ -79,12 +86,17 @@ class Aggregate(Generic[S]):
 
     @classmethod
     def restore(cls, id: str, version: int, state: dict[str, Any]) -> Self:
+        state = dict(state)
+        visible = state.pop(_VISIBLE_VERSION, version)
         aggregate = cls(id, codec.decode(cls.state_type, state), version)
         aggregate.snapshot_version = version
+        aggregate.visible_version = int(visible)
         return aggregate
 
     def snapshot_state(self) -> dict[str, Any]:
         encoded: dict[str, Any] = codec.encode(self.state)
+        if self.visible_version != self.version:
+            encoded[_VISIBLE_VERSION] = self.visible_version
         return encoded
 
     def _record(self, event: DomainEvent) -> None:
@@ -98,6 +110,8 @@ class Aggregate(Generic[S]):
             raise TypeError(f"{type(self).__name__} has no applier for {type(event).__name__}")
         self.state = applier(self, self.state, event)
         self.version += 1
+        if not type(event).background:
+            self.visible_version = self.version
 
 
 class Publishes:

@@ -67,3 +67,16 @@ class KeyHeld(Exception):
         super().__init__(f"{namespace} {key!r} is held: it cannot be retired")
         self.namespace = namespace
         self.key = key
+
+
+class HeldTooLate(Exception):
+    """The append landed, but the key it took a hold on was being retired meanwhile (a
+    product deleted between the catalogue's answer and the order's write): the store has
+    let go of that hold again. Not retryable as it is: the holder's events still name the
+    key, so its use case undoes what needed it (removes the line, cancels the new order)
+    and refuses."""
+
+    def __init__(self, namespace: str, keys: frozenset[str]) -> None:
+        super().__init__(f"{namespace} {sorted(keys)} retired while being taken: let go of")
+        self.namespace = namespace
+        self.keys = keys

@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from event_sourcing import codec
+
+if TYPE_CHECKING:
+    from event_sourcing.personal import PersonalData
 
 
 class DomainEvent:
@@ -18,6 +21,15 @@ class DomainEvent:
 
     event_type: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
+    personal: ClassVar[tuple[str, ...]] = ()
+    """Fields holding personal data: stored sealed under their subject's data key (see
+    `event_sourcing.personal`), read back as `personal.ERASED` once the subject is erased."""
+    subject: ClassVar[str | None] = None
+    """The field naming whose personal data it is (a user's id); None: the aggregate's."""
+    background: ClassVar[bool] = False
+    """True for a process's own bookkeeping (an email sent, a link asked for by anyone): it
+    moves the stream's version but not the one the aggregate's users see and send back in
+    If-Match (`Aggregate.visible_version`), so it never fails their next command."""
 
 
 E = TypeVar("E", bound=type[DomainEvent])
@@ -73,6 +85,25 @@ class EventRegistry:
 
     _types: dict[str, type[DomainEvent]] = field(default_factory=dict)
     _upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+    personal: PersonalData | None = None
+    """When set, personal fields are sealed on the way in and opened on the way out."""
+
+    def sealing(self, personal: PersonalData) -> EventRegistry:
+        """This registry (the same types and upcasters) sealing personal data with
+        `personal`: what the composition root hands the repository and the projectors."""
+        return EventRegistry(self._types, self._upcasters, personal)
+
+    def seal(self, cls: type, data: Mapping[str, Any], subject: str) -> dict[str, Any]:
+        """Encoded `data` of `cls` (an event or a state) with its personal fields sealed."""
+        if self.personal is None or not getattr(cls, "personal", ()):
+            return dict(data)
+        return self.personal.seal_fields(cls, data, subject)
+
+    def open(self, cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Stored `data` of `cls` with its sealed fields opened (erased ones: ERASED)."""
+        if self.personal is None or not getattr(cls, "personal", ()):
+            return dict(data)
+        return self.personal.open_fields(cls, data)
 
     def event(self, cls: E) -> E:
         """Class decorator: register `cls` under its `event_type` (default: class name)."""
@@ -122,7 +153,7 @@ class EventRegistry:
                 f"{recorded.type} v{version} is newer than this code (v{cls.schema_version}): "
                 "deploy the newer code before reading it."
             )
-        return codec.decode(cls, data)
+        return codec.decode(cls, self.open(cls, data))
 
 
 registry = EventRegistry()

@@ -3,9 +3,14 @@ prefix, and one pointer per projection says which generation readers read.
 
 A rebuild builds a new generation (`building`) beside the live one while the projector
 keeps both current; then one write of the pointer switches readers to it, and the old one
-(`retiring`) is kept current until no reader can still be reading it, then dropped. Every
-change of a pointer moves its `epoch`: the projector's commits are guarded by the epoch
-they were built from (`Guard`), so no event reaches fewer generations than are active."""
+(`retiring`) is kept current until no reader can still be reading it, then retired
+(`dropping`) and dropped once no projector can still be writing it. Every change of a
+pointer moves its `epoch` (operators' writes of it are made over the epoch they read).
+
+No projector commit reads or checks the pointer: projectors hold the generations they read
+for a bounded time (a lease: `Projectors`), and a rebuild waits that time out after each
+change of the active generations before it relies on it (event_sourcing/rebuild.py), so
+the pointer is one item read now and then, never one item every commit shares."""
 
 from __future__ import annotations
 
@@ -36,6 +41,11 @@ class Pointer:
     """The build's progress per scan segment: a resume token, or DONE."""
     started_at: datetime | None = None
     retire_after: datetime | None = None
+    dropping: Generation | None = None
+    """A generation no longer active whose items are deleted once `drop_after` is past (no
+    projector can still be writing it then). Counted in `next_number`, so that a crash
+    before its drop never lets a new build start over its leftover items."""
+    drop_after: datetime | None = None
 
     @classmethod
     def initial(cls, projection: Projection) -> Pointer:
@@ -54,7 +64,7 @@ class Pointer:
         return [g for g in (self.live, self.building, self.retiring) if g is not None]
 
     def next_number(self) -> int:
-        return max(g.number for g in self.active()) + 1
+        return max(g.number for g in [*self.active(), *filter(None, [self.dropping])]) + 1
 
     def begun(self, version: int, at: datetime) -> Pointer:
         building = Generation(self.projection, self.next_number(), version)
@@ -74,11 +84,29 @@ class Pointer:
             retire_after=retire_after,
         )
 
-    def retired(self) -> Pointer:
-        return replace(self, retiring=None, retire_after=None, epoch=self.epoch + 1)
+    def retired(self, drop_after: datetime | None = None) -> Pointer:
+        return replace(
+            self,
+            retiring=None,
+            retire_after=None,
+            dropping=self.retiring if drop_after is not None else self.dropping,
+            drop_after=drop_after if drop_after is not None else self.drop_after,
+            epoch=self.epoch + 1,
+        )
 
-    def abandoned(self) -> Pointer:
-        return replace(self, building=None, checkpoint={}, started_at=None, epoch=self.epoch + 1)
+    def abandoned(self, drop_after: datetime | None = None) -> Pointer:
+        return replace(
+            self,
+            building=None,
+            checkpoint={},
+            started_at=None,
+            dropping=self.building if drop_after is not None else self.dropping,
+            drop_after=drop_after if drop_after is not None else self.drop_after,
+            epoch=self.epoch + 1,
+        )
+
+    def dropped(self) -> Pointer:
+        return replace(self, dropping=None, drop_after=None, epoch=self.epoch + 1)
 
 
 DONE = "done"

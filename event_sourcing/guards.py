@@ -22,23 +22,36 @@ class Claim:
     namespace: str
     value: str
     owner: str
+    released: bool = False
+    """Let the value go instead (an erased user's email): only its owner may, and the value
+    can be claimed again at once. Releasing a value nobody holds is a no-op."""
+
+    def release(self) -> Claim:
+        return Claim(self.namespace, self.value, self.owner, released=True)
 
 
 @dataclass(frozen=True)
 class Hold:
     """Streams start (`delta` > 0) or stop (< 0) holding a key: an order holding a
-    product. The store counts the holders of each key.
+    product. Moved in the same write as the events that take or let go of the key, so the
+    holds are never behind the streams. Taking a retired key is refused (`KeyRetired`).
 
-    Moved in the same write as the events that take or let go of the key, so the count is
-    never behind the streams. Taking a retired key is refused (`KeyRetired`)."""
+    With a `holder` (the stream holding it: what the repository writes), the hold is an
+    item of its own, one per holder and key (`delta` is 1 or -1): holders of one key share
+    no item, so any number of them take it at once without contending (a flash sale of one
+    product). Without one, the store counts the holders of each key in one counter item:
+    what the previous release wrote, still honoured and let go of."""
 
     namespace: str
     key: str
     delta: int
+    holder: str | None = None
 
     def __post_init__(self) -> None:
         if self.delta == 0:
             raise ValueError("a hold changes the count of holders: its delta is not 0")
+        if self.holder is not None and self.delta not in (1, -1):
+            raise ValueError("a holder takes (1) or lets go of (-1) a key once")
 
 
 @dataclass(frozen=True)

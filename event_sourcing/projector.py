@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,14 @@ class Projection(ABC):
     name: ClassVar[str]
     version: ClassVar[int] = 1
     streams: ClassVar[tuple[str, ...]] = ("",)
+    spread: ClassVar[frozenset[str]] = frozenset()
+    """Collections every stream may write (a list of all orders): the store spreads each
+    over partitions and merges them on read (`ViewStore.spreading`)."""
+
+    def views_of(self, views: ViewStore, prefix: str) -> ViewStore:
+        """`views` as this projection's generation under `prefix` keeps them."""
+        scoped = views.scoped(prefix)
+        return scoped.spreading(self.spread) if self.spread else scoped
 
     def follows(self, stream_id: str) -> bool:
         return stream_id.startswith(self.streams)
@@ -162,14 +171,28 @@ def _from_fresh_positions(attempt: Callable[[], Outcome]) -> Outcome:
 class Projectors:
     """Every active generation of every projection, as `load` reads them.
 
-    The generations are read once and kept: a commit made after they changed fails its
-    guard (`GenerationsChanged`), and then they are read again and the event applied to
-    each (a generation that already has it sees a duplicate)."""
+    The generations are read once and kept for at most `lease()` seconds (never again if
+    None): that bound is what fences a rebuild (event_sourcing/rebuild.py waits it out
+    after every change of the active generations), so no commit has to check the
+    generations' pointer, one item that all the projection's traffic would share. A commit
+    whose projector was guarded (`Projector.guard`) and found them changed
+    (`GenerationsChanged`) reads them again at once and applies the event to each (a
+    generation that already has it sees a duplicate)."""
 
-    def __init__(self, events: EventStore, load: Callable[[], Sequence[Projector]]) -> None:
+    def __init__(
+        self,
+        events: EventStore,
+        load: Callable[[], Sequence[Projector]],
+        *,
+        lease: Callable[[], float | None] = lambda: None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.events = events
         self._load = load
+        self._lease = lease
+        self._monotonic = monotonic
         self._targets: Sequence[Projector] | None = None
+        self._loaded_at = 0.0
 
     @classmethod
     def first_generation(
@@ -184,15 +207,25 @@ class Projectors:
         generation; rebuilds into an empty table)."""
         targets = [
             Projector(
-                p, events, views.scoped(Generation(p.name, 1, p.version).prefix), registry=registry
+                p,
+                events,
+                p.views_of(views, Generation(p.name, 1, p.version).prefix),
+                registry=registry,
             )
             for p in projections
         ]
         return cls(events, lambda: targets)
 
     def targets(self) -> Sequence[Projector]:
-        if self._targets is None:
+        """The projectors of the active generations, read again once the lease ran out.
+
+        The lease is counted from before the read: a pointer changed after it was read is
+        seen by every commit that starts more than `lease()` seconds after the change."""
+        lease = self._lease()
+        now = self._monotonic()
+        if self._targets is None or (lease is not None and now - self._loaded_at >= lease):
             self._targets = self._load()
+            self._loaded_at = now
         return self._targets
 
     def project(self, recorded: RecordedEvent) -> Outcome:
@@ -238,10 +271,12 @@ class _Staged(ViewReader):
             if isinstance(change, Increment) and staged is not None:
                 if not isinstance(staged, Increment):
                     raise ValueError(f"{change.key} is both written and incremented")
+                if staged.ahead != change.ahead:
+                    raise ValueError(f"{change.key} is incremented both ahead and not")
                 counts = dict(staged.counts)
                 for name, delta in change.counts.items():
                     counts[name] = counts.get(name, 0) + delta
-                change = Increment(change.key, counts)
+                change = Increment(change.key, counts, ahead=change.ahead)
             elif isinstance(staged, Increment):
                 raise ValueError(f"{change.key} is both incremented and written")
             self._changes[change.key] = change
@@ -255,6 +290,13 @@ class _Staged(ViewReader):
             return dict(change.doc)
         if isinstance(change, Delete):
             return None
+        if isinstance(change, Increment) and change.ahead:
+            # An estimate (`Increment.ahead`): read as it will be, the batch's additions on
+            # what is stored (the search's trigram counters, read to saturate them).
+            counted = self._views.get(key) or {}
+            for name, delta in change.counts.items():
+                counted[name] = counted.get(name, 0) + delta
+            return counted
         if isinstance(change, Increment):
             raise ValueError(f"{key} is incremented in this batch: projections add, not read")
         return self._views.get(key)

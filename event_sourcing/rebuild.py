@@ -1,7 +1,10 @@
 """Blue/green rebuilds of one projection (the operator's `rebuild`).
 
-1. **Begin**: the pointer names a new generation `building` (its epoch moves, so every
-   projector commit from then on also applies to it: event_sourcing/generations.py).
+1. **Begin**: the pointer names a new generation `building`. Projectors hold the
+   generations they read for at most `fence` seconds (their lease, plus the longest a
+   batch of theirs runs): after that every commit also applies to the new generation
+   (event_sourcing/generations.py). The build waits it out, so that an event a projector
+   applied to the old generations only is stored before the scan reads its stream.
 2. **Build**: a parallel scan of the event table's streams, each caught up into the new
    generation; after each page the scan's position is saved in the pointer, so a crashed
    rebuild resumes where it stopped (`rebuild` again). Events appended meanwhile reach it
@@ -10,10 +13,14 @@
 3. **Switch**: one write of the pointer makes it `live`; the old one becomes `retiring`
    and is still kept current, because readers may read a pointer up to `retire_delay`
    seconds old (their pointer cache and their longest request).
-4. **Drop**: after that delay and a query function's timeout, the old generation is
-   retired and its items deleted.
+4. **Drop**: after that delay the old generation is retired (`dropping`): projectors stop
+   writing it within `fence` seconds, and then its items are deleted. A write it receives
+   meanwhile lands under its own prefix, which no reader reads any more: readers resolve
+   the live generation from the pointer, and the retire came `retire_delay` after the
+   switch. A crashed rebuild finishes the drop when run again.
 
-Queries answer from the live generation throughout: no moment of missing or wrong views."""
+Queries answer from the live generation throughout: no moment of missing or wrong views,
+and no projector commit checks the pointer (it would be one item all commits share)."""
 
 from __future__ import annotations
 
@@ -22,14 +29,21 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from event_sourcing.clock import Clock
+from event_sourcing.events import EventRegistry
+from event_sourcing.events import registry as default_registry
 from event_sourcing.generations import DONE, Generations, Pointer
 from event_sourcing.projector import Generation, Projection, Projector
 from event_sourcing.store import EventStore
 from event_sourcing.views import ViewStore
 
+SETTLE_POLL_SECONDS = 0.5
+"""How often the projector's passing of the switch is looked at."""
+SETTLE_TIMEOUT_SECONDS = 60.0
+"""How long a retirement waits for the projector to pass the switch; then it goes ahead
+(a late write of the old generation lands under its prefix, which the drop deletes)."""
 SEGMENTS = 4
 
 
@@ -65,14 +79,23 @@ class Rebuild:
     views: ViewStore
     clock: Clock
     retire_delay: float
-    """How long readers may read an old pointer: the old generation is dropped after it."""
+    """How long readers may read an old pointer: the old generation is retired after it."""
+    fence: float
+    """How long a projector may still apply events to the generations it read before a
+    change of the pointer (its lease and its longest batch): the build starts, and a
+    generation no longer active is dropped, only that long after the change."""
     segments: int = SEGMENTS
     wait: Callable[[float], None] = time.sleep
     progress: Progress = field(default_factory=Progress)
+    registry: EventRegistry = field(default_factory=lambda: default_registry)
+    """The events' registry: a sealing one opens personal fields (an erased one's read as
+    erased, so a rebuild brings none of it back)."""
+    passed_switch: Callable[[datetime], bool] = lambda switched_at: True
+    """Whether the projector has applied every event written up to `switched_at`."""
 
-    def run(self) -> Report:
+    def run(self, *, drop: bool = True) -> Report:
         started = time.monotonic()
-        pointer = self._finish_retiring(self._read())
+        pointer = self._finish_dropping(self._finish_retiring(self._finish_dropping(self._read())))
         resumed = pointer.building is not None and pointer.building.version == (
             self.projection.version
         )
@@ -86,18 +109,32 @@ class Rebuild:
         assert building is not None
         report = Report(self.projection.name, building.number, building.version, resumed)
         self.progress.began(report)
+        assert pointer.started_at is not None
+        self._wait_until(pointer.started_at + timedelta(seconds=self.fence), "for projectors")
         self._build(pointer, building, report)
         self.progress.phase("switching readers")
         report.replaced = self._switch(building)
-        self._finish_retiring(self._read(), report)
+        if drop:
+            self.finish(report)
         report.seconds = time.monotonic() - started
         return report
+
+    def finish(self, report: Report | None = None) -> None:
+        """Retire and drop the generation the switch replaced, once no reader or projector
+        needs it (`run(drop=False)` leaves this to the caller, so that the waits of several
+        rebuilds run at once)."""
+        self._finish_dropping(self._finish_retiring(self._read()), report)
 
     def _read(self) -> Pointer:
         return self.generations.read([self.projection])[self.projection.name]
 
     def _build(self, pointer: Pointer, building: Generation, report: Report) -> None:
-        builder = Projector(self.projection, self.events, self.views.scoped(building.prefix))
+        builder = Projector(
+            self.projection,
+            self.events,
+            self.projection.views_of(self.views, building.prefix),
+            registry=self.registry,
+        )
         checkpoint = dict(pointer.checkpoint)
         lock = threading.Lock()
 
@@ -144,31 +181,62 @@ class Rebuild:
         self.generations.save(switched, read_at=pointer.epoch)
         return pointer.live.number
 
-    def _finish_retiring(self, pointer: Pointer, report: Report | None = None) -> Pointer:
-        """Retire and drop the old generation of a switch (this one's, or an earlier
-        rebuild's that stopped there), once no reader can still be reading it."""
+    def _wait_until(self, at: datetime, why: str) -> None:
+        left = (at - self.clock.now()).total_seconds()
+        if left > 0:
+            self.progress.phase(f"waiting {left:.0f} s {why}")
+            self.wait(left)
+
+    def _finish_retiring(self, pointer: Pointer) -> Pointer:
+        """Retire the old generation of a switch (this one's, or an earlier rebuild's that
+        stopped there), once no reader can still be reading it."""
         if pointer.retiring is None:
             return pointer
         assert pointer.retire_after is not None
-        left = (pointer.retire_after - self.clock.now()).total_seconds()
-        if left > 0:
-            self.progress.phase(f"waiting {left:.0f} s for readers of the old generation")
-            self.wait(left)
-        retired = pointer.retired()
+        self._wait_until(pointer.retire_after, "for readers of the old generation")
+        self._settle(pointer.retire_after - timedelta(seconds=self.retire_delay))
+        retired = pointer.retired(self._fenced())
         self.generations.save(retired, read_at=pointer.epoch)
-        self.progress.phase(f"dropping generation {pointer.retiring.number}")
-        dropped = self.generations.drop(pointer.retiring)
+        return retired
+
+    def _settle(self, switched_at: datetime) -> None:
+        """Wait until the projector has applied every event written up to the switch (a
+        batch begun before it may still write to the old generation), at most
+        SETTLE_TIMEOUT_SECONDS."""
+        if self.passed_switch(switched_at):
+            return
+        self.progress.phase("waiting for the projector to pass the switch")
+        until = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+        while time.monotonic() <= until:
+            self.wait(SETTLE_POLL_SECONDS)
+            if self.passed_switch(switched_at):
+                return
+        self.progress.phase("the projector has not passed the switch (see `status`)")
+
+    def _finish_dropping(self, pointer: Pointer, report: Report | None = None) -> Pointer:
+        """Drop the generation retired or abandoned (by this rebuild, or an earlier one
+        that stopped there) once no projector can still be writing it."""
+        if pointer.dropping is None:
+            return pointer
+        assert pointer.drop_after is not None
+        self._wait_until(pointer.drop_after, "for projectors of the old generation")
+        self.progress.phase(f"dropping generation {pointer.dropping.number}")
+        dropped = self.generations.drop(pointer.dropping)
         if report is not None:
             report.dropped = dropped
-        return retired
+        done = pointer.dropped()
+        self.generations.save(done, read_at=pointer.epoch)
+        return done
+
+    def _fenced(self) -> datetime:
+        return self.clock.now() + timedelta(seconds=self.fence)
 
     def _abandon(self, pointer: Pointer) -> Pointer:
         assert pointer.building is not None
         self.progress.phase(
-            f"dropping generation {pointer.building.number}, built for version "
+            f"abandoning generation {pointer.building.number}, built for version "
             f"{pointer.building.version}"
         )
-        abandoned = pointer.abandoned()
+        abandoned = pointer.abandoned(self._fenced())
         self.generations.save(abandoned, read_at=pointer.epoch)
-        self.generations.drop(pointer.building)
-        return abandoned
+        return self._finish_dropping(abandoned)

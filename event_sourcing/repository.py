@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from event_sourcing.aggregate import Aggregate, Publishes
 from event_sourcing.clock import Clock, IdGenerator
-from event_sourcing.errors import ConcurrencyError, StreamNotFound, VersionMismatch
+from event_sourcing.errors import (
+    ConcurrencyError,
+    HeldTooLate,
+    StreamNotFound,
+    VersionMismatch,
+)
 from event_sourcing.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
 from event_sourcing.guards import Claim, Hold, HoldsKeys, Retire
 from event_sourcing.store import Append, EventStore, StreamTail
@@ -86,14 +90,14 @@ class Decision(Generic[R]):
 @dataclass(frozen=True)
 class Outcome(Generic[A, R]):
     """What one command did: the aggregate as stored after it, what its decision answered,
-    and the stream's version (the ETag)."""
+    and the version its users see (the ETag: `Aggregate.visible_version`)."""
 
     aggregate: A
     result: R | None
 
     @property
     def version(self) -> int:
-        return self.aggregate.version
+        return self.aggregate.visible_version
 
 
 class EventSourcedRepository:
@@ -135,7 +139,11 @@ class EventSourcedRepository:
             # An older shape of state: rebuild from the whole history; the next save
             # writes a snapshot of the current shape.
             snapshot, recorded = None, self.store.read(stream_id, up_to=tail.version)
-        base = cls.restore(id, snapshot.version, dict(snapshot.state)) if snapshot else None
+        base = (
+            cls.restore(id, snapshot.version, self.events.open(cls.state_type, snapshot.state))
+            if snapshot
+            else None
+        )
         aggregate = cls.rebuild(id, (self.events.decode(r) for r in recorded), base=base)
         _holds_stored(aggregate)
         _published_stored(aggregate, tail.published)
@@ -171,8 +179,9 @@ class EventSourcedRepository:
 
         def attempt() -> Outcome[A, R]:
             aggregate = load(id) if load is not None else self.load(cls, id)
-            if expected_version is not None and aggregate.version != expected_version:
-                raise VersionMismatch(expected=expected_version, actual=aggregate.version)
+            # the version its users saw: a process's bookkeeping since then fails no one
+            if expected_version is not None and aggregate.visible_version != expected_version:
+                raise VersionMismatch(expected=expected_version, actual=aggregate.visible_version)
             decision: Decision[R] = decide(aggregate) or Decision()
             self.save(
                 aggregate,
@@ -184,6 +193,10 @@ class EventSourcedRepository:
             return Outcome(aggregate, decision.result)
 
         return self.run(attempt)
+
+    def head(self, cls: type[A], id: str) -> int:
+        """The aggregate's newest version, 0 if its stream is empty (one small read)."""
+        return self.store.head(cls.stream_id_of(id))
 
     def history(self, cls: type[A], id: str) -> list[RecordedEvent]:
         return self.store.read(cls.stream_id_of(id))
@@ -215,7 +228,16 @@ class EventSourcedRepository:
             return
         appends = [self._append_of(a, context) for a in changed]
         holds = _hold_changes(changed)
-        self.store.append(*appends, claims=claims, holds=holds, retire=retire)
+        # HeldTooLate: the events landed, a hold on a key retired meanwhile did not; what
+        # was appended is stored all the same (the use case undoes what needed the key).
+        try:
+            self.store.append(*appends, claims=claims, holds=holds, retire=retire)
+        except HeldTooLate:
+            self._stored(changed, appends)
+            raise
+        self._stored(changed, appends)
+
+    def _stored(self, changed: Sequence[Aggregate[Any]], appends: Sequence[Append]) -> None:
         for aggregate, append in zip(changed, appends, strict=True):
             aggregate.pending.clear()
             _holds_stored(aggregate)
@@ -243,6 +265,7 @@ class EventSourcedRepository:
         recorded = []
         for offset, event in enumerate(aggregate.pending, start=1):
             type_name, schema_version, data = self.events.encode(event)
+            data = self.events.seal(type(event), data, aggregate.id)
             recorded.append(
                 RecordedEvent(
                     stream_id=aggregate.stream_id,
@@ -264,7 +287,9 @@ class EventSourcedRepository:
             snapshot = Snapshot(
                 version=aggregate.version,
                 schema=aggregate.snapshot_schema,
-                state=aggregate.snapshot_state(),
+                state=self.events.seal(
+                    aggregate.state_type, aggregate.snapshot_state(), aggregate.id
+                ),
             )
         if not isinstance(aggregate, Publishes):
             return Append(aggregate.stream_id, start, recorded, snapshot)
@@ -290,11 +315,13 @@ def _published_stored(aggregate: object, doc: Mapping[str, Any] | None) -> None:
 
 
 def _hold_changes(aggregates: Sequence[Aggregate[Any]]) -> list[Hold]:
-    """The keys the aggregates took and let go of since they were loaded, net per key."""
-    deltas: Counter[tuple[str, str]] = Counter()
+    """The keys each aggregate took and let go of since it was loaded, each held by the
+    aggregate's stream: one item per holder and key, so holders of a key never contend."""
+    holds: list[Hold] = []
     for aggregate in aggregates:
         if isinstance(aggregate, HoldsKeys):
             taken, released = aggregate.holds_taken_and_released()
-            deltas.update(taken)
-            deltas.subtract(released)
-    return [Hold(ns, key, delta) for (ns, key), delta in sorted(deltas.items()) if delta]
+            holder = aggregate.stream_id
+            holds += [Hold(ns, key, 1, holder) for ns, key in sorted(taken)]
+            holds += [Hold(ns, key, -1, holder) for ns, key in sorted(released)]
+    return holds

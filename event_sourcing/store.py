@@ -24,8 +24,11 @@ def check_append(
     retire: Sequence[Retire],
 ) -> int:
     """The number of items the append writes, if every store can write it atomically."""
-    keys = [(h.namespace, h.key) for h in holds] + [(r.namespace, r.key) for r in retire]
-    if len(set(keys)) != len(keys):
+    keys = [(h.namespace, h.key, h.holder) for h in holds] + [
+        (r.namespace, r.key, None) for r in retire
+    ]
+    retired = {(r.namespace, r.key) for r in retire}
+    if len(set(keys)) != len(keys) or any((h.namespace, h.key) in retired for h in holds):
         raise ValueError("one append changes each held key at most once")
     published = sum(1 for a in appends if a.publish)
     items = sum(len(a.events) for a in appends) + published + len(claims) + len(keys)
@@ -87,7 +90,9 @@ class EventStore(ABC):
       claim, or nothing;
     - it raises `ConcurrencyError` if a stream is not at its expected version,
       `UniquenessViolation` if a claim is held by another owner, `KeyRetired` if a hold
-      is taken on a retired key and `KeyHeld` if a held key is retired;
+      is taken on a retired key and `KeyHeld` if a held key is retired; a store whose
+      holders share no item (`Hold.holder`) may instead raise `HeldTooLate` after the
+      append landed, having let go of a hold taken while its key was being retired;
     - versions of a stream are 1, 2, 3, ... with no gap;
     - `tail` costs one request however long the stream is, as long as the writer
       snapshots at least every `window` events (see `EventSourcedRepository`)."""
@@ -109,6 +114,11 @@ class EventStore(ABC):
 
         If none of the last `window` events carries a snapshot, all events are returned
         (and `snapshot` is None)."""
+
+    @abstractmethod
+    def head(self, stream_id: str) -> int:
+        """The stream's newest version, 0 if it has no event: one small strongly consistent
+        read of the version alone (no event data), however long the stream."""
 
     def tails(self, stream_ids: Sequence[str], *, window: int) -> dict[str, StreamTail]:
         """`tail` of several streams, for a command that writes them all (an order and

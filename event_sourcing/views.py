@@ -15,16 +15,25 @@ written on top of the position it was computed from).
 A store may bound how many changes one commit writes atomically (the DynamoDB adapter: 99,
 a transaction's 100 items less the position). Changes whose number an event does not bound
 (one search entry per trigram of a description, one entry per product an order ever held)
-are marked `ahead`: the store may write them before the commit, outside it."""
+are marked `ahead`: the store may write them before the commit, outside it.
+
+A collection that independent streams all write (every order's entry in the admin's list
+of orders) is declared spread (`ViewStore.spreading`): the store may keep its documents in
+`shards` parts, each document's part a function of its id, and merges them on read. Reads
+answer exactly as for a collection kept whole: the same documents, the same order, the same
+cursors."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 Doc = dict[str, Any]
+
+SHARDS = 16
+"""The parts a spread collection is kept in, unless the composition root says otherwise."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +82,15 @@ class Increment:
     """Add to numeric fields of the document at `key` (created if missing).
 
     For documents that several streams change (a category's count of active products):
-    additions commute, so no stream's change is lost to another's."""
+    additions commute, so no stream's change is lost to another's.
+
+    `ahead` as for `Put`, with one difference: an addition is not idempotent, so a redo
+    of an event whose ahead increments landed while its commit did not adds them again.
+    Only for counts that may be off by such redos (estimates: the search's trigram counts)."""
 
     key: ViewKey
     counts: Mapping[str, int]
+    ahead: bool = False
 
 
 Change = Put | Delete | Increment
@@ -173,6 +187,16 @@ class ViewStore(ViewReader):
         still `from_version` (else `PositionMoved`) and `guard` holds (else
         `GenerationsChanged`); otherwise change nothing, except `ahead` changes, which may
         land before the commit fails (never from a position already past `from_version`)."""
+
+    def spreading(self, collections: Collection[str], shards: int | None = None) -> ViewStore:
+        """The same views, with `collections` spread in `shards` parts (ids decide the part;
+        None: as many as the store was made with, SHARDS unless told).
+
+        Reads of a spread collection answer as before: a page is merged from every part.
+        `shards` may grow (a part is read whether or not it holds anything), never shrink
+        without a rebuild into a new generation. A store that keeps every collection where
+        one writer's traffic never meets another's (the in-memory fake) is itself."""
+        return self
 
     @abstractmethod
     def scoped(self, prefix: str) -> ViewStore:

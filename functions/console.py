@@ -9,11 +9,13 @@ from __future__ import annotations
 import html
 import json
 import os
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
+from functions.shared.errors import error_response
 from functions.shared.http import Root, Services
 from functions.shared.observability import entry_point
 
@@ -37,6 +39,8 @@ def _operations(root: Root) -> Any:
         "EventsStreamArn": os.environ.get("EVENTS_STREAM_ARN", ""),
         "ProjectorFailureQueueUrl": os.environ.get("PROJECTOR_FAILURE_QUEUE_URL", ""),
         "OrderProcessFailureQueueUrl": os.environ.get("ORDER_PROCESS_FAILURE_QUEUE_URL", ""),
+        "OutsideCallsQueueUrl": os.environ.get("OUTSIDE_CALLS_QUEUE_URL", ""),
+        "OutsideCallsDeadLetterQueueUrl": os.environ.get("OUTSIDE_CALLS_DEAD_LETTER_QUEUE_URL", ""),
     }
     return Operations(root, {k: v for k, v in outputs.items() if v})
 
@@ -46,6 +50,7 @@ def _page(title: str, body: str, status: int = 200) -> Response[str]:
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)} · eventshop console</title><style>{STYLE}</style></head>"
         f"<body><nav><a href='/console'>Overview</a><a href='/console/streams'>Streams</a>"
+        f"<a href='/console/partitions'>Hot partitions</a>"
         f"</nav><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
     return Response(status, content_types.TEXT_HTML, document)
@@ -63,13 +68,18 @@ def _text(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _time(moment: datetime) -> str:
+    """Every time the console shows, in one form: 2026-12-06 05:30:12 UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _stream_link(stream: str) -> str:
     return f"<a href='/console/streams/{quote(stream, safe='')}'>{_text(stream)}</a>"
 
 
 @app.get("/console")
 def overview(services: Services) -> Response[str]:
-    from infra.readers import READERS
+    from infra.readers import CONSUMERS
 
     operations = _operations(services)
     projections = [
@@ -83,22 +93,24 @@ def overview(services: Services) -> Response[str]:
         for p in operations.projections()
     ]
     readers, parked_rows = [], []
-    for reader in READERS:
-        state = operations.reader(reader)
-        age, last = state.lag_seconds, state.last_error
+    for reader in operations.readers():
+        state = reader.status()
+        newest, last = state.newest_applied_event_age_seconds, state.last_error
         parked = state.parked_batches or 0
+        applied = {s: n for s, n in state.position.items() if n}
         readers.append(
             [
                 _text(reader.name),
-                _text(state.position or "—"),
-                _text("never ran" if age is None else f"{age:.0f} s"),
-                _text(f"{state.events_behind}{'+' if state.events_behind_at_least else ''}"),
-                _text(state.held_back),
-                f"<span class='{'bad' if parked else 'ok'}'>{parked}</span>",
+                _text("; ".join(f"{s}: {n}" for s, n in applied.items()) or "—"),
+                _text(f"{state.lag_seconds:.0f} s"),
+                _text(state.events_behind),
+                _text("none yet" if newest is None else f"{newest:.0f} s"),
+                f"<span class='{'bad' if parked else 'ok'}'>{parked}</span>"
+                + (f" ({_text(state.held_back)} held back)" if state.held_back else ""),
                 _text(f"{last.stream_id} v{last.version}: {last.error}" if last else "—"),
             ]
         )
-        for batch in operations.parked(reader) if parked else []:
+        for batch in reader.parked() if parked else []:
             streams = ", ".join(
                 f"{_stream_link(s)} v{min(v)}-{max(v)}: {_text(batch.errors.get(s, ''))}"
                 for s, v in sorted(batch.streams.items())
@@ -113,19 +125,60 @@ def overview(services: Services) -> Response[str]:
         + _table(
             [
                 "reader",
-                "position",
-                "age of the newest event applied",
+                "position (per shard)",
+                "lag",
                 "events behind",
-                "held back",
-                "parked batches",
+                "age of the newest applied event",
+                "parked failures",
                 "last error",
             ],
             readers,
         )
         + "<h2>Parked batches</h2>"
         + _table(["id", "reader", "why", "streams"], parked_rows)
+        + _queues(operations, CONSUMERS)
     )
     return _page("Event console", body)
+
+
+def _queues(operations: Any, consumers: Any) -> str:
+    """The queues' consumers (the outside calls): waiting, in flight, parked and why."""
+    rows, parked_rows = [], []
+    for consumer in consumers:
+        try:
+            state = operations.consumer(consumer)
+        except KeyError:  # the stack names no such queue
+            continue
+        last = state.last_error
+        parked = state.parked or 0
+        rows.append(
+            [
+                _text(consumer.name),
+                _text(state.waiting),
+                _text(state.in_flight),
+                f"<span class='{'bad' if parked else 'ok'}'>{parked}</span>",
+                _text(state.applied),
+                _text(f"{last.stream_id} v{last.version}: {last.error}" if last else "—"),
+            ]
+        )
+        for call in operations.parked_calls(consumer) if parked else []:
+            parked_rows.append(
+                [
+                    _text(call.id),
+                    _text(consumer.name),
+                    _text(call.step),
+                    f"{_stream_link(call.stream)} v{_text(call.version)}: {_text(call.error)}",
+                ]
+            )
+    return (
+        "<h2>Queues</h2>"
+        + _table(
+            ["queue", "waiting", "in flight", "parked", "done", "last error"],
+            rows,
+        )
+        + "<h2>Parked calls</h2>"
+        + _table(["id", "queue", "step", "stream"], parked_rows)
+    )
 
 
 @app.get("/console/streams")
@@ -159,7 +212,7 @@ def stream(stream_id: str, services: Services) -> Response[str]:
         [
             _text(e.version),
             _text(e.type),
-            _text(e.occurred_at.isoformat()),
+            _text(_time(e.occurred_at)),
             f"<pre>{_text(json.dumps(dict(e.data), indent=1, sort_keys=True))}</pre>",
             f"<pre>event {_text(e.metadata.event_id)}\ncorrelation "
             f"{_text(e.metadata.correlation_id)}\ncausation {_text(e.metadata.causation_id)}\n"
@@ -170,6 +223,79 @@ def stream(stream_id: str, services: Services) -> Response[str]:
     return _page(
         f"Stream {stream_id}",
         _table(["version", "type", "occurred at", "data", "metadata"], rows),
+    )
+
+
+TABLE_SETTINGS = ("EVENTS_TABLE", "VIEWS_TABLE", "IDEMPOTENCY_TABLE", "THROTTLE_TABLE")
+
+
+@app.get("/console/partitions")
+def partitions() -> Response[str]:
+    """The hottest partition keys of the last minute of each table and index, as the local
+    stack's embedded endpoint counted them (`eventshop-admin partitions --local`)."""
+    from infra.hot_keys import DEPLOYED, NoCounts, read_local
+
+    tables = {os.environ[k]: k for k in TABLE_SETTINGS if os.environ.get(k)}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return _page("Hot partitions", f"<p>{_text(DEPLOYED[0].upper() + DEPLOYED[1:])}.</p>")
+    try:
+        hot = read_local(endpoint, tables, top=10)
+    except NoCounts as missing:
+        return _page("Hot partitions", f"<p class='bad'>{_text(missing)}</p>", status=503)
+    sections = []
+    for (table, index), found in hot.by_table().items():
+        rows = [
+            [
+                _text(p.key),
+                _text(f"{p.read_units_per_second:.2f}"),
+                _text(f"{p.peak_read_units:g}"),
+                _text(f"{p.write_units_per_second:.2f}"),
+                _text(f"{p.peak_write_units:g}"),
+                f"<span class='{'bad' if p.share_of_limit >= 0.5 else 'ok'}'>"
+                f"{p.share_of_limit:.1%}</span>",
+            ]
+            for p in found
+        ]
+        title = f"{tables.get(table, table)} ({table})" + (f", index {index}" if index else "")
+        sections.append(
+            f"<h2>{_text(title)}</h2>"
+            + _table(
+                [
+                    "partition key",
+                    "read units/s",
+                    "busiest second",
+                    "write units/s",
+                    "busiest second",
+                    "of the partition's limit",
+                ],
+                rows,
+            )
+        )
+    intro = (
+        f"<p>The last {hot.window_seconds} s of every function's DynamoDB requests: units from "
+        "the sizes of the items read and written (1 KB a write unit, 4 KB a read unit, "
+        "transactions twice, eventually consistent reads half). One partition takes 3,000 "
+        "read and 1,000 write units a second.</p>"
+    )
+    body = intro + ("".join(sections) or "<p>No DynamoDB request in that time.</p>")
+    return _page("Hot partitions", body)
+
+
+READ_ONLY = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+@app.route("/console", method=READ_ONLY)
+@app.route("/console/streams", method=READ_ONLY)
+@app.route("/console/streams/<stream_id>", method=READ_ONLY)
+def not_allowed(stream_id: str = "") -> Response[str]:
+    """The console only reads: any other method is a 405, in the API's error shape."""
+    method = app.current_event.request_context.http.method
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{method} is not allowed here: the console is read only (use GET).",
+        headers={"Allow": "GET"},
     )
 
 

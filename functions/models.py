@@ -1,7 +1,9 @@
 """Request and response bodies: strict shapes only (types, required and unknown fields).
 The business rules on their values live in domain/; the limits they enforce are described
 here (`limits`, from the domain's own constants), so the OpenAPI document names them while
-the refusal keeps the domain's code."""
+the refusal keeps the domain's code. The one exception is a string's length: `text` enforces
+the domain's own maximum here (400 `invalid_request` naming the field), so what the document
+says is what is refused, from one constant (tests/functions/test_body_limits.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +11,37 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.catalog.category import MAX_CATEGORY_NAME
+from domain.catalog.product import MAX_DESCRIPTION, MAX_PRODUCT_NAME, MAX_REASON
 from domain.catalog.review import MAX_COMMENT, MAX_RATING, MIN_RATING
+from domain.catalog.search import SCAN, TOTAL_BOUND
 from domain.identity.credentials import (
     MAX_EMAIL_LENGTH,
     MAX_PASSWORD_LENGTH,
+    MAX_TOKEN_LENGTH,
     MIN_PASSWORD_LENGTH,
 )
-from domain.ordering.values import MAX_ID_LENGTH, MAX_LINES, MAX_ON_HAND, MAX_QUANTITY
+from domain.ordering.values import (
+    MAX_ID_LENGTH,
+    MAX_LINES,
+    MAX_ON_HAND,
+    MAX_PAYMENT_METHOD,
+    MAX_QUANTITY,
+)
 
 
 def limits(**schema: Any) -> dict[str, Any]:
     """JSON Schema keywords for a limit the domain checks (documented, not enforced here)."""
     return {"json_schema_extra": schema}
+
+
+def text(max_length: int, *, min_length: int | None = None, **field: Any) -> Any:
+    """A string of at most `max_length` characters, the domain's constant: refused here
+    beyond it, and so documented. `min_length` is documented only (the domain refuses a
+    shorter one with its own code)."""
+    if min_length is not None:
+        field = {**field, **limits(minLength=min_length)}
+    return Field(max_length=max_length, **field)
 
 
 class Body(BaseModel):
@@ -30,41 +51,33 @@ class Body(BaseModel):
 
 
 class Credentials(Body):
-    email: str = Field(max_length=320, examples=["ada@example.com"])
-    password: str = Field(max_length=1024, examples=["correct horse battery"])
+    email: str = text(MAX_EMAIL_LENGTH, examples=["ada@example.com"])
+    password: str = text(MAX_PASSWORD_LENGTH, examples=["correct horse battery"])
 
 
 class NewUser(Body):
-    email: str = Field(
-        max_length=320,
-        examples=["ada@example.com"],
-        **limits(format="email", maxLength=MAX_EMAIL_LENGTH),
-    )
-    password: str = Field(
-        max_length=1024,
-        examples=["correct horse battery"],
-        **limits(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH),
+    email: str = text(MAX_EMAIL_LENGTH, examples=["ada@example.com"], **limits(format="email"))
+    password: str = text(
+        MAX_PASSWORD_LENGTH, min_length=MIN_PASSWORD_LENGTH, examples=["correct horse battery"]
     )
 
 
 class NewPassword(Body):
-    old_password: str = Field(max_length=1024)
-    new_password: str = Field(
-        max_length=1024, **limits(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
-    )
+    old_password: str = text(MAX_PASSWORD_LENGTH)
+    new_password: str = text(MAX_PASSWORD_LENGTH, min_length=MIN_PASSWORD_LENGTH)
 
 
 class ResetRequest(Body):
-    email: str = Field(max_length=320, examples=["ada@example.com"])
+    email: str = text(MAX_EMAIL_LENGTH, examples=["ada@example.com"])
 
 
 class ResetConfirmation(Body):
     token: str = Field(
-        min_length=1, max_length=512, description="The `token` of the emailed reset link"
+        min_length=1,
+        max_length=MAX_TOKEN_LENGTH,
+        description="The `token` of the emailed reset link",
     )
-    new_password: str = Field(
-        max_length=1024, **limits(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
-    )
+    new_password: str = text(MAX_PASSWORD_LENGTH, min_length=MIN_PASSWORD_LENGTH)
 
 
 class ResetAccepted(BaseModel):
@@ -132,16 +145,16 @@ Money = Annotated[
 
 
 class NewCategory(Body):
-    name: str = Field(max_length=200, examples=["Books"])
+    name: str = text(MAX_CATEGORY_NAME, min_length=1, examples=["Books"])
     allows_products: bool = True
     premium: bool = False
 
 
 class NewProduct(Body):
-    name: str = Field(max_length=400, examples=["Domain-Driven Design"])
-    description: str = Field(max_length=10_000)
+    name: str = text(MAX_PRODUCT_NAME, min_length=1, examples=["Domain-Driven Design"])
+    description: str = text(MAX_DESCRIPTION)
     price: Money
-    category_id: str = Field(max_length=64)
+    category_id: str = text(MAX_ID_LENGTH)
 
 
 class NewPrice(Body):
@@ -149,12 +162,12 @@ class NewPrice(Body):
 
 
 class Deactivation(Body):
-    reason: str = Field(max_length=1000)
+    reason: str = text(MAX_REASON, min_length=1)
 
 
 class NewReview(Body):
     rating: int = Field(description="1 to 5", **limits(minimum=MIN_RATING, maximum=MAX_RATING))
-    comment: str = Field(default="", max_length=4000, **limits(maxLength=MAX_COMMENT))
+    comment: str = text(MAX_COMMENT, default="")
 
 
 class ProductAnswer(BaseModel):
@@ -246,16 +259,29 @@ class ProductAsOf(BaseModel):
 
 class ProductList(BaseModel):
     items: list[ProductView]
-    next_cursor: str | None
+    next_cursor: str | None = Field(
+        description="Pass it back as ?cursor= for the next page; null on the last page. "
+        f"Each page examines at most {SCAN} index entries, so a page may hold fewer than "
+        "limit products, even none, and still have a next page"
+    )
     total_count: int | None = Field(
         default=None,
         description="With ?with_total=true: how many products match the whole search "
-        "(every page, not only this one); null without it",
+        "(every page, not only this one), exact; given when the index collection the "
+        f"search reads holds at most {TOTAL_BOUND:,} entries (else null, and "
+        "total_count_at_least says how many at least); null without with_total",
+    )
+    total_count_at_least: int | None = Field(
+        default=None,
+        description="With ?with_total=true, instead of total_count when the search's index "
+        f"collection holds more than {TOTAL_BOUND:,} entries (counting stops there, to "
+        f"bound its cost): the products matching among the first {TOTAL_BOUND:,}, a lower "
+        "bound of the total; null when total_count is exact, and without with_total",
     )
 
 
 class Line(Body):
-    product_id: str = Field(max_length=200, **limits(minLength=1, maxLength=MAX_ID_LENGTH))
+    product_id: str = text(MAX_ID_LENGTH, min_length=1)
     quantity: int = Field(**limits(minimum=1, maximum=MAX_QUANTITY))
 
 
@@ -264,7 +290,7 @@ class NewOrder(Body):
 
 
 class Placement(Body):
-    payment_method: str = Field(max_length=200, examples=["pm_card_visa"])
+    payment_method: str = text(MAX_PAYMENT_METHOD, min_length=1, examples=["pm_card_visa"])
 
 
 class StockCount(Body):

@@ -6,9 +6,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from domain.identity.ports import AttemptCounter, Mailer, PasswordHasher, ResetTokens, TokenIssuer
+from domain.identity.ports import (
+    AttemptCounter,
+    Mailer,
+    PasswordHasher,
+    Pseudonyms,
+    ResetTokens,
+    TokenIssuer,
+)
 from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
 from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.events import registry
+from event_sourcing.process import WorkQueue
 from event_sourcing.repository import Backoff, EventSourcedRepository
 from event_sourcing.store import EventStore
 from event_sourcing.views import ViewStore
@@ -17,6 +26,7 @@ from infra.settings import MissingSetting, Settings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from event_sourcing.personal import KeyStore, PersonalData
     from infra.idempotency import IdempotentRequests
     from infra.notifications import SesNotifier
 
@@ -97,12 +107,45 @@ class Adapters(Settings):
             lambda: self._secret("IDEMPOTENCY_KEY_SECRET", minimum_length=32).encode(),
         )
 
+    @cached_property
+    def data_keys(self) -> KeyStore:
+        """Each customer's data key (crypto-shredding): KEYS_TABLE, wrapped by DATA_KEY_ID.
+        The KMS client is made on the first key that is not cached yet."""
+        from event_sourcing.dynamodb.keys import DynamoDBKeyStore
+
+        def kms() -> object:
+            import boto3
+
+            return boto3.client("kms")
+
+        return DynamoDBKeyStore(
+            self.dynamodb, kms, self.setting("KEYS_TABLE"), self.setting("DATA_KEY_ID")
+        )
+
+    @cached_property
+    def personal_data(self) -> PersonalData:
+        from event_sourcing.personal import PersonalData
+
+        return PersonalData(self.data_keys)
+
+    @cached_property
+    def pseudonyms(self) -> Pseudonyms:
+        from infra.tokens import HmacPseudonyms
+
+        return HmacPseudonyms(lambda: self._secret("PSEUDONYM_KEY_SECRET", minimum_length=32))
+
     # -- the core, wired ------------------------------------------------------------------
 
     @cached_property
     def repository(self) -> EventSourcedRepository:
+        """Personal fields are sealed on the way in and opened on the way out (the data
+        key is fetched only for events that have such fields)."""
         return EventSourcedRepository(
-            self.event_store, self.clock, self.ids, backoff=Backoff(time_left=self._time_left)
+            self.event_store,
+            self.clock,
+            self.ids,
+            events=registry.sealing(self.personal_data),
+            backoff=Backoff(time_left=self._time_left),
         )
 
     def _time_left(self) -> float:
@@ -132,6 +175,20 @@ class Adapters(Settings):
 
             return StripePayments(lambda: self._secret("STRIPE_SECRET"))
         raise MissingSetting(f"PAYMENT_PROVIDER must be local or stripe, not {provider!r}")
+
+    @cached_property
+    def work_queue(self) -> WorkQueue:
+        """The outside-calls queue (OUTSIDE_CALLS_QUEUE_URL): the order process's reader
+        sends it the provider and mail steps it leaves undone."""
+        import boto3
+        from botocore.config import Config
+
+        from infra.work_queue import SqsWorkQueue
+
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2)
+        return SqsWorkQueue(
+            boto3.client("sqs", config=config), self.setting("OUTSIDE_CALLS_QUEUE_URL")
+        )
 
     @cached_property
     def _ses(self) -> SesNotifier:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,8 +31,11 @@ from domain.projections import all_projections, projection_named
 from event_sourcing.codec import iso, parse_iso
 from event_sourcing.projector import Projection, Projector, Projectors
 from infra.container import Container
-from infra.generations import READER_CACHE_SECONDS, RETIRE_DELAY_SECONDS
+from infra.generations import FENCE_SECONDS, READER_CACHE_SECONDS, RETIRE_DELAY_SECONDS
 from infra.settings import MissingSetting
+
+if TYPE_CHECKING:
+    from infra.readers import ReaderStatus
 
 # A stack's outputs (template.yaml) -> the settings the functions read.
 OUTPUTS = {
@@ -40,11 +43,14 @@ OUTPUTS = {
     "ViewsTableName": "VIEWS_TABLE",
     "IdempotencyTableName": "IDEMPOTENCY_TABLE",
     "ThrottleTableName": "THROTTLE_TABLE",
+    "KeysTableName": "KEYS_TABLE",
+    "DataKeyId": "DATA_KEY_ID",
 }
 OPTIONAL_OUTPUTS = {
     "SigningKeySecretArn": "SIGNING_KEY_SECRET",
     "IdempotencyKeySecretArn": "IDEMPOTENCY_KEY_SECRET",
     "ResetKeySecretArn": "RESET_KEY_SECRET",
+    "PseudonymKeySecretArn": "PSEUDONYM_KEY_SECRET",
 }
 LOCAL_STACK = "eventshop-local"
 """The local stack `make run` starts (LOCAL_STACK_NAME names another)."""
@@ -67,6 +73,8 @@ class Target:
     outputs: dict[str, str]
     functions: dict[str, dict[str, str]] = field(default_factory=dict)
     """The local stack's record of its readers' environments (deployed: read from Lambda)."""
+    api_url: str = ""
+    """The local stack's HTTP API (`seed` goes through it)."""
 
     def container(self, function: str | None = None) -> Container:
         """The composition root with the stack's settings, and, for `function`, that
@@ -125,6 +133,7 @@ def _local() -> Target:
         {**os.environ, **_settings(outputs)},
         outputs,
         functions=dict(running.get("functions") or {}),
+        api_url=str(running.get("api_url") or ""),
     )
 
 
@@ -231,9 +240,11 @@ def _approximate_events(container: Container) -> int | None:
 
 
 def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
-    from event_sourcing.rebuild import Progress, Rebuild
+    from event_sourcing.rebuild import Progress, Rebuild, Report
+    from infra.readers import Operations
 
     container = target.container()
+    projector = Operations(container, target.outputs).reader("projector")
     reports = []
     chosen = _projections(args.projection)
     if args.changed:
@@ -241,32 +252,47 @@ def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
         chosen = [p for p in chosen if pointers[p.name].live.version != p.version]
         if not chosen:
             out.line("every projection's live generation is of its code's version: none to rebuild")
-    for projection in chosen:
-        with out.progress(f"rebuild {projection.name}", _approximate_events(container)) as tick:
-            name = projection.name
+    switched: list[tuple[Rebuild, Report]] = []
+    try:
+        for projection in chosen:
+            total = _approximate_events(container)
+            with out.progress(f"rebuild {projection.name}", total) as tick:
+                name = projection.name
 
-            def phase(text: str, name: str = name) -> None:
-                out.line(f"{name}: {text}")
+                def phase(text: str, name: str = name) -> None:
+                    out.line(f"{name}: {text}")
 
-            progress = Progress(advanced=lambda streams, events: tick(events), phase=phase)
-            report = Rebuild(
-                projection,
-                container.generations,
-                container.event_store,
-                container.projector_views,
-                container.clock,
-                segments=args.segments,
-                retire_delay=args.drop_after,
-                progress=progress,
-            ).run()
-        reports.append(asdict(report))
-        resumed = " (resumed)" if report.resumed else ""
-        out.line(
-            f"{report.projection}: generation {report.generation} (version {report.version})"
-            f"{resumed} built from {report.streams} streams, {report.events} events, in "
-            f"{report.seconds:.1f} s; readers switched from generation {report.replaced}, "
-            f"dropped ({report.dropped} items)"
-        )
+                progress = Progress(advanced=lambda streams, events: tick(events), phase=phase)
+                rebuilt = Rebuild(
+                    projection,
+                    container.generations,
+                    container.event_store,
+                    container.projector_views,
+                    container.clock,
+                    segments=args.segments,
+                    retire_delay=args.drop_after,
+                    fence=args.fence,
+                    progress=progress,
+                    passed_switch=projector.applied_through,
+                    registry=container.repository.events,
+                )
+                # the old generations are dropped together at the end: their readers'
+                # delay runs while the next projections build
+                switched.append((rebuilt, rebuilt.run(drop=False)))
+    finally:
+        for rebuilt, report in switched:
+            started = rebuilt.clock.now()
+            rebuilt.finish(report)
+            waited = (rebuilt.clock.now() - started).total_seconds()
+            reports.append({**asdict(report), "drop_waited_seconds": waited})
+            resumed = " (resumed)" if report.resumed else ""
+            out.line(
+                f"{report.projection}: generation {report.generation} (version "
+                f"{report.version}){resumed} built from {report.streams} streams, "
+                f"{report.events} events, in {report.seconds:.1f} s; readers switched from "
+                f"generation {report.replaced}, dropped ({report.dropped} items) after "
+                f"{waited:.1f} s more"
+            )
     out.put("rebuilt", reports)
     return 0
 
@@ -342,7 +368,7 @@ def events(args: argparse.Namespace, target: Target, out: Out) -> int:
 
 
 def status(args: argparse.Namespace, target: Target, out: Out) -> int:
-    from infra.readers import READERS, Operations
+    from infra.readers import CONSUMERS, Operations
 
     operations = Operations(target.container(), target.outputs)
     projections = operations.projections()
@@ -360,34 +386,89 @@ def status(args: argparse.Namespace, target: Target, out: Out) -> int:
             f"  projection {projection.projection}: generation {projection.live.number}, "
             f"version {projection.live.version}{note}"
         )
-    readers = [operations.reader(reader) for reader in READERS]
+    readers = [reader.status() for reader in operations.readers()]
     for state in readers:
-        age = state.lag_seconds
-        lag = "never ran" if age is None else f"newest applied event {age:.0f} s old"
-        parked = "?" if state.parked_batches is None else state.parked_batches
-        more = "+" if state.events_behind_at_least else ""
+        out.line(f"  reader {state.reader}:")
+        for line in status_lines(state):
+            out.line(f"    {line}")
+    consumers = []
+    for consumer in CONSUMERS:
+        try:
+            consumers.append(operations.consumer(consumer))
+        except KeyError:  # a stack deployed before the queue existed
+            continue
+    for queue in consumers:
+        parked = "?" if queue.parked is None else queue.parked
         out.line(
-            f"  reader {state.reader}: {lag}, {state.events_behind}{more} events behind, "
-            f"{state.held_back} held back, {parked} parked"
+            f"  queue {queue.consumer}: {queue.waiting} waiting, {queue.in_flight} in flight, "
+            f"{parked} parked, {queue.applied} done"
         )
-        if error := state.last_error:
+        if error := queue.last_error:
             out.line(
                 f"    last error {error.at}: {error.stream_id} v{error.version}: {error.error}"
             )
     out.put("target", target.name)
     out.put("projections", [p.as_dict() for p in projections])
     out.put("readers", [r.as_dict() for r in readers])
+    out.put("queues", [q.as_dict() for q in consumers])
     return 0
 
 
+def status_lines(state: ReaderStatus) -> list[str]:
+    """One reader's status as CONTRACT.md section 5 names its columns."""
+    applied = {s: n for s, n in state.position.items() if n}
+    position = (
+        ", ".join(f"{shard} at {number}" for shard, number in applied.items())
+        or "nothing applied yet"
+    )
+    newest = state.newest_applied_event_age_seconds
+    parked = (
+        "? (the stack names no queue)" if state.parked_batches is None else state.parked_batches
+    )
+    error = state.last_error
+    return [
+        f"position: {position} ({len(applied)} of {state.shards} shards)",
+        f"lag: {_seconds(state.lag_seconds)} (the oldest event not yet applied)",
+        f"events behind: {state.events_behind}",
+        "newest applied event: "
+        + (
+            "none yet"
+            if newest is None
+            else f"{newest:.0f} s old ({state.newest_applied_event_at})"
+        ),
+        f"parked failures: {parked}"
+        + (f", {state.held_back} held back" if state.held_back else ""),
+        "last error: "
+        + (
+            "none"
+            if error is None
+            else f"{error.at}: {error.stream_id} v{error.version}: {error.error}"
+        ),
+    ]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if 0 < value < 10 else f"{value:.0f} s"
+
+
 def failures(args: argparse.Namespace, target: Target, out: Out) -> int:
-    from infra.readers import READERS, Operations
+    from infra.readers import CONSUMERS, Operations
 
     operations = Operations(target.container(), target.outputs)
-    found = [p for reader in READERS for p in operations.parked(reader)]
+    found = [p for reader in operations.readers() for p in reader.parked()]
+    calls = [
+        p
+        for consumer in CONSUMERS
+        if consumer.dead_letter_output in target.outputs
+        for p in operations.parked_calls(consumer)
+    ]
     out.put("failures", [p.as_dict() for p in found])
-    if not found:
-        out.line("no parked batches: both on-failure queues are empty")
+    out.put("parked_calls", [p.as_dict() for p in calls])
+    if not found and not calls:
+        out.line("no parked batches: the on-failure and dead-letter queues are empty")
+    for call in calls:
+        out.line(f"{call.id}  {call.consumer}  {call.step}  sent {call.sent_at}")
+        out.line(f"    {call.stream} v{call.version}: {call.error or 'no error recorded'}")
     for parked in found:
         out.line(f"{parked.id}  {parked.reader}  {parked.condition}  arrived {parked.arrived}")
         for stream, versions in sorted(parked.streams.items()):
@@ -403,21 +484,33 @@ REDRIVE_HOLD_SECONDS = 300
 
 
 def redrive(args: argparse.Namespace, target: Target, out: Out) -> int:
-    from infra.readers import READERS, Operations
+    from infra.readers import CONSUMERS, Operations
 
     if not args.all and not args.ids:
         raise Refused("name the batches to redrive (IDs from `failures`), or --all")
+    # each reader's code runs again with its own function's configuration
+    operations = Operations(target.container(), target.outputs, functions=target.container)
     results = []
     failed = 0
-    for reader in READERS:
-        operations = Operations(target.container(reader.function), target.outputs)
-        for parked in operations.parked(reader, hold_seconds=REDRIVE_HOLD_SECONDS):
+    for reader in operations.readers():
+        for parked in reader.parked(hold_seconds=REDRIVE_HOLD_SECONDS):
             if not args.all and parked.id not in args.ids:
                 continue
-            done, what = operations.redrive(reader, parked)
+            done, what = reader.redrive(parked)
             failed += not done
             results.append({"id": parked.id, "reader": reader.name, "done": done, "what": what})
             out.line(f"{parked.id}  {reader.name}: {'redriven' if done else 'kept'}: {what}")
+    for consumer in CONSUMERS:
+        if consumer.dead_letter_output not in target.outputs:
+            continue
+        operations = Operations(target.container(consumer.function), target.outputs)
+        for call in operations.parked_calls(consumer, hold_seconds=REDRIVE_HOLD_SECONDS):
+            if not args.all and call.id not in args.ids:
+                continue
+            done, what = operations.redrive_call(consumer, call)
+            failed += not done
+            results.append({"id": call.id, "reader": consumer.name, "done": done, "what": what})
+            out.line(f"{call.id}  {consumer.name}: {'redriven' if done else 'kept'}: {what}")
     if args.all and not results:
         out.line("nothing to redrive: no batch is parked on either on-failure queue")
     missing = set(args.ids or []) - {r["id"] for r in results}
@@ -425,6 +518,48 @@ def redrive(args: argparse.Namespace, target: Target, out: Out) -> int:
         out.line(f"{id_}: no such parked batch (see `failures`)")
     out.put("redriven", results)
     return 1 if failed or missing else 0
+
+
+def partitions(args: argparse.Namespace, target: Target, out: Out) -> int:
+    """The hottest partition keys of each table and index over the last minute, with their
+    read and write units per second: counted by the local stack's embedded endpoint."""
+    from infra.hot_keys import DEPLOYED, NoCounts, read_local
+
+    if not args.local:
+        raise Refused(f"partitions counts the local stack's keys: use --local; {DEPLOYED}")
+    tables = {
+        v: k.removesuffix("Name") for k, v in target.outputs.items() if k.endswith("TableName")
+    }
+    try:
+        hot = read_local(
+            target.env.get("AWS_ENDPOINT_URL", ""), tables, seconds=args.seconds, top=args.top
+        )
+    except NoCounts as missing:
+        raise Refused(str(missing)) from missing
+    out.put("target", target.name)
+    out.put("window_seconds", hot.window_seconds)
+    out.put("limits", {"read_units_per_second": 3000, "write_units_per_second": 1000})
+    out.put(
+        "partitions", [{**p.as_dict(), "table_id": tables.get(p.table)} for p in hot.partitions]
+    )
+    out.line(
+        f"{target.name}: hottest partitions of the last {hot.window_seconds} s "
+        "(units per second: average, busiest second; a partition takes 3,000 RCU/s, 1,000 WCU/s)"
+    )
+    if not hot.partitions:
+        out.line("  no DynamoDB request in that time")
+    for (table, index), found in hot.by_table().items():
+        out.line(f"  {tables.get(table, table)}{f' index {index}' if index else ''}:")
+        for p in found:
+            out.line(
+                f"    {p.key:<48} read {p.read_units_per_second:8.2f}/s "
+                f"(peak {p.peak_read_units:g})  write {p.write_units_per_second:8.2f}/s "
+                f"(peak {p.peak_write_units:g})"
+                f"  {p.share_of_limit:6.1%} of the limit"
+            )
+    if hot.uncounted_requests:
+        out.line(f"  ({hot.uncounted_requests} requests could not be counted)")
+    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Target, Out], int]] = {
@@ -435,7 +570,40 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Target, Out], int]] = {
     "replay": replay,
     "failures": failures,
     "redrive": redrive,
+    "partitions": partitions,
+    "seed": lambda args, target, out: seed(args, target, out),  # defined below
 }
+
+
+def seed(args: argparse.Namespace, target: Target, out: Out) -> int:
+    from infra import seed as demo
+
+    if not target.api_url:
+        raise Refused("seed fills the running local stack only: eventshop-admin --local seed")
+    if args.products < 0:
+        raise Refused("--products must be 0 or more")
+    # an admin of the seed's own (the local admin's password is not ours to know)
+    email, password = f"seed-{uuid.uuid4().hex[:8]}@demo.example.com", uuid.uuid4().hex
+    context = CommandContext(f"cli-{uuid.uuid4()}", "cli")
+    target.container().identity.ensure_admin(email, password, context)
+    api = demo.Api(target.api_url)
+    token = str(
+        api.ok("POST", "/auth/token", {"email": email, "password": password})["access_token"]
+    )
+    with out.progress("seeding", demo.steps(args.products)) as advance:
+        try:
+            seeded = demo.seed(api, token, args.products, advance=advance)
+        except demo.SeedFailed as failed:
+            raise Refused(f"the stack refused the seed: {failed}") from failed
+    summary = seeded.as_dict()
+    out.put("seeded", summary)
+    orders = ", ".join(f"{n} {kind}" for kind, n in summary["orders"].items())
+    out.line(
+        f"seeded {target.name} in {summary['seconds']} s: {summary['categories']} categories, "
+        f"{summary['products']} products, {summary['customers']} customers, orders: {orders} "
+        "(placed ones are confirmed by the order process, declined ones cancelled)"
+    )
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -477,6 +645,15 @@ def parser() -> argparse.ArgumentParser:
         help="keep the old generation this long after the switch (query functions read "
         f"the pointer at most {READER_CACHE_SECONDS:.0f} s old; default %(default).0f)",
     )
+    rebuilt.add_argument(
+        "--fence",
+        type=float,
+        default=FENCE_SECONDS,
+        metavar="SECONDS",
+        help="wait this long after each change of the active generations before building "
+        "or dropping (projectors keep what they read for a lease, plus their longest batch; "
+        "default %(default).0f; 0 only when no projector runs meanwhile)",
+    )
     replayed = commands.add_parser(
         "replay", parents=[common], help="re-apply the events recorded since a time"
     )
@@ -488,6 +665,20 @@ def parser() -> argparse.ArgumentParser:
     )
     redriven.add_argument("ids", nargs="*", help="batch ids from `failures`")
     redriven.add_argument("--all", action="store_true", help="every parked batch")
+    hot = commands.add_parser(
+        "partitions",
+        parents=[common],
+        help="the hottest partition keys of the last minute, units per second (--local)",
+    )
+    hot.add_argument("--seconds", type=int, default=60, help="the window (at most 60)")
+    hot.add_argument("--top", type=int, default=5, help="partitions per table and index")
+    seeded = commands.add_parser(
+        "seed", parents=[common], help="fill the local stack with a demo shop (--local)"
+    )
+    seeded.add_argument("--products", type=int, default=100, help="how many (default 100)")
+    seeded.add_argument(  # `seed --local` reads as well as `--local seed`
+        "--local", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return main_parser
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cached_property
 from urllib.parse import urlencode
 
-from domain.catalog.service import CatalogService
 from domain.identity.process import UserMail
 from domain.identity.service import IdentityService
 from domain.ordering.process import OrderProcess
@@ -27,28 +26,32 @@ class Container(Generational):
     @cached_property
     def identity(self) -> IdentityService:
         return IdentityService(
-            self.repository, self.hasher, self.tokens, self.failed_logins, self.reset_tokens
+            self.repository,
+            self.hasher,
+            self.tokens,
+            self.failed_logins,
+            self.reset_tokens,
+            self.pseudonyms,
+            self.personal_data.erase,
         )
-
-    @cached_property
-    def catalog(self) -> CatalogService:
-        return CatalogService(self.repository)
 
     @cached_property
     def user_mail(self) -> UserMail:
         # The page a reset link opens is the API's: PUBLIC_API_URL is the HTTP API's
         # endpoint (template.yaml), the local gateway's on the local stack.
-        base = self.setting("PUBLIC_API_URL").rstrip("/")
-        return UserMail(
-            self.repository,
-            self.mailer,
-            self.reset_tokens,
-            lambda token: f"{base}/reset-password?{urlencode({'token': token})}",
-        )
+        # Read when a link is formed (the outside-calls function), not when the stream reader
+        # that only queues the mail builds this process.
+        def link(token: str) -> str:
+            base = self.setting("PUBLIC_API_URL").rstrip("/")
+            return f"{base}/reset-password?{urlencode({'token': token})}"
+
+        return UserMail(self.repository, self.mailer, self.reset_tokens, link)
 
     @cached_property
     def processes(self) -> Processes:
-        """What the event table's second reader runs: the order process and the user mail."""
+        """What the event table's second reader runs (the store's steps) and the outside-calls
+        queue's consumer runs (the provider and mail steps): the order process and the
+        user mail."""
         return processes(lambda: self.order_process, lambda: self.user_mail)
 
     @cached_property

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from domain.projections import all_projections, projection_named
 from event_sourcing.generations import Generations, Pointer, PointerMoved
 from event_sourcing.projector import Projector, Projectors
-from event_sourcing.views import ViewReader, ViewStore
+from event_sourcing.views import SHARDS, ViewReader, ViewStore
 from infra.adapters import Adapters
 from infra.settings import Settings
 
@@ -24,6 +24,15 @@ QUERY_TIMEOUT_SECONDS = 10.0
 """The longest a query function runs (template.yaml Globals): a reader of the old pointer."""
 RETIRE_DELAY_SECONDS = READER_CACHE_SECONDS + QUERY_TIMEOUT_SECONDS
 """How long a rebuild keeps the old generation after its switch (`Rebuild.retire_delay`)."""
+PROJECTOR_LEASE_SECONDS = 5.0
+"""How long the projector applies events to the generations it read before reading the
+pointers again (one BatchGetItem per projector instance and lease, never one per commit)."""
+PROJECTOR_TIMEOUT_SECONDS = 60.0
+"""The longest one projector batch runs (template.yaml, ProjectorFunction's Timeout)."""
+FENCE_SECONDS = PROJECTOR_LEASE_SECONDS + PROJECTOR_TIMEOUT_SECONDS
+"""How long after a change of the active generations a projector may still write the ones
+it read before (`Rebuild.fence`): a build starts, and a retired generation is dropped,
+only that long after the change."""
 UNBUILT = 0
 """The version recorded for a generation built from part of the history only."""
 
@@ -33,7 +42,7 @@ class Generational(Adapters):
 
     def __init__(self, env: Settings.Env = None) -> None:
         super().__init__(env)
-        self._pointers: dict[str, tuple[Pointer, float]] = {}
+        self._pointers: dict[str, tuple[Pointer, float, ViewReader]] = {}
 
     def live(self, projection: str) -> ViewReader:
         """The live generation of `projection`'s views, as queries read them.
@@ -44,9 +53,11 @@ class Generational(Adapters):
         now = time.monotonic()
         cached = self._pointers.get(projection)
         if cached is None or now - cached[1] > READER_CACHE_SECONDS:
-            pointer = self.generations.read([projection_named(projection)])[projection]
-            cached = self._pointers[projection] = (pointer, now)
-        return self.views.scoped(cached[0].live.prefix)
+            named = projection_named(projection)
+            pointer = self.generations.read([named])[projection]
+            views = named.views_of(self.views, pointer.live.prefix)
+            cached = self._pointers[projection] = (pointer, now, views)
+        return cached[2]
 
     def _recorded(self, pointer: Pointer, *, joined: bool) -> Pointer:
         """A pointer never written (a fresh stack) is written once, by the first projector,
@@ -70,7 +81,7 @@ class Generational(Adapters):
         """Where a stream reader records what it did: a table it already writes."""
         from event_sourcing.dynamodb.progress import ProgressLog
 
-        if reader == "order-process":
+        if reader in ("order-process", "outside-calls"):
             return ProgressLog(self.dynamodb, self.setting("IDEMPOTENCY_TABLE"), key="id")
         return ProgressLog(self.dynamodb, self.setting("VIEWS_TABLE"))
 
@@ -81,15 +92,39 @@ class Generational(Adapters):
         return DynamoDBGenerations(self.dynamodb, self.setting("VIEWS_TABLE"))
 
     @cached_property
+    def view_shards(self) -> int:
+        """The parts of every spread collection (setting VIEW_SHARDS, default 16): a list
+        every order writes is spread over that many partitions. It may grow, never shrink
+        (event_sourcing/views.py)."""
+        return int(self.setting("VIEW_SHARDS", str(SHARDS)))
+
+    @cached_property
+    def views(self) -> ViewStore:
+        """The whole views table as queries read it (eventually consistent: cheaper)."""
+        from event_sourcing.dynamodb.views import DynamoDBViewStore
+
+        return DynamoDBViewStore(
+            self.dynamodb,
+            self.setting("VIEWS_TABLE"),
+            consistent_reads=False,
+            shards=self.view_shards,
+        )
+
+    @cached_property
     def projector_views(self) -> ViewStore:
         """The views as the projector reads them to rewrite them (strongly consistent)."""
         from event_sourcing.dynamodb.views import DynamoDBViewStore
 
-        return DynamoDBViewStore(self.dynamodb, self.setting("VIEWS_TABLE"), consistent_reads=True)
+        return DynamoDBViewStore(
+            self.dynamodb,
+            self.setting("VIEWS_TABLE"),
+            consistent_reads=True,
+            shards=self.view_shards,
+        )
 
     @cached_property
     def projector(self) -> Projectors:
-        """Every active generation of every projection (read once, again when they change)."""
+        """Every active generation of every projection (read again every lease)."""
 
         def load() -> list[Projector]:
             projections = all_projections()
@@ -101,11 +136,14 @@ class Generational(Adapters):
                 Projector(
                     projection,
                     self.event_store,
-                    self.projector_views.scoped(generation.prefix),
-                    guard=pointers[projection.name].guard,
+                    projection.views_of(self.projector_views, generation.prefix),
+                    registry=self.repository.events,
                 )
                 for projection in projections
                 for generation in pointers[projection.name].active()
             ]
 
-        return Projectors(self.event_store, load)
+        # No commit checks the pointers (one item per projection that every commit would
+        # share: 1,000 write units/s for a projection's whole traffic). The lease bounds how
+        # long a projector writes the generations it read; rebuilds wait it out (FENCE).
+        return Projectors(self.event_store, load, lease=lambda: PROJECTOR_LEASE_SECONDS)

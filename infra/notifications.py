@@ -58,6 +58,30 @@ class SesNotifier(Notifier, Mailer):
             body,
         )
 
+    def order_cancelled(
+        self,
+        *,
+        idempotency_key: str,
+        to_user_id: str,
+        order_id: str,
+        reason: str,
+        refunded: Decimal | None,
+    ) -> str:
+        money = (
+            f"Your payment of {refunded} is refunded."
+            if refunded is not None
+            else "Nothing was charged."
+        )
+        body = f"Your order {order_id} is cancelled: {reason.replace('_', ' ')}.\n\n{money}"
+        return self._send(
+            "notify-cancelled",
+            idempotency_key,
+            {"order_id": order_id},
+            lambda: self.email_of(to_user_id),
+            f"Order {order_id} cancelled",
+            body,
+        )
+
     def welcome(self, *, idempotency_key: str, to: str) -> str:
         body = (
             f"Welcome to the shop. Your account is {to}.\n\nSign in with POST /auth/token to order."

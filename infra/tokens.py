@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from domain.errors import Unauthenticated
-from domain.identity.ports import AccessToken, ResetTokens, TokenClaims, TokenIssuer
+from domain.identity.ports import (
+    AccessToken,
+    Pseudonyms,
+    ResetTokens,
+    TokenClaims,
+    TokenIssuer,
+)
 from event_sourcing.clock import Clock
 
 ALGORITHM = "HS256"
@@ -112,3 +118,14 @@ def _hmac_b64url(key: str, message: str) -> str:
     """HMAC-SHA256 of `message` under `key`, base64url without padding (JWS's encoding)."""
     digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class HmacPseudonyms(Pseudonyms):
+    """HMAC-SHA256 under a secret key, hex: the same value always has the same pseudonym,
+    and nothing but the key's holder can tell which value one stands for."""
+
+    def __init__(self, key: Callable[[], str]) -> None:
+        self._key = key
+
+    def of(self, value: str) -> str:
+        return hmac.new(self._key().encode(), value.encode(), hashlib.sha256).hexdigest()

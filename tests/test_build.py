@@ -80,7 +80,14 @@ def test_every_function_with_its_layers_is_under_50_mb_unzipped(built: Path) -> 
     assert {f: t for f, t in totals.items() if t >= LIMIT_BYTES} == {}
 
 
-def test_stripe_is_shipped_only_with_the_functions_that_can_read_its_secret() -> None:
+CHARGES = {"OutsideCallsFunction"}
+"""The functions whose imports reach stripe: the order process charges and refunds (its
+handler runs domain.ordering.process through Container.order_process). Placing an order
+(OrderingCommandsFunction) only checks a payment method's form, which imports no stripe:
+tests/functions/test_ordering_http.py proves it with stripe unimportable."""
+
+
+def test_stripe_is_shipped_only_with_the_function_that_charges_and_can_read_its_secret() -> None:
     resources = load()["Resources"]
     reads_stripe_secret = {
         f
@@ -89,6 +96,50 @@ def test_stripe_is_shipped_only_with_the_functions_that_can_read_its_secret() ->
     }
     with_stripe = {f for f in functions() if "StripeLayer" in layers_of(f)}
 
-    assert (
-        with_stripe == reads_stripe_secret == {"OrderingCommandsFunction", "OrderProcessFunction"}
+    assert with_stripe == reads_stripe_secret == CHARGES
+
+
+def test_only_the_order_process_calls_the_payment_gateway_to_move_money() -> None:
+    import ast
+
+    callers = set()
+    for path in (ROOT / "domain").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("charge", "refund")
+                and "payments" in ast.unparse(node.func.value)
+            ):
+                callers.add(path.relative_to(ROOT).as_posix())
+
+    assert callers == {"domain/ordering/process.py"}
+
+
+def test_stripe_charges_declines_and_refunds_without_the_params_its_layer_leaves_out() -> None:
+    code = """
+import importlib.abc, sys
+class NoParams(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "stripe.params" or name.startswith("stripe.params."):
+            raise ImportError(f"{name} is not in the layer")
+        return None
+sys.meta_path.insert(0, NoParams())
+from decimal import Decimal
+from infra.payments import StripePayments
+from tests.contracts.test_payments import RecordedStripe
+payments = StripePayments(lambda: "sk_test_recorded", http_client=RecordedStripe())
+paid = payments.charge(idempotency_key="k1", amount=Decimal("1.50"),
+                       payment_method="pm_card_visa", description="order o1")
+declined = payments.charge(idempotency_key="k2", amount=Decimal("1.50"),
+                           payment_method="pm_card_chargeDeclined", description="order o2")
+payments.refund(idempotency_key="k3", charge_id=paid.charge_id, amount=Decimal("1.50"))
+assert "stripe.params" not in sys.modules
+print(paid.succeeded, declined.succeeded)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "False"]

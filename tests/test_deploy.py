@@ -55,6 +55,9 @@ def cloudformation(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudFormationCl
     import boto3
     from moto import mock_aws
 
+    from tests.support import moto_cfn
+
+    moto_cfn.apply()
     with mock_aws():
         # the translator points every function at this code object (devstack.roles)
         code = io.BytesIO()
@@ -73,7 +76,12 @@ def test_the_template_deploys_with_its_default_parameters(
     outputs = create(cloudformation, "shop")
 
     # moto's CloudFormation creates no secret (nor its output); the template declares it
-    secrets = {"SigningKeySecretArn", "IdempotencyKeySecretArn", "ResetKeySecretArn"}
+    secrets = {
+        "SigningKeySecretArn",
+        "IdempotencyKeySecretArn",
+        "ResetKeySecretArn",
+        "PseudonymKeySecretArn",
+    }
     assert DOCUMENTED_OUTPUTS - secrets <= set(outputs)
     assert set(load()["Outputs"]) >= DOCUMENTED_OUTPUTS
 
@@ -159,12 +167,20 @@ def test_with_defaults_every_grant_names_a_resource() -> None:
 def test_create_admin_and_rebuild_run_against_a_deployed_stack(
     cloudformation: CloudFormationClient, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
+    import boto3
+
     create(cloudformation, "shop")
     monkeypatch.setenv("ADMIN_PASSWORD", "admin password 1")
+    # moto's CloudFormation creates no secret (nor its output): the one the operator's
+    # commands need (the pseudonyms of emails), made as AWS would have
+    pseudonyms = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="shop-pseudonyms", SecretString="p" * 64
+    )
+    monkeypatch.setenv("PSEUDONYM_KEY_SECRET", pseudonyms["ARN"])
 
     assert cli.main(["--stack", "shop", "create-admin", "--email", "root@example.com"]) == 0
     assert cli.main(["--stack", "shop", "create-admin", "--email", "root@example.com"]) == 0
-    assert cli.main(["--stack", "shop", "rebuild", "--drop-after", "0"]) == 0
+    assert cli.main(["--stack", "shop", "rebuild", "--drop-after", "0", "--fence", "0"]) == 0
     printed = capsys.readouterr().out
     assert printed.count("admin root@example.com ready") == 2
     assert re.search(

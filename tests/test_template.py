@@ -114,7 +114,27 @@ def test_stream_mappings_retry_boundedly_and_park_failures(mapping: dict[str, An
 
 def test_the_on_failure_queue_has_an_alarm() -> None:
     alarms = resources("AWS::CloudWatch::Alarm").values()
-    assert any("ProjectorFailureQueue" in repr(a["Properties"]["Dimensions"]) for a in alarms)
+    assert any("ProjectorFailureQueue" in repr(a["Properties"].get("Dimensions")) for a in alarms)
+
+
+def test_every_table_and_index_ranks_its_hot_keys_with_contributor_insights() -> None:
+    for logical_id, table in resources("AWS::DynamoDB::Table").items():
+        properties = table["Properties"]
+        assert properties["ContributorInsightsSpecification"] == {"Enabled": True}, logical_id
+        for index in properties.get("GlobalSecondaryIndexes", []):
+            assert index["ContributorInsightsSpecification"] == {"Enabled": True}, logical_id
+
+
+def test_throttled_requests_and_transaction_conflicts_of_every_table_notify_the_alarm_topic() -> (
+    None
+):
+    alarms = resources("AWS::CloudWatch::Alarm")
+    tables = resources("AWS::DynamoDB::Table")
+    for metric in ("ThrottledRequests", "TransactionConflict"):
+        (alarm,) = [a for a in alarms.values() if metric in repr(a["Properties"].get("Metrics"))]
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        for logical_id in tables:
+            assert "${" + logical_id + "}" in repr(alarm["Properties"]["Metrics"]), logical_id
 
 
 def test_lambda_runs_python_3_12_or_newer_on_arm64() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import ClassVar
 
 from domain.catalog.text import check_text
 from domain.errors import Detail, InvalidValue
@@ -27,6 +28,8 @@ MAX_COMMENT = 2000
 @registry.event
 @dataclass(frozen=True)
 class ReviewPosted(DomainEvent):
+    personal: ClassVar[tuple[str, ...]] = ("comment",)
+    subject: ClassVar[str | None] = "customer_id"
     product_id: str
     customer_id: str
     rating: int
@@ -42,6 +45,8 @@ class ReviewPosted(DomainEvent):
 
 @dataclass(frozen=True)
 class ReviewState:
+    personal: ClassVar[tuple[str, ...]] = ("comment",)
+    subject: ClassVar[str | None] = "customer_id"
     product_id: str = ""
     customer_id: str = ""
     rating: int | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from domain.errors import Detail, InvalidValue
 
 
@@ -23,3 +25,15 @@ def check_text(raw: str, *, field: str, code: str, max_length: int, min_length: 
 def name_key(name: str) -> str:
     """The form under which names are unique: trimmed, case-insensitive."""
     return name.casefold().strip()
+
+
+def fold(text: str) -> str:
+    """The form under which text is searched: Unicode-normalised and case-folded, so that
+    "CAFÉ", "café" and "cafe\u0301" (an e and a combining accent) are one word.
+
+    NFKC composes what can be composed (and maps compatibility forms, like the ligature
+    "\ufb01" or a full-width "\uff21", to their plain letters); case folding is Unicode's
+    caseless matching ("ß" is "ss"), which can leave text that is no longer normalised
+    (it may decompose), hence NFKC again (Unicode's "NFKC_Casefold" recipe, less the
+    removal of ignorable characters). The index and the query both go through it."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())

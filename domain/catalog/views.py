@@ -72,7 +72,10 @@ class CatalogViews(Projection):
     """Products (details, ratings), categories (documents, counts) and the search index."""
 
     name = "catalog"
-    version = 1
+    version = 2
+    """2: text folded with Unicode normalisation (NFKC) in entries' keys, and counters of
+    each trigram's products (`search#count#<abc>`): a generation of version 1 has neither,
+    and reads still answer right from it (docs/operations.md, "After an upgrade")."""
     streams = (
         f"{Category.stream_prefix}-",
         f"{Product.stream_prefix}-",
@@ -119,25 +122,50 @@ class CatalogViews(Projection):
             doc["requires_approval"] = False
         elif isinstance(event, ProductActivated):
             doc["is_active"] = True
-            changes += _listing(doc) + _index(doc, put=True)
+            changes += _listing(doc) + _index(doc, put=True) + _recount(doc, views, 1)
             changes.append(
                 Increment(category_count_key(doc["category_id"]), {"active_products": 1})
             )
         elif isinstance(event, ProductDeactivated):
             doc["is_active"] = False
-            changes += _leave_sale(doc)
+            changes += _leave_sale(doc, views)
         elif isinstance(event, ProductDeleted):
             return [
                 Delete(product_key(product_id)),
-                *(_leave_sale(doc) if doc["is_active"] else []),
+                *(_leave_sale(doc, views) if doc["is_active"] else []),
             ]
         return [Put(product_key(product_id), doc), *changes]
 
 
-def _leave_sale(doc: Doc) -> list[Change]:
-    """An active product leaves the listings, the index and its category's count."""
+def _leave_sale(doc: Doc, views: ViewReader) -> list[Change]:
+    """An active product leaves the listings, the index (and its trigrams' counts) and its
+    category's count."""
     count = Increment(category_count_key(doc["category_id"]), {"active_products": -1})
-    return [*_index(doc, put=False), count]
+    return [*_index(doc, put=False), *_recount(doc, views, -1), count]
+
+
+def _recount(doc: Doc, views: ViewReader, delta: int) -> list[Change]:
+    """The product's trigram counters, moved by `delta` (`search.recount`): additions,
+    which commute, so that products applied at once by several projectors (a rebuild's
+    segments) all count; written ahead like the entries (one per trigram: more than a
+    commit holds).
+
+    Hot items, bounded: a common trigram's counter would be written by nearly every
+    activation; it saturates at `search.SATURATED` and is then no longer written, so it
+    takes at most about that many writes in its life (1 write unit each, in its own
+    partition): a search needs counts only to tell a rare trigram from a common one.
+    Cost: reading the product's counters (a BatchGetItem per 100 trigrams, consistent: the
+    projector's store) and an UpdateItem per unsaturated one. Counts are exact below
+    `search.SATURATED`, but for a redo of an event whose ahead writes landed while its
+    commit did not (it counts twice; a rebuild recounts): they choose which collection a
+    search reads (what it costs), never what it answers."""
+    grams = search.product_trigrams(doc["name"], doc["description"])
+    found = views.get_many([search.count_key(g) for g in grams])
+    counts = {g: int((found.get(search.count_key(g)) or {}).get("products", 0)) for g in grams}
+    return [
+        Increment(search.count_key(g), {"products": delta}, ahead=True)
+        for g in search.recount(counts, delta)
+    ]
 
 
 def _category_doc(event: CategoryCreated, version: int) -> Doc:
@@ -192,6 +220,10 @@ def _index(doc: Doc, *, put: bool) -> list[Change]:
 class ProductPage:
     items: list[Doc]
     last_sort: str | None
+    """Where the next page starts (None: this was the last): after the last entry this
+    page examined, which may be past its last product."""
+    collection: str
+    """The collection this page read: the next page reads the same."""
 
 
 def product_view(views: ViewReader, product_id: str, *, admin: bool) -> Doc:
@@ -200,41 +232,90 @@ def product_view(views: ViewReader, product_id: str, *, admin: bool) -> Doc:
     doc = found.get(product_key(product_id))
     if doc is None or not (doc["is_active"] or admin):
         raise NotFound("No such product.", code="product_not_found")
-    (answer,) = _present([doc], found, views)
+    (answer,) = _present([doc], views, found)
     return answer
 
 
+def chosen_collection(views: ViewReader, criteria: search.Criteria) -> str:
+    """The collection a first page of `criteria` reads: for a `q` of three characters or
+    more, its probed trigram with the fewest products, by their counters (one BatchGetItem
+    of at most `search.PROBES` small items)."""
+    grams = criteria.probes()
+    if not grams:
+        return criteria.listing()
+    found = views.get_many([search.count_key(g) for g in grams])
+    counts = {
+        g: int(found[search.count_key(g)]["products"])
+        for g in grams
+        if search.count_key(g) in found
+    }
+    return criteria.collection(counts)
+
+
+DOCUMENT_BATCH = 25
+"""Product documents a search reads at least in one request (`get_many`)."""
+
+
 def search_products(
-    views: ViewReader, criteria: search.Criteria, *, limit: int, after: str | None
+    views: ViewReader,
+    criteria: search.Criteria,
+    *,
+    limit: int,
+    after: str | None,
+    collection: str | None = None,
 ) -> ProductPage:
-    """Up to `limit` active products matching `criteria`, by name, after sort key `after`."""
-    collection = criteria.collection()
+    """Up to `limit` active products matching `criteria`, by name, after sort key `after`
+    in `collection` (a first page chooses it: `chosen_collection`).
+
+    Cost, bounded whatever the catalogue: at most `search.SCAN` entries examined (a
+    listing's `limit` + 1 if more), a product document for each entry not refused by its
+    price alone, a rating for each product answered. When the bound stops it first, the
+    page holds fewer than `limit` products and `last_sort` continues after the last entry
+    examined."""
+    if collection is None:
+        collection = chosen_collection(views, criteria)
     matched: list[Doc] = []
-    found: dict[ViewKey, Doc] = {}
     last_sort: str | None = None
-    more = False
     # A listing is dense in matches: read what is asked (and one more, to know if there is
     # more). A trigram's entries or a price range can reject most entries: read wider.
-    dense = collection in (search.ALL, search.category_collection(criteria.category_id or ""))
+    dense = not collection.startswith(search.TRIGRAMS)
     dense = dense and criteria.min_price is None and criteria.max_price is None
+    budget = max(search.SCAN, limit + 1) if dense else search.SCAN
     size = limit + 1 if dense else search.PAGE
+    examined = 0
     while True:
-        page = views.query(collection, limit=size, after=after)
-        admitted = [_entry_admits(criteria, entry) for entry in page.items]
-        ids = [entry["id"] for entry, ok in zip(page.items, admitted, strict=True) if ok]
-        docs = views.get_many([k for i in ids for k in (product_key(i), rating_key(i))])
-        found |= docs
-        for position, entry in enumerate(page.items):
-            doc = docs.get(product_key(entry["id"])) if admitted[position] else None
-            if doc is not None and doc["is_active"] and _admits(criteria, doc):
-                matched.append(doc)
-                last_sort = entry["sort"]
-                if len(matched) == limit:
-                    more = position + 1 < len(page.items) or page.cursor is not None
-                    return ProductPage(_present(matched, found, views), last_sort if more else None)
+        page = views.query(collection, limit=min(size, budget - examined), after=after)
+        position = 0
+        while position < len(page.items):
+            # Documents in batches of what is still wanted (at least DOCUMENT_BATCH): a
+            # page of common matches reads about `limit` documents, not a Query page's.
+            batch = page.items[position : position + max(limit - len(matched), DOCUMENT_BATCH)]
+            admitted = [e["id"] for e in batch if _entry_admits(criteria, e)]
+            docs = views.get_many([product_key(i) for i in admitted])
+            for entry in batch:
+                position += 1
+                doc = docs.get(product_key(entry["id"]))
+                if doc is not None and doc["is_active"] and _admits(criteria, doc):
+                    matched.append(doc)
+                    if len(matched) == limit:
+                        more = position < len(page.items) or page.cursor is not None
+                        last = entry["sort"] if more else None
+                        return ProductPage(_present(matched, views), last, collection)
+        examined += len(page.items)
         if page.cursor is None or not page.items:
-            return ProductPage(_present(matched, found, views), None)
-        after = page.items[-1]["sort"]
+            return ProductPage(_present(matched, views), None, collection)
+        after = last_sort = page.items[-1]["sort"]
+        if examined >= budget:
+            # The bound: an honest cursor after what was examined, however few matched.
+            return ProductPage(_present(matched, views), last_sort, collection)
+
+
+@dataclass(frozen=True)
+class Total:
+    """A search's number of matches: exact, or (not `exact`) at least `count`."""
+
+    count: int
+    exact: bool
 
 
 COUNT_PAGE = 1_000
@@ -242,11 +323,16 @@ COUNT_PAGE = 1_000
 costs its bytes, not its entries (what a page costs: the view store's adapter)."""
 
 
-def count_products(views: ViewReader, criteria: search.Criteria) -> int:
+def count_products(
+    views: ViewReader, criteria: search.Criteria, *, collection: str | None = None
+) -> Total:
     """The number of active products matching `criteria`: exactly as many as paging
-    through every page of `search_products` answers, whatever the cursor.
+    through every page of `search_products` answers, whatever the cursor, if the
+    collection read (`collection`, else `chosen_collection`) holds at most
+    `search.TOTAL_BOUND` entries; beyond, the matches
+    among its first `search.TOTAL_BOUND` entries, a lower bound (`exact` False).
 
-    Cost: every entry of the collection the search reads (`Criteria.collection`), in pages
+    Cost, bounded whatever the catalogue: at most `search.TOTAL_BOUND` entries, in Queries
     of `COUNT_PAGE`, plus one product document (read together, `get_many`) per entry that
     the entry alone cannot decide. A listing entry decides alone, unless a short `q` is not
     in its name and the description must be read: it is written in the commit that makes
@@ -255,33 +341,42 @@ def count_products(views: ViewReader, criteria: search.Criteria) -> int:
     price (its existence is what the search's document check would find). A trigram entry
     is written ahead of that commit, outside it, so it can name a product that is not
     active (yet, or any more): each is checked against its document, like the search does.
-    So `q` of three characters or more costs one document read per entry of its rarest
-    trigram's collection (what paging through the search reads too, without its rating
-    reads); a listing costs its entries' pages only, far less than a document read per
-    entry (docs/architecture.md, "Search without scanning", says how much less)."""
-    collection = criteria.collection()
-    trigram = collection.startswith(search.trigram_collection(""))
+    So `q` of three characters or more costs one document read per entry of its chosen
+    trigram's collection (at most `search.TOTAL_BOUND`); a listing costs its entries' pages
+    only, far less than a document read per entry (docs/architecture.md, "Search without
+    scanning", says how much less)."""
+    if collection is None:
+        collection = chosen_collection(views, criteria)
+    trigram = collection.startswith(search.TRIGRAMS)
     folded = search.fold(criteria.q)
     total = 0
     undecided: list[str] = []
     after: str | None = None
+    examined = 0
+    exact = True
     while True:
-        page = views.query(collection, limit=COUNT_PAGE, after=after)
+        page = views.query(
+            collection, limit=min(COUNT_PAGE, search.TOTAL_BOUND + 1 - examined), after=after
+        )
         for entry in page.items:
+            examined += 1
+            if examined > search.TOTAL_BOUND:
+                exact = False  # one entry past the bound: there are more
+                break
             if not _entry_admits(criteria, entry):
                 continue
             if not trigram and folded in _entry_name(entry):
                 total += 1
             else:
                 undecided.append(entry["id"])
-        if page.cursor is None or not page.items:
+        if not exact or page.cursor is None or not page.items:
             break
         after = page.items[-1]["sort"]
     docs = views.get_many([product_key(i) for i in undecided])
     for product_id in undecided:
         doc = docs.get(product_key(product_id))
         total += doc is not None and doc["is_active"] and _admits(criteria, doc)
-    return total
+    return Total(total, exact)
 
 
 def _entry_name(entry: Doc) -> str:
@@ -307,14 +402,21 @@ def _admits(criteria: search.Criteria, doc: Doc) -> bool:
     )
 
 
-def _present(docs: list[Doc], found: dict[ViewKey, Doc], views: ViewReader) -> list[Doc]:
-    categories = views.get_many(list({category_key(d["category_id"]) for d in docs}))
+def _present(
+    docs: list[Doc], views: ViewReader, rated: dict[ViewKey, Doc] | None = None
+) -> list[Doc]:
+    """The answers for `docs`: with their category's name and their rating (from `rated`,
+    the ratings read already, else read here with the categories: one `get_many`)."""
+    keys = {category_key(d["category_id"]) for d in docs}
+    if rated is None:
+        keys |= {rating_key(d["id"]) for d in docs}
+    found = (rated or {}) | views.get_many(sorted(keys, key=lambda k: (k.collection, k.id)))
     answers = []
     for doc in docs:
         rating = found.get(rating_key(doc["id"])) or {}
         count = int(rating.get("review_count", 0))
         average = average_rating(int(rating.get("rating_sum", 0)), count)
-        category = categories.get(category_key(doc["category_id"])) or {}
+        category = found.get(category_key(doc["category_id"])) or {}
         answers.append(
             {
                 **doc,

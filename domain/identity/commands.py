@@ -42,3 +42,11 @@ class RequestPasswordReset:
 class ResetPassword:
     token: str
     new_password: str
+
+
+@dataclass(frozen=True)
+class EraseUser:
+    """Forget a user: the customer themself (with their password) or an admin."""
+
+    user_id: str
+    password: str | None = None

@@ -9,6 +9,8 @@ from domain.errors import Detail, InvalidValue
 MAX_EMAIL_LENGTH = 254
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
+MAX_TOKEN_LENGTH = 512
+"""A reset link's token as a client may send it back (ours are far shorter)."""
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")

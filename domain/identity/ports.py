@@ -69,6 +69,15 @@ class AttemptCounter(ABC):
     def reset(self, key: str) -> None: ...
 
 
+class Pseudonyms(ABC):
+    """A keyed hash (HMAC) of what identifies a person (an email, a network address): what
+    unique claims and throttle counters are keyed by, so no table holds the value itself.
+    The key never changes: a claim is found again only under the same pseudonym."""
+
+    @abstractmethod
+    def of(self, value: str) -> str: ...
+
+
 class ResetTokens(ABC):
     """The tokens of password-reset links: a keyed digest of the reset's id, so what is
     stored (the id) gives no token to someone without the key."""

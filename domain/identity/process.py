@@ -5,7 +5,8 @@ failing mail server delays no answer), at least once per event, possibly redeliv
 Each call loads the user and sends the one email its state says is due
 (`User.next_mail`), then records that it was sent: a redelivered event finds nothing due.
 A send names an idempotency key derived from the user (welcome) or the reset, so a crash
-between the send and the record mails nothing twice."""
+between the send and the record mails nothing twice. Every step mails, so every step runs
+from the outside-calls queue, not in the stream's loop (`outside`)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ class UserMail(ProcessManager[User, Mail]):
         self.mailer = mailer
         self.tokens = tokens
         self.reset_link = reset_link
+
+    def outside(self, user: User) -> Mail | None:
+        """Every step of this process mails: each runs from the queue, none in the stream."""
+        return user.next_mail(self.repository.clock.now()) if user.exists else None
 
     def next_step(self, user: User) -> Decision[Mail]:
         """Send the email the user is due, if any; answers which one was sent."""

@@ -10,6 +10,7 @@ from domain.errors import Conflict, NotFound, RuleViolation, TooManyAttempts, Un
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
+    EraseUser,
     IssueToken,
     Register,
     RequestPasswordReset,
@@ -20,6 +21,7 @@ from domain.identity.ports import (
     AccessToken,
     AttemptCounter,
     PasswordHasher,
+    Pseudonyms,
     ResetTokens,
     TokenIssuer,
 )
@@ -27,7 +29,7 @@ from domain.identity.user import INVALID_RESET, LAST_SIGN_IN, Standing, User
 from event_sourcing.codec import iso
 from event_sourcing.errors import StreamNotFound, UniquenessViolation
 from event_sourcing.guards import Claim
-from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.repository import Decision, EventSourcedRepository
 
 EMAIL_CLAIM = "email"
 MAX_FAILED_LOGINS = 5
@@ -61,12 +63,18 @@ class IdentityService:
         tokens: TokenIssuer,
         failed_logins: AttemptCounter,
         reset_tokens: ResetTokens,
+        pseudonyms: Pseudonyms,
+        forget: Callable[[str], None],
     ) -> None:
+        """`forget(user_id)` destroys the user's data key (crypto-shredding): every
+        personal field sealed for them becomes unreadable."""
         self.repository = repository
         self.hasher = hasher
         self.tokens = tokens
         self.failed_logins = failed_logins
         self.reset_tokens = reset_tokens
+        self.pseudonyms = pseudonyms
+        self.forget = forget
 
     def register(
         self, command: Register, context: CommandContext, role: Role = Role.CUSTOMER
@@ -81,7 +89,12 @@ class IdentityService:
             role,
             welcome=role is Role.CUSTOMER,
         )
-        claim = Claim(EMAIL_CLAIM, email_key(user.state.email), user.stream_id)
+        key = email_key(user.state.email)
+        if self.repository.store.claim_owner(EMAIL_CLAIM, key) is not None:
+            # Claimed in clear by a release before pseudonyms: that set only shrinks, so
+            # this read cannot race a new claim.
+            raise Conflict("An account with this email already exists.", code="email_taken")
+        claim = Claim(EMAIL_CLAIM, self.pseudonyms.of(key), user.stream_id)
         try:
             self.repository.save(user, context=context, claims=[claim])
         except UniquenessViolation as taken:
@@ -97,8 +110,13 @@ class IdentityService:
         the user's stream; the sign-in is noted beside it (`LAST_SIGN_IN`), not recorded
         in it."""
         key = email_key(command.email)
-        throttle_key = self._throttle_key(f"{key}#{command.source}")
-        source_key = self._throttle_key(f"source#{command.source}")
+        email, source = self.pseudonyms.of(key), self.pseudonyms.of(command.source)
+        found = self._find_by_email(key)
+        # The lockout guards a password: counted under the user's credentials version, so a
+        # reset (or any change) of the password starts the count afresh, from every address.
+        generation = found.state.credentials_version if found is not None else 0
+        throttle_key = self._throttle_key(f"{email}#{generation}#{source}")
+        source_key = self._throttle_key(f"source#{source}")
         if self.failed_logins.count(throttle_key) >= MAX_FAILED_LOGINS:
             raise TooManyAttempts(
                 "Too many failed sign-ins for this email from this address: wait and try again.",
@@ -115,7 +133,6 @@ class IdentityService:
                 self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
             return Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
 
-        found = self._find_by_email(key)
         if found is None:
             self.hasher.verify_nothing(command.password)
             raise failed()
@@ -151,10 +168,11 @@ class IdentityService:
         told the same either way. Requests are counted for known and unknown emails alike,
         so the throttle tells nothing either."""
         key = email_key(command.email)
+        email, source = self.pseudonyms.of(key), self.pseudonyms.of(command.source)
         for counted, limit in (
-            (self._reset_key(f"{key}#{command.source}"), MAX_RESET_REQUESTS),
-            (self._reset_key(f"source#{command.source}"), MAX_RESET_REQUESTS_PER_SOURCE),
-            (self._reset_key(f"email#{key}"), MAX_RESET_REQUESTS_PER_EMAIL),
+            (self._reset_key(f"{email}#{source}"), MAX_RESET_REQUESTS),
+            (self._reset_key(f"source#{source}"), MAX_RESET_REQUESTS_PER_SOURCE),
+            (self._reset_key(f"email#{email}"), MAX_RESET_REQUESTS_PER_EMAIL),
         ):
             if (
                 self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
@@ -222,6 +240,39 @@ class IdentityService:
             load=self._user,
         ).aggregate
 
+    def erase(self, command: EraseUser, context: CommandContext) -> None:
+        """Forget a user (the right to erasure): the customer themself, with their password,
+        or an admin. In one write: `UserErased` (their tokens stop, sign-in fails) and the
+        release of their email's claim (the address can register again); then their data
+        key is destroyed, so every personal field sealed for them reads as erased, in the
+        events, the stream and the backups alike. The events stay and replay."""
+        caller = context.require_caller()
+        if caller.user_id != command.user_id:
+            context.require_admin()
+        user = self._user(command.user_id)
+        if caller.user_id == command.user_id and not (
+            command.password is not None and user.password_matches(command.password, self.hasher)
+        ):
+            raise Unauthenticated("The password is not correct.", code="invalid_credentials")
+        key = email_key(user.state.email)
+        now = self.repository.clock.now()
+
+        def decide(user: User) -> Decision[None] | None:
+            if user.state.erased:
+                return None
+            user.erase(caller.user_id, now)
+            claims = [
+                Claim(EMAIL_CLAIM, self.pseudonyms.of(key), user.stream_id).release(),
+                # a claim taken in clear before pseudonyms (releasing none is a no-op)
+                Claim(EMAIL_CLAIM, key, user.stream_id).release(),
+            ]
+            return Decision(claims=claims)
+
+        self.repository.transact(
+            User, command.user_id, decide, context=context, load=_first(user, self._user)
+        )
+        self.forget(command.user_id)
+
     def authenticate(self, token: str) -> Caller:
         """The caller behind a bearer token, checked against the user's current standing
         (its published state: one small read): a deactivation or a password change refuses
@@ -270,7 +321,10 @@ class IdentityService:
             raise NotFound(f"No user has the id {user_id!r}.") from None
 
     def _find_by_email(self, key: str) -> User | None:
-        owner = self.repository.store.claim_owner(EMAIL_CLAIM, key)
+        store = self.repository.store
+        owner = store.claim_owner(EMAIL_CLAIM, self.pseudonyms.of(key))
+        if owner is None:  # claimed in clear, before pseudonyms (read once more)
+            owner = store.claim_owner(EMAIL_CLAIM, key)
         if owner is None:
             return None
         user_id = owner.removeprefix(f"{User.stream_prefix}-")

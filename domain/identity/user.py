@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from domain.access import Role
 from domain.errors import RuleViolation
@@ -39,6 +40,7 @@ class Mail(StrEnum):
 @registry.event
 @dataclass(frozen=True)
 class UserRegistered(DomainEvent):
+    personal: ClassVar[tuple[str, ...]] = ("email", "password_hash")
     user_id: str
     email: str
     password_hash: str
@@ -62,6 +64,7 @@ class UserLoggedIn(DomainEvent):
 @registry.event
 @dataclass(frozen=True)
 class PasswordChanged(DomainEvent):
+    personal: ClassVar[tuple[str, ...]] = ("password_hash",)
     password_hash: str
     changed_at: datetime
 
@@ -83,6 +86,9 @@ class RoleGranted(DomainEvent):
 @registry.event
 @dataclass(frozen=True)
 class WelcomeEmailSent(DomainEvent):
+    """The user-mail process's note that the welcome went out: no change of the user's."""
+
+    background: ClassVar[bool] = True
     message_id: str
     sent_at: datetime
 
@@ -92,8 +98,10 @@ class WelcomeEmailSent(DomainEvent):
 class PasswordResetRequested(DomainEvent):
     """A reset link is due. `reset_id` is random and not a secret by itself: the link's
     token is its keyed digest (`ResetTokens`), so neither the token nor anything it can be
-    formed from without the server's key is stored."""
+    formed from without the server's key is stored. Anyone may ask for one: it is no change
+    of the user's own, so it leaves the version the user sees."""
 
+    background: ClassVar[bool] = True
     reset_id: str
     requested_at: datetime
     expires_at: datetime
@@ -102,6 +110,7 @@ class PasswordResetRequested(DomainEvent):
 @registry.event
 @dataclass(frozen=True)
 class PasswordResetMailed(DomainEvent):
+    background: ClassVar[bool] = True
     reset_id: str
     message_id: str
 
@@ -111,9 +120,21 @@ class PasswordResetMailed(DomainEvent):
 class PasswordReset(DomainEvent):
     """The password set through a reset link; like `PasswordChanged`, older tokens stop."""
 
+    personal: ClassVar[tuple[str, ...]] = ("password_hash",)
     reset_id: str
     password_hash: str
     reset_at: datetime
+
+
+@registry.event
+@dataclass(frozen=True)
+class UserErased(DomainEvent):
+    """The user is forgotten (their own request, or an admin's): their data key is
+    destroyed next, so every personal field of their events reads as erased from then on;
+    the events stay, and so do their versions."""
+
+    erased_by: str
+    erased_at: datetime
 
 
 # -- State, decisions and evolution
@@ -128,6 +149,7 @@ class PendingReset:
 
 @dataclass(frozen=True)
 class UserState:
+    personal: ClassVar[tuple[str, ...]] = ("email", "password_hash")
     email: str = ""
     password_hash: str = ""
     role: Role = Role.CUSTOMER
@@ -140,6 +162,7 @@ class UserState:
     pending_reset: PendingReset | None = None
     """The one reset link that works: a newer request, any password change, or its
     use ends it."""
+    erased: bool = False
 
 
 LAST_SIGN_IN = "last_login"
@@ -276,6 +299,12 @@ class User(Aggregate[UserState], Publishes):
             )
         self._record(UserDeactivated(by, now))
 
+    def erase(self, by: str, now: datetime) -> None:
+        """Forget the user: no sign-in, no token, nothing mailed from now on. Erasing an
+        erased user again changes nothing (a retried erasure destroys the key again)."""
+        if not self.state.erased:
+            self._record(UserErased(by, now))
+
     def grant(self, role: Role, by: str) -> None:
         if self.state.role is not role:
             self._record(RoleGranted(role, by))
@@ -322,6 +351,19 @@ class User(Aggregate[UserState], Publishes):
     @applies(UserDeactivated)
     def _deactivated(self, state: UserState, event: UserDeactivated) -> UserState:
         return replace(state, is_active=False)
+
+    @applies(UserErased)
+    def _erased(self, state: UserState, event: UserErased) -> UserState:
+        return replace(
+            state,
+            email="",
+            password_hash="",
+            is_active=False,
+            erased=True,
+            credentials_version=state.credentials_version + 1,
+            welcome_due=False,
+            pending_reset=None,
+        )
 
     @applies(RoleGranted)
     def _role_granted(self, state: UserState, event: RoleGranted) -> UserState:

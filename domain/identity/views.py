@@ -10,13 +10,14 @@ from domain.identity.user import (
     RoleGranted,
     User,
     UserDeactivated,
+    UserErased,
     UserLoggedIn,
     UserRegistered,
 )
 from event_sourcing.codec import iso
 from event_sourcing.events import DomainEvent, RecordedEvent
 from event_sourcing.projector import Projection
-from event_sourcing.views import Change, Doc, Put, ViewKey, ViewReader
+from event_sourcing.views import Change, Delete, Doc, Put, ViewKey, ViewReader
 
 
 def profile_key(user_id: str) -> ViewKey:
@@ -33,10 +34,15 @@ class UserProfiles(Projection):
     def apply(
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
     ) -> Sequence[Change]:
-        # Every event of a user moves the profile's version (`?min_version` waits on it),
-        # those that show nothing in it (an email sent, a reset asked for) included.
+        # The profile's version is the one the user is answered and sends back in If-Match
+        # (`visible_version`): a process's bookkeeping (an email sent, a reset asked for by
+        # anyone) shows nothing here and moves nothing.
+        if type(event).background:
+            return []
         user_id = recorded.stream_id.removeprefix(f"{User.stream_prefix}-")
         key = profile_key(user_id)
+        if isinstance(event, UserErased):  # the profile is the view's copy of their email
+            return [Delete(key)]
         if isinstance(event, UserRegistered):
             doc: Doc = {
                 "id": user_id,

@@ -71,6 +71,16 @@ class Step(StrEnum):
     SETTLE = "settle"
     """Cancelled while a charge was asked for: learn its outcome (same idempotency key)."""
     REFUND = "refund"
+    NOTIFY_CANCELLATION = "notify_cancellation"
+    """Tell the customer of a placed (or confirmed) order that it is cancelled: the
+    reason, and the refund if a charge was given back."""
+
+
+OUTSIDE_STEPS = frozenset(
+    {Step.CHARGE, Step.SETTLE, Step.REFUND, Step.NOTIFY, Step.NOTIFY_CANCELLATION}
+)
+"""The steps that call a payment provider or a mailer: run from the queue, never in a
+stream shard's loop (domain/ordering/process.py)."""
 
 
 def sees(caller: Caller, customer_id: str) -> bool:
@@ -138,10 +148,22 @@ class OrderPlaced(DomainEvent):
 @registry.event
 @dataclass(frozen=True)
 class OrderCancelled(DomainEvent):
+    """v2 adds `notify`: whether the customer is to be told (a placed or confirmed order).
+    The previous release told no one of a cancellation, so its v1 events read as
+    `notify=False`: upgrading mails nobody about an old cancellation."""
+
+    schema_version = 2
+
     reason: CancelReason
     cancelled_by: str
     """The user who cancelled, or `system` for the order process."""
     cancelled_at: datetime
+    notify: bool = False
+
+
+@registry.upcaster(OrderCancelled.event_type, 1)
+def _cancelled_v1(data: dict[str, object]) -> dict[str, object]:
+    return {**data, "notify": False}
 
 
 # The outcomes of the order process's steps
@@ -193,6 +215,12 @@ class ConfirmationSent(DomainEvent):
 
 @registry.event
 @dataclass(frozen=True)
+class CancellationSent(DomainEvent):
+    message_id: str
+
+
+@registry.event
+@dataclass(frozen=True)
 class OrderStockReleased(DomainEvent):
     """The reservation was given back, in the same write as the inventories' events."""
 
@@ -234,6 +262,10 @@ class OrderState:
     reason: CancelReason | None = None
     cancelled_by: str | None = None
     cancelled_at: datetime | None = None
+    cancellation_due: bool = False
+    """The customer is to be told of the cancellation (OrderCancelled.notify)."""
+    cancellation_id: str | None = None
+    """The message that told them."""
 
     @property
     def total(self) -> Decimal:
@@ -331,7 +363,8 @@ class Order(HoldsKeys, Aggregate[OrderState]):
             raise RuleViolation(
                 f"A {self.state.status} order cannot be cancelled.", code="cannot_cancel"
             )
-        self._record(OrderCancelled(reason, by, now))
+        placed = self.state.status is not OrderStatus.DRAFT
+        self._record(OrderCancelled(reason, by, now, notify=placed))
         if self.state.stock is StockStatus.RESERVED:
             self.release_stock(inventories)
         elif self.state.stock is StockStatus.COMMITTED:
@@ -360,6 +393,8 @@ class Order(HoldsKeys, Aggregate[OrderState]):
                 return Step.SETTLE
             if state.payment is PaymentStatus.CHARGED:
                 return Step.REFUND
+            if state.cancellation_due and state.cancellation_id is None:
+                return Step.NOTIFY_CANCELLATION
         return None
 
     def held_keys(self) -> frozenset[tuple[str, str]]:
@@ -418,6 +453,10 @@ class Order(HoldsKeys, Aggregate[OrderState]):
     def record_confirmation(self, message_id: str) -> None:
         self._require(Step.NOTIFY)
         self._record(ConfirmationSent(message_id))
+
+    def record_cancellation_notice(self, message_id: str) -> None:
+        self._require(Step.NOTIFY_CANCELLATION)
+        self._record(CancellationSent(message_id))
 
     def release_stock(self, inventories: Mapping[str, Inventory]) -> None:
         if self.state.stock is not StockStatus.RESERVED:
@@ -492,7 +531,12 @@ class Order(HoldsKeys, Aggregate[OrderState]):
             reason=event.reason,
             cancelled_by=event.cancelled_by,
             cancelled_at=event.cancelled_at,
+            cancellation_due=event.notify,
         )
+
+    @applies(CancellationSent)
+    def _cancellation_sent(self, state: OrderState, event: CancellationSent) -> OrderState:
+        return replace(state, cancellation_id=event.message_id)
 
     @applies(OrderStockReserved)
     def _stock_reserved(self, state: OrderState, event: OrderStockReserved) -> OrderState:
@@ -534,6 +578,11 @@ class Order(HoldsKeys, Aggregate[OrderState]):
     @applies(PaymentRefunded)
     def _refunded(self, state: OrderState, event: PaymentRefunded) -> OrderState:
         return replace(state, payment=PaymentStatus.REFUNDED, refund_id=event.refund_id)
+
+
+def unavailable(product_id: str) -> RuleViolation:
+    """The refusal of a product that is not (or no longer) in the catalogue."""
+    return _unavailable(product_id)
 
 
 def _unavailable(product_id: str) -> RuleViolation:

@@ -82,3 +82,17 @@ class Notifier(ABC):
         lines: Sequence[OrderLine],
     ) -> str:
         """Tell the customer their order is confirmed; answers the message's id."""
+
+    @abstractmethod
+    def order_cancelled(
+        self,
+        *,
+        idempotency_key: str,
+        to_user_id: str,
+        order_id: str,
+        reason: str,
+        refunded: Decimal | None,
+    ) -> str:
+        """Tell the customer their order is cancelled, why, and what was given back
+        (`refunded`: the amount refunded, None when nothing was charged); answers the
+        message's id."""

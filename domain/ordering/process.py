@@ -15,7 +15,15 @@ never done again, since its outcome is in the order's state. Steps are idempoten
   cancelled meanwhile knows a charge may exist, asks for it again with the same key
   (`settle`) and refunds it;
 - every step runs under `repository.transact`: a concurrent write (the customer cancels, another
-  order takes the last unit) makes it decide again on fresh state."""
+  order takes the last unit) makes it decide again on fresh state.
+
+The steps that call the provider or the mailer (`OUTSIDE_STEPS`: charge, settle, refund,
+the two emails) run from a queue, never in a stream shard's loop: the stream reader does
+the store's steps (reserve, request the payment, confirm, release) and hands each outside
+step the state calls for to the queue (event_sourcing/process.py, `Reach`). The events that
+make a step due (PaymentRequested, OrderConfirmed, OrderCancelled, PaymentCharged of a
+cancelled order) are what records it, once; its message may come twice and then finds it
+done."""
 
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import Order, Step
+from domain.ordering.order import OUTSIDE_STEPS, Order, Step
 from domain.ordering.ports import Notifier, PaymentGateway
 from event_sourcing.process import ProcessManager
 from event_sourcing.repository import Decision, EventSourcedRepository
@@ -39,6 +47,10 @@ def refund_key(order_id: str) -> str:
 
 def confirmation_key(order_id: str) -> str:
     return f"confirm-{order_id}"
+
+
+def cancellation_key(order_id: str) -> str:
+    return f"cancelled-{order_id}"
 
 
 class OrderProcess(ProcessManager[Order, Step]):
@@ -60,7 +72,12 @@ class OrderProcess(ProcessManager[Order, Step]):
             Step.NOTIFY: self._notify,
             Step.RELEASE: self._release,
             Step.REFUND: self._refund,
+            Step.NOTIFY_CANCELLATION: self._notify_cancellation,
         }
+
+    def outside(self, order: Order) -> Step | None:
+        step = order.next_step()
+        return step if step in OUTSIDE_STEPS else None
 
     def next_step(self, order: Order) -> Decision[Step] | None:
         step = order.next_step()
@@ -121,6 +138,21 @@ class OrderProcess(ProcessManager[Order, Step]):
             idempotency_key=refund_key(order.id), charge_id=charge_id, amount=order.amount
         )
         order.record_refund(refund)
+        return []
+
+    def _notify_cancellation(self, order: Order) -> list[Inventory]:
+        state = order.state
+        reason = str(state.reason)
+        if state.decline_code:
+            reason = f"{reason} ({state.decline_code})"
+        message_id = self.notifier.order_cancelled(
+            idempotency_key=cancellation_key(order.id),
+            to_user_id=state.customer_id,
+            order_id=order.id,
+            reason=reason,
+            refunded=order.amount if state.refund_id is not None else None,
+        )
+        order.record_cancellation_notice(message_id)
         return []
 
     def _now(self) -> datetime:

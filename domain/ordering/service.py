@@ -21,7 +21,7 @@ from domain.ordering.commands import (
     SetStock,
 )
 from domain.ordering.inventory import Inventory
-from domain.ordering.order import CancelReason, Order
+from domain.ordering.order import CancelReason, Order, unavailable
 from domain.ordering.ports import PaymentGateway, ProductCatalog
 from domain.ordering.values import (
     MAX_LINES,
@@ -30,6 +30,7 @@ from domain.ordering.values import (
     check_payment_method,
     check_quantity,
 )
+from event_sourcing.errors import HeldTooLate
 from event_sourcing.repository import Decision, EventSourcedRepository
 
 
@@ -58,16 +59,39 @@ class OrderingService:
         for index, item in enumerate(command.items):
             check_id(item.product_id, field=f"items[{index}].product_id")
             check_quantity(item.quantity, field=f"items[{index}].quantity")
-        order = Order.create(self.repository.ids.new_id(), caller.user_id, self._now())
-        for index, item in enumerate(command.items):
-            try:
-                order.add_item(
-                    item.product_id, item.quantity, self.catalog.product(item.product_id)
-                )
-            except DomainError as refused:
-                raise _at_item(index, refused) from refused
-        self.repository.save(order, context=context)
-        return order
+        order_id = self.repository.ids.new_id()
+
+        def attempt() -> Order:
+            order = Order.create(order_id, caller.user_id, self._now())
+            for index, item in enumerate(command.items):
+                try:
+                    order.add_item(
+                        item.product_id, item.quantity, self.catalog.product(item.product_id)
+                    )
+                except DomainError as refused:
+                    raise _at_item(index, refused) from refused
+            self.repository.save(order, context=context)
+            return order
+
+        # Run like any command: a write caught in a concurrent transaction (DynamoDB's
+        # TransactionConflict) decides again instead of answering 409. Holding a product
+        # contends with no other order (a hold is an item of the order's own).
+        try:
+            return self.repository.run(attempt)
+        except HeldTooLate as late:
+            # A product was deleted between the catalogue's answer and the write: the
+            # order landed without holding it. The customer's command is refused (all or
+            # none), so the order it wrote is withdrawn in the customer's name, holding
+            # nothing; it never answered 201.
+            order = self.repository.load(Order, order_id)
+            order.cancel(CancelReason.CANCELLED_BY_CUSTOMER, caller.user_id, self._now(), {})
+            self.repository.save(order, context=context)
+            index, product_id = next(
+                (i, item.product_id)
+                for i, item in enumerate(command.items)
+                if item.product_id in late.keys
+            )
+            raise _at_item(index, unavailable(product_id)) from late
 
     def add_item(
         self, command: AddItem, context: CommandContext, expected_version: int | None = None
@@ -80,7 +104,18 @@ class OrderingService:
             product = self.catalog.product(command.product_id)
             order.add_item(command.product_id, command.quantity, product)
 
-        return self._transact(command.order_id, caller, decide, context, expected_version)
+        try:
+            return self._transact(command.order_id, caller, decide, context, expected_version)
+        except HeldTooLate as late:
+            # The product was deleted between the catalogue's answer and the write: its
+            # new line holds nothing; it goes again, and the product is refused.
+            self.repository.transact(
+                Order,
+                command.order_id,
+                lambda order: order.remove_item(command.product_id),
+                context=context,
+            )
+            raise unavailable(command.product_id) from late
 
     def remove_item(
         self, command: RemoveItem, context: CommandContext, expected_version: int | None = None

@@ -19,6 +19,8 @@ from event_sourcing.projector import Projection
 from event_sourcing.views import Change, Delete, Doc, Listing, Page, Put, ViewKey, ViewReader
 
 ALL_ORDERS = "orders#all"
+"""Every order, newest first (the admin's list): one entry per order, of id
+`<created_at>#<order id>`. Spread (`OrderingViews.spread`): every order writes it."""
 
 
 def order_key(order_id: str) -> ViewKey:
@@ -45,6 +47,7 @@ class OrderingViews(Projection):
     name = "ordering"
     version = 2  # 2: orders show placed_at, confirmed_at, cancelled_at
     streams = (f"{Order.stream_prefix}-", f"{Inventory.stream_prefix}-")
+    spread = frozenset({ALL_ORDERS})
 
     def apply(
         self, event: DomainEvent, recorded: RecordedEvent, views: ViewReader

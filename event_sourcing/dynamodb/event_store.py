@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from botocore.exceptions import ClientError
 from event_sourcing.codec import iso
 from event_sourcing.dynamodb.items import (
     HOLD,
+    HOLD_LINE_PARTITIONS,
     NOTE_PREFIX,
     PUBLISHED,
     claim_item,
@@ -28,13 +31,21 @@ from event_sourcing.dynamodb.items import (
     event_item,
     event_of,
     hold_key,
+    hold_line_key,
+    hold_line_partition,
     published_json,
     published_key,
     published_of,
     snapshot_of,
     version_of,
 )
-from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
+from event_sourcing.errors import (
+    ConcurrencyError,
+    HeldTooLate,
+    KeyHeld,
+    KeyRetired,
+    UniquenessViolation,
+)
 from event_sourcing.events import RecordedEvent
 from event_sourcing.guards import Claim, Hold, Retire
 from event_sourcing.store import Append, EventStore, StreamTail, check_append
@@ -43,7 +54,17 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-Guard = Claim | Hold | Retire
+
+@dataclass(frozen=True)
+class _CountedRelease:
+    """Letting go of a hold the previous release counted (`hold#<ns>#<key>` holders N)
+    rather than wrote as a line of its holder: tried when the holder's line is missing."""
+
+    namespace: str
+    key: str
+
+
+Guard = Claim | Hold | Retire | _CountedRelease
 MAX_CONCURRENT_READS = 16
 SCAN_PAGE_ITEMS = 500
 NEW_ITEM = "attribute_not_exists(stream_id)"
@@ -79,8 +100,98 @@ class DynamoDBEventStore(EventStore):
             return
         if items == 1 and len(appends) == 1:
             self._put_one(appends[0])
-        else:
-            self._transact(appends, [*claims, *holds, *retire])
+            return
+        token = self._retiring(retire) if retire else None
+        try:
+            self._transact(appends, [*claims, *holds, *retire], token)
+        except BaseException:
+            if token is not None:  # the retirement's write removes its mark itself
+                self._not_retiring(retire, token)
+            raise
+        self._taken_in_time([h for h in holds if h.holder is not None and h.delta > 0])
+
+    # A retirement and the holds of one key share no item (so holders never contend), so
+    # they meet as in Dekker's algorithm, each writing before it reads the other's item:
+    # a retirement marks the key retiring, then looks for holders (consistent queries), and
+    # retires it only if it found none, conditioned on its mark; a hold is written, then
+    # the key's mark read (consistent). Whichever comes second sees the other: a
+    # retirement that sees a holder refuses (`KeyHeld`); a holder that sees the mark lets go
+    # of its hold again (`HeldTooLate`): both may lose a close race, never both win.
+
+    def _retiring(self, retire: Sequence[Retire]) -> str:
+        token = uuid.uuid4().hex
+        for retirement in retire:
+            marked = self.client.update_item(
+                TableName=self.table,
+                Key=hold_key(retirement.namespace, retirement.key),
+                UpdateExpression="SET retiring = :token, kind = :hold",
+                ExpressionAttributeValues={":token": {"S": token}, ":hold": {"S": HOLD}},
+                ReturnValues="ALL_NEW",
+            ).get("Attributes", {})
+            counted = int(marked.get("holders", {}).get("N", "0"))
+            if counted > 0 or self._has_lines(retirement.namespace, retirement.key):
+                self._not_retiring(retire, token)
+                raise KeyHeld(retirement.namespace, retirement.key)
+        return token
+
+    def _has_lines(self, namespace: str, key: str) -> bool:
+        for partition in range(HOLD_LINE_PARTITIONS):
+            found = self.client.query(
+                TableName=self.table,
+                KeyConditionExpression="stream_id = :s",
+                ExpressionAttributeValues={
+                    ":s": {"S": hold_line_partition(namespace, key, partition)}
+                },
+                ProjectionExpression="version",
+                Limit=1,
+                ConsistentRead=True,
+            )
+            if found.get("Items"):
+                return True
+        return False
+
+    def _not_retiring(self, retire: Sequence[Retire], token: str) -> None:
+        for retirement in retire:
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=hold_key(retirement.namespace, retirement.key),
+                    UpdateExpression="REMOVE retiring",
+                    ConditionExpression="retiring = :token",
+                    ExpressionAttributeValues={":token": {"S": token}},
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+
+    def _taken_in_time(self, taken: Sequence[Hold]) -> None:
+        """Let go of the holds just taken on keys being retired, and say so."""
+        if not taken:
+            return
+        keys = sorted({(h.namespace, h.key) for h in taken})
+
+        def mark(key: tuple[str, str]) -> Mapping[str, Any]:
+            return self.client.get_item(
+                TableName=self.table, Key=hold_key(*key), ConsistentRead=True
+            ).get("Item", {})
+
+        # One consistent GetItem per key (most orders hold a few products), at once.
+        with ThreadPoolExecutor(max_workers=min(len(keys), MAX_CONCURRENT_READS)) as pool:
+            marks = dict(zip(keys, pool.map(mark, keys), strict=True))
+        late = [
+            h
+            for h in taken
+            if "retiring" in marks.get((h.namespace, h.key), {})
+            or "retired" in marks.get((h.namespace, h.key), {})
+        ]
+        if not late:
+            return
+        for hold in late:
+            assert hold.holder is not None
+            self.client.delete_item(
+                TableName=self.table, Key=hold_line_key(hold.namespace, hold.key, hold.holder)
+            )
+        raise HeldTooLate(late[0].namespace, frozenset(h.key for h in late))
 
     def tail(self, stream_id: str, *, window: int) -> StreamTail:
         response = self.client.query(
@@ -106,6 +217,23 @@ class DynamoDBEventStore(EventStore):
             # No snapshot in the window (written by older code, or never): read it all.
             events = self.read(stream_id, up_to=events[0].version - 1) + events
         return StreamTail(stream_id, version, None, events, published)
+
+    def head(self, stream_id: str) -> int:
+        # One item, its key attributes only: 0.5 read units, and a reader allowed only these
+        # attributes (dynamodb:Attributes) reads no event data. Select is explicit because
+        # IAM's dynamodb:Select condition sees only what the request names.
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="stream_id = :s",
+            ExpressionAttributeValues={":s": {"S": stream_id}},
+            ProjectionExpression="stream_id, version",
+            Select="SPECIFIC_ATTRIBUTES",
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = response.get("Items", [])
+        return version_of(items[0]) if items else 0
 
     def tails(self, stream_ids: Sequence[str], *, window: int) -> dict[str, StreamTail]:
         # DynamoDB has no batched Query: one bounded Query per stream, at once, so an
@@ -195,7 +323,25 @@ class DynamoDBEventStore(EventStore):
         item = self.client.get_item(
             TableName=self.table, Key=hold_key(namespace, key), ConsistentRead=True
         ).get("Item")
-        return int(item["holders"]["N"]) if item and "holders" in item else 0
+        counted = int(item["holders"]["N"]) if item and "holders" in item else 0
+        lines = 0
+        for partition in range(HOLD_LINE_PARTITIONS):
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "stream_id = :s",
+                "ExpressionAttributeValues": {
+                    ":s": {"S": hold_line_partition(namespace, key, partition)}
+                },
+                "Select": "COUNT",
+                "ConsistentRead": True,
+            }
+            while True:
+                page = self.client.query(**request)
+                lines += page.get("Count", 0)
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return counted + lines
 
     def stream_pages(
         self, *, segment: int = 0, segments: int = 1, after: str | None = None
@@ -261,7 +407,12 @@ class DynamoDBEventStore(EventStore):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            code = error.response["Error"]["Code"]
+            if code == "TransactionConflictException":
+                # The item is in another writer's ongoing transaction (botocore does not
+                # retry this): as retryable as a version conflict.
+                raise self._conflict(append) from error
+            if code != "ConditionalCheckFailedException":
                 raise
             # A lost acknowledgement: the put landed, its answer did not, and the SDK's retry
             # met its own item. Ours (same event id): done, never decided again.
@@ -270,8 +421,26 @@ class DynamoDBEventStore(EventStore):
                 return
             raise self._conflict(append) from error
 
-    def _transact(self, appends: Sequence[Append], guards: Sequence[Guard]) -> None:
-        operations: list[TransactWriteItemTypeDef] = [self._guard(g) for g in guards]
+    def _transact(
+        self, appends: Sequence[Append], guards: Sequence[Guard], token: str | None = None
+    ) -> None:
+        """The append in one TransactWriteItems. A hold the previous release counted is let
+        go of in the counter when its holder has no line (one more try per such hold)."""
+        guards = list(guards)
+        while True:
+            try:
+                return self._transact_once(appends, guards, token)
+            except _CountedHold as counted:
+                guard = guards[counted.index]
+                if isinstance(guard, Hold):
+                    guards[counted.index] = _CountedRelease(guard.namespace, guard.key)
+                else:  # counted at 0 too: nothing to let go of
+                    del guards[counted.index]
+
+    def _transact_once(
+        self, appends: Sequence[Append], guards: Sequence[Guard], token: str | None
+    ) -> None:
+        operations: list[TransactWriteItemTypeDef] = [self._guard(g, token) for g in guards]
         owners: list[Append | Guard] = list(guards)
         event_ids: list[str | None] = [None] * len(guards)
         for append in appends:
@@ -316,6 +485,12 @@ class DynamoDBEventStore(EventStore):
                 failed = reason.get("Code") == "ConditionalCheckFailed"
                 if event_id is not None and failed and _event_id(reason.get("Item")) == event_id:
                     return
+            for index, (reason, owner) in enumerate(zip(reasons, owners, strict=False)):
+                released = isinstance(owner, _CountedRelease) or (
+                    isinstance(owner, Hold) and owner.holder is not None and owner.delta < 0
+                )
+                if released and reason.get("Code") == "ConditionalCheckFailed":
+                    raise _CountedHold(index) from error
             raise self._cancelled(reasons, owners) from error
 
     def _publish(self, append: Append, doc: Mapping[str, Any]) -> TransactWriteItemTypeDef:
@@ -333,7 +508,22 @@ class DynamoDBEventStore(EventStore):
             }
         }
 
-    def _guard(self, guard: Guard) -> TransactWriteItemTypeDef:
+    def _guard(self, guard: Guard, token: str | None = None) -> TransactWriteItemTypeDef:
+        if isinstance(guard, Claim) and guard.released:
+            return {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {
+                        "stream_id": {"S": claim_stream_id(guard.namespace, guard.value)},
+                        "version": {"N": "0"},
+                    },
+                    # Gone already (nobody's, or our own delete whose answer was lost): done.
+                    "ConditionExpression": "attribute_not_exists(stream_id) OR #owner = :owner",
+                    "ExpressionAttributeNames": {"#owner": "owner"},
+                    "ExpressionAttributeValues": {":owner": {"S": guard.owner}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
         if isinstance(guard, Claim):
             return {
                 "Put": {
@@ -344,6 +534,39 @@ class DynamoDBEventStore(EventStore):
                     "ExpressionAttributeNames": {"#owner": "owner"},
                     "ExpressionAttributeValues": {":owner": {"S": guard.owner}},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        if isinstance(guard, Hold) and guard.holder is not None:
+            line = hold_line_key(guard.namespace, guard.key, guard.holder)
+            if guard.delta > 0:
+                # Its own item: no other holder of the key contends with it. Retirements
+                # are met after the write (`_taken_in_time`).
+                return {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            **line,
+                            "kind": {"S": HOLD},
+                            "holder": {"S": guard.holder},
+                        },
+                    }
+                }
+            return {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": line,
+                    # Missing: the previous release counted this hold (see `_transact`).
+                    "ConditionExpression": "attribute_exists(stream_id)",
+                }
+            }
+        if isinstance(guard, _CountedRelease):
+            return {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": hold_key(guard.namespace, guard.key),
+                    "UpdateExpression": "ADD holders :delta",
+                    "ConditionExpression": "holders > :none",
+                    "ExpressionAttributeValues": {":delta": {"N": "-1"}, ":none": {"N": "0"}},
                 }
             }
         if isinstance(guard, Hold):
@@ -361,16 +584,19 @@ class DynamoDBEventStore(EventStore):
             if guard.delta > 0:
                 update["Update"]["ConditionExpression"] = "attribute_not_exists(retired)"
             return update
+        assert token is not None, "a retirement is marked retiring first (`_retiring`)"
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": hold_key(guard.namespace, guard.key),
-                "UpdateExpression": "SET retired = :yes, kind = :hold",
-                "ConditionExpression": "attribute_not_exists(holders) OR holders = :none",
+                "UpdateExpression": "SET retired = :yes, kind = :hold REMOVE retiring",
+                "ConditionExpression": "(attribute_not_exists(holders) OR holders = :none) "
+                "AND retiring = :token",
                 "ExpressionAttributeValues": {
                     ":yes": {"BOOL": True},
                     ":hold": {"S": HOLD},
                     ":none": {"N": "0"},
+                    ":token": {"S": token},
                 },
             }
         }
@@ -390,8 +616,10 @@ class DynamoDBEventStore(EventStore):
                     return UniquenessViolation(owner.namespace, owner.value, holder)
                 if isinstance(owner, Hold):
                     return KeyRetired(owner.namespace, owner.key)
-                return KeyHeld(owner.namespace, owner.key)
-            # A guard caught in a concurrent transaction: as retryable as a version conflict.
+                if isinstance(owner, Retire):
+                    return KeyHeld(owner.namespace, owner.key)
+            # A guard caught in a concurrent transaction (`TransactionConflict`: botocore
+            # does not retry it): as retryable as a version conflict.
             name = owner.value if isinstance(owner, Claim) else owner.key
             return ConcurrencyError(f"{owner.namespace}#{name}", expected=0, actual=0)
         first = next(o for o in owners if isinstance(o, Append))
@@ -400,3 +628,11 @@ class DynamoDBEventStore(EventStore):
     def _conflict(self, append: Append) -> ConcurrencyError:
         actual = self.current_version(append.stream_id)
         return ConcurrencyError(append.stream_id, expected=append.expected_version, actual=actual)
+
+
+class _CountedHold(Exception):
+    """The guard at `index` lets go of a hold its holder has no line for."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index

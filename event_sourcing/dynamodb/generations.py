@@ -1,5 +1,9 @@
 """The projections' generation pointers, as items of the views table (pk
-"projection#<name>"), and the dropping of a generation's views."""
+"projection#<name>"), and the dropping of a generation's views.
+
+Pointers written by earlier releases read the same: an attribute they lack (`dropping_*`,
+`drop_after`) reads as none. No projector commit touches a pointer item: projectors read
+it once per lease (infra/generations.py), query functions once per reader cache."""
 
 from __future__ import annotations
 
@@ -114,12 +118,12 @@ def _item(pointer: Pointer) -> dict[str, Any]:
         "epoch": {"N": str(pointer.epoch)},
         "checkpoint": {"M": {k: {"S": v} for k, v in pointer.checkpoint.items()}},
     }
-    for role in ("live", "building", "retiring"):
+    for role in ("live", "building", "retiring", "dropping"):
         generation: Generation | None = getattr(pointer, role)
         if generation is not None:
             item[f"{role}_number"] = {"N": str(generation.number)}
             item[f"{role}_version"] = {"N": str(generation.version)}
-    for name in ("started_at", "retire_after"):
+    for name in ("started_at", "retire_after", "drop_after"):
         at: datetime | None = getattr(pointer, name)
         if at is not None:
             item[name] = {"S": at.isoformat()}
@@ -148,4 +152,6 @@ def _pointer(projection: str, item: dict[str, Any]) -> Pointer:
         checkpoint={k: v["S"] for k, v in item.get("checkpoint", {}).get("M", {}).items()},
         started_at=time("started_at"),
         retire_after=time("retire_after"),
+        dropping=generation("dropping"),
+        drop_after=time("drop_after"),
     )

@@ -10,7 +10,17 @@ How the kit's words are stored (tables written by earlier versions read the same
 - each stream's position is an item (pk "position#<stream>"), written in the same
   transaction as the changes it caused;
 - a scoped store (one generation of one projection) prefixes every pk and gsi1pk it writes
-  or reads.
+  or reads;
+- a spread collection (`ViewStore.spreading`) is `shards` partitions: a document of id `i`
+  lives in part `blake2b(i) % shards`, part 0 being the collection's own partition (`pk` =
+  collection, where a collection written before it was spread keeps its items: they read
+  as part 0's) and part `s` the partition `<collection>#shard<s>`. Why: one partition takes
+  at most 1,000 write units/s, and a collection every order writes (the admin's list of all
+  orders) would hold the shop's whole order rate to that. A page of it is one Query per part
+  (each at most `limit` items, eventually consistent: 16 small Queries of 0.5 read units
+  for an admin's page of small entries), merged by id; its cursor is the last id answered,
+  sealed as a whole collection's cursor is (`{"pk": collection, "sk": id}`), so a cursor of
+  either kind continues in the other.
 
 What the reads cost: a Query page costs its bytes, not its items (4 KB per read unit,
 eventually consistent reads half that), and DynamoDB answers at most 1 MB per Query, so a
@@ -20,14 +30,16 @@ apiece. `get_many` is a BatchGetItem per 100 keys.
 
 What a commit can hold: a transaction writes at most 100 items, one of them the position
 (`MAX_CHANGES_PER_COMMIT`). Changes marked `ahead` are written first, by BatchWriteItem
-(25 per request), after checking the position, then the transaction: that is how an
-event's hundreds of search entries are written."""
+(25 per request; an `Increment` ahead by UpdateItem, one each), after checking the
+position, then the transaction: that is how an event's hundreds of search entries (and
+their trigrams' counters) are written."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +48,7 @@ from botocore.exceptions import ClientError
 
 from event_sourcing import cursors
 from event_sourcing.views import (
+    SHARDS,
     Change,
     Delete,
     Doc,
@@ -65,6 +78,9 @@ LISTING = ("gsi1pk", "gsi1sk")
 """The index's key, attributes of the item: a `Listing`'s name and sort."""
 STORED_ONLY = frozenset(KEY + LISTING)
 """Attributes of an item that are no document's field."""
+MARK = "commit"
+"""The commit that last wrote an item, on positions and counters written ahead: how a
+retried write recognises its own (dropped from counters' documents when read)."""
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -74,22 +90,51 @@ def position_key(stream_id: str) -> ViewKey:
     return ViewKey(f"position#{stream_id}", "#")
 
 
+def shard_of(id: str, shards: int) -> int:
+    """The part of a spread collection that holds the document of id `id`: stable across
+    processes (not `hash`), and even for ids that differ in a character or two (crc32 is
+    linear: its low bits of such ids fall in a few parts)."""
+    digest = hashlib.blake2b(id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def shard_partition(collection: str, shard: int) -> str:
+    """The partition key (unprefixed) of part `shard` of a spread collection."""
+    return collection if shard == 0 else f"{collection}#shard{shard}"
+
+
 class DynamoDBViewStore(ViewStore):
     """`consistent_reads` is for the projector: it reads documents to rewrite them, and a
     stale read would write an old document over a newer one."""
 
     def __init__(
-        self, client: DynamoDBClient, table: str, *, consistent_reads: bool, prefix: str = ""
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        consistent_reads: bool,
+        prefix: str = "",
+        shards: int = SHARDS,
     ) -> None:
         self.client = client
         self.table = table
         self.consistent = consistent_reads
         self.prefix = prefix
+        self.shards = shards
+        self.spread: frozenset[str] = frozenset()
 
     def scoped(self, prefix: str) -> DynamoDBViewStore:
         scoped = copy.copy(self)  # a subclass stays itself
         scoped.prefix = self.prefix + prefix
         return scoped
+
+    def spreading(
+        self, collections: Collection[str], shards: int | None = None
+    ) -> DynamoDBViewStore:
+        spread = copy.copy(self)
+        spread.spread = self.spread | frozenset(collections)
+        spread.shards = shards or self.shards
+        return spread
 
     def get(self, key: ViewKey) -> Doc | None:
         item = self.client.get_item(
@@ -99,6 +144,7 @@ class DynamoDBViewStore(ViewStore):
 
     def get_many(self, keys: Sequence[ViewKey]) -> dict[ViewKey, Doc]:
         unique = list(dict.fromkeys(keys))
+        stored = {(k["pk"]["S"], k["sk"]["S"]): key for key in unique for k in [self._key(key)]}
         found: dict[ViewKey, Doc] = {}
         for start in range(0, len(unique), BATCH_GET_KEYS):
             pending: dict[str, Any] = {
@@ -110,8 +156,7 @@ class DynamoDBViewStore(ViewStore):
             for _ in range(BATCH_RETRIES):
                 response = self.client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.table, []):
-                    collection = item["pk"]["S"].removeprefix(self.prefix)
-                    found[ViewKey(collection, item["sk"]["S"])] = _doc(item)
+                    found[stored[(item["pk"]["S"], item["sk"]["S"])]] = _doc(item)
                 pending = dict(response.get("UnprocessedKeys") or {})
                 if not pending:
                     break
@@ -128,6 +173,10 @@ class DynamoDBViewStore(ViewStore):
         descending: bool = False,
         after: str | None = None,
     ) -> Page:
+        if collection in self.spread:
+            return self._merged(
+                collection, limit=limit, cursor=cursor, descending=descending, after=after
+            )
         start = None
         if after is not None and cursor is None:
             start = {"pk": {"S": self.prefix + collection}, "sk": {"S": after}}
@@ -196,6 +245,44 @@ class DynamoDBViewStore(ViewStore):
             )
         return Page(items, next_cursor)
 
+    def _merged(
+        self,
+        collection: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        descending: bool,
+        after: str | None,
+    ) -> Page:
+        """A page of a spread collection: one Query of each part, from the same id on,
+        merged in id order (ids are unique within a collection, so the page is the one
+        the whole collection would answer)."""
+        start = after
+        if cursor is not None:
+            start = cursors.open_(cursor, expect={"pk": collection}, keys=set(KEY))["sk"]
+        rows: list[tuple[str, Doc]] = []
+        more = False
+        for shard in range(self.shards):
+            partition = self.prefix + shard_partition(collection, shard)
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": partition}},
+                "ScanIndexForward": not descending,
+                "Limit": limit,
+                "ConsistentRead": self.consistent,
+            }
+            if start is not None:
+                request["ExclusiveStartKey"] = {"pk": {"S": partition}, "sk": {"S": start}}
+            response = self.client.query(**request)
+            rows += [(item["sk"]["S"], _doc(item)) for item in response.get("Items", [])]
+            more = more or "LastEvaluatedKey" in response
+        rows.sort(key=lambda row: row[0], reverse=descending)
+        page = rows[:limit]
+        more = more or len(rows) > limit
+        next_cursor = cursors.seal({"pk": collection, "sk": page[-1][0]}) if more and page else None
+        return Page([doc for _, doc in page], next_cursor)
+
     def position(self, stream_id: str) -> int:
         doc = self.get(position_key(stream_id))
         return int(doc["version"]) if doc else 0
@@ -209,24 +296,22 @@ class DynamoDBViewStore(ViewStore):
         changes: Sequence[Change],
         guard: Guard | None = None,
     ) -> None:
-        ahead = [c for c in changes if isinstance(c, Put | Delete) and c.ahead]
-        atomic = [c for c in changes if not (isinstance(c, Put | Delete) and c.ahead)]
+        ahead = [c for c in changes if c.ahead]
+        atomic = [c for c in changes if not c.ahead]
         if len(atomic) > MAX_CHANGES_PER_COMMIT:
             raise ValueError(
                 f"one commit may change at most {MAX_CHANGES_PER_COMMIT} view items "
                 f"atomically, not {len(atomic)}: mark the changes an event does not bound ahead"
             )
-        if ahead and self.position(stream_id) != from_version:
-            raise PositionMoved(stream_id, from_version)
-        self._write_ahead(ahead)
         # This commit's own mark on the position: a retry of it after a lost answer meets its
         # own mark and is done; another writer's commit of the same range is not ours.
         commit_id = str(uuid.uuid4())
+        if ahead and self.position(stream_id) != from_version:
+            raise PositionMoved(stream_id, from_version)
+        self._write_ahead(ahead, commit_id)
         moved: dict[str, Any] = {
             "TableName": self.table,
-            "Item": self._item(
-                position_key(stream_id), {"version": to_version, "commit": commit_id}
-            ),
+            "Item": self._item(position_key(stream_id), {"version": to_version, MARK: commit_id}),
             "ConditionExpression": "attribute_not_exists(pk)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -251,22 +336,8 @@ class DynamoDBViewStore(ViewStore):
             operations.append({"ConditionCheck": check})  # type: ignore[typeddict-item]
         for change in atomic:
             if isinstance(change, Increment):
-                names = {f"#f{i}": name for i, name in enumerate(change.counts)}
-                values = {
-                    f":v{i}": {"N": str(delta)} for i, delta in enumerate(change.counts.values())
-                }
-                operations.append(
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": self._key(change.key),
-                            "UpdateExpression": "ADD "
-                            + ", ".join(f"#f{i} :v{i}" for i in range(len(names))),
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    }
-                )
+                update: Any = {"TableName": self.table, **self._addition(change)}
+                operations.append({"Update": update})
             elif isinstance(change, Put):
                 item = self._item(change.key, change.doc, change.listed)
                 operations.append({"Put": {"TableName": self.table, "Item": item}})
@@ -280,7 +351,7 @@ class DynamoDBViewStore(ViewStore):
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons: Any = error.response.get("CancellationReasons") or [{}]
-            mark = (reasons[0].get("Item") or {}).get("commit", {}).get("S")
+            mark = (reasons[0].get("Item") or {}).get(MARK, {}).get("S")
             if reasons[0].get("Code") == "ConditionalCheckFailed" and mark == commit_id:
                 return
             guard_failed = len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed"
@@ -288,13 +359,28 @@ class DynamoDBViewStore(ViewStore):
                 raise GenerationsChanged(str(guard.key)) from error
             raise PositionMoved(stream_id, from_version) from error
 
-    def _write_ahead(self, changes: Sequence[Put | Delete]) -> None:
-        for start in range(0, len(changes), BATCH_WRITE_ITEMS):
+    def _write_ahead(self, changes: Sequence[Change], commit_id: str) -> None:
+        # Increments: one UpdateItem each (BatchWriteItem cannot add), 1 write unit apiece
+        # for a small counter. Each leaves the commit's mark, and adds only if the mark is
+        # not already there: the SDK's retry after a lost answer meets it and adds nothing.
+        for increment in [c for c in changes if isinstance(c, Increment)]:
+            addition = self._addition(increment)
+            addition["UpdateExpression"] += " SET #mark = :mark"
+            addition["ConditionExpression"] = "attribute_not_exists(#mark) OR #mark <> :mark"
+            addition["ExpressionAttributeNames"]["#mark"] = MARK
+            addition["ExpressionAttributeValues"][":mark"] = {"S": commit_id}
+            try:
+                self.client.update_item(TableName=self.table, **addition)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        writes = [c for c in changes if isinstance(c, Put | Delete)]
+        for start in range(0, len(writes), BATCH_WRITE_ITEMS):
             requests: list[Any] = [
                 {"PutRequest": {"Item": self._item(c.key, c.doc, c.listed)}}
                 if isinstance(c, Put)
                 else {"DeleteRequest": {"Key": self._key(c.key)}}
-                for c in changes[start : start + BATCH_WRITE_ITEMS]
+                for c in writes[start : start + BATCH_WRITE_ITEMS]
             ]
             pending: dict[str, Any] = {self.table: requests}
             for _ in range(BATCH_RETRIES):
@@ -305,8 +391,22 @@ class DynamoDBViewStore(ViewStore):
             else:
                 raise RuntimeError("DynamoDB left writes unprocessed after retries: throttled")
 
+    def _addition(self, change: Increment) -> dict[str, Any]:
+        """The key and ADD expression of an `Increment` (an Update, alone or in a commit)."""
+        names = {f"#f{i}": name for i, name in enumerate(change.counts)}
+        values = {f":v{i}": {"N": str(delta)} for i, delta in enumerate(change.counts.values())}
+        return {
+            "Key": self._key(change.key),
+            "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(names))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
     def _key(self, key: ViewKey) -> dict[str, Any]:
-        return {"pk": {"S": self.prefix + key.collection}, "sk": {"S": key.id}}
+        collection = key.collection
+        if collection in self.spread:
+            collection = shard_partition(collection, shard_of(key.id, self.shards))
+        return {"pk": {"S": self.prefix + collection}, "sk": {"S": key.id}}
 
     def _item(
         self, key: ViewKey, doc: Mapping[str, Any], listed: Listing | None = None
@@ -338,10 +438,11 @@ def _storable(value: Any) -> Any:
 
 
 def _doc(item: Mapping[str, Any]) -> Doc:
+    # A position's mark is its own business (read as `version`); a counter's too.
     return {
         name: _plain(_deserializer.deserialize(value))
         for name, value in item.items()
-        if name not in STORED_ONLY
+        if name not in STORED_ONLY and name != MARK
     }
 
 

@@ -105,3 +105,21 @@ class GenerationsContract:
         assert old.position("product-1") == 0
         assert new.get(ViewKey("search#tri#029", "x")) == {"n": 29}
         assert other.position("product-1") == 1
+
+    def test_a_retired_generation_is_kept_for_dropping_and_its_number_never_reused(
+        self, world: World
+    ) -> None:
+        read = world.generations.read([CatalogViews()])["catalog"]
+        begun = read.begun(1, AT)
+        world.generations.save(begun, read_at=read.epoch)
+        switched = begun.switched(AT)
+        world.generations.save(switched, read_at=begun.epoch)
+        retired = switched.retired(drop_after=AT)
+        world.generations.save(retired, read_at=switched.epoch)
+        stored = world.generations.read([CatalogViews()])["catalog"]
+        assert stored == retired
+        assert (stored.dropping, stored.drop_after) == (read.live, AT)
+        assert [g.number for g in stored.active()] == [2]
+        assert stored.next_number() == 3
+        world.generations.save(stored.dropped(), read_at=stored.epoch)
+        assert world.generations.read([CatalogViews()])["catalog"].dropping is None

@@ -1,6 +1,6 @@
-"""In-memory fakes of the kit's ports (store, views, generations, clock, ids). They keep
-state and pass the same contract suites as the DynamoDB adapter; for tests only, never
-deployed."""
+"""In-memory fakes of the kit's ports (store, views, generations, data keys, clock, ids).
+They keep state and pass the same contract suites as the DynamoDB adapter; for tests only,
+never deployed."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, Uniquen
 from event_sourcing.events import RecordedEvent, Snapshot
 from event_sourcing.generations import Generations, Pointer, PointerMoved
 from event_sourcing.guards import Claim, Hold, Retire
+from event_sourcing.personal import SubjectErased, new_key
 from event_sourcing.projector import Generation, Projection
 from event_sourcing.store import Append, EventStore, StreamTail, check_append
 from event_sourcing.views import (
@@ -70,6 +71,9 @@ class InMemoryEventStore(EventStore):
         self._streams: dict[str, _Stream] = {}
         self._claims: dict[tuple[str, str], str] = {}
         self._holders: dict[tuple[str, str], int] = {}
+        """Holds counted without a holder (what the previous release wrote)."""
+        self._lines: dict[tuple[str, str], set[str]] = {}
+        """Holds with a holder: the holders of each key."""
         self._retired: set[tuple[str, str]] = set()
         self._published: dict[str, Mapping[str, Any]] = {}
         self._recorded: dict[str, Mapping[str, Any] | None] = {}
@@ -92,7 +96,7 @@ class InMemoryEventStore(EventStore):
                 if hold.delta > 0 and (hold.namespace, hold.key) in self._retired:
                     raise KeyRetired(hold.namespace, hold.key)
             for retirement in retire:
-                if self._holders.get((retirement.namespace, retirement.key), 0) > 0:
+                if self.holders(retirement.namespace, retirement.key) > 0:
                     raise KeyHeld(retirement.namespace, retirement.key)
             for claim in claims:
                 owner = self._claims.get((claim.namespace, claim.value))
@@ -107,10 +111,21 @@ class InMemoryEventStore(EventStore):
                         actual=len(stream.events),
                     )
             for claim in claims:
-                self._claims[(claim.namespace, claim.value)] = claim.owner
+                if claim.released:
+                    self._claims.pop((claim.namespace, claim.value), None)
+                else:
+                    self._claims[(claim.namespace, claim.value)] = claim.owner
             for hold in holds:
                 key = (hold.namespace, hold.key)
-                self._holders[key] = self._holders.get(key, 0) + hold.delta
+                lines = self._lines.setdefault(key, set())
+                if hold.holder is not None and hold.delta > 0:
+                    lines.add(hold.holder)
+                elif hold.holder is not None and hold.holder in lines:
+                    lines.discard(hold.holder)
+                elif hold.holder is not None:  # counted by the previous release
+                    self._holders[key] = max(self._holders.get(key, 0) - 1, 0)
+                else:
+                    self._holders[key] = self._holders.get(key, 0) + hold.delta
             self._retired.update((r.namespace, r.key) for r in retire)
             for append in appends:
                 stream = self._streams.setdefault(append.stream_id, _Stream())
@@ -138,6 +153,9 @@ class InMemoryEventStore(EventStore):
         later = stream.events[snapshot.version :]
         return StreamTail(stream_id, version, snapshot, later, published)
 
+    def head(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, _Stream()).events)
+
     def read(
         self, stream_id: str, *, after: int = 0, up_to: int | None = None
     ) -> list[RecordedEvent]:
@@ -160,7 +178,8 @@ class InMemoryEventStore(EventStore):
         return self._claims.get((namespace, value))
 
     def holders(self, namespace: str, key: str) -> int:
-        return self._holders.get((namespace, key), 0)
+        key_ = (namespace, key)
+        return self._holders.get(key_, 0) + len(self._lines.get(key_, ()))
 
     def stream_pages(
         self, *, segment: int = 0, segments: int = 1, after: str | None = None
@@ -373,3 +392,29 @@ class InMemoryGenerations(Generations):
             for stream in positions:
                 del self.views._positions[stream]
             return len(keys) + len(positions)
+
+
+class InMemoryKeyStore:
+    """The `KeyStore` port in memory: keys by subject, and tombstones once erased."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def create(self, subject: str) -> bytes:
+        with self._lock:
+            if subject in self._keys:
+                key = self._keys[subject]
+                if key is None:
+                    raise SubjectErased(subject)
+                return key
+            key = self._keys[subject] = new_key()
+            return key
+
+    def get(self, subject: str) -> bytes | None:
+        with self._lock:
+            return self._keys.get(subject)
+
+    def destroy(self, subject: str) -> None:
+        with self._lock:
+            self._keys[subject] = None

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
+from event_sourcing.errors import (
+    ConcurrencyError,
+    HeldTooLate,
+    KeyHeld,
+    KeyRetired,
+    UniquenessViolation,
+)
 from event_sourcing.events import Snapshot
 from event_sourcing.guards import Claim, Hold, Retire
 from event_sourcing.store import MAX_APPEND_ITEMS, Append, EventStore
@@ -67,6 +73,38 @@ class EventStoreContract:
         assert store.claim_owner("email", "x@y.io") == "user-1"
         assert store.claim_owner("email", "nobody@y.io") is None
 
+    def test_a_released_claim_can_be_claimed_by_another_owner(self, store: EventStore) -> None:
+        claim = Claim("email", "x@y.io", "user-1")
+        store.append(Append("user-1", 0, [recorded("user-1", 1)]), claims=[claim])
+        store.append(Append("user-1", 1, [recorded("user-1", 2)]), claims=[claim.release()])
+        assert store.claim_owner("email", "x@y.io") is None
+        store.append(
+            Append("user-2", 0, [recorded("user-2", 1)]),
+            claims=[Claim("email", "x@y.io", "user-2")],
+        )
+        assert store.claim_owner("email", "x@y.io") == "user-2"
+
+    def test_only_its_owner_releases_a_claim(self, store: EventStore) -> None:
+        store.append(
+            Append("user-1", 0, [recorded("user-1", 1)]),
+            claims=[Claim("email", "x@y.io", "user-1")],
+        )
+        with pytest.raises(UniquenessViolation):
+            store.append(
+                Append("user-2", 0, [recorded("user-2", 1)]),
+                claims=[Claim("email", "x@y.io", "user-2").release()],
+            )
+        assert store.claim_owner("email", "x@y.io") == "user-1"
+        assert store.read("user-2") == []
+
+    def test_releasing_a_value_nobody_holds_is_a_no_op(self, store: EventStore) -> None:
+        store.append(
+            Append("user-1", 0, [recorded("user-1", 1)]),
+            claims=[Claim("email", "x@y.io", "user-1").release()],
+        )
+        assert store.claim_owner("email", "x@y.io") is None
+        assert len(store.read("user-1")) == 1
+
     def test_claiming_again_for_the_same_owner_is_not_a_conflict(self, store: EventStore) -> None:
         claim = Claim("email", "x@y.io", "user-1")
         store.append(Append("user-1", 0, [recorded("user-1", 1)]), claims=[claim])
@@ -83,6 +121,14 @@ class EventStoreContract:
     def test_tail_of_an_empty_stream_is_version_zero(self, store: EventStore) -> None:
         tail = store.tail("nothing", window=10)
         assert (tail.version, tail.snapshot, list(tail.events)) == (0, None, [])
+
+    def test_head_is_the_newest_version_and_zero_for_an_empty_stream(
+        self, store: EventStore
+    ) -> None:
+        store.append(Append("s", 0, events("s", 1, 3)))
+        store.append(Append("s", 3, events("s", 4, 7)))
+        store.append(Append("t", 0, events("t", 1, 1)))
+        assert (store.head("s"), store.head("t"), store.head("nothing")) == (7, 1, 0)
 
     def test_tail_without_snapshot_gives_every_event(self, store: EventStore) -> None:
         store.append(Append("s", 0, events("s", 1, 25)))
@@ -162,6 +208,58 @@ class EventStoreContract:
         assert isinstance(retired.value, ConcurrencyError)
         assert store.read("o-1") == []
         assert store.holders("product", "p1") == 0
+
+    def test_holds_of_holders_are_counted_and_let_go_of_by_each_holder(
+        self, store: EventStore
+    ) -> None:
+        for order in ("o-1", "o-2"):
+            store.append(
+                Append(order, 0, [recorded(order, 1)]), holds=[Hold("product", "p1", 1, order)]
+            )
+        assert store.holders("product", "p1") == 2
+        with pytest.raises(KeyHeld):
+            store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+        for order in ("o-1", "o-2"):
+            store.append(
+                Append(order, 1, [recorded(order, 2)]), holds=[Hold("product", "p1", -1, order)]
+            )
+        assert store.holders("product", "p1") == 0
+        store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+        assert len(store.read("p-1")) == 1
+
+    def test_a_hold_the_previous_release_counted_is_let_go_of_by_its_holder(
+        self, store: EventStore
+    ) -> None:
+        # written by the previous release: a count, no holder
+        store.append(Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1)])
+        store.append(
+            Append("o-2", 0, [recorded("o-2", 1)]), holds=[Hold("product", "p1", 1, "o-2")]
+        )
+        assert store.holders("product", "p1") == 2
+        store.append(
+            Append("o-1", 1, [recorded("o-1", 2)]), holds=[Hold("product", "p1", -1, "o-1")]
+        )
+        assert store.holders("product", "p1") == 1
+        store.append(
+            Append("o-2", 1, [recorded("o-2", 2)]), holds=[Hold("product", "p1", -1, "o-2")]
+        )
+        assert store.holders("product", "p1") == 0
+        store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+
+    def test_a_holder_never_keeps_a_retired_key(self, store: EventStore) -> None:
+        store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p1")])
+        # Refused before the write (KeyRetired), or let go of right after it (HeldTooLate).
+        with pytest.raises((KeyRetired, HeldTooLate)):
+            store.append(
+                Append("o-1", 0, [recorded("o-1", 1)]), holds=[Hold("product", "p1", 1, "o-1")]
+            )
+        assert store.holders("product", "p1") == 0
+
+    def test_a_holders_append_that_landed_is_done_when_sent_again(self, store: EventStore) -> None:
+        several = Append("s-2", 0, events("s-2", 1, 3))
+        store.append(several, holds=[Hold("product", "p1", 1, "s-2")])
+        store.append(several, holds=[Hold("product", "p1", 1, "s-2")])
+        assert store.holders("product", "p1") == 1
 
     def test_a_never_held_key_can_be_retired(self, store: EventStore) -> None:
         store.append(Append("p-1", 0, [recorded("p-1", 1)]), retire=[Retire("product", "p9")])

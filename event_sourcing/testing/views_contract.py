@@ -161,6 +161,24 @@ class ViewStoreContract:
         assert views.get(ViewKey("search#tri#000", "name#p1")) is None
         assert views.position("p1") == 2
 
+    def test_increments_ahead_add_past_the_atomic_bound(self, views: ViewStore) -> None:
+        counters = [ViewKey(f"search#count#{n:03d}") for n in range(120)]
+        for version in range(2):
+            views.commit(
+                f"p{version}",
+                from_version=0,
+                to_version=1,
+                changes=[Increment(k, {"products": 1}, ahead=True) for k in counters],
+            )
+        views.commit(
+            "p0",
+            from_version=1,
+            to_version=2,
+            changes=[Increment(counters[0], {"products": -1}, ahead=True)],
+        )
+        assert views.get(counters[0]) == {"products": 1}
+        assert views.get(counters[119]) == {"products": 2}
+
     def test_changes_ahead_are_refused_from_a_stale_position(self, views: ViewStore) -> None:
         views.commit("p1", from_version=0, to_version=3, changes=[])
         with pytest.raises(PositionMoved):
@@ -243,3 +261,57 @@ class ViewStoreContract:
         now = Guard(pointer, 2)
         views.commit("s", from_version=1, to_version=2, changes=[Put(ViewKey("b"), {})], guard=now)
         assert views.position("s") == 2
+
+    def test_a_spread_collection_reads_as_the_whole_collection_would(
+        self, views: ViewStore
+    ) -> None:
+        whole = views.scoped("ordering.1|")
+        spread = views.scoped("ordering.2|").spreading(["orders#all"], 4)
+        ids = [f"2026-12-0{n % 9 + 1}T00:00:{n:02d}#o{n:03d}" for n in range(37)]
+        for n, id in enumerate(ids):
+            change = Put(ViewKey("orders#all", id), {"id": f"o{n:03d}"})
+            for store in (whole, spread):
+                store.commit(f"order-{n}", from_version=0, to_version=1, changes=[change])
+        for descending in (True, False):
+            pages: list[list[list[str]]] = [[], []]
+            for i, store in enumerate((whole, spread)):
+                cursor = None
+                while True:
+                    page = store.query("orders#all", limit=5, cursor=cursor, descending=descending)
+                    pages[i].append([d["id"] for d in page.items])
+                    cursor = page.cursor
+                    if cursor is None:
+                        break
+            assert [id for page in pages[1] for id in page] == [
+                f"o{n:03d}"
+                for _, n in sorted(((id, n) for n, id in enumerate(ids)), reverse=descending)
+            ]
+            assert [p for p in pages[1] if p] == [p for p in pages[0] if p]
+        middle = sorted(ids)[20]
+        assert (
+            spread.query("orders#all", limit=3, after=middle).items
+            == whole.query("orders#all", limit=3, after=middle).items
+        )
+        assert spread.get(ViewKey("orders#all", ids[3])) == {"id": "o003"}
+        found = spread.get_many([ViewKey("orders#all", id) for id in ids[:10]])
+        assert found == {
+            ViewKey("orders#all", id): {"id": f"o{n:03d}"} for n, id in enumerate(ids[:10])
+        }
+        spread.commit(
+            "order-0", from_version=1, to_version=2, changes=[Delete(ViewKey("orders#all", ids[0]))]
+        )
+        assert spread.get(ViewKey("orders#all", ids[0])) is None
+        assert len(spread.query("orders#all", limit=100).items) == 36
+
+    def test_a_cursor_of_a_spread_collection_continues_in_another_generation(
+        self, views: ViewStore
+    ) -> None:
+        blue = views.scoped("ordering.1|").spreading(["orders#all"], 3)
+        green = views.scoped("ordering.2|").spreading(["orders#all"], 3)
+        for store in (blue, green):
+            changes = [Put(ViewKey("orders#all", f"{n:03d}"), {"n": n}) for n in range(9)]
+            store.commit("s", from_version=0, to_version=1, changes=changes)
+        page = blue.query("orders#all", limit=4, descending=True)
+        rest = green.query("orders#all", limit=10, cursor=page.cursor, descending=True)
+        assert [d["n"] for d in page.items + rest.items] == list(range(8, -1, -1))
+        assert rest.cursor is None

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
 
-from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.request import Request
-
+from domain.catalog import service as catalog
 from domain.catalog.commands import (
     ActivateProduct,
     ApproveProduct,
@@ -19,7 +16,6 @@ from domain.catalog.commands import (
     PostReview,
 )
 from domain.catalog.product import Product
-from domain.catalog.service import CatalogService
 from functions.models import (
     Deactivation,
     Deleted,
@@ -31,18 +27,11 @@ from functions.models import (
     Versioned,
 )
 from functions.shared.commands import Calling, command
-from functions.shared.http import Routes, http_function, root_of
+from functions.shared.http import Repository, Routes, http_function
 
 router = Routes()
 TAGS = ["catalogue"]
 ADMIN = (400, 401, 403, 404, 409, 412, 422)
-
-
-def _catalog(request: Request) -> CatalogService:
-    return root_of(request).catalog
-
-
-Catalog = Annotated[CatalogService, Depends(_catalog)]
 
 
 def _product(product: Product) -> ProductAnswer:
@@ -68,9 +57,9 @@ def _product(product: Product) -> ProductAnswer:
     summary="Create a category (admin)",
     tags=TAGS,
 )
-def create_category(body: NewCategory, call: Calling, catalog: Catalog) -> Versioned:
+def create_category(body: NewCategory, call: Calling, repository: Repository) -> Versioned:
     command = CreateCategory(body.name, body.allows_products, body.premium)
-    category = catalog.create_category(command, call.context)
+    category = catalog.create_category(repository, command, call.context)
     return Versioned(id=category.id, version=category.version)
 
 
@@ -88,9 +77,9 @@ def create_category(body: NewCategory, call: Calling, catalog: Catalog) -> Versi
     summary="Create a product (admin); it starts inactive",
     tags=TAGS,
 )
-def create_product(body: NewProduct, call: Calling, catalog: Catalog) -> ProductAnswer:
+def create_product(body: NewProduct, call: Calling, repository: Repository) -> ProductAnswer:
     command = CreateProduct(body.name, body.description, Decimal(body.price), body.category_id)
-    return _product(catalog.create_product(command, call.context))
+    return _product(catalog.create_product(repository, command, call.context))
 
 
 @command(
@@ -102,8 +91,8 @@ def create_product(body: NewProduct, call: Calling, catalog: Catalog) -> Product
     summary="Change a product's price (admin)",
     tags=TAGS,
 )
-def change_price(id: str, body: NewPrice, call: Calling, catalog: Catalog) -> ProductAnswer:
-    return _product(catalog.change_price(ChangePrice(id, Decimal(body.price)), *call))
+def change_price(id: str, body: NewPrice, call: Calling, repository: Repository) -> ProductAnswer:
+    return _product(catalog.change_price(repository, ChangePrice(id, Decimal(body.price)), *call))
 
 
 @command(
@@ -115,8 +104,8 @@ def change_price(id: str, body: NewPrice, call: Calling, catalog: Catalog) -> Pr
     summary="Approve a product's price (admin)",
     tags=TAGS,
 )
-def approve(id: str, call: Calling, catalog: Catalog) -> ProductAnswer:
-    return _product(catalog.approve(ApproveProduct(id), *call))
+def approve(id: str, call: Calling, repository: Repository) -> ProductAnswer:
+    return _product(catalog.approve(repository, ApproveProduct(id), *call))
 
 
 @command(
@@ -128,8 +117,8 @@ def approve(id: str, call: Calling, catalog: Catalog) -> ProductAnswer:
     summary="Activate a product (admin); refused while approval is pending",
     tags=TAGS,
 )
-def activate(id: str, call: Calling, catalog: Catalog) -> ProductAnswer:
-    return _product(catalog.activate(ActivateProduct(id), *call))
+def activate(id: str, call: Calling, repository: Repository) -> ProductAnswer:
+    return _product(catalog.activate(repository, ActivateProduct(id), *call))
 
 
 @command(
@@ -141,8 +130,8 @@ def activate(id: str, call: Calling, catalog: Catalog) -> ProductAnswer:
     summary="Deactivate a product (admin), with a reason",
     tags=TAGS,
 )
-def deactivate(id: str, body: Deactivation, call: Calling, catalog: Catalog) -> ProductAnswer:
-    return _product(catalog.deactivate(DeactivateProduct(id, body.reason), *call))
+def deactivate(id: str, body: Deactivation, call: Calling, repository: Repository) -> ProductAnswer:
+    return _product(catalog.deactivate(repository, DeactivateProduct(id, body.reason), *call))
 
 
 @command(
@@ -158,8 +147,8 @@ def deactivate(id: str, body: Deactivation, call: Calling, catalog: Catalog) -> 
     summary="Review a product (1 to 5); a second review replaces your first",
     tags=TAGS,
 )
-def review(id: str, body: NewReview, call: Calling, catalog: Catalog) -> Versioned:
-    posted = catalog.review(PostReview(id, body.rating, body.comment), *call)
+def review(id: str, body: NewReview, call: Calling, repository: Repository) -> Versioned:
+    posted = catalog.review(repository, PostReview(id, body.rating, body.comment), *call)
     return Versioned(id=posted.id, version=posted.version)
 
 
@@ -172,8 +161,8 @@ def review(id: str, body: NewReview, call: Calling, catalog: Catalog) -> Version
     summary="Delete a product (admin); refused while any order holds it",
     tags=TAGS,
 )
-def delete_product(id: str, call: Calling, catalog: Catalog) -> Deleted:
-    product = catalog.delete_product(DeleteProduct(id), *call)
+def delete_product(id: str, call: Calling, repository: Repository) -> Deleted:
+    product = catalog.delete_product(repository, DeleteProduct(id), *call)
     return Deleted(id=product.id, deleted=True, version=product.version)
 
 

@@ -57,7 +57,7 @@ Identity = Annotated[IdentityService, Depends(_identity)]
 def register(body: NewUser, call: Calling, identity: Identity) -> UserCreated:
     user = identity.register(Register(body.email, body.password), call.context)
     metrics.add_metric(name="UsersRegistered", unit="Count", value=1)
-    return UserCreated(id=user.id, email=user.state.email, version=user.version)
+    return UserCreated(id=user.id, email=user.state.email, version=user.visible_version)
 
 
 # What a replay of a sign-in answers: the same token, signed again from its receipt (its
@@ -94,7 +94,7 @@ def issue_token(body: Credentials, call: Calling, identity: Identity) -> TokenIs
         access_token=issued.token.value,
         token_type="Bearer",
         expires_in=issued.token.expires_in,
-        version=issued.user.version,
+        version=issued.user.visible_version,
     )
 
 
@@ -112,7 +112,7 @@ def issue_token(body: Credentials, call: Calling, identity: Identity) -> TokenIs
 )
 def change_password(body: NewPassword, call: Calling, identity: Identity) -> Versioned:
     user = identity.change_password(ChangePassword(body.old_password, body.new_password), *call)
-    return Versioned(id=user.id, version=user.version)
+    return Versioned(id=user.id, version=user.visible_version)
 
 
 @command(
@@ -153,7 +153,7 @@ def request_password_reset(body: ResetRequest, call: Calling, identity: Identity
 )
 def reset_password(body: ResetConfirmation, call: Calling, identity: Identity) -> Versioned:
     user = identity.reset_password(ResetPassword(body.token, body.new_password), *call)
-    return Versioned(id=user.id, version=user.version)
+    return Versioned(id=user.id, version=user.visible_version)
 
 
 @command(
@@ -171,7 +171,7 @@ def reset_password(body: ResetConfirmation, call: Calling, identity: Identity) -
 )
 def deactivate(id: str, call: Calling, identity: Identity) -> Versioned:
     user = identity.deactivate(Deactivate(id), *call)
-    return Versioned(id=user.id, version=user.version)
+    return Versioned(id=user.id, version=user.visible_version)
 
 
 app, handler = http_function(router)

@@ -31,15 +31,12 @@ from functions.models import (
     ProductView,
 )
 from functions.shared.auth import caller_of, route
-from functions.shared.consistency import json_response, read_view, view_response
+from functions.shared.consistency import MinVersion, json_response, read_view, view_response
 from functions.shared.http import Routes, Services, http_function
 from functions.shared.openapi import responses
 
 router = Routes()
 
-MinVersion = Annotated[
-    int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
-]
 MAX_PRICE_FILTER = Decimal(10) ** 9
 """Above any price: a filter beyond it (1e999) is a client's mistake, not an empty page."""
 Price = Annotated[str | None, Query(max_length=20, description="A decimal, like 19.99")]
@@ -101,27 +98,35 @@ def products(
     with_total: Annotated[
         bool,
         Query(
-            description="true: add total_count, the number of products matching the whole "
-            "search (it reads every candidate of the search: costlier than a page)"
+            description="true: add the number of products matching the whole search: "
+            "total_count, exact when the collection the search reads holds at most "
+            f"{search.TOTAL_BOUND:,} index entries, else total_count_at_least, the matches "
+            f"among its first {search.TOTAL_BOUND:,} (costlier than a page, bounded)"
         ),
     ] = False,
 ) -> Response[ProductList]:
     from event_sourcing import cursors
+    from event_sourcing.views import InvalidCursor
 
     criteria = search.Criteria(
         q, category_id, _price(min_price, "min_price"), _price(max_price, "max_price")
     )
-    after = None
-    if cursor is not None:
-        after = cursors.open_(cursor, expect={"p": criteria.collection()}, keys={"p", "a"})["a"]
     views = services.live("catalog")
-    page = search_products(views, criteria, limit=limit, after=after)
+    after = collection = None
+    if cursor is not None:
+        # A cursor keeps the collection its first page chose (trigram counts may move).
+        opened = cursors.open_(cursor, expect={}, keys={"p", "a"})
+        if not criteria.continues_in(opened["p"]):
+            raise InvalidCursor("The cursor does not belong to this query.")
+        collection, after = opened["p"], opened["a"]
+    page = search_products(views, criteria, limit=limit, after=after, collection=collection)
     next_cursor = (
-        cursors.seal({"p": criteria.collection(), "a": page.last_sort}) if page.last_sort else None
+        cursors.seal({"p": page.collection, "a": page.last_sort}) if page.last_sort else None
     )
     answer: dict[str, Any] = {"items": page.items, "next_cursor": next_cursor}
     if with_total:
-        answer["total_count"] = count_products(views, criteria)
+        total = count_products(views, criteria, collection=page.collection)
+        answer["total_count" if total.exact else "total_count_at_least"] = total.count
     return json_response(answer)
 
 
@@ -135,8 +140,15 @@ def products(
     responses=responses(200, ProductView, 401, 404, 503),
 )
 def product(services: Services, id: str, min_version: MinVersion = None) -> Response[ProductView]:
+    from domain.catalog.product import Product
+
     views, admin = services.live("catalog"), _is_admin()
-    return view_response(read_view(lambda: product_view(views, id, admin=admin), min_version))
+    doc = read_view(
+        lambda: product_view(views, id, admin=admin),
+        min_version,
+        head=lambda: services.repository.head(Product, id),
+    )
+    return view_response(doc)
 
 
 @route(

@@ -13,15 +13,11 @@ from domain.errors import NotFound
 from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
 from functions.models import History, OrderAnswer, OrderList, StockLevels
 from functions.shared.auth import caller_of, route
-from functions.shared.consistency import json_response, read_view, view_response
+from functions.shared.consistency import MinVersion, json_response, read_view, view_response
 from functions.shared.http import Routes, Services, http_function
 from functions.shared.openapi import responses
 
 router = Routes()
-
-MinVersion = Annotated[
-    int | None, Query(ge=1, description="Wait (about 3 s at most) until the view is this recent")
-]
 
 
 @route(
@@ -37,7 +33,14 @@ def order(services: Services, id: str, min_version: MinVersion = None) -> Respon
     caller = require_caller(caller_of(router))
     views = services.live("ordering")
     # Visibility is checked once the view is there: another's order is a 404, never a 503.
-    doc = read_view(lambda: order_doc(views, id), min_version)
+    from domain.ordering.order import Order
+
+    doc = read_view(
+        lambda: order_doc(views, id),
+        min_version,
+        head=lambda: services.repository.head(Order, id),
+        admit=lambda doc: visible_to(doc, caller),
+    )
     return view_response(visible_to(doc, caller))
 
 
@@ -95,7 +98,13 @@ def inventory(
 ) -> Response[StockLevels]:
     require_admin(caller_of(router))
     views = services.live("ordering")
-    doc = read_view(lambda: inventory_view(views, product_id), min_version)
+    from domain.ordering.inventory import Inventory
+
+    doc = read_view(
+        lambda: inventory_view(views, product_id),
+        min_version,
+        head=lambda: services.repository.head(Inventory, product_id),
+    )
     if doc["version"] == 0 and services.product_catalog.product(product_id) is None:
         # never counted: is it a product at all? The catalogue's own stream says (one Query)
         raise NotFound("No such product.", code="product_not_found")

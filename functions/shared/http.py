@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from domain.errors import DomainError
 from event_sourcing.errors import ConcurrencyError, VersionMismatch
+from event_sourcing.repository import EventSourcedRepository
 from event_sourcing.views import InvalidCursor
 from functions.shared.auth import authenticate_first
 from functions.shared.bodies import readable_bodies
@@ -43,6 +44,14 @@ def root_of(request: Request) -> Root:
 
 Services = Annotated[Root, Depends(root_of)]
 """A route's parameter: the composition root's services, for routes that use several."""
+
+
+def _repository(request: Request) -> EventSourcedRepository:
+    return root_of(request).repository
+
+
+Repository = Annotated[EventSourcedRepository, Depends(_repository)]
+"""A route's parameter: the event-sourced repository the use cases (plain functions) take."""
 
 
 def http_function(*routers: Routes) -> tuple[APIGatewayHttpResolver, Handler]:

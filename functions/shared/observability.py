@@ -5,15 +5,41 @@ on the first invocation, when the handler needs boto3 anyway, not at import."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from infra.container import Container, container
 
-logger = Logger()
+_PERSONAL = (
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), "<email>"),
+    # a JWT (an access token, a reset link's token) and a bearer credential
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "<token>"),
+    (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer <token>"),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with email addresses and tokens masked."""
+    for pattern, mask in _PERSONAL:
+        text = pattern.sub(mask, text)
+    return text
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON log lines with email addresses and tokens masked. We log none
+    ourselves; an exception's message may carry one (SES names a refused recipient)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "eventshop"))
 
 CORRELATION_ID = 'headers."x-correlation-id" || requestContext.requestId'
@@ -39,8 +65,10 @@ def entry_point(
             from aws_lambda_powertools import Tracer
 
             tracer = Tracer()
+            # No response in the trace: it holds access tokens, emails and orders.
             traced = tracer.capture_lambda_handler(
-                lambda event, context: inner(event, context, container())
+                lambda event, context: inner(event, context, container()),
+                capture_response=False,
             )
             flushed = metrics.log_metrics(traced)
             built.append(

@@ -24,7 +24,8 @@ _REASONS = {
     415: "A body that is not application/json",
     422: "Refused by a business rule",
     429: "Too many failed attempts",
-    503: "The view has not caught up with ?min_version yet",
+    503: "The view has not caught up with ?min_version yet (a version that exists: retry); "
+    "a version past the stream's latest is a 400 naming the latest",
 }
 ALWAYS = (400, 401)
 """Any route: a malformed query, path or header; a refused token (even on a public route)."""

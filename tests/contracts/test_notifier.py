@@ -69,6 +69,38 @@ def test_ses_mails_the_customer_the_order(ses: Notifier) -> None:
     assert "Total: 91.00" in sent.body
 
 
+def cancel(notifier: Notifier, key: str, refunded: Decimal | None = None) -> str:
+    return notifier.order_cancelled(
+        idempotency_key=key,
+        to_user_id="u1",
+        order_id="o1",
+        reason="payment_declined (card_declined)",
+        refunded=refunded,
+    )
+
+
+def test_a_cancellation_is_sent_once_per_key_apart_from_the_confirmation(
+    notifier: Notifier,
+) -> None:
+    confirmed = confirm(notifier, "confirm-o1")
+    first = cancel(notifier, "cancelled-o1")
+    assert first
+    assert first != confirmed
+    assert cancel(notifier, "cancelled-o1") == first
+
+
+def test_ses_tells_the_customer_why_and_what_was_refunded(ses: Notifier) -> None:
+    cancel(ses, "cancelled-o1", Decimal("91.00"))
+    cancel(ses, "cancelled-o1", Decimal("91.00"))
+    cancel(ses, "cancelled-o2")
+    refunded, declined = ses_sent()
+    assert refunded.destinations["ToAddresses"] == ["ada@example.com"]
+    assert refunded.subject == "Order o1 cancelled"
+    assert "payment declined (card declined)" in refunded.body
+    assert "Your payment of 91.00 is refunded." in refunded.body
+    assert "Nothing was charged." in declined.body
+
+
 @pytest.fixture(params=["fake", "ses"])
 def mailer(request: pytest.FixtureRequest) -> Mailer:
     return FakeMailer() if request.param == "fake" else request.getfixturevalue("ses")

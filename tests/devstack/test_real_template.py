@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
 import pytest
 
-from devstack.sam import StreamMappingSpec
+from devstack.sam import QueueMappingSpec, StreamMappingSpec
 from devstack.stack import DEFAULT_TEMPLATE, LocalStack
 from tests.devstack.support import LogLines, unique_stack_name
 
@@ -109,10 +110,37 @@ def test_stream_mapping_settings(stack: LocalStack) -> None:
         report_batch_item_failures=True,
         filters=mapping.filters,
         on_failure_arn=queue_arn,
+        parallelization_factor=4,
     )
+    assert process.parallelization_factor == 10
     assert mapping.filters == (
         {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["event"]}}}},
     )
+
+
+def test_the_outside_calls_queue_runs_its_function_with_item_failures(stack: LocalStack) -> None:
+    (mapping,) = stack.deployment.model.queue_mappings
+    queue = stack.deployment.resource("OutsideCallsQueue").attributes["Arn"]
+    assert mapping == QueueMappingSpec(
+        function_logical_id="OutsideCallsFunction",
+        source_name="DueWork",
+        queue_arn=queue,
+        batch_size=10,
+        batching_window_seconds=0.0,
+        report_batch_item_failures=True,
+        maximum_concurrency=50,
+    )
+    # reserved concurrency is off by default (a new account has little to reserve)
+    assert stack.deployment.model.functions["OutsideCallsFunction"].reserved_concurrency is None
+    sqs = stack.clients.sqs()
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=stack.queue_url("OutsideCallsQueue"), AttributeNames=["RedrivePolicy"]
+    )["Attributes"]
+    dead_letters = stack.deployment.resource("OutsideCallsDeadLetterQueue").attributes["Arn"]
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": dead_letters,
+        "maxReceiveCount": 5,
+    }
 
 
 def test_provisioning_again_keeps_what_exists(stack: LocalStack) -> None:
@@ -129,5 +157,77 @@ def test_provisioning_again_keeps_what_exists(stack: LocalStack) -> None:
             again.resolved_env("AuthorizerFunction")["SIGNING_KEY_SECRET"]
             == (stack.resolved_env("AuthorizerFunction")["SIGNING_KEY_SECRET"])
         )
+        # the data keys stay readable: the same KMS key wraps them (an invoke provisions)
+        assert (
+            again.resolved_env("IdentityCommandsFunction")["DATA_KEY_ID"]
+            == (stack.resolved_env("IdentityCommandsFunction")["DATA_KEY_ID"])
+        )
     finally:
         again.stop()
+
+
+def test_only_the_outside_calls_function_may_charge_and_mail(stack: LocalStack) -> None:
+    """Local IAM grants what the template does: the reader may only send to the queue; the
+    queue's function polls it (SAM's SQS poller grants) and calls SES, never the reader."""
+    principals = stack.deployment.principals
+    reader, calls = (
+        principals["OrderProcessFunction"].policy,
+        principals["OutsideCallsFunction"].policy,
+    )
+    queue = stack.deployment.resource("OutsideCallsQueue").attributes["Arn"]
+    dead = stack.deployment.resource("OutsideCallsDeadLetterQueue").attributes["Arn"]
+    failures = stack.deployment.resource("OrderProcessFailureQueue").attributes["Arn"]
+    sender = "arn:aws:ses:us-east-1:123456789012:identity/orders@eventshop.example.com"
+    assert reader.allows("sqs:SendMessage", queue)
+    assert not reader.allows("sqs:SendMessage", dead)
+    assert not reader.allows("sqs:ReceiveMessage", queue)
+    assert not reader.allows("ses:SendEmail", sender)
+    for action in (
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    ):
+        # SAM attaches AWSLambdaSQSQueueExecutionRole for an SQS event: any queue, as on AWS
+        assert calls.allows(action, queue), action
+        assert calls.allows(action, failures), action
+    assert not calls.allows("sqs:SendMessage", queue)
+    assert calls.allows("ses:SendEmail", sender)
+
+
+def test_reserved_concurrency_of_the_outside_calls_is_a_parameter(stack: LocalStack) -> None:
+    reserved = LocalStack(
+        DEFAULT_TEMPLATE,
+        stack_name=unique_stack_name("reserved"),
+        parameter_overrides={"OutsideCallsReservedConcurrency": "3"},
+        env={"AWS_ENDPOINT_URL": stack.endpoint_url},
+        log=LogLines(),
+    )
+    try:
+        functions = reserved.provision().model.functions
+        assert functions["OutsideCallsFunction"].reserved_concurrency == 3
+        assert functions["OrderProcessFunction"].reserved_concurrency is None
+    finally:
+        reserved.stop()
+
+
+def test_a_stack_on_an_aws_endpoint_url_of_this_machine_records_itself_for_the_cli(
+    stack: LocalStack,
+) -> None:
+    from devstack.running import RunningStack
+
+    served = LocalStack(
+        DEFAULT_TEMPLATE,
+        stack_name=unique_stack_name("endpoint-url"),
+        env={"AWS_ENDPOINT_URL": stack.endpoint_url},
+        bootstrap=False,
+        log=LogLines(),
+    )
+    try:
+        served.start()
+        found = RunningStack.find(DEFAULT_TEMPLATE.parent, served.stack_name)
+        assert found is not None, "eventshop-admin --local would not find it"
+        assert (found.endpoint_url, found.api_url) == (stack.endpoint_url, served.url)
+        assert found.outputs["EventsStreamArn"]
+    finally:
+        served.stop()
+    assert RunningStack.find(DEFAULT_TEMPLATE.parent, served.stack_name) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, EventRegistry
@@ -14,6 +15,15 @@ test_events = EventRegistry()
 @dataclass(frozen=True)
 class Added(DomainEvent):
     amount: int
+
+
+@test_events.event
+@dataclass(frozen=True)
+class Audited(DomainEvent):
+    """A process's bookkeeping: it moves the stream, not the version users see."""
+
+    background: ClassVar[bool] = True
+    note: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,13 @@ class Counter(Aggregate[Total]):
 
     def add(self, amount: int) -> None:
         self._record(Added(amount))
+
+    def audit(self, note: str) -> None:
+        self._record(Audited(note))
+
+    @applies(Audited)
+    def _audited(self, state: Total, event: Audited) -> Total:
+        return state
 
     @applies(Added)
     def _added(self, state: Total, event: Added) -> Total:

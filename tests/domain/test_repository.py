@@ -130,6 +130,22 @@ def test_transact_answers_the_stored_aggregate_the_decisions_result_and_the_vers
     assert repo.transact(Counter, "c", lambda c: None, context=CONTEXT).result is None
 
 
+def test_background_events_move_the_stream_but_not_the_version_users_see(
+    repo: EventSourcedRepository,
+) -> None:
+    grow(repo, 2)
+    for _ in range(12):  # past a snapshot (every 10): the visible version survives it
+        repo.transact(Counter, "c", lambda c: c.audit("mailed"), context=CONTEXT)
+    loaded = repo.load(Counter, "c")
+    assert (loaded.version, loaded.visible_version) == (14, 2)
+    assert loaded.snapshot_version > 2
+    # If-Match with the version the user was answered still holds, and is answered anew
+    outcome = repo.transact(Counter, "c", lambda c: c.add(1), context=CONTEXT, expected_version=2)
+    assert (outcome.version, outcome.aggregate.version) == (15, 15)
+    with pytest.raises(VersionMismatch):
+        repo.transact(Counter, "c", lambda c: c.add(1), context=CONTEXT, expected_version=2)
+
+
 def test_a_stale_named_version_is_a_mismatch_before_anything_is_decided(
     repo: EventSourcedRepository,
 ) -> None:

@@ -214,7 +214,7 @@ def test_the_emailed_link_opens_a_page_that_sets_the_new_password(
     said = WebDriverWait(browser, 10).until(
         lambda driver: driver.find_element(By.ID, "said").text or None
     )
-    assert said == "Your password is changed: sign in with it."
+    assert said == "Your password is changed. You can sign in with it now."
     assert api.token(email, "chosen in a browser")
 
     browser.get(link)  # once only
@@ -223,4 +223,10 @@ def test_the_emailed_link_opens_a_page_that_sets_the_new_password(
     refused = WebDriverWait(browser, 10).until(
         lambda driver: driver.find_element(By.ID, "said").text or None
     )
-    assert refused.startswith("This reset link does not work")
+    # said to a person: what happened and what to do, no code of the API
+    assert refused.startswith("This link has expired or has already been used. Ask for a new")
+    assert "reset_token" not in refused
+
+    browser.get(link.split("?")[0])  # the token lost on the way
+    assert browser.find_element(By.ID, "said").text.startswith("This link is incomplete.")
+    assert not browser.find_element(By.ID, "reset").is_displayed()

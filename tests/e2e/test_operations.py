@@ -3,7 +3,7 @@ user runs it (its own process): a batch parked by a projector failure is listed,
 and redriven once the cause is fixed; status, events, replay and a blue/green rebuild.
 
 The failure is a classic one: the projector's role lacks an action its commits need (its
-policy here loses `dynamodb:ConditionCheckItem`, as a template edit could make it), then a
+policy here loses `dynamodb:PutItem`, as a template edit could make it), then a
 fixed deployment gives it back."""
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import pytest
 from devstack import iam
 from devstack.logs import ConsoleLog
 from devstack.stack import LocalStack
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client
-from tests.support.views import items_of, rebuilt_from
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client, rebuilt_views
 
 pytestmark = pytest.mark.e2e
 
@@ -68,12 +67,11 @@ def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     token = api.token(ADMIN_EMAIL, ADMIN_PASSWORD)
     _, hammer = api.new_product(token, "Tools", "Hammer", "steel", "20.00")
 
-    # The projector's role loses an action its commits need.
+    # The projector's role loses an action its commits need (a commit's Put of a document:
+    # since issue #20 its commits condition-check no generation pointer).
     key = iam.access_key_for(stack.stack_name, "ProjectorFunction")
     granted = stack.deployment.principals["ProjectorFunction"]
-    denied = iam.Statement.parse(
-        {"Effect": "Deny", "Action": "dynamodb:ConditionCheckItem", "Resource": "*"}
-    )
+    denied = iam.Statement.parse({"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"})
     iam.registry.register(
         key, replace(granted, policy=iam.Policy((*granted.policy.statements, denied)))
     )
@@ -90,7 +88,7 @@ def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     assert parked[0]["condition"] == "RetryAttemptsExhausted"
     mine = streams[f"product-{hammer}"]
     assert set(mine["versions"]) <= {2, 3}
-    assert "ConditionCheckItem" in (mine["error"] or "")
+    assert "PutItem" in (mine["error"] or "")
     stuck = api.call("GET", f"/products/{hammer}", token=token).json()
     assert stuck["price"] == "20.00"
 
@@ -113,13 +111,13 @@ def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     )
     fixed = api.call("GET", f"/products/{hammer}", token=token).json()
     assert (fixed["price"], fixed["version"]) == ("17.50", 3)
-    client, views = stack.clients.dynamodb(), stack.table_name("ViewsTable")
-    assert items_of(client, views) == rebuilt_from(client, stack.table_name("EventsTable"), views)
+    current, rebuilt = rebuilt_views(stack)
+    assert current == rebuilt
 
     status = admin(stack, "status")
     projector = next(r for r in status["readers"] if r["reader"] == "projector")
     assert projector["parked_batches"] == 0
-    assert "ConditionCheckItem" in projector["last_error"]["error"]
+    assert "PutItem" in projector["last_error"]["error"]
     assert {p["projection"] for p in status["projections"]} == {
         "catalog",
         "ordering",
@@ -141,7 +139,9 @@ def test_a_rebuild_switches_readers_to_a_new_generation_while_they_keep_answerin
 ) -> None:
     api = Client(stack.url)
     found = api.call("GET", "/products", params={"q": "hammer"}).json()["items"]
-    rebuilt = admin(stack, "rebuild", "--projection", "catalog", "--drop-after", "6")["rebuilt"]
+    rebuilt = admin(
+        stack, "rebuild", "--projection", "catalog", "--drop-after", "6", "--fence", "2"
+    )["rebuilt"]
     assert rebuilt[0]["generation"] == 2
     assert rebuilt[0]["replaced"] == 1
     assert api.call("GET", "/products", params={"q": "hammer"}).json()["items"] == found
@@ -149,3 +149,62 @@ def test_a_rebuild_switches_readers_to_a_new_generation_while_they_keep_answerin
     catalog = next(p for p in status["projections"] if p["projection"] == "catalog")
     assert catalog["live"]["number"] == 2
     assert catalog["retiring"] is None
+
+
+def test_a_parked_outside_call_is_listed_and_redriven_to_its_queue(stack: LocalStack) -> None:
+    """A due email that failed every receive sits on the outside-calls dead-letter queue:
+    `failures` names its stream and step, `redrive` sends it back, and its consumer,
+    deciding on the user's state, mails nothing twice."""
+    api = Client(stack.url)
+    email = f"parked-{uuid.uuid4().hex[:6]}@ops.example.com"
+    api.call("POST", "/users", {"email": email, "password": "customer pass"})
+    token = api.token(email, "customer pass")
+    user_id = api.call("GET", "/users/me", token=token).json()["id"]
+    mailbox = stack.mailbox
+    assert mailbox is not None
+
+    def welcomes() -> int:
+        return len([m for m in mailbox.messages if email in m.to])
+
+    deadline = time.monotonic() + 30
+    while welcomes() < 1:
+        assert time.monotonic() < deadline, "no welcome email"
+        time.sleep(0.2)
+    work = {
+        "stream_id": f"user-{user_id}",
+        "step": "welcome",
+        "version": 1,
+        "correlation_id": "ops",
+        "causation_id": "ops",
+    }
+    sqs = stack.clients.sqs()
+    sqs.send_message(
+        QueueUrl=stack.queue_url("OutsideCallsDeadLetterQueue"), MessageBody=json.dumps(work)
+    )
+
+    (parked,) = admin(stack, "failures")["parked_calls"]
+    assert (parked["consumer"], parked["stream"], parked["step"]) == (
+        "outside-calls",
+        f"user-{user_id}",
+        "welcome",
+    )
+    status = admin(stack, "status")
+    (queue,) = status["queues"]
+    assert (queue["consumer"], queue["parked"]) == ("outside-calls", 1)
+
+    (redriven,) = admin(stack, "redrive", parked["id"])["redriven"]
+    assert redriven["done"], redriven
+    assert admin(stack, "failures")["parked_calls"] == []
+    deadline = time.monotonic() + 30
+    while admin(stack, "status")["queues"][0]["waiting"] or stack_busy(stack):
+        assert time.monotonic() < deadline, "the redriven call never ran"
+        time.sleep(0.5)
+    assert welcomes() == 1
+
+
+def stack_busy(stack: LocalStack) -> bool:
+    try:
+        stack.pump.wait_idle(timeout=5)
+    except TimeoutError:
+        return True
+    return False

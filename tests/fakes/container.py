@@ -5,10 +5,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from domain.identity.ports import AttemptCounter, Mailer, PasswordHasher, ResetTokens, TokenIssuer
+from domain.identity.ports import (
+    AttemptCounter,
+    Mailer,
+    PasswordHasher,
+    Pseudonyms,
+    ResetTokens,
+    TokenIssuer,
+)
 from domain.ordering.ports import Notifier, PaymentGateway
 from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.generations import Generations
+from event_sourcing.personal import KeyStore
 from event_sourcing.store import EventStore
 from event_sourcing.views import ViewStore
 from infra.container import Container
@@ -111,3 +119,15 @@ class InMemoryContainer(Container):
         from tests.fakes.identity import FakeResetTokens
 
         return FakeResetTokens()
+
+    @cached_property
+    def data_keys(self) -> KeyStore:
+        from event_sourcing.testing.memory import InMemoryKeyStore
+
+        return InMemoryKeyStore()
+
+    @cached_property
+    def pseudonyms(self) -> Pseudonyms:
+        from infra.tokens import HmacPseudonyms
+
+        return HmacPseudonyms(lambda: "a test key of the pseudonyms, 32+ characters long")

@@ -211,11 +211,24 @@ class SentMessage:
     lines: tuple[OrderLine, ...]
 
 
+@dataclass(frozen=True)
+class CancellationMessage:
+    idempotency_key: str
+    message_id: str
+    to_user_id: str
+    order_id: str
+    reason: str
+    refunded: Decimal | None
+
+
 class FakeNotifier(Notifier):
-    """Records every message in `sent`; the same key sends nothing twice."""
+    """Records every confirmation in `sent` and every cancellation in `cancellations`;
+    the same key sends nothing twice."""
 
     def __init__(self) -> None:
         self.sent: list[SentMessage] = []
+        self.cancellations: list[CancellationMessage] = []
+        self._cancelled_by_key: dict[str, CancellationMessage] = {}
         self.calls = 0
         self._by_key: dict[str, SentMessage] = {}
         self._ids = itertools.count(1)
@@ -224,7 +237,7 @@ class FakeNotifier(Notifier):
 
     def fail_next(
         self,
-        operation: Literal["order_confirmed"] = "order_confirmed",
+        operation: Literal["order_confirmed", "order_cancelled"] = "order_confirmed",
         *,
         after_effect: bool = False,
     ) -> None:
@@ -264,4 +277,36 @@ class FakeNotifier(Notifier):
                 raise IdempotencyKeyReused(f"message key {idempotency_key!r} reused differently")
             if fault is True:
                 raise _fail("order_confirmed", after_effect=True)
+            return sent.message_id
+
+    def order_cancelled(
+        self,
+        *,
+        idempotency_key: str,
+        to_user_id: str,
+        order_id: str,
+        reason: str,
+        refunded: Decimal | None,
+    ) -> str:
+        with self._lock:
+            self.calls += 1
+            fault = self._faults.take("order_cancelled")
+            if fault is False:
+                raise _fail("order_cancelled", after_effect=False)
+            sent = self._cancelled_by_key.get(idempotency_key)
+            if sent is None:
+                sent = CancellationMessage(
+                    idempotency_key,
+                    f"msg_{next(self._ids):06d}",
+                    to_user_id,
+                    order_id,
+                    reason,
+                    refunded,
+                )
+                self._cancelled_by_key[idempotency_key] = sent
+                self.cancellations.append(sent)
+            elif (sent.to_user_id, sent.order_id) != (to_user_id, order_id):
+                raise IdempotencyKeyReused(f"message key {idempotency_key!r} reused differently")
+            if fault is True:
+                raise _fail("order_cancelled", after_effect=True)
             return sent.message_id

@@ -89,7 +89,7 @@ def kind(key: tuple[str, str]) -> str:
         return "order details"
     if pk.startswith("order#") and sk == "stats":
         return "orders of the product stats"
-    if pk == "orders#all":
+    if pk == "orders#all" or pk.startswith("orders#all#shard"):
         return "order listing"
     if pk.startswith("inventory#") and sk == "levels":
         return "inventory levels"
@@ -302,7 +302,8 @@ class CatalogueHistory(History):
         index = {
             key: int(item["price_cents"]["N"]) if "price_cents" in item else None
             for key, item in fresh.views().items()
-            if key[0].startswith("search#")
+            # the trigram counters are estimates that choose a collection, not entries
+            if key[0].startswith("search#") and not key[0].startswith("search#count#")
         }
         assert index == self.expected_index()
 

@@ -167,6 +167,23 @@ def test_price_changes_follow_the_rules_and_if_match(shop: Shop) -> None:
     }
 
 
+def test_a_product_at_a_version_it_never_reached_is_a_400_naming_the_latest(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.shared import consistency
+
+    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.05)
+    pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
+    behind = shop.call("GET", f"/products/{pid}", token=shop.admin, query={"min_version": "1"})
+    assert behind.status == 503  # version 1 exists; the view has not seen it
+    shop.stack.project()
+    ahead = shop.call("GET", f"/products/{pid}", token=shop.admin, query={"min_version": "7"})
+    assert (ahead.status, ahead.error_code) == (400, "min_version_ahead")
+    assert "the latest is 1" in ahead.json["error"]["message"]
+    ghost = shop.call("GET", "/products/ghost", query={"min_version": "1"})
+    assert ghost.status == 404  # no stream at all: as without min_version
+
+
 def test_public_reads_show_active_products_only_and_admins_see_all(shop: Shop) -> None:
     category = shop.category("Books")
     pid = shop.product(category, "Refactoring", "45.50", "Improving the design")["id"]

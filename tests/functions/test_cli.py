@@ -38,7 +38,7 @@ def test_rebuild_catches_the_views_up_from_the_event_table(
 ) -> None:
     body = {"email": "ada@example.com", "password": "pass word 1"}
     assert stack.api.request("POST", "/users", json_body=body).status == 201
-    assert cli.main(["rebuild", "--drop-after", "0"]) == 0
+    assert cli.main(["rebuild", "--drop-after", "0", "--fence", "0"]) == 0
     assert "users: generation 2 (version 1) built from 1 streams" in capsys.readouterr().out
     token = stack.api.request("POST", "/auth/token", json_body=body).json["access_token"]
     me = stack.api.request("GET", "/users/me", token=token)
@@ -89,14 +89,15 @@ def test_rebuild_changed_rebuilds_only_a_projection_whose_version_moved(
     capsys.readouterr()
     assert cli.main(["--json", "rebuild", "--changed"]) == 0
     assert json.loads(capsys.readouterr().out)["rebuilt"] == []
-    monkeypatch.setattr(CatalogViews, "version", 2)
-    assert cli.main(["--json", "rebuild", "--changed", "--drop-after", "0"]) == 0
+    moved = CatalogViews.version + 1
+    monkeypatch.setattr(CatalogViews, "version", moved)
+    assert cli.main(["--json", "rebuild", "--changed", "--drop-after", "0", "--fence", "0"]) == 0
     (report,) = json.loads(capsys.readouterr().out)["rebuilt"]
-    assert (report["projection"], report["generation"], report["version"]) == ("catalog", 2, 2)
+    assert (report["projection"], report["generation"], report["version"]) == ("catalog", 2, moved)
     assert cli.main(["--json", "status"]) == 0
     status = json.loads(capsys.readouterr().out)
     catalog = next(p for p in status["projections"] if p["projection"] == "catalog")
-    assert (catalog["live"]["version"], catalog["needs_rebuild"]) == (2, False)
+    assert (catalog["live"]["version"], catalog["needs_rebuild"]) == (moved, False)
 
 
 def test_a_projection_added_to_a_built_stack_is_flagged_then_filled_by_rebuild_changed(
@@ -142,7 +143,7 @@ def test_a_projection_added_to_a_built_stack_is_flagged_then_filled_by_rebuild_c
     status = json.loads(capsys.readouterr().out)
     (stats,) = [p for p in status["projections"] if p["projection"] == "product-stats"]
     assert (stats["live"]["version"], stats["needs_rebuild"]) == (0, True)
-    assert cli.main(["--json", "rebuild", "--changed", "--drop-after", "0"]) == 0
+    assert cli.main(["--json", "rebuild", "--changed", "--drop-after", "0", "--fence", "0"]) == 0
     rebuilt = json.loads(capsys.readouterr().out)["rebuilt"]
     assert [(r["projection"], r["version"]) for r in rebuilt] == [("product-stats", 1)]
     composition.use(None)  # past the readers' pointer cache
@@ -174,3 +175,54 @@ def test_a_command_with_no_stack_named_says_in_two_lines_what_to_do(
     assert said in lines[0]
     assert "--local" in lines[1]
     assert "--stack NAME" in lines[1]
+
+
+def test_status_shows_no_lag_once_the_readers_applied_everything_and_what_is_behind_otherwise(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    body = {"email": "ada@example.com", "password": "pass word 1"}
+    assert stack.api.request("POST", "/users", json_body=body).status == 201
+    stack.run_process()
+    capsys.readouterr()
+    assert cli.main(["--json", "status"]) == 0
+    readers = {r["reader"]: r for r in json.loads(capsys.readouterr().out)["readers"]}
+    for name in ("projector", "order-process"):
+        assert readers[name]["lag_seconds"] == 0, name
+        assert readers[name]["events_behind"] == 0, name
+        assert readers[name]["newest_applied_event_age_seconds"] >= 0, name
+        assert any(readers[name]["position"].values()), name
+
+    other = {"email": "bob@example.com", "password": "pass word 2"}
+    assert stack.api.request("POST", "/users", json_body=other).status == 201
+    capsys.readouterr()
+    assert cli.main(["--json", "status"]) == 0
+    readers = {r["reader"]: r for r in json.loads(capsys.readouterr().out)["readers"]}
+    assert readers["projector"]["events_behind"] == 1
+    assert readers["projector"]["lag_seconds"] > 0
+    assert readers["order-process"]["events_behind"] == 1, "a registration sends a welcome"
+
+    assert cli.main(["status"]) == 0
+    text = capsys.readouterr().out
+    for column in ("position:", "lag:", "events behind: 1", "newest applied event:", "parked"):
+        assert column in text
+    assert "last error: none" in text
+
+
+def test_rebuilding_every_projection_switches_them_all_before_it_drops_the_old_generations(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = {"email": "ada@example.com", "password": "pass word 1"}
+    assert stack.api.request("POST", "/users", json_body=body).status == 201
+    stack.project()
+    capsys.readouterr()
+
+    assert cli.main(["rebuild", "--drop-after", "1", "--fence", "0"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    switched = [n for n, line in enumerate(lines) if line.endswith(": switching readers")]
+    dropped = [n for n, line in enumerate(lines) if ": dropping generation 1" in line]
+    assert len(switched) == len(dropped) == 4
+    assert max(switched) < min(dropped), "the readers' delays run at once, not one by one"
+    assert not [line for line in lines if "has not passed the switch" in line]

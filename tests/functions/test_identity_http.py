@@ -135,7 +135,20 @@ def test_me_needs_a_token_and_shows_the_profile_once_projected(stack: Stack) -> 
     assert answer.headers["etag"] == '"1"'
 
 
-def test_me_with_a_min_version_not_reached_is_503_with_retry_after(
+def test_me_behind_an_event_that_exists_is_503_with_retry_after(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.shared import consistency
+
+    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.1)
+    register(stack)
+    bearer = token(stack)  # nothing projected: the view is behind the registration
+    answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "1"})
+    assert answer.status == 503
+    assert answer.headers["retry-after"] == "1"
+
+
+def test_me_at_a_version_the_stream_never_reached_is_a_400_naming_the_latest(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from functions.shared import consistency
@@ -143,9 +156,14 @@ def test_me_with_a_min_version_not_reached_is_503_with_retry_after(
     monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.1)
     register(stack)
     bearer = token(stack)
+    stack.project()
     answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "9"})
-    assert answer.status == 503
-    assert answer.headers["retry-after"] == "1"
+    assert (answer.status, answer.error_code) == (400, "min_version_ahead")
+    assert "the latest is 1" in answer.json["error"]["message"]
+    assert answer.json["error"]["details"] == [
+        {"field": "min_version", "issue": "the latest version is 1"}
+    ]
+    assert "retry-after" not in answer.headers
 
 
 @pytest.mark.parametrize(

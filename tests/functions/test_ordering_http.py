@@ -392,7 +392,12 @@ def test_an_idempotency_key_replays_the_first_new_order(shop: Shop) -> None:
 # -- inventory -----------------------------------------------------------------------------
 
 
-def test_stock_is_counted_by_admins_and_never_below_what_orders_hold(shop: Shop) -> None:
+def test_stock_is_counted_by_admins_and_never_below_what_orders_hold(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.shared import consistency
+
+    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.05)
     book = shop.product("Refactoring", "10.00")
     path = f"/inventory/{book}"
     assert shop.call("PUT", path, {"on_hand": 5}, shop.ada).status == 403
@@ -429,6 +434,8 @@ def test_stock_is_counted_by_admins_and_never_below_what_orders_hold(shop: Shop)
     shop.stack.project()
     seen = shop.call("GET", path, token=shop.admin, query={"min_version": "1"})
     assert (seen.status, seen.headers["etag"]) == (200, '"1"')
+    ahead = shop.call("GET", path, token=shop.admin, query={"min_version": "4"})
+    assert (ahead.status, ahead.error_code) == (400, "min_version_ahead")
     assert seen.json == counted.json
 
     # An order placed and reserved (the process's first step only) holds 3 units.
@@ -484,8 +491,15 @@ def test_an_order_is_seen_by_its_owner_and_admins_only(
         hidden = shop.call("GET", f"/orders/{oid}", token=shop.bob, query=query)
         assert (hidden.status, hidden.error_code) == (404, "order_not_found"), query
     assert shop.call("GET", "/orders/ghost", token=shop.ada).status == 404
+    ahead = shop.call("GET", f"/orders/{oid}", token=shop.ada, query={"min_version": "3"})
+    assert (ahead.status, ahead.error_code) == (400, "min_version_ahead")
+    assert "the latest is 2" in ahead.json["error"]["message"]
+    # another's order past its latest version is still only a 404: nothing leaks
+    hidden = shop.call("GET", f"/orders/{oid}", token=shop.bob, query={"min_version": "3"})
+    assert (hidden.status, hidden.error_code) == (404, "order_not_found")
+    shop.call("POST", f"/orders/{oid}/items", {"product_id": book, "quantity": 1}, shop.ada)
     behind = shop.call("GET", f"/orders/{oid}", token=shop.ada, query={"min_version": "3"})
-    assert (behind.status, behind.headers["retry-after"]) == (503, "1")
+    assert (behind.status, behind.headers["retry-after"]) == (503, "1")  # 3 exists, unseen
     assert (
         shop.call("GET", f"/orders/{oid}", token=shop.ada, query={"min_version": "0"}).status == 400
     )
@@ -600,7 +614,15 @@ def test_a_visa_order_is_reserved_charged_confirmed_and_mailed(shop: Shop) -> No
     cancelled = shop.call("POST", f"/orders/{oid}/cancel", token=shop.ada)
     assert cancelled.status == 200, cancelled.text
     assert shop.stack.run_process() == []
-    assert shop.history(oid)[-3:] == ["OrderCancelled", "OrderStockReturned", "PaymentRefunded"]
+    assert shop.history(oid)[-4:] == [
+        "OrderCancelled",
+        "OrderStockReturned",
+        "PaymentRefunded",
+        "CancellationSent",
+    ]
+    told = [m for m in ses_sent() if m.subject == f"Order {oid} cancelled"]
+    assert len(told) == 1
+    assert "Your payment of 50.00 is refunded." in told[0].body
     after = shop.view(oid)
     assert after["status"] == "cancelled"
     assert after["cancelled_at"] >= after["confirmed_at"] == view["confirmed_at"]
@@ -636,15 +658,20 @@ def test_a_declined_card_cancels_the_order_and_puts_the_stock_back(shop: Shop) -
     assert shop.stack.run_process() == []
     view = shop.view(oid, shop.bob)
     assert (view["status"], view["reason"]) == ("cancelled", "payment_declined")
-    assert shop.history(oid)[-5:] == [
+    assert shop.history(oid)[-6:] == [
         "OrderStockReserved",
         "PaymentRequested",
         "PaymentDeclined",
         "OrderCancelled",
         "OrderStockReleased",
+        "CancellationSent",
     ]
     assert shop.levels(book) == levels(2)
-    assert not [m for m in ses_sent() if oid in str(m.subject)]
+    # no confirmation; one email saying why, and that nothing was charged
+    (told,) = [m for m in ses_sent() if oid in str(m.subject)]
+    assert told.subject == f"Order {oid} cancelled"
+    assert "payment declined (card declined)" in told.body
+    assert "Nothing was charged." in told.body
 
 
 def test_an_order_short_of_stock_is_cancelled_and_reserves_nothing(shop: Shop) -> None:
@@ -655,7 +682,7 @@ def test_an_order_short_of_stock_is_cancelled_and_reserves_nothing(shop: Shop) -
     assert shop.stack.run_process() == []
     view = shop.view(oid)
     assert (view["status"], view["reason"]) == ("cancelled", "out_of_stock")
-    assert shop.history(oid)[-2:] == ["OrderPlaced", "OrderCancelled"]
+    assert shop.history(oid)[-3:] == ["OrderPlaced", "OrderCancelled", "CancellationSent"]
     assert shop.levels(book) == levels(5)  # none of the lines was reserved
     assert shop.levels(scarce) == levels(1)
     never = shop.product("Never Counted", "5.00")
@@ -678,16 +705,18 @@ def test_an_order_cancelled_while_its_charge_is_asked_for_is_refunded(shop: Shop
     assert cancelled.status == 200, cancelled.text
     assert shop.stack.run_process() == []
     # The charge may exist: it is asked for again (same key), then refunded.
-    assert shop.history(oid)[-4:] == [
+    assert shop.history(oid)[-5:] == [
         "OrderCancelled",
         "OrderStockReleased",
         "PaymentCharged",
         "PaymentRefunded",
+        "CancellationSent",
     ]
     view = shop.view(oid)
     assert (view["status"], view["reason"]) == ("cancelled", "cancelled_by_customer")
     assert shop.levels(book) == levels(3)
-    assert not [m for m in ses_sent() if oid in str(m.subject)]
+    (told,) = [m for m in ses_sent() if oid in str(m.subject)]  # no confirmation
+    assert "Your payment of 40.00 is refunded." in told.body
 
 
 def test_a_product_just_ordered_cannot_be_deleted_before_any_view_knows_the_order(
@@ -748,3 +777,26 @@ def test_the_stock_of_a_product_that_does_not_exist_is_a_404(stack: Stack) -> No
     assert (missing.status, missing.error_code) == (404, "product_not_found")
     assert shop.levels(counted)["on_hand"] == 2
     assert shop.levels(never_counted) == {"on_hand": 0, "reserved": 0, "available": 0}
+
+
+def test_placing_an_order_with_stripe_imports_no_stripe_and_reads_no_stripe_secret(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Why OrderingCommandsFunction carries neither the Stripe layer nor the Stripe secret
+    (template.yaml): placing only checks the payment method's form; the order process charges.
+    Its role (SAM's translation) grants no Stripe secret, and stripe cannot be imported here."""
+    import sys
+
+    from infra import container as composition
+
+    book = shop.product("Refactoring", "10.00", stock=5)
+    oid = shop.order(shop.ada, (book, 1))["id"]
+    monkeypatch.setenv("PAYMENT_PROVIDER", "stripe")
+    monkeypatch.setenv("STRIPE_SECRET", "arn:aws:secretsmanager:us-east-1:123456789012:secret:s")
+    monkeypatch.setitem(sys.modules, "stripe", None)  # `import stripe` raises ImportError
+    composition.use(None)
+
+    placed = shop.call("POST", f"/orders/{oid}/place", {"payment_method": VISA}, shop.ada)
+
+    assert placed.status == 202, placed.text
+    assert type(composition.container().ordering.payments).__name__ == "StripePayments"

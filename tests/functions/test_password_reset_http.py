@@ -90,6 +90,42 @@ def test_the_mailed_link_sets_a_new_password_once_and_revokes_older_tokens(
     assert reset_token not in again.text
 
 
+def test_a_password_reset_ends_the_sign_in_lockout_for_that_email(stack: Stack) -> None:
+    from domain.identity.service import MAX_FAILED_LOGINS
+    from tests.functions.test_identity_http import login
+
+    register(stack)
+    for _ in range(MAX_FAILED_LOGINS):
+        assert login(stack, password="a guess at it").status == 401
+    locked = login(stack)
+    assert locked.status == 429  # the owner too, from this address
+    ask(stack)
+    stack.run_process()
+    assert confirm(stack, mailed_token()).status == 200
+    assert login(stack, password="a new password").status == 200
+
+
+def test_mail_sent_and_resets_asked_for_in_the_background_fail_no_if_match(
+    stack: Stack,
+) -> None:
+    created = register(stack).json
+    assert created["version"] == 1
+    bearer = token(stack)
+    stack.run_process()  # the welcome email is sent, and noted on the user's stream
+    ask(stack, source_ip="203.0.113.9")  # a reset asked for by anyone
+    stack.run_process()  # and its link mailed
+    stack.project()
+    me = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "1"})
+    assert (me.json["version"], me.headers["etag"]) == (1, '"1"')
+    body = {"old_password": PASSWORD, "new_password": "a new password"}
+    changed = stack.api.request(
+        "POST", "/users/me/password", json_body=body, token=bearer, headers={"If-Match": '"1"'}
+    )
+    assert changed.status == 200, changed.text
+    assert changed.json["version"] > 1
+    assert changed.headers["etag"] == f'"{changed.json["version"]}"'
+
+
 def test_an_unknown_email_is_mailed_nothing(stack: Stack) -> None:
     ask(stack, "nobody@example.com")
     stack.run_process()
@@ -172,3 +208,14 @@ def test_the_link_opens_a_page_that_never_holds_the_token(stack: Stack) -> None:
     assert answer.headers["referrer-policy"] == "no-referrer"
     assert answer.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_the_reset_page_speaks_to_a_person_and_never_shows_the_apis_own_words(
+    stack: Stack,
+) -> None:
+    page = stack.api.request("GET", "/reset-password", query={"token": "t"}).text
+    assert "error.message" not in page  # the API's sentences are for developers
+    assert "reset_token_invalid" not in page
+    assert "at least 8 characters (and at most 256)" in page  # the domain's own limits
+    assert "each link works once, for 30 minutes" in page
+    assert "{" + "MIN}" not in page

@@ -25,23 +25,24 @@ def without_action(template: Any, function: str, action: str) -> Any:
     return stripped
 
 
-def test_ordering_needs_update_item_on_the_event_table_for_an_orders_holds(
+def test_ordering_needs_delete_item_on_the_event_table_to_let_go_of_an_orders_holds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    template = without_action(translated(), "OrderingCommandsFunction", "dynamodb:UpdateItem")
+    # An order's hold of a product is an item of its own: taken by a transaction's Put,
+    # let go of by its Delete, which IAM checks against dynamodb:DeleteItem.
+    template = without_action(translated(), "OrderingCommandsFunction", "dynamodb:DeleteItem")
     with open_stack(monkeypatch, template) as stack:
         shop = Shop(stack)
         product = shop.product("Dune", stock=3)
+        order = shop.order(shop.ada, (product, 1))
         denied_before = len(iam.registry.denials)
 
-        answer = shop.call(
-            "POST", "/orders", {"items": [{"product_id": product, "quantity": 1}]}, shop.ada
-        )
+        answer = shop.call("POST", f"/orders/{order['id']}/cancel", {}, shop.ada)
 
         assert answer.status == 500
         denied = iam.registry.denials[denied_before:]
         assert [(d.principal.function, d.request.action) for d in denied] == [
-            ("OrderingCommandsFunction", "dynamodb:UpdateItem")
+            ("OrderingCommandsFunction", "dynamodb:DeleteItem")
         ]
         assert denied[0].request.resource.endswith(f":table/{stack.tables['EventsTable']}")
 

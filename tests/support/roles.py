@@ -26,7 +26,10 @@ def translated(parameters: tuple[tuple[str, str], ...] = tuple(PARAMETERS.items(
 
 
 def physical_resources(
-    client: DynamoDBClient, tables: Mapping[str, str], secrets: Mapping[str, str]
+    client: DynamoDBClient,
+    tables: Mapping[str, str],
+    secrets: Mapping[str, str],
+    keys: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, str]]:
     """What `Ref`/`Fn::GetAtt` answer for the resources the tests create (queues are named
     but not created: the handlers under test never reach them)."""
@@ -38,6 +41,8 @@ def physical_resources(
             physical[lid]["StreamArn"] = table["LatestStreamArn"]
     for lid, arn in secrets.items():
         physical[lid] = {"Ref": arn, "Id": arn}
+    for lid, key in (keys or {}).items():
+        physical[lid] = dict(key)
     for lid, resource in load()["Resources"].items():
         if resource["Type"] == "AWS::SQS::Queue":
             name = f"test-{lid}"

@@ -13,6 +13,7 @@ EVENTS = DEFAULT_TEMPLATE.parent / "events"
 STREAM_READERS = {
     "stream-batch.json": "ProjectorFunction",
     "order-stream-batch.json": "OrderProcessFunction",
+    "outside-calls.json": "OutsideCallsFunction",  # its queue's reader
 }
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from event_sourcing.events import EventRegistry
+
 Items = dict[tuple[str, str], Any]
 
 _names = itertools.count()
@@ -74,12 +76,18 @@ def rebuilt(client: DynamoDBClient, views_table: str) -> Items:
     table shaped like `views_table`."""
     from infra import container as composition
 
-    return rebuilt_from(client, composition.container().setting("EVENTS_TABLE"), views_table)
+    root = composition.container()
+    return rebuilt_from(client, root.setting("EVENTS_TABLE"), views_table, root.repository.events)
 
 
-def rebuilt_from(client: DynamoDBClient, events_table: str, views_table: str) -> Items:
+def rebuilt_from(
+    client: DynamoDBClient,
+    events_table: str,
+    views_table: str,
+    registry: EventRegistry | None = None,
+) -> Items:
     """Every projection rebuilt from `events_table` into a fresh table shaped like
-    `views_table`."""
+    `views_table` (personal fields opened when `registry` seals them)."""
     from domain.projections import all_projections
     from event_sourcing.dynamodb.event_store import DynamoDBEventStore
     from event_sourcing.dynamodb.views import DynamoDBViewStore
@@ -91,6 +99,7 @@ def rebuilt_from(client: DynamoDBClient, events_table: str, views_table: str) ->
             all_projections(),
             DynamoDBEventStore(client, events_table),
             DynamoDBViewStore(client, fresh, consistent_reads=True),
+            **({"registry": registry} if registry is not None else {}),
         )
     )
     return items_of(client, fresh)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from domain.access import Caller, CommandContext, Role
+from domain.catalog import service as catalog
 from domain.catalog.category import Category
 from domain.catalog.commands import (
     ActivateProduct,
@@ -15,7 +16,6 @@ from domain.catalog.commands import (
     CreateProduct,
 )
 from domain.catalog.product import Product
-from domain.catalog.service import CatalogService
 from event_sourcing.repository import EventSourcedRepository
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 
@@ -36,32 +36,33 @@ def repository(clock: ManualClock) -> EventSourcedRepository:
 
 
 @pytest.fixture
-def service(repository: EventSourcedRepository) -> CatalogService:
-    return CatalogService(repository)
+def category(repository: EventSourcedRepository) -> Category:
+    return catalog.create_category(repository, CreateCategory("Garden"), ADMIN)
 
 
 @pytest.fixture
-def category(service: CatalogService) -> Category:
-    return service.create_category(CreateCategory("Garden"), ADMIN)
-
-
-@pytest.fixture
-def premium(service: CatalogService) -> Category:
-    return service.create_category(CreateCategory("Jewellery", premium=True), ADMIN)
+def premium(repository: EventSourcedRepository) -> Category:
+    return catalog.create_category(repository, CreateCategory("Jewellery", premium=True), ADMIN)
 
 
 def new_product(
-    service: CatalogService, category: Category, price: str = "80.00", name: str = "Spade"
+    repository: EventSourcedRepository,
+    category: Category,
+    price: str = "80.00",
+    name: str = "Spade",
 ) -> Product:
-    return service.create_product(
-        CreateProduct(name, "A sturdy spade.", Decimal(price), category.id), ADMIN
+    return catalog.create_product(
+        repository, CreateProduct(name, "A sturdy spade.", Decimal(price), category.id), ADMIN
     )
 
 
 def active_product(
-    service: CatalogService, category: Category, price: str = "80.00", name: str = "Spade"
+    repository: EventSourcedRepository,
+    category: Category,
+    price: str = "80.00",
+    name: str = "Spade",
 ) -> Product:
-    product = new_product(service, category, price, name)
+    product = new_product(repository, category, price, name)
     if product.state.requires_approval:
-        service.approve(ApproveProduct(product.id), ADMIN)
-    return service.activate(ActivateProduct(product.id), ADMIN)
+        catalog.approve(repository, ApproveProduct(product.id), ADMIN)
+    return catalog.activate(repository, ActivateProduct(product.id), ADMIN)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.catalog import service as catalog
 from domain.catalog.category import Category
 from domain.catalog.commands import (
     ActivateProduct,
@@ -25,7 +26,6 @@ from domain.catalog.product import (
     ProductDeactivated,
     ProductPriceChanged,
 )
-from domain.catalog.service import CatalogService
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from event_sourcing.errors import VersionMismatch
 from event_sourcing.repository import EventSourcedRepository
@@ -43,9 +43,9 @@ def types_of(repository: EventSourcedRepository, product: Product) -> list[str]:
 
 
 def test_a_new_product_is_inactive_and_priced_by_the_rules(
-    service: CatalogService, category: Category, clock: ManualClock
+    repository: EventSourcedRepository, category: Category, clock: ManualClock
 ) -> None:
-    product = new_product(service, category, price="120.00")
+    product = new_product(repository, category, price="120.00")
     assert product.version == 1
     assert product.state.base_price == Decimal("120.00")
     assert product.state.price == Decimal("119.99")
@@ -57,9 +57,9 @@ def test_a_new_product_is_inactive_and_priced_by_the_rules(
 
 
 def test_the_creation_event_carries_the_base_and_the_effective_price(
-    service: CatalogService, premium: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, premium: Category
 ) -> None:
-    product = new_product(service, premium, price="100.00")
+    product = new_product(repository, premium, price="100.00")
     (recorded,) = repository.history(Product, product.id)
     event = repository.events.decode(recorded)
     assert isinstance(event, ProductCreated)
@@ -68,88 +68,106 @@ def test_the_creation_event_carries_the_base_and_the_effective_price(
     assert recorded.data["price"] == "119.99"
 
 
-def test_a_base_price_is_kept_with_two_places(service: CatalogService, category: Category) -> None:
-    product = new_product(service, category, price="19.9")
+def test_a_base_price_is_kept_with_two_places(
+    repository: EventSourcedRepository, category: Category
+) -> None:
+    product = new_product(repository, category, price="19.9")
     assert str(product.state.base_price) == "19.90"
     assert str(product.state.price) == "19.90"
 
 
-def test_a_product_over_1000_requires_approval(service: CatalogService, category: Category) -> None:
-    assert new_product(service, category, price="1001.00").state.requires_approval
-    assert not new_product(service, category, "1000.50", "Rake").state.requires_approval  # 999.99
+def test_a_product_over_1000_requires_approval(
+    repository: EventSourcedRepository, category: Category
+) -> None:
+    assert new_product(repository, category, price="1001.00").state.requires_approval
+    assert not new_product(
+        repository, category, "1000.50", "Rake"
+    ).state.requires_approval  # 999.99
 
 
-def test_the_price_must_be_positive(service: CatalogService, category: Category) -> None:
+def test_the_price_must_be_positive(repository: EventSourcedRepository, category: Category) -> None:
     with pytest.raises(InvalidValue) as refused:
-        new_product(service, category, price="0")
+        new_product(repository, category, price="0")
     assert refused.value.code == "price_not_positive"
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201])
 def test_a_product_name_has_1_to_200_characters(
-    service: CatalogService, category: Category, name: str
+    repository: EventSourcedRepository, category: Category, name: str
 ) -> None:
     with pytest.raises(InvalidValue) as refused:
-        new_product(service, category, name=name)
+        new_product(repository, category, name=name)
     assert refused.value.code == "invalid_name"
     assert refused.value.details[0].field == "name"
 
 
-def test_a_product_name_is_trimmed(service: CatalogService, category: Category) -> None:
-    assert new_product(service, category, name="  Spade ").state.name == "Spade"
-    assert new_product(service, category, name="x" * 200).state.name == "x" * 200
+def test_a_product_name_is_trimmed(repository: EventSourcedRepository, category: Category) -> None:
+    assert new_product(repository, category, name="  Spade ").state.name == "Spade"
+    assert new_product(repository, category, name="x" * 200).state.name == "x" * 200
 
 
 def test_a_description_has_at_most_5000_characters(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
     with pytest.raises(InvalidValue) as refused:
-        service.create_product(CreateProduct("Spade", "d" * 5001, Decimal(1), category.id), ADMIN)
+        catalog.create_product(
+            repository, CreateProduct("Spade", "d" * 5001, Decimal(1), category.id), ADMIN
+        )
     assert refused.value.details[0].field == "description"
-    product = service.create_product(CreateProduct("Rake", "", Decimal(1), category.id), ADMIN)
+    product = catalog.create_product(
+        repository, CreateProduct("Rake", "", Decimal(1), category.id), ADMIN
+    )
     assert product.state.description == ""
 
 
 def test_a_product_name_is_unique_whatever_its_case(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    new_product(service, category, name="Spade")
+    new_product(repository, category, name="Spade")
     with pytest.raises(Conflict) as taken:
-        new_product(service, category, name="  sPADE ")
+        new_product(repository, category, name="  sPADE ")
     assert taken.value.code == "product_name_taken"
 
 
-def test_an_unknown_category_is_a_rule_violation(service: CatalogService) -> None:
+def test_an_unknown_category_is_a_rule_violation(repository: EventSourcedRepository) -> None:
     with pytest.raises(RuleViolation) as refused:
-        service.create_product(CreateProduct("Spade", "", Decimal(10), "nowhere"), ADMIN)
+        catalog.create_product(
+            repository, CreateProduct("Spade", "", Decimal(10), "nowhere"), ADMIN
+        )
     assert refused.value.code == "unknown_category"
     assert refused.value.details[0].field == "category_id"
 
 
-def test_the_category_must_allow_products(service: CatalogService) -> None:
-    closed = service.create_category(CreateCategory("Archive", allows_products=False), ADMIN)
+def test_the_category_must_allow_products(repository: EventSourcedRepository) -> None:
+    closed = catalog.create_category(
+        repository, CreateCategory("Archive", allows_products=False), ADMIN
+    )
     with pytest.raises(RuleViolation) as refused:
-        service.create_product(CreateProduct("Spade", "", Decimal(10), closed.id), ADMIN)
+        catalog.create_product(
+            repository, CreateProduct("Spade", "", Decimal(10), closed.id), ADMIN
+        )
     assert refused.value.code == "category_closed"
 
 
 def test_a_refused_product_does_not_hold_its_name(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
     with pytest.raises(RuleViolation):
-        service.create_product(CreateProduct("Spade", "", Decimal(10), "nowhere"), ADMIN)
-    assert new_product(service, category, name="Spade").exists
+        catalog.create_product(
+            repository, CreateProduct("Spade", "", Decimal(10), "nowhere"), ADMIN
+        )
+    assert new_product(repository, category, name="Spade").exists
 
 
 # price changes
 
 
 def test_a_new_price_goes_through_the_pricing_rules(
-    service: CatalogService, premium: Category, clock: ManualClock
+    repository: EventSourcedRepository, premium: Category, clock: ManualClock
 ) -> None:
-    product = new_product(service, premium, price="90.00")  # 108.00 -> 107.99
+    product = new_product(repository, premium, price="90.00")  # 108.00 -> 107.99
     clock.advance(60)
-    changed = service.change_price(ChangePrice(product.id, Decimal("100.00")), ADMIN)
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("100.00")), ADMIN)
     assert changed.state.base_price == Decimal("100.00")
     assert changed.state.price == Decimal("119.99")
     assert changed.state.price_updated_at == clock.now()
@@ -158,10 +176,10 @@ def test_a_new_price_goes_through_the_pricing_rules(
 
 
 def test_the_price_change_event_names_old_new_and_base(
-    service: CatalogService, category: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="80.00")
-    service.change_price(ChangePrice(product.id, Decimal("120.00")), ADMIN)
+    product = new_product(repository, category, price="80.00")
+    catalog.change_price(repository, ChangePrice(product.id, Decimal("120.00")), ADMIN)
     recorded = repository.history(Product, product.id)[-1]
     event = repository.events.decode(recorded)
     assert event == ProductPriceChanged(
@@ -175,20 +193,20 @@ def test_the_price_change_event_names_old_new_and_base(
 
 
 def test_a_price_change_reads_the_products_stream_alone(
-    service: CatalogService, premium: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, premium: Category
 ) -> None:
-    product = new_product(service, premium, price="50.00")
+    product = new_product(repository, premium, price="50.00")
     read = tails_read(repository.store)
 
-    changed = service.change_price(ChangePrice(product.id, Decimal("60.00")), ADMIN)
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("60.00")), ADMIN)
     assert changed.state.price == Decimal("72.00")  # the premium category's 20 %
     assert read == [product.stream_id]
 
 
 def test_a_product_recorded_before_it_kept_its_categorys_flag_is_priced_by_the_category(
-    service: CatalogService, premium: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, premium: Category
 ) -> None:
-    product = new_product(service, premium, price="50.00")
+    product = new_product(repository, premium, price="50.00")
     (created,) = repository.history(Product, product.id)
     legacy = {k: v for k, v in created.data.items() if k != "premium"}
     older = InMemoryEventStore()
@@ -197,111 +215,121 @@ def test_a_product_recorded_before_it_kept_its_categorys_flag_is_priced_by_the_c
     repository.store = older
 
     assert repository.load(Product, product.id).state.premium is None
-    changed = service.change_price(ChangePrice(product.id, Decimal("60.00")), ADMIN)
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("60.00")), ADMIN)
     assert changed.state.price == Decimal("72.00")
 
 
-def test_a_price_cut_over_half_is_refused(service: CatalogService, category: Category) -> None:
-    product = new_product(service, category, price="80.00")
+def test_a_price_cut_over_half_is_refused(
+    repository: EventSourcedRepository, category: Category
+) -> None:
+    product = new_product(repository, category, price="80.00")
     with pytest.raises(RuleViolation) as refused:
-        service.change_price(ChangePrice(product.id, Decimal("39.99")), ADMIN)
+        catalog.change_price(repository, ChangePrice(product.id, Decimal("39.99")), ADMIN)
     assert refused.value.code == "price_cut_too_deep"
 
 
 def test_a_price_cut_of_exactly_half_is_allowed(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="80.00")
-    changed = service.change_price(ChangePrice(product.id, Decimal("40.00")), ADMIN)
+    product = new_product(repository, category, price="80.00")
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("40.00")), ADMIN)
     assert changed.state.price == Decimal("40.00")
 
 
-def test_the_cut_rule_compares_effective_prices(service: CatalogService, premium: Category) -> None:
-    product = new_product(service, premium, price="80.00")  # 96.00
-    changed = service.change_price(ChangePrice(product.id, Decimal("40.00")), ADMIN)  # 48.00
+def test_the_cut_rule_compares_effective_prices(
+    repository: EventSourcedRepository, premium: Category
+) -> None:
+    product = new_product(repository, premium, price="80.00")  # 96.00
+    changed = catalog.change_price(
+        repository, ChangePrice(product.id, Decimal("40.00")), ADMIN
+    )  # 48.00
     assert changed.state.price == Decimal("48.00")
 
 
 def test_setting_the_same_effective_price_records_nothing(
-    service: CatalogService, category: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="120.00")  # 119.99
-    unchanged = service.change_price(ChangePrice(product.id, Decimal("120.50")), ADMIN)
+    product = new_product(repository, category, price="120.00")  # 119.99
+    unchanged = catalog.change_price(repository, ChangePrice(product.id, Decimal("120.50")), ADMIN)
     assert unchanged.version == 1
     assert unchanged.state.base_price == Decimal("120.00")
     assert types_of(repository, product) == ["ProductCreated"]
 
 
 def test_a_new_price_over_1000_requires_approval(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category, price="800.00")
-    changed = service.change_price(ChangePrice(product.id, Decimal("1200.00")), ADMIN)
+    product = active_product(repository, category, price="800.00")
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("1200.00")), ADMIN)
     assert changed.state.requires_approval
 
 
 def test_changing_a_price_over_1000_requires_approval_again(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category, price="1500.00")
+    product = active_product(repository, category, price="1500.00")
     assert not product.state.requires_approval
-    changed = service.change_price(ChangePrice(product.id, Decimal("900.00")), ADMIN)
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("900.00")), ADMIN)
     assert changed.state.requires_approval
 
 
 def test_a_change_under_1000_leaves_the_approval_flag_as_it_was(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category, price="500.00")
-    changed = service.change_price(ChangePrice(product.id, Decimal("600.00")), ADMIN)
+    product = active_product(repository, category, price="500.00")
+    changed = catalog.change_price(repository, ChangePrice(product.id, Decimal("600.00")), ADMIN)
     assert not changed.state.requires_approval
-    pending = new_product(service, category, price="1500.00", name="Mower")
-    still = service.change_price(ChangePrice(pending.id, Decimal("1400.00")), ADMIN)
+    pending = new_product(repository, category, price="1500.00", name="Mower")
+    still = catalog.change_price(repository, ChangePrice(pending.id, Decimal("1400.00")), ADMIN)
     assert still.state.requires_approval
 
 
-def test_a_new_price_follows_the_price_rules(service: CatalogService, category: Category) -> None:
-    product = new_product(service, category)
+def test_a_new_price_follows_the_price_rules(
+    repository: EventSourcedRepository, category: Category
+) -> None:
+    product = new_product(repository, category)
     with pytest.raises(InvalidValue) as refused:
-        service.change_price(ChangePrice(product.id, Decimal("-5")), ADMIN)
+        catalog.change_price(repository, ChangePrice(product.id, Decimal("-5")), ADMIN)
     assert refused.value.code == "price_not_positive"
 
 
 # approval and activation
 
 
-def test_an_approval_clears_requires_approval(service: CatalogService, category: Category) -> None:
-    product = new_product(service, category, price="2000.00")
-    approved = service.approve(ApproveProduct(product.id), ADMIN)
+def test_an_approval_clears_requires_approval(
+    repository: EventSourcedRepository, category: Category
+) -> None:
+    product = new_product(repository, category, price="2000.00")
+    approved = catalog.approve(repository, ApproveProduct(product.id), ADMIN)
     assert not approved.state.requires_approval
 
 
 def test_approving_with_nothing_pending_is_refused(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category)
+    product = new_product(repository, category)
     with pytest.raises(RuleViolation) as refused:
-        service.approve(ApproveProduct(product.id), ADMIN)
+        catalog.approve(repository, ApproveProduct(product.id), ADMIN)
     assert refused.value.code == "nothing_to_approve"
 
 
 def test_a_product_awaiting_approval_cannot_be_activated(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="2000.00")
+    product = new_product(repository, category, price="2000.00")
     with pytest.raises(RuleViolation) as refused:
-        service.activate(ActivateProduct(product.id), ADMIN)
+        catalog.activate(repository, ActivateProduct(product.id), ADMIN)
     assert refused.value.code == "approval_pending"
-    service.approve(ApproveProduct(product.id), ADMIN)
-    assert service.activate(ActivateProduct(product.id), ADMIN).state.is_active
+    catalog.approve(repository, ApproveProduct(product.id), ADMIN)
+    assert catalog.activate(repository, ActivateProduct(product.id), ADMIN).state.is_active
 
 
 def test_activating_an_active_product_is_refused(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category)
+    product = active_product(repository, category)
     with pytest.raises(RuleViolation) as refused:
-        service.activate(ActivateProduct(product.id), ADMIN)
+        catalog.activate(repository, ActivateProduct(product.id), ADMIN)
     assert refused.value.code == "already_active"
 
 
@@ -309,10 +337,10 @@ def test_activating_an_active_product_is_refused(
 
 
 def test_deactivating_records_the_trimmed_reason(
-    service: CatalogService, category: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category)
-    inactive = service.deactivate(DeactivateProduct(product.id, "  recalled "), ADMIN)
+    product = active_product(repository, category)
+    inactive = catalog.deactivate(repository, DeactivateProduct(product.id, "  recalled "), ADMIN)
     assert not inactive.state.is_active
     event = repository.events.decode(repository.history(Product, product.id)[-1])
     assert isinstance(event, ProductDeactivated)
@@ -321,30 +349,30 @@ def test_deactivating_records_the_trimmed_reason(
 
 @pytest.mark.parametrize("reason", ["", "  ", "r" * 501])
 def test_a_deactivation_reason_has_1_to_500_characters(
-    service: CatalogService, category: Category, reason: str
+    repository: EventSourcedRepository, category: Category, reason: str
 ) -> None:
-    product = active_product(service, category)
+    product = active_product(repository, category)
     with pytest.raises(InvalidValue) as refused:
-        service.deactivate(DeactivateProduct(product.id, reason), ADMIN)
+        catalog.deactivate(repository, DeactivateProduct(product.id, reason), ADMIN)
     assert refused.value.code == "invalid_reason"
     assert refused.value.details[0].field == "reason"
 
 
 def test_deactivating_an_inactive_product_is_refused(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category)
+    product = new_product(repository, category)
     with pytest.raises(RuleViolation) as refused:
-        service.deactivate(DeactivateProduct(product.id, "gone"), ADMIN)
+        catalog.deactivate(repository, DeactivateProduct(product.id, "gone"), ADMIN)
     assert refused.value.code == "already_inactive"
 
 
 def test_a_deactivated_product_can_be_activated_again(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category)
-    service.deactivate(DeactivateProduct(product.id, "out of season"), ADMIN)
-    assert service.activate(ActivateProduct(product.id), ADMIN).state.is_active
+    product = active_product(repository, category)
+    catalog.deactivate(repository, DeactivateProduct(product.id, "out of season"), ADMIN)
+    assert catalog.activate(repository, ActivateProduct(product.id), ADMIN).state.is_active
 
 
 # missing, deleted, versions
@@ -360,28 +388,28 @@ def test_a_deactivated_product_can_be_activated_again(
     ],
 )
 def test_a_command_on_a_missing_product_is_not_found(
-    service: CatalogService, command: object
+    repository: EventSourcedRepository, command: object
 ) -> None:
     with pytest.raises(NotFound) as missing:
-        run(service, command)
+        run(repository, command)
     assert missing.value.code == "product_not_found"
 
 
-def run(service: CatalogService, command: object, version: int | None = None) -> Product:
+def run(repository: EventSourcedRepository, command: object, version: int | None = None) -> Product:
     if isinstance(command, ChangePrice):
-        return service.change_price(command, ADMIN, version)
+        return catalog.change_price(repository, command, ADMIN, version)
     if isinstance(command, ApproveProduct):
-        return service.approve(command, ADMIN, version)
+        return catalog.approve(repository, command, ADMIN, version)
     if isinstance(command, ActivateProduct):
-        return service.activate(command, ADMIN, version)
+        return catalog.activate(repository, command, ADMIN, version)
     assert isinstance(command, DeactivateProduct)
-    return service.deactivate(command, ADMIN, version)
+    return catalog.deactivate(repository, command, ADMIN, version)
 
 
 def test_every_command_on_a_deleted_product_is_not_found(
-    service: CatalogService, category: Category, clock: ManualClock
+    repository: EventSourcedRepository, category: Category, clock: ManualClock
 ) -> None:
-    product = active_product(service, category, price="2000.00")
+    product = active_product(repository, category, price="2000.00")
     product.state = replace(product.state, deleted=True)  # no event deletes one yet
     now = clock.now()
     acts: list[Callable[[], object]] = [
@@ -398,12 +426,11 @@ def test_every_command_on_a_deleted_product_is_not_found(
 
 
 def test_the_service_treats_a_deleted_product_as_missing(
-    service: CatalogService,
-    category: Category,
     repository: EventSourcedRepository,
+    category: Category,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    product = active_product(service, category)
+    product = active_product(repository, category)
     load = repository.load
 
     def load_deleted(cls: type[Product], id: str) -> Product:
@@ -413,36 +440,41 @@ def test_the_service_treats_a_deleted_product_as_missing(
 
     monkeypatch.setattr(repository, "load", load_deleted)
     with pytest.raises(NotFound):
-        service.load_product(product.id)
+        catalog.load_product(repository, product.id)
     with pytest.raises(NotFound):
-        service.deactivate(DeactivateProduct(product.id, "gone"), ADMIN, expected_version=2)
+        catalog.deactivate(
+            repository, DeactivateProduct(product.id, "gone"), ADMIN, expected_version=2
+        )
 
 
 def test_a_stale_version_is_a_mismatch_and_the_current_one_works(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="2000.00")
+    product = new_product(repository, category, price="2000.00")
     with pytest.raises(VersionMismatch) as stale:
-        service.approve(ApproveProduct(product.id), ADMIN, expected_version=3)
+        catalog.approve(repository, ApproveProduct(product.id), ADMIN, expected_version=3)
     assert (stale.value.expected, stale.value.actual) == (3, 1)
-    assert service.approve(ApproveProduct(product.id), ADMIN, expected_version=1).version == 2
+    assert (
+        catalog.approve(repository, ApproveProduct(product.id), ADMIN, expected_version=1).version
+        == 2
+    )
 
 
 def test_a_missing_product_is_not_found_before_any_version_check(
-    service: CatalogService,
+    repository: EventSourcedRepository,
 ) -> None:
     with pytest.raises(NotFound):
-        service.activate(ActivateProduct("ghost"), ADMIN, expected_version=4)
+        catalog.activate(repository, ActivateProduct("ghost"), ADMIN, expected_version=4)
 
 
 # queries
 
 
 def test_the_discounted_price_follows_the_seeds_apply_discount(
-    service: CatalogService, category: Category
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="120.00")  # 119.99
-    loaded = service.load_product(product.id)
+    product = new_product(repository, category, price="120.00")  # 119.99
+    loaded = catalog.load_product(repository, product.id)
     assert loaded.discounted_price(Decimal(50)) == Decimal("60.00")  # 59.995
     assert loaded.discounted_price(Decimal(0)) == Decimal("119.99")
     with pytest.raises(InvalidValue) as refused:
@@ -450,22 +482,22 @@ def test_the_discounted_price_follows_the_seeds_apply_discount(
     assert refused.value.code == "discount_out_of_range"
 
 
-def test_loading_a_missing_product_is_not_found(service: CatalogService) -> None:
+def test_loading_a_missing_product_is_not_found(repository: EventSourcedRepository) -> None:
     with pytest.raises(NotFound):
-        service.load_product("ghost")
+        catalog.load_product(repository, "ghost")
 
 
 # the event stream
 
 
 def test_the_life_of_a_product_is_its_events(
-    service: CatalogService, category: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = new_product(service, category, price="2000.00")
-    service.approve(ApproveProduct(product.id), ADMIN)
-    service.activate(ActivateProduct(product.id), ADMIN)
-    service.change_price(ChangePrice(product.id, Decimal("1800.00")), ADMIN)
-    service.deactivate(DeactivateProduct(product.id, "needs approval again"), ADMIN)
+    product = new_product(repository, category, price="2000.00")
+    catalog.approve(repository, ApproveProduct(product.id), ADMIN)
+    catalog.activate(repository, ActivateProduct(product.id), ADMIN)
+    catalog.change_price(repository, ChangePrice(product.id, Decimal("1800.00")), ADMIN)
+    catalog.deactivate(repository, DeactivateProduct(product.id, "needs approval again"), ADMIN)
     assert types_of(repository, product) == [
         ProductCreated.event_type,
         ProductApproved.event_type,
@@ -477,13 +509,13 @@ def test_the_life_of_a_product_is_its_events(
 
 
 def test_replaying_the_events_rebuilds_the_live_state(
-    service: CatalogService, premium: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, premium: Category
 ) -> None:
-    product = new_product(service, premium, price="900.00")
-    product = service.change_price(ChangePrice(product.id, Decimal("950.00")), ADMIN)
-    product = service.approve(ApproveProduct(product.id), ADMIN)
-    product = service.activate(ActivateProduct(product.id), ADMIN)
-    product = service.deactivate(DeactivateProduct(product.id, "stock check"), ADMIN)
+    product = new_product(repository, premium, price="900.00")
+    product = catalog.change_price(repository, ChangePrice(product.id, Decimal("950.00")), ADMIN)
+    product = catalog.approve(repository, ApproveProduct(product.id), ADMIN)
+    product = catalog.activate(repository, ActivateProduct(product.id), ADMIN)
+    product = catalog.deactivate(repository, DeactivateProduct(product.id, "stock check"), ADMIN)
     history = [repository.events.decode(r) for r in repository.history(Product, product.id)]
     replayed = Product.rebuild(product.id, history)
     assert replayed.state == product.state
@@ -492,10 +524,10 @@ def test_replaying_the_events_rebuilds_the_live_state(
 
 
 def test_a_snapshot_round_trip_keeps_the_state_exactly(
-    service: CatalogService, premium: Category
+    repository: EventSourcedRepository, premium: Category
 ) -> None:
-    product = new_product(service, premium, price="900.00")
-    product = service.change_price(ChangePrice(product.id, Decimal("950.10")), ADMIN)
+    product = new_product(repository, premium, price="900.00")
+    product = catalog.change_price(repository, ChangePrice(product.id, Decimal("950.10")), ADMIN)
     snapshot = product.snapshot_state()
     assert snapshot["price"] == "1139.99"
     restored = Product.restore(product.id, product.version, snapshot)
@@ -507,14 +539,14 @@ def test_a_snapshot_round_trip_keeps_the_state_exactly(
 
 
 def test_a_long_lived_product_loads_from_its_snapshot(
-    service: CatalogService, category: Category, repository: EventSourcedRepository
+    repository: EventSourcedRepository, category: Category
 ) -> None:
-    product = active_product(service, category)
+    product = active_product(repository, category)
     for n in range(12):
         if n % 2:
-            service.activate(ActivateProduct(product.id), ADMIN)
+            catalog.activate(repository, ActivateProduct(product.id), ADMIN)
         else:
-            service.deactivate(DeactivateProduct(product.id, f"pause {n}"), ADMIN)
+            catalog.deactivate(repository, DeactivateProduct(product.id, f"pause {n}"), ADMIN)
     loaded = repository.load(Product, product.id)
     assert loaded.snapshot_version >= 10
     assert loaded.state.is_active

@@ -14,7 +14,13 @@ from domain.errors import RuleViolation
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.inventory import Inventory
 from domain.ordering.order import Order, OrderStatus, Step
-from domain.ordering.process import OrderProcess, charge_key, confirmation_key, refund_key
+from domain.ordering.process import (
+    OrderProcess,
+    cancellation_key,
+    charge_key,
+    confirmation_key,
+    refund_key,
+)
 from domain.ordering.service import OrderingService
 from event_sourcing.errors import ConcurrencyError
 from event_sourcing.repository import EventSourcedRepository
@@ -44,6 +50,7 @@ STEP_OUTCOMES = (
     "OrderStockReleased",
     "OrderStockReturned",
     "PaymentRefunded",
+    "CancellationSent",
 )
 """Event types an order records at most once."""
 
@@ -254,6 +261,12 @@ class World:
                     assert refunds[0].amount == charges[0].amount
                     assert refunds[0].refund.refund_id == order.state.refund_id
                 assert len(messages) <= 1
+            told = [
+                m
+                for m in self.notifier.cancellations
+                if m.idempotency_key == cancellation_key(order_id)
+            ]
+            assert len(told) == (1 if order.state.cancellation_due else 0), told
         for product_id, on_hand in self.stock.items():
             inventory = self.inventory(product_id)
             assert inventory.state.on_hand == on_hand - sold[product_id], product_id

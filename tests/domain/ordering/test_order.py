@@ -22,6 +22,7 @@ from domain.ordering.commands import (
 from domain.ordering.order import (
     CancelReason,
     Order,
+    OrderCancelled,
     OrderCreated,
     OrderItemAdded,
     OrderPlaced,
@@ -467,3 +468,28 @@ def test_the_widest_writes_of_a_full_order_fit_one_append(world: World, method: 
     assert world.order(order.id).state.status is OrderStatus.CANCELLED
     assert world.pump.failures == 0
     assert all(world.inventory(f"x{n}").state.on_hand == 5 for n in range(MAX_LINES))
+
+
+def test_a_cancellation_of_the_previous_release_mails_no_one() -> None:
+    """OrderCancelled v1 (before cancellations were mailed) reads as notify=False: an old
+    cancelled order redelivered or redriven is not mailed now."""
+    from datetime import UTC, datetime
+
+    from event_sourcing.events import Metadata, RecordedEvent, registry
+
+    v1 = RecordedEvent(
+        "order-o1",
+        5,
+        "OrderCancelled",
+        1,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        {
+            "reason": "cancelled_by_customer",
+            "cancelled_by": "u1",
+            "cancelled_at": "2026-01-01T00:00:00.000Z",
+        },
+        Metadata("e1", "c1", "c1", "u1"),
+    )
+    event = registry.decode(v1)
+    assert isinstance(event, OrderCancelled)
+    assert event.notify is False

@@ -102,12 +102,20 @@ def test_a_declined_payment_cancels_and_releases_the_stock(world: World) -> None
         "PaymentDeclined",
         "OrderCancelled",
         "OrderStockReleased",
+        "CancellationSent",
     ]
     assert inventory_types(world, "p1")[-1] == "StockReleased"
     assert (world.inventory("p1").state.on_hand, world.inventory("p1").state.reserved) == (10, 0)
     assert world.payments.succeeded_charges() == []
     assert world.payments.refunds == []
     assert world.notifier.sent == []
+    (told,) = world.notifier.cancellations
+    assert (told.order_id, told.reason, told.refunded) == (
+        order.id,
+        "payment_declined (card_declined)",
+        None,
+    )
+    assert done.state.cancellation_id == told.message_id
     world.check_books([order.id])
 
 
@@ -118,7 +126,8 @@ def test_an_order_short_of_any_line_is_cancelled_with_nothing_reserved(world: Wo
     assert done.state.status is OrderStatus.CANCELLED
     assert done.state.reason is CancelReason.OUT_OF_STOCK
     assert done.state.stock is StockStatus.NONE
-    assert world.types(order.id)[-1] == "OrderCancelled"
+    assert world.types(order.id)[-2:] == ["OrderCancelled", "CancellationSent"]
+    assert [m.reason for m in world.notifier.cancellations] == ["out_of_stock"]
     assert inventory_types(world, "p1") == inventory_types(world, "p2") == ["StockSet"]
     assert world.payments.calls["charge"] == 0
     world.check_books([order.id])
@@ -147,7 +156,9 @@ def test_cancelling_a_confirmed_order_returns_its_stock_and_refunds_once(world: 
     (refund,) = world.payments.refunds
     assert (refund.charge_id, refund.amount) == (done.state.charge_id, Decimal("32.25"))
     assert done.state.refund_id == refund.refund.refund_id
-    assert world.types(order.id)[-1] == "PaymentRefunded"
+    assert world.types(order.id)[-2:] == ["PaymentRefunded", "CancellationSent"]
+    (told,) = world.notifier.cancellations
+    assert (told.reason, told.refunded) == ("cancelled_by_customer", Decimal("32.25"))
     world.check_books([order.id])
 
 
@@ -164,11 +175,14 @@ def test_cancelling_a_reserved_order_releases_in_the_same_write(world: World) ->
     world.check_books([order.id])
 
 
-def test_cancelling_before_the_process_ran_leaves_it_nothing_to_do(world: World) -> None:
+def test_cancelling_before_the_process_ran_leaves_it_only_the_email(world: World) -> None:
     order = world.placed()
     world.service.cancel(CancelOrder(order.id), CUSTOMER)
     world.pump.run()
-    assert world.pump.steps == []
+    assert world.pump.steps == [(order.id, Step.NOTIFY_CANCELLATION)]
+    assert [(m.reason, m.refunded) for m in world.notifier.cancellations] == [
+        ("cancelled_by_customer", None)
+    ]
     assert world.payments.calls == {"charge": 0, "refund": 0}
     world.check_books([order.id])
 
@@ -182,7 +196,12 @@ def test_a_cancel_that_lands_during_the_charge_is_settled_and_refunded(world: Wo
     world.pump.run()
     done = world.order(order.id)
     assert done.state.reason is CancelReason.CANCELLED_BY_CUSTOMER
-    assert world.types(order.id)[-3:] == ["OrderStockReleased", "PaymentCharged", "PaymentRefunded"]
+    assert world.types(order.id)[-4:] == [
+        "OrderStockReleased",
+        "PaymentCharged",
+        "PaymentRefunded",
+        "CancellationSent",
+    ]
     assert len(world.payments.succeeded_charges()) == len(world.payments.refunds) == 1
     world.check_books([order.id])
 
@@ -196,7 +215,11 @@ def test_a_payment_requested_then_cancelled_is_asked_again_and_refunded(world: W
     assert world.order(order.id).state.payment is PaymentStatus.REQUESTED
     world.service.cancel(CancelOrder(order.id), CUSTOMER)
     world.pump.run()
-    assert [step for _, step in world.pump.steps][-2:] == [Step.SETTLE, Step.REFUND]
+    assert [step for _, step in world.pump.steps][-3:] == [
+        Step.SETTLE,
+        Step.REFUND,
+        Step.NOTIFY_CANCELLATION,
+    ]
     world.check_books([order.id])
 
 
