@@ -5,7 +5,8 @@ resource that exists `{"Ref": ..., "<Attribute>": ...}` (samcli's `logical_id_tr
 
 Relies on (pinned): samcli's `IntrinsicResolver(template, symbol_resolver)`,
 `.intrinsic_property_resolver(value, ignore_errors)` and `IntrinsicsSymbolTable(template,
-logical_id_translator)`; samcli's `yamlhelper.yaml_parse`.
+logical_id_translator)` with its `logical_id_translator` attribute; samcli's
+`yamlhelper.yaml_parse`.
 """
 
 from __future__ import annotations
@@ -74,20 +75,34 @@ class Resolver:
     def __init__(self, template: Mapping[str, Any], values: Values) -> None:
         self._template = dict(template)
         self.values = values
+        self._intrinsics: Any = None
 
     def resolve(self, value: Any) -> Any:
-        from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
-        from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
-
-        symbols = IntrinsicsSymbolTable(template=self._template, logical_id_translator=self.values)
-        resolver = IntrinsicResolver(template=self._template, symbol_resolver=symbols)
         try:
-            resolved = resolver.intrinsic_property_resolver(
+            resolved = self._resolver().intrinsic_property_resolver(
                 _mark_no_value(value), ignore_errors=False
             )
         except Exception as error:  # samcli raises several unrelated types
             raise TemplateError(f"cannot resolve {value!r}: {error}") from error
         return _drop_no_value(resolved)
+
+    def _resolver(self) -> Any:
+        """samcli's resolver, made once: it deep-copies the whole template when made (tenths
+        of a second for ours), and reads `values` as they are at each call."""
+        if self._intrinsics is None:
+            from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import (
+                IntrinsicResolver,
+            )
+            from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import (
+                IntrinsicsSymbolTable,
+            )
+
+            symbols = IntrinsicsSymbolTable(
+                template=self._template, logical_id_translator=self.values
+            )
+            symbols.logical_id_translator = self.values  # the same dict, even while empty
+            self._intrinsics = IntrinsicResolver(template=self._template, symbol_resolver=symbols)
+        return self._intrinsics
 
     def condition(self, name: str) -> bool:
         """Whether the template's condition `name` holds."""

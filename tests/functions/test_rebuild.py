@@ -24,14 +24,13 @@ from event_sourcing.projector import rebuild
 from event_sourcing.rebuild import Progress, Rebuild
 from infra import container as composition
 from tests.functions.conftest import Stack, open_stack
-from tests.support.streams import StreamFollower
+from tests.support.streams import StreamTail, admitted
 from tests.support.views import items_of, rebuilt
 
-PRODUCTS = int(os.environ.get("REBUILD_TEST_PRODUCTS", "250"))
-"""Products in the catalogue rebuilt: 250 in `make test` (moto serves a few hundred
-requests a second, and a rebuild makes about six per stream); docs/operations.md runs it
-with 3,000."""
-CHECK_EVERY = 50
+PRODUCTS = int(os.environ.get("REBUILD_TEST_PRODUCTS", "100"))
+"""Products in the catalogue rebuilt: 100 in `make test` (a product's projection makes about
+forty requests of moto, a few milliseconds each); docs/operations.md runs it with 3,000."""
+CHECK_EVERY = PRODUCTS // 4
 """Streams rebuilt between two rounds of queries."""
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CONTEXT = CommandContext("seed", "seed")
@@ -42,7 +41,7 @@ class Shop:
     stack: Stack
     admin: str
     category: str
-    stream: StreamFollower
+    stream: StreamTail
     products: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> name, price
     rare: set[str] = field(default_factory=set)
     """The products whose description holds the word 'jukebox'."""
@@ -64,7 +63,7 @@ class Shop:
 
     def project_new_records(self) -> None:
         """Deliver what the commands appended to the projector function, as Lambda would."""
-        fresh = self.stream.new_records()
+        fresh = admitted(self.stream.new_records(), "ProjectorFunction")
         assert fresh
         from functions.projectors.app import handler
         from tests.support.lambda_context import FakeLambdaContext
@@ -104,7 +103,9 @@ def seed(stack: Stack) -> Shop:
     events = stack.tables["EventsTable"]
     category = Category.create(c.ids.new_id(), "Everything", True, False, NOW)
     repository.save(category, context=CONTEXT)
-    shop = Shop(stack, stack.admin_token(), category.id, StreamFollower(stack.client, events))
+    shop = Shop(
+        stack, stack.admin_token(), category.id, StreamTail(stack.client, events, start="LATEST")
+    )
     for n in range(PRODUCTS):
         description = "a jukebox" if n % 500 == 7 else "a thing"
         price = Decimal(100 + n % 900) / 100
@@ -129,11 +130,15 @@ def world() -> Iterator[Shop]:
 READER_CACHE = 0.5
 """How long query functions keep a generation pointer here (5 s deployed): the rebuild
 keeps the old generation a little longer than that after the switch, as it does deployed."""
+PROJECTOR_LEASE = 0.3
+"""How long the projector keeps the generations it read here (5 s deployed): the rebuild
+waits a little longer than that after each change of them (its fence), as it does deployed."""
 
 
 @pytest.fixture(autouse=True)
 def quick_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("infra.generations.READER_CACHE_SECONDS", READER_CACHE)
+    monkeypatch.setattr("infra.generations.PROJECTOR_LEASE_SECONDS", PROJECTOR_LEASE)
 
 
 def rebuild_of(shop: Shop, progress: Progress) -> Rebuild:
@@ -146,6 +151,7 @@ def rebuild_of(shop: Shop, progress: Progress) -> Rebuild:
         c.clock,
         segments=1,
         retire_delay=READER_CACHE + 0.2,
+        fence=PROJECTOR_LEASE + 0.2,
         wait=time.sleep,
         progress=progress,
     )
@@ -199,13 +205,13 @@ class Crash(Exception):
 def test_a_crashed_rebuild_resumes_from_its_checkpoint_in_parallel_segments(
     world: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("event_sourcing.dynamodb.event_store.SCAN_PAGE_ITEMS", 100)
+    monkeypatch.setattr("event_sourcing.dynamodb.event_store.SCAN_PAGE_ITEMS", 30)
     c = composition.container()
     done = {"streams": 0}
 
     def crash_midway(streams: int, events: int) -> None:
         done["streams"] += streams
-        if done["streams"] == 150:
+        if done["streams"] == PRODUCTS // 2:
             raise Crash
 
     first = rebuild_of(world, Progress(advanced=crash_midway))
