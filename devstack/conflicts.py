@@ -35,10 +35,12 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from devstack import iam
 
 SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 TRANSACTION = "TransactWriteItems"
@@ -174,15 +176,18 @@ class Emulator:
         return self.conflicts.rate > 0 and self._random.random() < self.conflicts.rate
 
 
-emulator = Emulator(Conflicts(overlap=False))
-"""The process's emulator: the embedded endpoint serves one stack per process."""
+_emulators = iam.PerCaller(Emulator(Conflicts(overlap=False)))
+"""Each stack's emulator, by its functions' access keys, and the default one."""
 
 
-def configure(conflicts: Conflicts) -> Emulator:
-    """Emulate `conflicts` from now on (Conflicts(overlap=False) turns emulation off)."""
-    global emulator
-    emulator = Emulator(conflicts)
-    return emulator
+def configure(conflicts: Conflicts, access_keys: Iterable[str] | None = None) -> Emulator:
+    """Emulate `conflicts` from now on for the requests made with `access_keys` (one stack's
+    functions), or by default for every function's (Conflicts(overlap=False) turns
+    emulation off)."""
+    return _emulators.set(Emulator(conflicts), access_keys)
+
+
+release = _emulators.release
 
 
 # ---------------------------------------------------------------------------- requests
@@ -255,13 +260,6 @@ def _answer(code: str, body: Mapping[str, Any]) -> tuple[int, dict[str, str], st
     return 400, headers, json.dumps(body)
 
 
-def _function_of(handler: Any) -> str | None:
-    from devstack import iam
-
-    principal = iam.registry.caller(iam.access_key_from(handler.headers))
-    return None if principal is None else principal.function
-
-
 _installed = False
 
 
@@ -279,14 +277,13 @@ def install() -> None:
     original = DynamoHandler.call_action
 
     def call_action(self: Any) -> Any:
-        if not emulator.conflicts.active:
-            return original(self)
         action = self._get_action()
         if action != TRANSACTION and action not in SINGLE_WRITES:
             return original(self)
-        function = _function_of(self)
-        if function is None:
+        caller = _emulators.of(self.headers)
+        if caller is None or not caller[1].conflicts.active:
             return original(self)
+        function, emulator = caller[0].function, caller[1]
         params = _params(self)
         if action == TRANSACTION:
             items = transaction_items(self, params)

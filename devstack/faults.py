@@ -20,9 +20,11 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from devstack import iam
 
 KINDS = ("throttle", "error", "lostack")
 _ERRORS = {
@@ -100,28 +102,23 @@ class Injector:
             return None
 
 
-injector = Injector()
-"""The process's injector: the embedded endpoint serves one stack per process."""
+_injectors = iam.PerCaller(Injector())
+"""Each stack's injector, by its functions' access keys, and the default one."""
 
 
-def configure(faults: Faults) -> Injector:
-    """Inject `faults` from now on (Faults() turns injection off)."""
-    global injector
-    injector = Injector(faults)
-    return injector
+def configure(faults: Faults, access_keys: Iterable[str] | None = None) -> Injector:
+    """Inject `faults` from now on into the requests made with `access_keys` (one stack's
+    functions), or by default into every function's (Faults() turns injection off)."""
+    return _injectors.set(Injector(faults), access_keys)
+
+
+release = _injectors.release
 
 
 def _error(kind: str) -> tuple[int, dict[str, str], str]:
     status, code, message = _ERRORS[kind]
     body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
     return status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}, body
-
-
-def _from_a_function(handler: Any) -> bool:
-    from devstack import iam
-
-    headers: Mapping[str, Any] = handler.headers
-    return iam.registry.caller(iam.access_key_from(headers)) is not None
 
 
 _installed = False
@@ -137,9 +134,10 @@ def install() -> None:
     original = DynamoHandler.call_action
 
     def call_action(self: Any) -> Any:
-        if not injector.faults.active or not _from_a_function(self):
+        caller = _injectors.of(self.headers)
+        if caller is None or not caller[1].faults.active:
             return original(self)
-        kind = injector.draw()
+        kind = caller[1].draw()
         if kind in ("throttle", "error"):
             return _error(kind)
         answer = original(self)
@@ -151,4 +149,4 @@ def install() -> None:
     _installed = True
 
 
-__all__ = ["Faults", "FaultsError", "Injector", "configure", "install"]
+__all__ = ["Faults", "FaultsError", "Injector", "configure", "install", "release"]

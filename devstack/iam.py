@@ -33,10 +33,11 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 _log = logging.getLogger("devstack.iam")
+T = TypeVar("T")
 
 _TRANSACT_ACTIONS = {
     "Put": "PutItem",
@@ -196,6 +197,40 @@ class Registry:
 
 registry = Registry()
 acting_as = registry.acting_as
+
+
+class PerCaller(Generic[T]):
+    """A setting of the functions' requests (faults to inject, conflicts to emulate): one per
+    stack, by its functions' access keys, so that stacks sharing the process (the e2e tests
+    run several) touch only their own functions' requests; and a default for a function no
+    stack configured (a test that registers a key by hand)."""
+
+    def __init__(self, default: T) -> None:
+        self.default = default
+        self._by_key: dict[str, T] = {}
+
+    def set(self, value: T, access_keys: Iterable[str] | None = None) -> T:
+        """`value` from now on for the requests made with `access_keys` (one stack's
+        functions), or by default."""
+        if access_keys is None:
+            self.default = value
+        else:
+            self._by_key.update(dict.fromkeys(access_keys, value))
+        return value
+
+    def release(self, access_keys: Iterable[str]) -> None:
+        """Forget the value set for `access_keys` (their stack stopped)."""
+        for key in access_keys:
+            self._by_key.pop(key, None)
+
+    def of(self, headers: Mapping[str, Any]) -> tuple[Principal, T] | None:
+        """The function that made a request (by its headers) and its value; None for the
+        stack's own requests."""
+        key = access_key_from(headers)
+        principal = registry.caller(key)
+        if principal is None:
+            return None
+        return principal, self._by_key.get(key, self.default) if key is not None else self.default
 
 
 def access_key_for(stack_name: str, function: str) -> str:

@@ -67,6 +67,9 @@ class LocalStack:
         self._env: Mapping[str, str] = dict(os.environ if env is None else env)
         self._attached = attach
         self._registered = False
+        self._keys_registered: list[str] = []
+        """The access keys this stack registered (an attached one registers none: the
+        running stack's are not its to forget)."""
         if attach is not None:
             # the running stack's endpoint, which knows this stack's function keys
             self._env = {**self._env, "AWS_ENDPOINT_URL": attach.endpoint_url}
@@ -231,6 +234,11 @@ class LocalStack:
         iam.registry.listeners.append(self._log_denial)
         for lid, principal in self.deployment.principals.items():
             iam.registry.register(iam.access_key_for(self.stack_name, lid), principal)
+        self._keys_registered = self._access_keys()
+
+    def _access_keys(self) -> list[str]:
+        """The access keys this stack's functions call AWS with."""
+        return [iam.access_key_for(self.stack_name, lid) for lid in self.deployment.principals]
 
     def _inject_faults(self) -> None:
         if not self.faults.active or self._attached is not None:
@@ -242,14 +250,14 @@ class LocalStack:
             )
             return
         faults.install()
-        self.injected = faults.configure(self.faults)
+        self.injected = faults.configure(self.faults, self._access_keys())
         self._log(f"[faults] into the functions' DynamoDB requests: {self.faults.describe()}")
 
     def _emulate_conflicts(self) -> None:
         if not self.conflicts.active or self._attached is not None or not self._backend.embedded:
             return
         conflicts.install()
-        self.emulated = conflicts.configure(self.conflicts)
+        self.emulated = conflicts.configure(self.conflicts, self._access_keys())
         self._log(f"[conflicts] DynamoDB transaction conflicts: {self.conflicts.describe()}")
 
     def _poller_clients(self, function: str) -> tuple[Any, FailureDestinations]:
@@ -286,20 +294,20 @@ class LocalStack:
         if self.injected is not None:
             counts = ", ".join(f"{k} {self.injected.injected[k]}" for k in faults.KINDS)
             self._log(f"[faults] injected: {counts}")
-            faults.configure(faults.Faults())
+            faults.release(self._access_keys())
             self.injected = None
         if self.emulated is not None:
             counts = ", ".join(
                 f"{kind} {self.emulated.total(kind)}" for kind in ("cancelled", "conflict")
             )
             self._log(f"[conflicts] emulated: {counts}")
-            conflicts.configure(conflicts.Conflicts(overlap=False))
+            conflicts.release(self._access_keys())
             self.emulated = None
         if self._log_denial in iam.registry.listeners:
             iam.registry.listeners.remove(self._log_denial)
-        if self._deployment is not None:
-            for lid in self._deployment.principals:
-                iam.registry.forget(iam.access_key_for(self.stack_name, lid))
+        for key in self._keys_registered:
+            iam.registry.forget(key)
+        self._keys_registered = []
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None

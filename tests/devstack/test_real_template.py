@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 
 import pytest
 
+from devstack import iam
+from devstack.running import RunningStack
 from devstack.sam import QueueMappingSpec, StreamMappingSpec
 from devstack.stack import DEFAULT_TEMPLATE, LocalStack
 from tests.devstack.support import LogLines, unique_stack_name
@@ -164,6 +167,26 @@ def test_provisioning_again_keeps_what_exists(stack: LocalStack) -> None:
         )
     finally:
         again.stop()
+
+
+def test_a_stack_attached_to_the_running_one_leaves_its_function_keys_registered(
+    stack: LocalStack,
+) -> None:
+    """`devstack invoke` against a running stack attaches to it: when the invoke ends, the
+    running stack's functions still call AWS as themselves (checked, counted, emulated)."""
+    key = iam.access_key_for(stack.stack_name, "OrderProcessFunction")
+    principal = stack.deployment.principals["OrderProcessFunction"]
+    iam.registry.register(key, principal)  # as the running stack's start does
+    running = RunningStack(stack.stack_name, stack.endpoint_url, "http://127.0.0.1:9", os.getpid())
+    attached = LocalStack(
+        DEFAULT_TEMPLATE, stack_name=stack.stack_name, env={}, log=LogLines(), attach=running
+    )
+    try:
+        attached.provision()
+        attached.stop()
+        assert iam.registry.caller(key) is principal
+    finally:
+        iam.registry.forget(key)
 
 
 def test_only_the_outside_calls_function_may_charge_and_mail(stack: LocalStack) -> None:
