@@ -44,9 +44,11 @@ class Mailbox:
                     tuple(sent.destinations.get("ToAddresses", [])), sent.subject, sent.body
                 )
                 self.messages.append(mail)
-                self.log(f"[mail] to {', '.join(mail.to)}: {mail.subject}")
-                for line in mail.body.splitlines():
-                    self.log(f"[mail]   {line}")
+                # one call: no other thread's line lands inside an email
+                head = f"[mail] to {', '.join(mail.to)}: {mail.subject}"
+                self.log(
+                    "\n".join([head, *(f"[mail]   {line}" for line in mail.body.splitlines())])
+                )
 
     def _sent(self) -> list[Any]:
         from moto.core.models import DEFAULT_ACCOUNT_ID

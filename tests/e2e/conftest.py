@@ -84,6 +84,23 @@ def settled(
         time.sleep(0.2)
 
 
+def rebuilt_views(stack: LocalStack) -> tuple[Any, Any]:
+    """The stack's views as they are, and every projection rebuilt from its event table
+    into a fresh table, personal fields opened with the stack's own keys (as its
+    projector opens them)."""
+    from unittest import mock
+
+    from infra.container import Container
+    from tests.support.views import items_of, rebuilt_from
+
+    client, views = stack.clients.dynamodb(), stack.table_name("ViewsTable")
+    env = stack.resolved_env("ProjectorFunction", as_function=False)
+    with mock.patch.dict(os.environ, env):  # boto3 finds the stack's endpoint there
+        registry = Container(env).repository.events
+        rebuilt = rebuilt_from(client, stack.table_name("EventsTable"), views, registry)
+    return items_of(client, views), rebuilt
+
+
 @contextmanager
 def local_stack(name: str, printed: list[str] | None = None, **env: str) -> Iterator[LocalStack]:
     """A fresh embedded local stack (as `make run` starts it) with the e2e admin and `env`;

@@ -15,9 +15,8 @@ import pytest
 import requests
 
 from devstack.stack import LocalStack
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client, local_stack
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client, local_stack, rebuilt_views
 from tests.e2e.test_order_journey import settled, stock
-from tests.support.views import items_of, rebuilt_from
 
 pytestmark = pytest.mark.e2e
 
@@ -133,9 +132,8 @@ def test_under_faults_every_command_counts_once_and_the_shop_balances(stack: Loc
         assert sum(1 for m in stack.mailbox.messages if oid in m.subject) == 1
 
     stack.pump.wait_idle(timeout=30)
-    client = stack.clients.dynamodb()
-    views = stack.table_name("ViewsTable")
-    assert items_of(client, views) == rebuilt_from(client, stack.table_name("EventsTable"), views)
+    current, rebuilt = rebuilt_views(stack)
+    assert current == rebuilt
 
     assert stack.injected is not None
     assert all(stack.injected.injected[kind] > 0 for kind in ("throttle", "error", "lostack"))

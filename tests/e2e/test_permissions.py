@@ -15,15 +15,17 @@ from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client
 
 pytestmark = pytest.mark.e2e
 
-APPEND = "Action: [dynamodb:Query, dynamodb:PutItem, dynamodb:UpdateItem]"
+APPEND = "Action: [dynamodb:Query, dynamodb:PutItem, "
+"""How the function's event-table grant begins (the rest of its actions follow)."""
 
 
-def without_update_item(function: str, tmp_path: Path) -> Path:
-    """template.yaml with dynamodb:UpdateItem taken out of `function`'s event-table grant."""
+def without_put_item(function: str, tmp_path: Path) -> Path:
+    """template.yaml with dynamodb:PutItem (what a transaction's Put items need) taken out
+    of `function`'s event-table grant."""
     text = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
     start = text.index(f"\n  {function}:\n")
     grant = text.index(APPEND, start)
-    text = text[:grant] + APPEND.replace(", dynamodb:UpdateItem", "") + text[grant + len(APPEND) :]
+    text = text[:grant] + APPEND.replace(" dynamodb:PutItem,", "") + text[grant + len(APPEND) :]
     text = text.replace("    CodeUri: .\n", f"    CodeUri: {DEFAULT_TEMPLATE.parent}\n", 1)
     path = tmp_path / "template.yaml"
     path.write_text(text, encoding="utf-8")
@@ -37,7 +39,7 @@ def log() -> list[str]:
 
 @pytest.fixture(scope="module")
 def crippled(tmp_path_factory: pytest.TempPathFactory, log: list[str]) -> Iterator[LocalStack]:
-    template = without_update_item("OrderingCommandsFunction", tmp_path_factory.mktemp("iam"))
+    template = without_put_item("OrderingCommandsFunction", tmp_path_factory.mktemp("iam"))
     env = {**os.environ, "LOCAL_ADMIN_EMAIL": ADMIN_EMAIL, "LOCAL_ADMIN_PASSWORD": ADMIN_PASSWORD}
     env.pop("AWS_ENDPOINT_URL", None)
     with LocalStack(
@@ -51,7 +53,7 @@ def crippled(tmp_path_factory: pytest.TempPathFactory, log: list[str]) -> Iterat
         yield running
 
 
-def test_an_order_is_refused_when_its_function_may_not_update_the_event_table(
+def test_an_order_is_refused_when_its_function_may_not_write_the_event_table(
     crippled: LocalStack, log: list[str]
 ) -> None:
     api = Client(crippled.url)
@@ -75,9 +77,9 @@ def test_an_order_is_refused_when_its_function_may_not_update_the_event_table(
     assert answer.status_code == 500
     events_table = crippled.table_name("EventsTable")
     assert any(
-        line.startswith("[iam] AccessDenied: OrderingCommandsFunction may not dynamodb:UpdateItem")
+        line.startswith("[iam] AccessDenied: OrderingCommandsFunction may not dynamodb:PutItem")
         and line.endswith(f":table/{events_table}")
         for line in log
     ), "\n".join(line for line in log if "iam" in line)
     denied = [line for line in log if line.startswith("[iam] AccessDenied")]
-    assert all("OrderingCommandsFunction may not dynamodb:UpdateItem" in line for line in denied)
+    assert all("OrderingCommandsFunction may not dynamodb:PutItem" in line for line in denied)
