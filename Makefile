@@ -16,7 +16,8 @@ CHECKOV_STAMP   = $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 # 30 s on a fresh clone, nothing once installed); its output is in .checkov-install.log.
 CHECKOV_BACKGROUND = .checkov-install
 
-.PHONY: run test lint typecheck contracts template checkov checkov-install-background browser unit bench clean
+.PHONY: run test static lint typecheck contracts template checkov checkov-install-background \
+        browser browser-install browser-install-background unit e2e bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +36,13 @@ $(CHECKOV_STAMP):
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-test: checkov-install-background lint typecheck contracts template checkov browser unit
+# The unit tests keep both cores busy; the e2e tests leave about a quarter of them idle
+# (they wait on the stack's queues and streams), which the static checks then use: they run
+# beside the e2e tests (-j2), their output kept whole (--output-sync).
+test: checkov-install-background browser-install-background lint contracts unit
+	@$(MAKE) --no-print-directory -j2 --output-sync=target e2e static
+
+static: typecheck template checkov
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -68,12 +75,24 @@ checkov:
 	    --skip-download  # no call to Prisma Cloud for guidelines: the same answer offline
 
 # The console's browser test (tests/e2e/test_console.py) drives Debian's chromium; installed
-# here when missing (a package registry, as root), never downloaded at run time.
+# here when missing (a package registry, as root), never downloaded at run time. `make test`
+# installs it in the background while the unit tests run (output in .browser-install.log).
+BROWSER_BACKGROUND = .browser-install
 browser:
+	@if [ -f $(BROWSER_BACKGROUND).pid ]; then \
+	  while kill -0 "$$(cat $(BROWSER_BACKGROUND).pid)" 2>/dev/null; do sleep 1; done; \
+	  rm -f $(BROWSER_BACKGROUND).pid; fi
+	@$(MAKE) --no-print-directory browser-install
+
+browser-install:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
 	  echo "installing Debian's chromium and chromium-driver for the console's browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium chromium-driver >/dev/null; }
+
+browser-install-background:
+	@$(MAKE) --no-print-directory browser-install >$(BROWSER_BACKGROUND).log 2>&1 & \
+	  echo $$! >$(BROWSER_BACKGROUND).pid
 
 # pytest exits 5 when it collected no test: a failure here too. Two runs: the e2e tests share
 # one local stack per worker for the whole run, and moto's mock_aws (the other tests) resets
@@ -81,6 +100,8 @@ browser:
 # file on one worker.
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
+
+e2e: $(STAMP) browser
 	$(BIN)/pytest -n 2 --dist loadfile -m e2e
 
 bench: $(STAMP)
@@ -131,4 +152,5 @@ build-%Function:
 	$(call compile_for_runtime,$(ARTIFACTS_DIR))
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(CHECKOV_BACKGROUND).* .mypy_cache .ruff_cache .aws-sam .devstack
+	rm -rf $(VENV) $(CHECKOV_VENV) $(CHECKOV_BACKGROUND).* $(BROWSER_BACKGROUND).* .mypy_cache \
+	    .ruff_cache .aws-sam .devstack

@@ -52,8 +52,8 @@ def fakes() -> InMemoryContainer:
 def dynamodb() -> Iterator[DynamoDBClient]:
     """A moto DynamoDB with every table of template.yaml (keys, indexes, streams, TTL)."""
     import boto3
-    from moto import mock_aws
 
+    from tests.support.aws import mock_aws
     from tests.support.tables import create_tables
 
     with mock_aws():

@@ -53,9 +53,9 @@ def create(cloudformation: CloudFormationClient, name: str) -> dict[str, str]:
 @pytest.fixture
 def cloudformation(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudFormationClient]:
     import boto3
-    from moto import mock_aws
 
     from tests.support import moto_cfn
+    from tests.support.aws import mock_aws
 
     moto_cfn.apply()
     with mock_aws():

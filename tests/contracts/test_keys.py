@@ -31,7 +31,8 @@ class TestKeyStore(KeyStoreContract):
 @contextmanager
 def dynamodb_keys(param: str, ttl_seconds: float = 60.0) -> Iterator[DynamoDBKeyStore]:
     import boto3
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     with mock_aws():
         client: Any = boto3.client("dynamodb", region_name="us-east-1")

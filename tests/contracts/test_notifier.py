@@ -26,7 +26,8 @@ LINES = [OrderLine("p1", "Refactoring", Decimal("45.50"), 2)]
 @pytest.fixture
 def ses() -> Iterator[SesNotifier]:
     import boto3
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     with mock_aws():
         client = boto3.client("sesv2", region_name="us-east-1")

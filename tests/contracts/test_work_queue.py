@@ -21,7 +21,8 @@ def queue(request: pytest.FixtureRequest) -> Iterator[tuple[WorkQueue, Received]
         yield fake, fake.take
         return
     import boto3
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     with mock_aws():
         client = boto3.client("sqs", region_name="us-east-1")

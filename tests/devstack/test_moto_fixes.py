@@ -18,7 +18,8 @@ TABLE = "fixes"
 @pytest.fixture
 def client() -> Iterator[DynamoDBClient]:
     import boto3
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")

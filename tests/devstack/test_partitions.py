@@ -97,7 +97,8 @@ def test_heat_is_the_share_of_the_partitions_limit_reads_3000_writes_1000() -> N
 @pytest.fixture
 def client() -> Iterator[DynamoDBClient]:
     import boto3
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     partitions.install()
     with mock_aws():

@@ -192,7 +192,8 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
     function runs under its role from `translated` (default: template.yaml, translated)."""
     import boto3
     from aws_lambda_powertools.utilities import parameters
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")

@@ -3,13 +3,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from tests.functions.conftest import Stack
+from tests.functions.conftest import Stack, open_stack
 from tests.support.template import http_routes
 
 BODY_ROUTES = sorted(r.key for r in http_routes() if r.key.split(" ")[0] in ("POST", "PUT"))
 NESTED = "[" * 200 + "]" * 200
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """One stack for the module: a refused body changes nothing another test reads."""
+    with pytest.MonkeyPatch.context() as patch, open_stack(patch) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Stack) -> str:
+    return stack.admin_token()
 
 
 def path_of(route: str) -> tuple[str, str]:
@@ -32,9 +46,8 @@ def path_of(route: str) -> tuple[str, str]:
     ids=["not-utf8", "out-of-range", "nested", "nan", "text-plain", "over-64KiB"],
 )
 def test_a_body_clients_get_wrong_is_a_4xx_in_the_contracts_shape(
-    stack: Stack, route: str, body: bytes, content_type: str, status: int, code: str
+    stack: Stack, admin: str, route: str, body: bytes, content_type: str, status: int, code: str
 ) -> None:
-    admin = stack.admin_token()
     method, path = path_of(route)
 
     answer = stack.api.request(

@@ -18,7 +18,8 @@ AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 @pytest.fixture(params=["ViewsTable", "IdempotencyTable"])
 def log(request: pytest.FixtureRequest) -> Iterator[ProgressLog]:
     import boto3
-    from moto import mock_aws
+
+    from tests.support.aws import mock_aws
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
