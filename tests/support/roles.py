@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from devstack import iam
 from devstack.roles import function_principals, translate
-from tests.support.template import load
+from tests.support.template import load, resources
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,14 +43,13 @@ def physical_resources(
         physical[lid] = {"Ref": arn, "Id": arn}
     for lid, key in (keys or {}).items():
         physical[lid] = dict(key)
-    for lid, resource in load()["Resources"].items():
-        if resource["Type"] == "AWS::SQS::Queue":
-            name = f"test-{lid}"
-            physical[lid] = {
-                "Ref": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
-                "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
-                "QueueName": name,
-            }
+    for lid in resources("AWS::SQS::Queue"):
+        name = f"test-{lid}"
+        physical[lid] = {
+            "Ref": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+            "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "QueueName": name,
+        }
     return physical
 
 

@@ -33,7 +33,8 @@ def _parsed() -> dict[str, Any]:
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in load()["Resources"].items() if v["Type"] == kind}
+    """The template's resources of `kind`: read them, never change them (the one parse)."""
+    return {k: v for k, v in _parsed()["Resources"].items() if v["Type"] == kind}
 
 
 @cache
