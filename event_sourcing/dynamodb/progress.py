@@ -16,6 +16,7 @@ operator's stream reader (infra/readers.py) finds each in its shard."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,12 +34,22 @@ MAX_POSITIONS = 8
 batch's write stays about 1 write unit."""
 
 
+_EMAIL = re.compile(r"[^\s@<>()\[\]'\",;:]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
 @dataclass(frozen=True)
 class Failure:
     stream_id: str
     version: int
     error: str
     at: str
+
+    @classmethod
+    def of(cls, stream_id: str, version: int, error: Exception, at: datetime) -> Failure:
+        """The failure of `error`, its message without any email address in it (a
+        provider's refusal may name one): progress items are kept past an erasure."""
+        text = _EMAIL.sub("<email>", f"{type(error).__name__}: {error}")
+        return cls(stream_id, version, text, at.isoformat())
 
 
 @dataclass(frozen=True)

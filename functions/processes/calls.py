@@ -74,9 +74,7 @@ def run_batch(event: dict[str, Any], context: Any, root: Root) -> PartialItemFai
 
 
 def _failure(stream_id: str, version: int, error: Exception) -> Failure:
-    return Failure(
-        stream_id, version, f"{type(error).__name__}: {error}", datetime.now(UTC).isoformat()
-    )
+    return Failure.of(stream_id, version, error, datetime.now(UTC))
 
 
 def _report(root: Root, done: int, failures: list[Failure]) -> None:

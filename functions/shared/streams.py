@@ -64,8 +64,7 @@ def ordered_batches(handle: RecordHandler, *, what: str, reader: str) -> BatchHa
                 logger.exception(f"{what} failed", extra={"stream_id": stream_id})
                 image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
                 version = int((image.get("version") or {}).get("N", 0))
-                at = datetime.now(UTC).isoformat()
-                failures.append(Failure(stream_id, version, f"{type(error).__name__}: {error}", at))
+                failures.append(Failure.of(stream_id, version, error, datetime.now(UTC)))
                 raise
 
         records = event.get("Records") or []

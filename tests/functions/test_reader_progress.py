@@ -74,3 +74,19 @@ def test_the_newest_applied_event_is_the_newest_of_every_batch_not_the_last_batc
     assert not progress.positions_dropped
     assert progress.errors == {"order-1": failed}
     assert progress.held_back == 1
+
+
+def test_a_failure_keeps_no_email_address_its_error_names() -> None:
+    """Progress items outlive an erasure: a provider's refusal that names the customer's
+    address is kept without it."""
+    refused = RuntimeError("MessageRejected: Email address is not verified: ada@example.com.")
+
+    failure = Failure.of("order-1", 3, refused, datetime(2026, 12, 1, tzinfo=UTC))
+
+    assert "ada@example.com" not in failure.error
+    assert failure.error == "RuntimeError: MessageRejected: Email address is not verified: <email>."
+    assert (failure.stream_id, failure.version, failure.at) == (
+        "order-1",
+        3,
+        "2026-12-01T00:00:00+00:00",
+    )
