@@ -114,6 +114,13 @@ class EventRegistry:
         self._types[name] = cls
         return cls
 
+    def type_named(self, name: str) -> type[DomainEvent]:
+        """The event class stored events of type `name` decode into."""
+        cls = self._types.get(name)
+        if cls is None:
+            raise UnknownEventType(name)
+        return cls
+
     def names(self) -> list[str]:
         """The type names of every registered event, sorted."""
         return sorted(self._types)

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -59,6 +60,18 @@ class KeyStore(Protocol):
     def destroy(self, subject: str) -> None: ...
 
 
+class ErasureLog(Protocol):
+    """Who was erased, and when, kept apart from the tables a point-in-time restore brings
+    back: a restore revives the data keys destroyed since its restore point, and this log
+    is what destroys them again (`PersonalData.erased_since`). Nothing personal: ids only."""
+
+    def record(self, subject: str, at: datetime) -> None:
+        """Note `subject`'s erasure (again is harmless: the first time is kept)."""
+
+    def since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """The subjects erased at or after `moment`, oldest first."""
+
+
 @dataclass
 class KeyCache:
     """Unwrapped data keys kept for `ttl_seconds` in one process (one Lambda container), so
@@ -96,6 +109,9 @@ class PersonalData:
     is; the subject is bound in as associated data, so renaming it breaks the seal."""
 
     keys: KeyStore
+    log: ErasureLog | None = None
+    """Where erasures are noted before their key goes (none: a test's store, a tool)."""
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def seal(self, subject: str, text: str) -> str:
         """`text` sealed under `subject`'s key (created on first use)."""
@@ -127,8 +143,17 @@ class PersonalData:
         return clear.decode()
 
     def erase(self, subject: str) -> None:
-        """Destroy `subject`'s key: everything sealed for them is unreadable from now on."""
+        """Destroy `subject`'s key: everything sealed for them is unreadable from now on.
+        The erasure is logged first, so a key is never gone without its log entry."""
+        if self.log is not None:
+            self.log.record(subject, self.clock())
         self.keys.destroy(subject)
+
+    def erased_since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """The erasures logged at or after `moment` (after a restore: those to apply again)."""
+        if self.log is None:
+            raise ValueError("this PersonalData keeps no erasure log")
+        return self.log.since(moment)
 
     def seal_fields(self, cls: type, data: Mapping[str, Any], subject: str) -> dict[str, Any]:
         """`data` (an encoded event or state of `cls`) with the fields `cls` declares

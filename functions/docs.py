@@ -28,6 +28,7 @@ def build_app() -> APIGatewayHttpResolver:
     from functions.commands import identity as identity_commands
     from functions.commands import ordering as ordering_commands
     from functions.queries import catalog as catalog_queries
+    from functions.queries import export
     from functions.queries import identity as identity_queries
     from functions.queries import ordering as ordering_queries
     from functions.shared.http import http_app
@@ -35,6 +36,7 @@ def build_app() -> APIGatewayHttpResolver:
     app = http_app(
         identity_commands.router,
         identity_queries.router,
+        export.router,
         catalog_commands.router,
         catalog_queries.router,
         ordering_commands.router,

@@ -67,6 +67,10 @@ class NewPassword(Body):
     new_password: str = text(MAX_PASSWORD_LENGTH, min_length=MIN_PASSWORD_LENGTH)
 
 
+class Erasure(Body):
+    password: str = text(MAX_PASSWORD_LENGTH, examples=["correct horse battery"])
+
+
 class ResetRequest(Body):
     email: str = text(MAX_EMAIL_LENGTH, examples=["ada@example.com"])
 
@@ -309,6 +313,38 @@ class OrderAnswer(BaseModel):
     placed_at: str | None = None
     confirmed_at: str | None = None
     cancelled_at: str | None = None
+
+
+class ExportedProfile(BaseModel):
+    id: str
+    email: str
+    role: str
+    is_active: bool
+    created_at: str
+    last_login: str | None
+
+
+class ExportedReview(BaseModel):
+    product_id: str
+    rating: int
+    comment: str
+    posted_at: str | None
+
+
+class ExportedEmail(BaseModel):
+    kind: str = Field(description="welcome, password_reset, order_confirmed, order_cancelled")
+    message_id: str
+    order_id: str | None = None
+    sent_at: str | None = None
+
+
+class Export(BaseModel):
+    """Everything the shop holds about you (the right of access and portability)."""
+
+    profile: ExportedProfile
+    orders: list[OrderAnswer]
+    reviews: list[ExportedReview]
+    emails: list[ExportedEmail]
 
 
 class OrderList(BaseModel):

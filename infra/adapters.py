@@ -124,9 +124,13 @@ class Adapters(Settings):
 
     @cached_property
     def personal_data(self) -> PersonalData:
+        from event_sourcing.dynamodb.keys import DynamoDBErasureLog
         from event_sourcing.personal import PersonalData
 
-        return PersonalData(self.data_keys)
+        # Every function has the log in its environment (template.yaml); the operator CLI of
+        # a stack deployed before it existed has none, and erases nothing.
+        log = self.setting("ERASURE_LOG_TABLE", "")
+        return PersonalData(self.data_keys, DynamoDBErasureLog(self.dynamodb, log) if log else None)
 
     @cached_property
     def pseudonyms(self) -> Pseudonyms:

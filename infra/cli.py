@@ -47,6 +47,7 @@ OUTPUTS = {
     "DataKeyId": "DATA_KEY_ID",
 }
 OPTIONAL_OUTPUTS = {
+    "ErasureLogTableName": "ERASURE_LOG_TABLE",  # stacks deployed before it have none
     "SigningKeySecretArn": "SIGNING_KEY_SECRET",
     "IdempotencyKeySecretArn": "IDEMPOTENCY_KEY_SECRET",
     "ResetKeySecretArn": "RESET_KEY_SECRET",
@@ -562,7 +563,58 @@ def partitions(args: argparse.Namespace, target: Target, out: Out) -> int:
     return 0
 
 
+def reapply_erasures(args: argparse.Namespace, target: Target, out: Out) -> int:
+    """After a point-in-time restore: erase again everyone the erasure log says was erased
+    since the restore point (the restored tables hold their keys and data again)."""
+    from domain.access import Caller, Role
+    from domain.errors import NotFound
+    from domain.identity.commands import EraseUser
+
+    since = _time(args.since)
+    container = target.container()
+    if container.personal_data.log is None:
+        raise Refused(
+            f"{target.name} has no erasure log (output ErasureLogTableName): deploy this "
+            "checkout's template.yaml first"
+        )
+    erased = container.personal_data.erased_since(since)
+    context = CommandContext(f"cli-{uuid.uuid4()}", "cli", Caller("operator", Role.ADMIN))
+    missing = 0
+    with out.progress("erasures", len(erased)) as tick:
+        for subject, _ in erased:
+            try:
+                container.identity.erase(EraseUser(subject), context)
+            except NotFound:  # no such user at the restore point: their key, if any, goes
+                container.personal_data.erase(subject)
+                missing += 1
+            tick(1)
+    out.put("reapplied", {"since": iso(since), "erasures": len(erased), "unknown": missing})
+    out.line(
+        f"{len(erased)} erasures logged since {iso(since)} applied again "
+        f"({missing} of subjects the restored tables do not know: their keys destroyed)"
+    )
+    return 0
+
+
+def seal_personal(args: argparse.Namespace, target: Target, out: Out) -> int:
+    """Once, after upgrading to the release that seals personal data: seal what earlier
+    releases stored in clear (infra/sealing.py)."""
+    from infra.sealing import seal_stored
+
+    container = target.container()
+    with out.progress("items", _approximate_events(container)) as tick:
+        done = seal_stored(container, tick)
+    out.put("sealed", asdict(done))
+    out.line(
+        f"{done.items_read} items read: {done.events} events, {done.snapshots} snapshots and "
+        f"{done.claims} email claims sealed (the rest were sealed already)"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Target, Out], int]] = {
+    "reapply-erasures": reapply_erasures,
+    "seal-personal": seal_personal,
     "create-admin": create_admin,
     "status": status,
     "events": events,
@@ -659,6 +711,17 @@ def parser() -> argparse.ArgumentParser:
     )
     replayed.add_argument("--since", required=True, help="ISO 8601 time, or an age like 2h")
     replayed.add_argument("--projection", help="one projection (default: every one)")
+    reapplied = commands.add_parser(
+        "reapply-erasures",
+        parents=[common],
+        help="after a point-in-time restore: erase again who was erased since (the log)",
+    )
+    reapplied.add_argument("--since", required=True, help="the restore point: ISO 8601, or 2h")
+    commands.add_parser(
+        "seal-personal",
+        parents=[common],
+        help="once after upgrading: seal the personal data older releases stored in clear",
+    )
     commands.add_parser("failures", parents=[common], help="the parked batches, decoded")
     redriven = commands.add_parser(
         "redrive", parents=[common], help="re-apply parked batches from the event table"

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
 
+UNSENT = "unsent:erased"
+"""The message id of an email due to a customer erased since: none is sent."""
+
+
 class SesNotifier(Notifier, Mailer):
     def __init__(
         self,
@@ -110,9 +114,12 @@ class SesNotifier(Notifier, Mailer):
         body: str,
     ) -> str:
         def send() -> dict[str, str]:
+            address = to()
+            if not address:  # an erased customer: no address, nothing to tell anyone
+                return {"message_id": UNSENT}
             sent = self.client.send_email(
                 FromEmailAddress=self.sender,
-                Destination={"ToAddresses": [to()]},
+                Destination={"ToAddresses": [address]},
                 Content={
                     "Simple": {
                         "Subject": {"Data": subject},

@@ -56,6 +56,11 @@ def rating_key(product_id: str) -> ViewKey:
     return ViewKey(f"product#{product_id}", "rating")
 
 
+def customer_reviews(customer_id: str) -> str:
+    """The products a customer reviewed, with the rating: one entry per product."""
+    return f"customer#{customer_id}#reviews"
+
+
 def category_key(category_id: str) -> ViewKey:
     return ViewKey(f"category#{category_id}", "detail")
 
@@ -91,14 +96,18 @@ class CatalogViews(Projection):
             return [Put(category_key(event.category_id), doc, listed=listed)]
         if isinstance(event, ReviewPosted):
             first = event.previous_rating is None
+            reviewed = {"product_id": event.product_id, "rating": event.rating}
             return [
+                # what the customer's export lists (no comment: a view's copy of it would
+                # outlive an erasure), one partition per customer
+                Put(ViewKey(customer_reviews(event.customer_id), event.product_id), reviewed),
                 Increment(
                     rating_key(event.product_id),
                     {
                         "rating_sum": event.rating - (event.previous_rating or 0),
                         "review_count": 1 if first else 0,
                     },
-                )
+                ),
             ]
         if not isinstance(event, PRODUCT_EVENTS):
             return []

@@ -110,12 +110,12 @@ class IdentityService:
         the user's stream; the sign-in is noted beside it (`LAST_SIGN_IN`), not recorded
         in it."""
         key = email_key(command.email)
-        email, source = self.pseudonyms.of(key), self.pseudonyms.of(command.source)
+        pair, source = self._pair(key, command.source), self.pseudonyms.of(command.source)
         found = self._find_by_email(key)
         # The lockout guards a password: counted under the user's credentials version, so a
         # reset (or any change) of the password starts the count afresh, from every address.
         generation = found.state.credentials_version if found is not None else 0
-        throttle_key = self._throttle_key(f"{email}#{generation}#{source}")
+        throttle_key = self._throttle_key(f"{pair}#{generation}")
         source_key = self._throttle_key(f"source#{source}")
         if self.failed_logins.count(throttle_key) >= MAX_FAILED_LOGINS:
             raise TooManyAttempts(
@@ -170,7 +170,7 @@ class IdentityService:
         key = email_key(command.email)
         email, source = self.pseudonyms.of(key), self.pseudonyms.of(command.source)
         for counted, limit in (
-            (self._reset_key(f"{email}#{source}"), MAX_RESET_REQUESTS),
+            (self._reset_key(self._pair(key, command.source)), MAX_RESET_REQUESTS),
             (self._reset_key(f"source#{source}"), MAX_RESET_REQUESTS_PER_SOURCE),
             (self._reset_key(f"email#{email}"), MAX_RESET_REQUESTS_PER_EMAIL),
         ):
@@ -240,12 +240,17 @@ class IdentityService:
             load=self._user,
         ).aggregate
 
-    def erase(self, command: EraseUser, context: CommandContext) -> None:
+    def erase(self, command: EraseUser, context: CommandContext) -> User:
         """Forget a user (the right to erasure): the customer themself, with their password,
         or an admin. In one write: `UserErased` (their tokens stop, sign-in fails) and the
         release of their email's claim (the address can register again); then their data
         key is destroyed, so every personal field sealed for them reads as erased, in the
-        events, the stream and the backups alike. The events stay and replay."""
+        events, the stream and the backups alike. The events stay and replay. Last, the
+        sign-in and reset counters that name the address alone are deleted (those of an
+        address with a source are keyed by both and expire with their window).
+
+        Erasing an erased user again records nothing and destroys the key again: an admin's
+        retry finishes an erasure whose key destruction failed."""
         caller = context.require_caller()
         if caller.user_id != command.user_id:
             context.require_admin()
@@ -268,10 +273,16 @@ class IdentityService:
             ]
             return Decision(claims=claims)
 
-        self.repository.transact(
+        erased = self.repository.transact(
             User, command.user_id, decide, context=context, load=_first(user, self._user)
-        )
+        ).aggregate
         self.forget(command.user_id)
+        if key:
+            email = self.pseudonyms.of(key)
+            window = self._window()
+            for counted in (window, window - 1):  # this window's and the last, not yet expired
+                self.failed_logins.reset(self._reset_key(f"email#{email}", counted))
+        return erased
 
     def authenticate(self, token: str) -> Caller:
         """The caller behind a bearer token, checked against the user's current standing
@@ -333,14 +344,19 @@ class IdentityService:
         except StreamNotFound:
             return None
 
+    def _pair(self, email_key: str, source: str) -> str:
+        """The keyed hash of an (address, source) pair: a counter of both names neither, so
+        what an erasure cannot find (every source an address was tried from) names no one."""
+        return self.pseudonyms.of(f"pair#{email_key}#{source}")
+
     def _window(self) -> int:
         return int(self.repository.clock.now().timestamp()) // FAILED_LOGIN_WINDOW_SECONDS
 
     def _throttle_key(self, key: str) -> str:
         return f"login#{key}#{self._window()}"
 
-    def _reset_key(self, key: str) -> str:
-        return f"reset#{key}#{self._window()}"
+    def _reset_key(self, key: str, window: int | None = None) -> str:
+        return f"reset#{key}#{self._window() if window is None else window}"
 
     def _seconds_left_in_window(self) -> int:
         now = int(self.repository.clock.now().timestamp())

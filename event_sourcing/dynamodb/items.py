@@ -77,7 +77,8 @@ def published_key(stream_id: str) -> dict[str, Any]:
     return {"stream_id": {"S": f"{PUBLISHED}#{stream_id}"}, "version": {"N": "0"}}
 
 
-def _json(value: Any) -> str:
+def stored_json(value: Any) -> str:
+    """How the table stores a JSON attribute (`data`, a snapshot's `state`, `published`)."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
@@ -99,22 +100,25 @@ def event_item(
         "type": {"S": event.type},
         "schema_version": {"N": str(event.schema_version)},
         "occurred_at": {"S": iso(event.occurred_at)},
-        "data": {"S": _json(event.data)},
+        "data": {"S": stored_json(event.data)},
         "metadata": {"M": meta},
     }
     if snapshot is not None:
         if snapshot.version != event.version:
             raise ValueError("a snapshot is written in the item of the version it was taken at")
         item["snapshot"] = {
-            "M": {"schema": {"N": str(snapshot.schema)}, "state": {"S": _json(snapshot.state)}}
+            "M": {
+                "schema": {"N": str(snapshot.schema)},
+                "state": {"S": stored_json(snapshot.state)},
+            }
         }
     if published is not None:
-        item["published"] = {"S": _json(published)}
+        item["published"] = {"S": stored_json(published)}
     return item
 
 
 def published_json(published: Mapping[str, Any]) -> str:
-    return _json(published)
+    return stored_json(published)
 
 
 def claim_item(namespace: str, value: str, owner: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ the cache's TTL, then one GetItem and one KMS Decrypt."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -112,4 +113,45 @@ class DynamoDBKeyStore:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
+
+
+class DynamoDBErasureLog:
+    """The `ErasureLog` port over its own table (key `subject`), which a restore of the
+    other tables leaves alone. `since` scans it: an operator's tool after a restore, once,
+    over one small item per erased customer (never a request path)."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table
+
+    def record(self, subject: str, at: datetime) -> None:
+        # Logged before (an erasure retried, or our own write whose answer was lost): the
+        # first time stays.
+        with suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={"subject": {"S": subject}, "erased_at": {"S": _iso(at)}},
+                ConditionExpression="attribute_not_exists(subject)",
+            )
+
+    def since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        found: list[tuple[str, datetime]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "erased_at >= :since",
+            "ExpressionAttributeValues": {":since": {"S": _iso(moment)}},
+        }
+        while True:
+            page = self._dynamodb.scan(**request)
+            for item in page.get("Items", []):
+                at = datetime.fromisoformat(item["erased_at"]["S"].replace("Z", "+00:00"))
+                found.append((item["subject"]["S"], at))
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=lambda e: e[1])
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _iso(moment: datetime) -> str:
+    """Sortable as text: UTC, milliseconds, Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

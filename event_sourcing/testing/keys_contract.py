@@ -3,9 +3,11 @@ with KMS, and DynamoDB losing every ack."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from event_sourcing.personal import ERASED, KeyStore, PersonalData, SubjectErased
+from event_sourcing.personal import ERASED, ErasureLog, KeyStore, PersonalData, SubjectErased
 
 
 class KeyStoreContract:
@@ -76,3 +78,31 @@ class KeyStoreContract:
 
     def test_clear_text_from_before_sealing_is_read_as_it_is(self, keys: KeyStore) -> None:
         assert PersonalData(keys).open("ada@example.com") == "ada@example.com"
+
+
+class ErasureLogContract:
+    """What every `ErasureLog` keeps: each erased subject once, with the time of its first
+    erasure, found again by time. Subclass it with a `log` fixture (a fresh log each time)."""
+
+    def test_erasures_since_a_moment_are_found_oldest_first(self, log: ErasureLog) -> None:
+        log.record("user-2", AT + timedelta(minutes=2))
+        log.record("user-1", AT)
+        log.record("user-3", AT - timedelta(days=1))
+        assert log.since(AT) == [("user-1", AT), ("user-2", AT + timedelta(minutes=2))]
+
+    def test_an_erasure_logged_twice_keeps_its_first_time(self, log: ErasureLog) -> None:
+        log.record("user-1", AT)
+        log.record("user-1", AT + timedelta(hours=1))
+        assert log.since(AT - timedelta(days=1)) == [("user-1", AT)]
+
+    def test_personal_data_logs_an_erasure_before_the_key_goes(
+        self, log: ErasureLog, keys: KeyStore
+    ) -> None:
+        personal = PersonalData(keys, log, clock=lambda: AT)
+        personal.seal("user-1", "ada@example.com")
+        personal.erase("user-1")
+        assert personal.erased_since(AT) == [("user-1", AT)]
+        assert keys.get("user-1") is None
+
+
+AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

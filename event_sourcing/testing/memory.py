@@ -418,3 +418,18 @@ class InMemoryKeyStore:
     def destroy(self, subject: str) -> None:
         with self._lock:
             self._keys[subject] = None
+
+
+class InMemoryErasureLog:
+    """The `ErasureLog` port in memory."""
+
+    def __init__(self) -> None:
+        self._erased: dict[str, datetime] = {}
+
+    def record(self, subject: str, at: datetime) -> None:
+        self._erased.setdefault(subject, at)
+
+    def since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        return sorted(
+            ((s, at) for s, at in self._erased.items() if at >= moment), key=lambda e: e[1]
+        )

@@ -1,4 +1,4 @@
-"""Identity commands: register, sign in, change or reset a password, deactivate."""
+"""Identity commands: register, sign in, change or reset a password, deactivate, erase."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from aws_lambda_powertools.event_handler.request import Request
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
+    EraseUser,
     IssueToken,
     Register,
     RequestPasswordReset,
     ResetPassword,
 )
 from domain.identity.service import RESET_ANSWER_SECONDS, IdentityService
+from event_sourcing.personal import ERASED
 from functions.models import (
     Credentials,
+    Erasure,
     NewPassword,
     NewUser,
     ResetAccepted,
@@ -28,10 +31,24 @@ from functions.models import (
     Versioned,
 )
 from functions.shared.commands import Calling, command
-from functions.shared.http import Root, Routes, http_function, no_sooner_than, root_of
+from functions.shared.http import (
+    Root,
+    Routes,
+    http_function,
+    no_sooner_than,
+    root_of,
+)
 from functions.shared.observability import metrics
+from functions.shared.openapi import NO_CONTENT
 
 router = Routes()
+ERASURE = (
+    "Erasure: the user's personal data (email, password hashes, review comments) becomes "
+    "unreadable everywhere, their tokens stop working, sign-in answers 401 and the email can "
+    "register again. Orders stay for the books, naming nobody; reviews keep their rating. "
+    "Answers 204 with the user's last version as the ETag; an admin's repeat answers 204 "
+    "and changes nothing (it finishes an erasure cut short)."
+)
 TAGS = ["identity"]
 
 
@@ -40,6 +57,20 @@ def _identity(request: Request) -> IdentityService:
 
 
 Identity = Annotated[IdentityService, Depends(_identity)]
+
+
+# A registration's answer names the address: what the idempotency table keeps of it is
+# sealed under the new user's key, so an erasure leaves it unreadable there too.
+def _seal_email(answer: dict[str, Any], root: Root) -> dict[str, Any]:
+    body = answer["body"]
+    sealed = root.personal_data.seal(body["id"], body["email"])
+    return {"status": answer["status"], "body": {**body, "email": sealed}}
+
+
+def _open_email(kept: dict[str, Any], root: Root) -> dict[str, Any]:
+    body = kept["body"]
+    email = root.personal_data.open(body["email"])
+    return {"status": kept["status"], "body": {**body, "email": email or ERASED}}
 
 
 @command(
@@ -51,6 +82,8 @@ Identity = Annotated[IdentityService, Depends(_identity)]
     409,
     status=201,
     signed_in=False,
+    keep=_seal_email,
+    replay=_open_email,
     summary="Register a customer",
     tags=TAGS,
 )
@@ -171,6 +204,43 @@ def reset_password(body: ResetConfirmation, call: Calling, identity: Identity) -
 )
 def deactivate(id: str, call: Calling, identity: Identity) -> Versioned:
     user = identity.deactivate(Deactivate(id), *call)
+    return Versioned(id=user.id, version=user.visible_version)
+
+
+@command(
+    router,
+    "DELETE",
+    "/users/me",
+    Versioned,
+    401,
+    412,
+    status=NO_CONTENT,
+    summary="Erase your account and personal data, with your password (the right to erasure)",
+    description=ERASURE,
+    tags=TAGS,
+)
+def erase_me(body: Erasure, call: Calling, identity: Identity) -> Versioned:
+    user_id = call.context.require_caller().user_id
+    user = identity.erase(EraseUser(user_id, body.password), call.context)
+    return Versioned(id=user.id, version=user.visible_version)
+
+
+@command(
+    router,
+    "DELETE",
+    "/users/<id>",
+    Versioned,
+    401,
+    403,
+    404,
+    412,
+    status=NO_CONTENT,
+    summary="Erase a user's account and personal data (admin)",
+    description=ERASURE,
+    tags=TAGS,
+)
+def erase_user(id: str, call: Calling, identity: Identity) -> Versioned:
+    user = identity.erase(EraseUser(id), call.context)
     return Versioned(id=user.id, version=user.visible_version)
 
 

@@ -21,7 +21,7 @@ from domain.access import CommandContext
 from domain.errors import Detail, InvalidValue
 from functions.shared.auth import command_context, route
 from functions.shared.http import Routes
-from functions.shared.openapi import responses
+from functions.shared.openapi import NO_CONTENT, responses
 from infra.container import Container as Root
 from infra.idempotency import Answer, unchanged
 
@@ -121,6 +121,8 @@ class CommandEdge(BaseMiddlewareHandler[ApiGatewayResolver]):
                 keep=lambda first: self.keep(first, root),
                 replay=lambda kept: self.replay(kept, root),
             )
+        if answer["status"] == NO_CONTENT:  # the version is in the ETag alone
+            return Response(NO_CONTENT, headers={"ETag": f'"{answer["body"]["version"]}"'})
         return Response(
             status_code=answer["status"],
             content_type=content_types.APPLICATION_JSON,

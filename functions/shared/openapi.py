@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from functions.models import ErrorAnswer
 
 Responses = dict[int, OpenAPIResponse]
+NO_CONTENT = 204
+"""A command that leaves nothing to show (an erasure): its answer model still names the
+version, which goes out as the ETag alone, with no body."""
 
 _REASONS = {
     400: "Malformed JSON, wrong types, missing or unknown fields, out-of-range values",
@@ -66,6 +69,8 @@ def responses(ok: int, model: type[BaseModel], *errors: int) -> Responses:
     """The route's answer and the refusals particular to it; `complete` adds the rest."""
     documented: Responses = {
         ok: {"description": "Done", "content": {"application/json": {"model": model}}}
+        if ok != NO_CONTENT
+        else {"description": "Done: nothing to answer but the version, in the ETag"}
     }
     for status in errors:
         documented[status] = error(status)
@@ -93,11 +98,15 @@ def as_answered(document: dict[str, Any]) -> dict[str, Any]:
             for status in ("409", "429", "503"):
                 if status in answers:
                     answers[status].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
+            # Powertools documents the route's return model; a 204 goes out without it.
+            answers.get(str(NO_CONTENT), {}).pop("content", None)
             if method.upper() in COMMAND_METHODS:
                 parameters = operation.setdefault("parameters", [])
                 parameters += [_IF_MATCH, _IDEMPOTENCY_KEY]
                 for status, answer in answers.items():
-                    if status.startswith("2") and _names_version(answer, schemas):
+                    if status == str(NO_CONTENT) or (
+                        status.startswith("2") and _names_version(answer, schemas)
+                    ):
                         answer.setdefault("headers", {})["ETag"] = _ETAG
     if "HTTPValidationError" not in str(document.get("paths")):
         schemas.pop("HTTPValidationError", None)

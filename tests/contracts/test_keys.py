@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from event_sourcing.dynamodb.keys import DynamoDBKeyStore
-from event_sourcing.personal import KeyCache, KeyStore
-from event_sourcing.testing.keys_contract import KeyStoreContract
+from event_sourcing.dynamodb.keys import DynamoDBErasureLog, DynamoDBKeyStore
+from event_sourcing.personal import ErasureLog, KeyCache, KeyStore
+from event_sourcing.testing.keys_contract import ErasureLogContract, KeyStoreContract
 from event_sourcing.testing.lost_ack import LOSING, client_for
-from event_sourcing.testing.memory import InMemoryKeyStore
+from event_sourcing.testing.memory import InMemoryErasureLog, InMemoryKeyStore
 
 TABLE = "test-keys"
 
@@ -26,6 +26,30 @@ class TestKeyStore(KeyStoreContract):
             return
         with dynamodb_keys(request.param) as keys:
             yield keys
+
+
+class TestErasureLog(ErasureLogContract):
+    @pytest.fixture(params=["memory", "dynamodb", LOSING])
+    def log(self, request: pytest.FixtureRequest) -> Iterator[ErasureLog]:
+        if request.param == "memory":
+            yield InMemoryErasureLog()
+            return
+        with dynamodb_keys(request.param) as keys:
+            client = keys._dynamodb
+            client.create_table(
+                TableName=LOG,
+                KeySchema=[{"AttributeName": "subject", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "subject", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            yield DynamoDBErasureLog(client, LOG)
+
+    @pytest.fixture
+    def keys(self) -> KeyStore:
+        return InMemoryKeyStore()
+
+
+LOG = "test-erasures"
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import pytest
 from domain.identity.ports import Mailer
 from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
-from infra.notifications import SesNotifier
+from infra.notifications import UNSENT, SesNotifier
 from tests.fakes.idempotency import InMemoryIdempotentRequests
 from tests.fakes.identity import FakeMailer
 from tests.fakes.ordering import FakeNotifier
@@ -32,7 +32,7 @@ def ses() -> Iterator[SesNotifier]:
     with mock_aws():
         client = boto3.client("sesv2", region_name="us-east-1")
         client.create_email_identity(EmailIdentity=SENDER)
-        emails = {"u1": "ada@example.com", "u2": "bob@example.com"}
+        emails = {"u1": "ada@example.com", "u2": "bob@example.com", "erased": ""}
         yield SesNotifier(
             client,
             SENDER,
@@ -100,6 +100,13 @@ def test_ses_tells_the_customer_why_and_what_was_refunded(ses: Notifier) -> None
     assert "payment declined (card declined)" in refunded.body
     assert "Your payment of 91.00 is refunded." in refunded.body
     assert "Nothing was charged." in declined.body
+
+
+def test_ses_mails_nothing_to_a_customer_erased_since(ses: Notifier) -> None:
+    sent = confirm(ses, "confirm-o1", user="erased")
+    assert sent == UNSENT
+    assert confirm(ses, "confirm-o1", user="erased") == UNSENT
+    assert ses_sent() == []
 
 
 @pytest.fixture(params=["fake", "ses"])

@@ -11,6 +11,7 @@ from domain.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauth
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
+    EraseUser,
     IssueToken,
     Register,
     RequestPasswordReset,
@@ -308,3 +309,54 @@ def test_a_token_for_a_user_that_does_not_exist_is_refused(
     token = fakes.tokens.issue("ghost", 0).value
     with pytest.raises(Unauthenticated):
         service.authenticate(token)
+
+
+def test_a_customer_erases_themself_with_their_password_and_everything_personal_goes(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    user = service.register(Register("ada@example.com", "correct horse"), ANON)
+    token = signed_in(service, "ada@example.com", "correct horse")
+    service.request_password_reset(RequestPasswordReset("ada@example.com", "198.51.100.7"), ANON)
+    me = as_caller(Caller(user.id, Role.CUSTOMER))
+    with pytest.raises(Unauthenticated):
+        service.erase(EraseUser(user.id, "not my password"), me)
+
+    erased = service.erase(EraseUser(user.id, "correct horse"), me)
+
+    assert erased.state.erased
+    assert erased.version == user.version + 2  # the reset request, then the erasure
+    with pytest.raises(Unauthenticated):
+        service.authenticate(token)
+    with pytest.raises(Unauthenticated):
+        signed_in(service, "ada@example.com", "correct horse")
+    assert fakes.data_keys.get(user.id) is None  # every sealed field is unreadable
+    email = fakes.pseudonyms.of(email_key("ada@example.com"))
+    assert fakes.failed_logins.count(f"reset#email#{email}#{service._window()}") == 0
+    again = service.register(Register("ada@example.com", "a new life"), ANON)
+    assert again.id != user.id
+
+
+def test_an_admin_erases_anyone_a_customer_only_themself_and_again_is_harmless(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    ada = service.register(Register("ada@example.com", "correct horse"), ANON)
+    bob = service.register(Register("bob@example.com", "battery staple"), ANON)
+    with pytest.raises(Forbidden):
+        service.erase(EraseUser(ada.id, "battery staple"), as_caller(Caller(bob.id, Role.CUSTOMER)))
+    admin = as_caller(Caller("root", Role.ADMIN))
+    first = service.erase(EraseUser(ada.id), admin)
+    again = service.erase(EraseUser(ada.id), admin)
+    assert again.version == first.version
+    with pytest.raises(NotFound):
+        service.erase(EraseUser("ghost"), admin)
+
+
+def test_sign_in_counters_name_an_address_only_with_its_source(
+    service: IdentityService, fakes: InMemoryContainer
+) -> None:
+    with pytest.raises(Unauthenticated):
+        signed_in(service, "ada@example.com", "wrong password")
+    email = fakes.pseudonyms.of(email_key("ada@example.com"))
+    counters = fakes.failed_logins._counts  # type: ignore[attr-defined]
+    assert counters
+    assert not any(email in key for key in counters)

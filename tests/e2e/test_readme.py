@@ -65,3 +65,5 @@ def test_the_readmes_walk_through_the_shop_runs_and_confirms_the_order(
     assert "confirmed" in lines, done.stdout
     assert '"available": 8' in done.stdout or '"available":8' in done.stdout
     assert "correlation_id" in done.stdout  # the admin's history shows metadata
+    assert '"reviews"' in done.stdout  # ada's export
+    assert "204" in lines  # her erasure

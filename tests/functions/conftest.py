@@ -220,6 +220,7 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
             "RESET_KEY_SECRET": resets["ARN"],
             "PSEUDONYM_KEY_SECRET": pseudonyms["ARN"],
             "KEYS_TABLE": tables["KeysTable"],
+            "ERASURE_LOG_TABLE": tables["ErasureLogTable"],
             "DATA_KEY_ID": data_key["KeyId"],
             "BCRYPT_ROUNDS": "4",
             "PUBLIC_DOCS": "true",

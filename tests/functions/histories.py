@@ -93,6 +93,8 @@ def kind(key: tuple[str, str]) -> str:
         return "order listing"
     if pk.startswith("inventory#") and sk == "levels":
         return "inventory levels"
+    if pk.startswith("customer#") and pk.endswith("#reviews"):
+        return "reviews of a customer"
     if pk.startswith("user#") and sk == "profile":
         return "user profiles"
     if pk.startswith("position#"):
@@ -221,6 +223,7 @@ class CatalogueHistory(History):
     kinds = (
         "product details",
         "ratings",
+        "reviews of a customer",
         "category documents",
         "category counts",
         "listing entries",

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from infra import cli
+from infra import container as composition
 from tests.functions.conftest import Stack
 
 
@@ -226,3 +227,102 @@ def test_rebuilding_every_projection_switches_them_all_before_it_drops_the_old_g
     assert len(switched) == len(dropped) == 4
     assert max(switched) < min(dropped), "the readers' delays run at once, not one by one"
     assert not [line for line in lines if "has not passed the switch" in line]
+
+
+def test_reapply_erasures_erases_again_who_a_restore_brought_back(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    body = {"email": "ada@example.com", "password": "pass word 1"}
+    ada = stack.api.request("POST", "/users", json_body=body).json["id"]
+    restore_point = datetime.now(UTC).isoformat()
+    restorable = ("EventsTable", "KeysTable")
+    backup = {t: stack.client.scan(TableName=stack.tables[t])["Items"] for t in restorable}
+    admin = stack.admin_token()
+    assert stack.api.request("DELETE", f"/users/{ada}", token=admin).status == 204
+    for logical_id, items in backup.items():  # a point-in-time restore of the two tables
+        table = stack.tables[logical_id]
+        key = [
+            k["AttributeName"]
+            for k in stack.client.describe_table(TableName=table)["Table"]["KeySchema"]
+        ]
+        for item in stack.client.scan(TableName=table)["Items"]:
+            stack.client.delete_item(TableName=table, Key={k: item[k] for k in key})
+        for item in items:
+            stack.client.put_item(TableName=table, Item=item)
+    composition.use(None)  # the functions' caches of keys expire (KeyCache's TTL)
+    assert stack.api.request("POST", "/auth/token", json_body=body).status == 200  # back
+
+    assert cli.main(["reapply-erasures", "--since", restore_point]) == 0
+
+    assert "1 erasures logged since" in capsys.readouterr().out
+    assert stack.api.request("POST", "/auth/token", json_body=body).status == 401
+    assert stack.api.request("POST", "/users", json_body=body).status == 201
+
+
+def as_the_release_before_sealing_wrote_it(stack: Stack) -> None:
+    """Every personal value of the event table in clear, and the email claims by address:
+    what the releases before crypto-shredding stored."""
+    import json
+
+    from event_sourcing.events import registry
+    from event_sourcing.personal import personal_fields
+
+    personal = composition.container().personal_data
+    table = stack.tables["EventsTable"]
+    for item in stack.client.scan(TableName=table)["Items"]:
+        key = {"stream_id": item["stream_id"], "version": item["version"]}
+        if item["kind"]["S"] == "claim":
+            owner = item["owner"]["S"]
+            stack.client.delete_item(TableName=table, Key=key)
+            email = "ada@example.com" if owner.startswith("user-") else "?"
+            stack.client.put_item(
+                TableName=table, Item={**item, "stream_id": {"S": f"claim#email#{email}"}}
+            )
+            continue
+        if item["kind"]["S"] != "event":
+            continue
+        cls = registry.type_named(item["type"]["S"])
+        data = json.loads(item["data"]["S"])
+        for name in personal_fields(cls):
+            if isinstance(data.get(name), str):
+                data[name] = personal.open(data[name])
+        clear: dict[str, Any] = {**item, "data": {"S": json.dumps(data)}}
+        if "snapshot" in item:
+            state = json.loads(item["snapshot"]["M"]["state"]["S"])
+            for name in ("email", "password_hash", "comment"):
+                if isinstance(state.get(name), str):
+                    state[name] = personal.open(state[name])
+            clear["snapshot"] = {"M": {**item["snapshot"]["M"], "state": {"S": json.dumps(state)}}}
+        stack.client.put_item(TableName=table, Item=clear)
+
+
+def test_seal_personal_seals_what_older_releases_stored_in_clear_so_erasure_reaches_it(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = {"email": "ada@example.com", "password": "pass word 1"}
+    ada = stack.api.request("POST", "/users", json_body=body).json["id"]
+    token = stack.api.request("POST", "/auth/token", json_body=body).json["access_token"]
+    for n in range(9):  # ten events: a snapshot, of a state with its password hash
+        changed = {"old_password": f"pass word {n + 1}", "new_password": f"pass word {n + 2}"}
+        assert stack.api.request("POST", "/users/me/password", json_body=changed, token=token)
+        body["password"] = changed["new_password"]
+        token = stack.api.request("POST", "/auth/token", json_body=body).json["access_token"]
+    as_the_release_before_sealing_wrote_it(stack)
+    events = stack.tables["EventsTable"]
+    assert "ada@example.com" in str(stack.client.scan(TableName=events)["Items"])
+
+    assert cli.main(["seal-personal"]) == 0
+    assert cli.main(["seal-personal"]) == 0  # again: nothing left to do
+
+    first, again = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert "10 events, 1 snapshots and 1 email claims sealed" in first, first
+    assert "0 events, 0 snapshots and 0 email claims sealed" in again
+    stored = str(stack.client.scan(TableName=events)["Items"])
+    assert "ada@example.com" not in stored
+    assert "$2b$" not in stored  # no bcrypt hash
+    assert stack.api.request("POST", "/auth/token", json_body=body).status == 200
+    admin = stack.admin_token()
+    assert stack.api.request("DELETE", f"/users/{ada}", token=admin).status == 204
+    assert stack.api.request("POST", "/users", json_body=body).status == 201

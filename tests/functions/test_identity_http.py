@@ -305,7 +305,13 @@ def test_openapi_describes_every_identity_route(stack: Stack) -> None:
         "/users/me",
         "/users/me/password",
         "/users/{id}/deactivate",
+        "/users/{id}",
     } <= set(paths)
+    erase = paths["/users/me"]["delete"]
+    assert set(erase["responses"]) >= {"204", "400", "401", "412"}
+    assert "ETag" in erase["responses"]["204"]["headers"]
+    assert "content" not in erase["responses"]["204"]
+    assert set(paths["/users/{id}"]["delete"]["responses"]) >= {"204", "403", "404"}
     docs = stack.api.request("GET", "/docs")
     assert docs.status == 200
     assert "swagger" in docs.text.lower()
@@ -463,3 +469,56 @@ def test_users_written_by_the_previous_release_authenticate_and_are_revoked(
     refused = stack.api.request("GET", "/users/me", token=bearer)
     assert refused.status == 401
     assert refused.error_code == "user_deactivated"
+
+
+def every_item(stack: Stack) -> str:
+    """Every item of every table, as text."""
+    return str(
+        [stack.client.scan(TableName=table)["Items"] for table in sorted(stack.tables.values())]
+    )
+
+
+def test_a_customer_erases_themself_and_no_table_shows_their_address(stack: Stack) -> None:
+    user = register(stack, "Erase.Me@example.com", headers={"Idempotency-Key": "reg-1"}).json
+    bearer = token(stack, "erase.me@example.com")
+    stack.project()
+    assert "erase.me@example.com" in every_item(stack).lower()  # the profile's, before
+
+    wrong = stack.api.request(
+        "DELETE", "/users/me", json_body={"password": "not my password"}, token=bearer
+    )
+    assert wrong.status == 401, wrong.text
+    assert "not my password" not in wrong.text
+    done = stack.api.request("DELETE", "/users/me", json_body={"password": PASSWORD}, token=bearer)
+    assert done.status == 204, done.text
+    assert done.text == ""
+    assert done.headers["etag"] == f'"{user["version"] + 1}"'
+    stack.project()
+
+    assert "erase.me@example.com" not in every_item(stack).lower()
+    assert stack.api.request("GET", "/users/me", token=bearer).status == 401
+    assert login(stack, "erase.me@example.com").status == 401
+    replayed = register(stack, "Erase.Me@example.com", headers={"Idempotency-Key": "reg-1"})
+    assert replayed.json["email"] == "[erased]"
+    again = register(stack, "erase.me@example.com")
+    assert again.status == 201, again.text
+    assert again.json["id"] != user["id"]
+
+
+def test_an_admin_erases_a_user_a_customer_cannot_and_a_repeat_is_harmless(
+    stack: Stack,
+) -> None:
+    ada = register(stack).json
+    register(stack, "bob@example.com")
+    bob = token(stack, "bob@example.com")
+    refused = stack.api.request("DELETE", f"/users/{ada['id']}", token=bob)
+    assert refused.status == 403
+    admin = stack.admin_token()
+    done = stack.api.request("DELETE", f"/users/{ada['id']}", token=admin)
+    assert done.status == 204, done.text
+    again = stack.api.request("DELETE", f"/users/{ada['id']}", token=admin)
+    assert again.status == 204
+    assert again.headers["etag"] == done.headers["etag"]
+    missing = stack.api.request("DELETE", "/users/nobody", token=admin)
+    assert missing.status == 404
+    assert login(stack).status == 401

@@ -36,6 +36,7 @@ def sample(name: str) -> dict[str, Any]:
         ("place-order", "functions.commands.ordering", {404}),
         ("set-stock", "functions.commands.ordering", {404}),
         ("order", "functions.queries.ordering", {401, 404}),
+        ("export", "functions.queries.export", {404}),
     ],
 )
 def test_http_samples_get_contract_answers(
@@ -90,6 +91,7 @@ SAMPLES = {
     "AuthorizerFunction": "authorizer",
     "IdentityCommandsFunction": "register",
     "IdentityQueriesFunction": "me",
+    "ExportFunction": "export",
     "CatalogCommandsFunction": "create-category",
     "CatalogQueriesFunction": "search-products",
     "OrderingCommandsFunction": "create-order",
