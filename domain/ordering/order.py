@@ -16,7 +16,7 @@ from enum import StrEnum
 from domain import holds
 from domain.access import Caller
 from domain.errors import Detail, RuleViolation
-from domain.ordering.inventory import Inventory
+from domain.ordering.inventory import Inventory, bucket_ids, home_bucket
 from domain.ordering.ports import Charge, ProductInfo, Refund
 from domain.ordering.values import (
     MAX_LINES,
@@ -404,25 +404,48 @@ class Order(HoldsKeys, Aggregate[OrderState]):
         return frozenset((holds.PRODUCT, line.product_id) for line in self.state.items)
 
     def stock_ids(self) -> tuple[str, ...]:
-        """The products whose inventories the next stock change touches: every line
-        before a reservation, the held lines after."""
+        """The stock buckets the next stock change reads: each line's home bucket before a
+        reservation (`short_of` then names the products needing the others too), the
+        buckets holding the order's lines after."""
         if self.state.stock is StockStatus.NONE:
-            return tuple(line.product_id for line in self.state.items)
+            return tuple(home_bucket(line.product_id, self.id) for line in self.state.items)
         if self.state.stock in (StockStatus.RESERVED, StockStatus.COMMITTED):
-            return tuple(line.product_id for line in self.state.held)
+            return tuple(dict.fromkeys(line.stock_id for line in self.state.held))
         return ()
+
+    def short_of(self, inventories: Mapping[str, Inventory]) -> tuple[str, ...]:
+        """The products whose buckets in `inventories` cannot hold their line: to reserve,
+        read every bucket of those (a home bucket is short only near a sell-out)."""
+        return tuple(
+            line.product_id
+            for line in self.state.items
+            if _available(line.product_id, inventories) < line.quantity
+        )
 
     def reserve_stock(self, inventories: Mapping[str, Inventory], now: datetime) -> bool:
         """Reserve every line at once, or, if any line lacks stock, none: the order is
-        then cancelled (`out_of_stock`). Answers whether the stock was reserved."""
+        then cancelled (`out_of_stock`). A line is held by its home bucket, or, when that
+        one is short, by as many of the product's other buckets in `inventories` as it
+        takes. Answers whether the stock was reserved."""
         self._require(Step.RESERVE)
-        lines = tuple(StockLine(line.product_id, line.quantity) for line in self.state.items)
-        if not all(inventories[line.product_id].can_reserve(line.quantity) for line in lines):
+        if self.short_of(inventories):
             self.cancel(CancelReason.OUT_OF_STOCK, SYSTEM, now, inventories)
             return False
-        for line in lines:
-            inventories[line.product_id].reserve(self.id, line.quantity)
-        self._record(OrderStockReserved(lines))
+        held: list[StockLine] = []
+        for line in self.state.items:
+            home = home_bucket(line.product_id, self.id)
+            order = [home] + [b for b in bucket_ids(line.product_id) if b != home]
+            needed = line.quantity
+            for stock_id in order:
+                bucket = inventories.get(stock_id)
+                take = min(needed, bucket.state.available) if bucket is not None else 0
+                if bucket is not None and take > 0:
+                    bucket.reserve(self.id, take)
+                    held.append(StockLine(line.product_id, take, stock_id))
+                    needed -= take
+                if needed == 0:
+                    break
+        self._record(OrderStockReserved(tuple(held)))
         return True
 
     def request_payment(self) -> None:
@@ -446,8 +469,8 @@ class Order(HoldsKeys, Aggregate[OrderState]):
     def confirm(self, inventories: Mapping[str, Inventory], now: datetime) -> None:
         """Confirm the paid order and turn its reservations into sales, in one write."""
         self._require(Step.CONFIRM)
-        for line in self.state.held:
-            inventories[line.product_id].commit(self.id)
+        for stock_id in self.stock_ids():
+            inventories[stock_id].commit(self.id)
         self._record(OrderConfirmed(now))
 
     def record_confirmation(self, message_id: str) -> None:
@@ -461,15 +484,15 @@ class Order(HoldsKeys, Aggregate[OrderState]):
     def release_stock(self, inventories: Mapping[str, Inventory]) -> None:
         if self.state.stock is not StockStatus.RESERVED:
             raise ValueError(f"order {self.id!r} holds no reservation")
-        for line in self.state.held:
-            inventories[line.product_id].release(self.id)
+        for stock_id in self.stock_ids():
+            inventories[stock_id].release(self.id)
         self._record(OrderStockReleased())
 
     def return_stock(self, inventories: Mapping[str, Inventory]) -> None:
         if self.state.stock is not StockStatus.COMMITTED:
             raise ValueError(f"order {self.id!r} sold nothing to give back")
         for line in self.state.held:
-            inventories[line.product_id].give_back(self.id, line.quantity)
+            inventories[line.stock_id].give_back(self.id, line.quantity)
         self._record(OrderStockReturned())
 
     def record_refund(self, refund: Refund) -> None:
@@ -591,3 +614,7 @@ def _unavailable(product_id: str) -> RuleViolation:
         code="product_unavailable",
         details=[Detail("product_id", "names no active product")],
     )
+
+
+def _available(product_id: str, inventories: Mapping[str, Inventory]) -> int:
+    return sum(inventories[b].state.available for b in bucket_ids(product_id) if b in inventories)

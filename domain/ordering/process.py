@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from domain.ordering.inventory import Inventory
+from domain.ordering.inventory import Inventory, bucket_ids
 from domain.ordering.order import OUTSIDE_STEPS, Order, Step
 from domain.ordering.ports import Notifier, PaymentGateway
 from event_sourcing.process import ProcessManager
@@ -84,9 +84,15 @@ class OrderProcess(ProcessManager[Order, Step]):
         return None if step is None else Decision(step, also=self._steps[step](order))
 
     def _reserve(self, order: Order) -> list[Inventory]:
+        """One read of each line's home bucket; every bucket of a product only when its
+        home one is short (near a sell-out)."""
         inventories = self.repository.load_many(Inventory, order.stock_ids())
+        short = [b for p in order.short_of(inventories) for b in bucket_ids(p)]
+        inventories |= self.repository.load_many(
+            Inventory, [b for b in short if b not in inventories]
+        )
         order.reserve_stock(inventories, self._now())
-        return list(inventories.values())
+        return [i for i in inventories.values() if i.pending]
 
     def _request_payment(self, order: Order) -> list[Inventory]:
         order.request_payment()

@@ -20,7 +20,7 @@ from domain.ordering.commands import (
     RemoveItem,
     SetStock,
 )
-from domain.ordering.inventory import Inventory
+from domain.ordering.inventory import Inventory, Stock, bucket_ids, count_stock
 from domain.ordering.order import CancelReason, Order, unavailable
 from domain.ordering.ports import PaymentGateway, ProductCatalog
 from domain.ordering.values import (
@@ -173,9 +173,10 @@ class OrderingService:
 
     def set_stock(
         self, command: SetStock, context: CommandContext, expected_version: int | None = None
-    ) -> Inventory:
-        """Count a catalogue product's stock anew. `expected_version` is the inventory's
-        (0 before its first count)."""
+    ) -> Stock:
+        """Count a catalogue product's stock anew, over all its buckets in one write.
+        `expected_version` is the inventory's (its first bucket's; 0 before its first
+        count)."""
         admin = context.require_admin()
         on_hand = check_on_hand(command.on_hand)
         if self.catalog.product(command.product_id) is None:
@@ -183,22 +184,33 @@ class OrderingService:
                 f"No product has the id {command.product_id!r}.", code="product_not_found"
             )
 
-        return self.repository.transact(
+        def decide(first: Inventory) -> Decision[Stock]:
+            others = self.repository.load_many(Inventory, bucket_ids(first.id)[1:])
+            count_stock(first, others, on_hand, admin.user_id)
+            changed = [b for b in others.values() if b.pending]
+            return Decision(Stock.of(first.id, [first, *others.values()]), also=changed)
+
+        stock = self.repository.transact(
             Inventory,
             command.product_id,
-            lambda inventory: inventory.set_on_hand(on_hand, admin.user_id),
+            decide,
             context=context,
             expected_version=expected_version,
-        ).aggregate
+        ).result
+        assert stock is not None  # decide always answers one
+        return stock
 
     def order(self, order_id: str, caller: Caller | None) -> Order:
         """The order as of its newest event, if the caller may see it."""
         return self._visible_order(order_id, require_caller(caller))
 
-    def inventory(self, product_id: str, caller: Caller | None) -> Inventory:
-        """A product's stock (all zero before its first count), for admins."""
+    def inventory(self, product_id: str, caller: Caller | None) -> Stock:
+        """A product's stock, its buckets summed (all zero before its first count), for
+        admins."""
         require_admin(caller)
-        return self.repository.load(Inventory, product_id)
+        return Stock.of(
+            product_id, self.repository.load_many(Inventory, bucket_ids(product_id)).values()
+        )
 
     def _visible_order(self, order_id: str, caller: Caller, *, own: bool = False) -> Order:
         """The order, if the caller may see it (and, with `own`, change it)."""

@@ -44,10 +44,17 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class StockLine:
-    """A quantity of one product held for an order."""
+    """A quantity of one product held for an order, in one of the product's stock buckets."""
 
     product_id: str
     quantity: int
+    bucket: str | None = None
+    """The inventory (bucket) holding it; None in what was recorded before buckets: the
+    product's first one, whose id is the product's."""
+
+    @property
+    def stock_id(self) -> str:
+        return self.bucket or self.product_id
 
 
 def total_of(lines: Iterable[OrderLine]) -> Decimal:

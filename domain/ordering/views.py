@@ -11,7 +11,7 @@ from datetime import datetime
 
 from domain.access import Caller
 from domain.errors import NotFound
-from domain.ordering.inventory import Inventory
+from domain.ordering.inventory import Inventory, bucket_ids
 from domain.ordering.order import Order, OrderCreated, OrderStatus, sees, whose_orders
 from event_sourcing.codec import iso
 from event_sourcing.events import DomainEvent, RecordedEvent
@@ -27,8 +27,9 @@ def order_key(order_id: str) -> ViewKey:
     return ViewKey(f"order#{order_id}", "detail")
 
 
-def inventory_key(product_id: str) -> ViewKey:
-    return ViewKey(f"inventory#{product_id}", "levels")
+def inventory_key(stock_id: str) -> ViewKey:
+    """A stock bucket's levels (the product's first bucket's id is the product's)."""
+    return ViewKey(f"inventory#{stock_id}", "levels")
 
 
 def holders_collection(product_id: str) -> str:
@@ -135,22 +136,24 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def _inventory(
-    product_id: str, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
+    stock_id: str, event: DomainEvent, recorded: RecordedEvent, views: ViewReader
 ) -> list[Change]:
-    current = views.get(inventory_key(product_id))
+    """One document per stock bucket, each in its own partition: orders of one product
+    reserving from different buckets write different partitions here too."""
+    current = views.get(inventory_key(stock_id))
     before = (
-        Inventory.blank(product_id)
+        Inventory.blank(stock_id)
         if current is None
-        else Inventory.restore(product_id, current["version"], current["state"])
+        else Inventory.restore(stock_id, current["version"], current["state"])
     )
-    after = Inventory.rebuild(product_id, [event], base=before)
-    return [Put(inventory_key(product_id), {**_levels(after), "state": after.snapshot_state()})]
+    after = Inventory.rebuild(stock_id, [event], base=before)
+    return [Put(inventory_key(stock_id), {**_levels(after), "state": after.snapshot_state()})]
 
 
 def _levels(inventory: Inventory) -> Doc:
     state = inventory.state
     return {
-        "product_id": inventory.id,
+        "product_id": inventory.product_id,
         "on_hand": state.on_hand,
         "reserved": state.reserved,
         "available": state.on_hand - state.reserved,
@@ -212,7 +215,16 @@ def orders_of(
 
 
 def inventory_view(views: ViewReader, product_id: str) -> Doc:
-    doc = views.get(inventory_key(product_id))
-    if doc is None:
-        return {"product_id": product_id, "on_hand": 0, "reserved": 0, "available": 0, "version": 0}
-    return {k: v for k, v in doc.items() if k != "state"}
+    """The product's stock: its buckets' documents summed (one BatchGetItem); the version
+    is its first bucket's, the one its commands answer."""
+    found = views.get_many([inventory_key(b) for b in bucket_ids(product_id)])
+    first = found.get(inventory_key(product_id))
+    on_hand = sum(int(d["on_hand"]) for d in found.values())
+    reserved = sum(int(d["reserved"]) for d in found.values())
+    return {
+        "product_id": product_id,
+        "on_hand": on_hand,
+        "reserved": reserved,
+        "available": on_hand - reserved,
+        "version": int(first["version"]) if first is not None else 0,
+    }

@@ -141,14 +141,13 @@ def cancel(id: str, call: Calling, ordering: Ordering) -> Cancelled:
     tags=["inventory"],
 )
 def set_stock(product_id: str, body: StockCount, call: Calling, ordering: Ordering) -> StockLevels:
-    inventory = ordering.set_stock(SetStock(product_id, body.on_hand), *call)
-    stock = inventory.state
+    stock = ordering.set_stock(SetStock(product_id, body.on_hand), *call)
     return StockLevels(
         product_id=product_id,
         on_hand=stock.on_hand,
         reserved=stock.reserved,
-        available=stock.on_hand - stock.reserved,
-        version=inventory.version,
+        available=stock.available,
+        version=stock.version,
     )
 
 

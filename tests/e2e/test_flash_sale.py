@@ -130,3 +130,44 @@ def test_a_shortage_is_out_of_stock_and_a_held_product_cannot_be_deleted(
     ]
     reasons = Counter(o["reason"] for o in outcomes)
     assert reasons == {None: 1, "out_of_stock": AT_ONCE - 1}
+
+
+PROCESS = "OrderProcessFunction"
+
+
+def spent_by(stack: LocalStack, function: str, before: Counter[str]) -> Counter[str]:
+    assert stack.emulated is not None
+    now = Counter({k: n for (f, k), n in stack.emulated.counted.items() if f == function})
+    return now - before
+
+
+def test_reserving_a_burst_of_one_product_contends_no_more_than_one_spread_over_many(
+    api: Client, admin: str, buyers: list[str], stack: LocalStack
+) -> None:
+    """The order process reserves and confirms each order in the product's stock buckets:
+    a burst of one product appends to as many streams as the same burst spread over many
+    products, so it meets no more conflicts (docs/architecture.md, "Flash sales")."""
+    plenty = 32 * 4  # four in each of the product's buckets
+    spread_products = [on_sale(api, admin, f"Bucket {n}", "3.00", plenty) for n in range(BURST)]
+    flash = on_sale(api, admin, "Bucket Flash Lamp", "9.00", plenty)
+
+    def processed(products: list[str]) -> float:
+        made, _ = burst(stack, [order_of(api, t, p) for t, p in zip(buyers, products, strict=True)])
+        assert [a.status_code for a in made] == [201] * BURST, [a.text for a in made]
+        before = spent_by(stack, PROCESS, Counter())
+        placed, _ = burst(
+            stack, [place(api, t, a.json()["id"]) for t, a in zip(buyers, made, strict=True)]
+        )
+        assert [a.status_code for a in placed] == [202] * BURST
+        outcomes = [
+            settled(api, t, a.json()["id"], timeout=60) for t, a in zip(buyers, made, strict=True)
+        ]
+        assert {o["status"] for o in outcomes} == {"confirmed"}, outcomes
+        spent = spent_by(stack, PROCESS, before)
+        return (spent["cancelled"] + spent["conflict"]) / BURST
+
+    spread = processed(spread_products)
+    one = processed([flash] * BURST)
+    print(f"order process conflicts per order: one product {one}, spread {spread}")
+    assert one <= 2 * spread + 0.25  # + a quarter: one conflict in four orders is noise
+    stock(api, admin, flash, on_hand=plenty - BURST, reserved=0, available=plenty - BURST)

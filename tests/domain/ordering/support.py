@@ -12,7 +12,7 @@ from typing import Any
 from domain.access import Caller, CommandContext, Role
 from domain.errors import RuleViolation
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
-from domain.ordering.inventory import Inventory
+from domain.ordering.inventory import Inventory, Stock, bucket_ids
 from domain.ordering.order import Order, OrderStatus, Step
 from domain.ordering.process import (
     OrderProcess,
@@ -24,7 +24,7 @@ from domain.ordering.process import (
 from domain.ordering.service import OrderingService
 from event_sourcing.errors import ConcurrencyError
 from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.store import Append
+from event_sourcing.store import Append, StreamTail
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.fakes.ordering import (
     SUCCEEDING_METHOD,
@@ -70,6 +70,12 @@ class FlakyStore(InMemoryEventStore):
         self._faults: list[_AppendFault] = []
         self._before_next_append: list[Callable[[], object]] = []
         self.appends = 0
+        self.reads: list[str] = []
+        """The streams read, in turn (a stream's tail: one Query on DynamoDB)."""
+
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        self.reads.append(stream_id)
+        return super().tail(stream_id, window=window)
 
     def fail_append_of(self, event_type: str, *, after_effect: bool = False) -> None:
         """Fail the next append that holds an event of `event_type`."""
@@ -220,8 +226,8 @@ class World:
     def order(self, order_id: str) -> Order:
         return self.repository.load(Order, order_id)
 
-    def inventory(self, product_id: str) -> Inventory:
-        return self.repository.load(Inventory, product_id)
+    def inventory(self, product_id: str) -> Summed:
+        return stock_of(self.repository, product_id)
 
     def types(self, order_id: str) -> list[str]:
         return [e.type for e in self.repository.history(Order, order_id)]
@@ -271,7 +277,8 @@ class World:
             inventory = self.inventory(product_id)
             assert inventory.state.on_hand == on_hand - sold[product_id], product_id
             assert inventory.state.reserved == 0, product_id
-            assert inventory.state.reservations == {}, product_id
+            buckets = self.repository.load_many(Inventory, bucket_ids(product_id)).values()
+            assert all(b.state.reservations == {} for b in buckets), product_id
 
 
 HAPPY_PATH = [
@@ -286,3 +293,22 @@ HAPPY_PATH = [
     "ConfirmationSent",
 ]
 """The events of an order created with two lines, placed, paid and confirmed by email."""
+
+
+@dataclass(frozen=True)
+class Summed:
+    """A product's stock over its buckets: what a test asks of "the inventory"."""
+
+    state: Stock
+    version: int
+    """Every bucket's version summed: any write to any of them moves it."""
+    exists: bool
+
+
+def stock_of(repository: EventSourcedRepository, product_id: str) -> Summed:
+    buckets = repository.load_many(Inventory, bucket_ids(product_id)).values()
+    return Summed(
+        Stock.of(product_id, buckets),
+        sum(b.version for b in buckets),
+        any(b.exists for b in buckets),
+    )

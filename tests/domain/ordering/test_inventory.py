@@ -17,7 +17,11 @@ from domain.ordering.inventory import (
     StockReserved,
     StockReturned,
     StockSet,
+    bucket_ids,
+    home_bucket,
 )
+from domain.ordering.order import CancelReason, StockStatus
+from domain.ordering.values import StockLine
 from event_sourcing.errors import VersionMismatch
 from tests.domain.ordering.support import ADMIN, ANON, CUSTOMER, World
 
@@ -31,25 +35,36 @@ def stocked(on_hand: int) -> Inventory:
 # counting
 
 
-def test_an_admin_counts_the_stock(world: World) -> None:
-    inventory = world.service.set_stock(SetStock("p1", 25), ADMIN, expected_version=1)
-    assert (inventory.state.on_hand, inventory.state.reserved, inventory.state.available) == (
-        25,
-        0,
-        25,
-    )
-    assert inventory.version == 2
-    assert inventory.stream_id == "inventory-p1"
+def test_an_admin_counts_the_stock_over_every_bucket_in_one_write(world: World) -> None:
+    appends = world.store.appends
+    stock = world.service.set_stock(SetStock("p1", 70), ADMIN, expected_version=1)
+    assert world.store.appends == appends + 1
+    assert (stock.on_hand, stock.reserved, stock.available) == (70, 0, 70)
+    assert stock.version == 2  # the first bucket's: the product's stream from before buckets
+    counts = [world.repository.load(Inventory, b).state.on_hand for b in bucket_ids("p1")]
+    assert sum(counts) == 70
+    assert max(counts) - min(counts) <= 1  # spread evenly: 3 each for the first 6, then 2
     recorded = world.repository.history(Inventory, "p1")[-1]
-    assert world.repository.events.decode(recorded) == StockSet(25, "admin1")
+    assert world.repository.events.decode(recorded) == StockSet(3, "admin1")
+    assert world.service.inventory("p1", ADMIN.caller) == stock
 
 
 def test_a_product_never_counted_has_no_stock(world: World) -> None:
     world.catalog.add("p9", "Trowel", "4.00")
-    inventory = world.service.inventory("p9", ADMIN.caller)
-    assert (inventory.version, inventory.state.on_hand, inventory.state.available) == (0, 0, 0)
+    stock = world.service.inventory("p9", ADMIN.caller)
+    assert (stock.version, stock.on_hand, stock.available) == (0, 0, 0)
     counted = world.service.set_stock(SetStock("p9", 0), ADMIN, expected_version=0)
     assert counted.version == 1
+    assert [b for b in bucket_ids("p9") if world.repository.head(Inventory, b)] == ["p9"]
+
+
+def test_a_small_stock_fills_the_first_buckets_and_leaves_the_rest_unwritten(
+    world: World,
+) -> None:
+    world.catalog.add("p9", "Trowel", "4.00")
+    world.service.set_stock(SetStock("p9", 3), ADMIN)
+    written = [b for b in bucket_ids("p9") if world.repository.head(Inventory, b)]
+    assert written == ["p9", "p9~1", "p9~2"]
 
 
 def test_the_same_count_records_nothing(world: World) -> None:
@@ -95,7 +110,9 @@ def test_stock_cannot_be_set_below_what_is_reserved(world: World) -> None:
         world.service.set_stock(SetStock("p1", 2), ADMIN)
     assert refused.value.code == "below_reserved"
     assert refused.value.details[0].issue == "at least 3"
-    assert world.service.set_stock(SetStock("p1", 3), ADMIN).state.available == 0
+    assert world.service.set_stock(SetStock("p1", 3), ADMIN).available == 0
+    buckets = [world.repository.load(Inventory, b) for b in bucket_ids("p1")]
+    assert all(b.state.on_hand == b.state.reserved for b in buckets)  # what is reserved stays
 
 
 # reserving
@@ -215,3 +232,68 @@ def test_no_sequence_of_operations_breaks_the_stock_arithmetic(
         assert all(q > 0 for q in state.reservations.values())
     assert refusals <= {"out_of_stock", "below_reserved"}
     assert Inventory.rebuild("p1", inventory.pending).state == inventory.state
+
+
+# buckets: a product's stock spread over streams
+
+
+def test_an_order_reserves_from_its_home_bucket_alone_when_that_one_has_enough(
+    world: World,
+) -> None:
+    world.service.set_stock(SetStock("p1", 32 * 5), ADMIN)  # five in every bucket
+    order = world.placed(("p1", 3))
+    before = len(world.store.reads)
+    world.process.handle(order.id, order.version)
+    held = world.order(order.id).state.held
+    assert held == (StockLine("p1", 3, home_bucket("p1", order.id)),)
+    read = [s for s in world.store.reads[before:] if s.startswith("inventory-")]
+    assert read == [f"inventory-{home_bucket('p1', order.id)}"]  # one bucket read
+
+
+def test_a_line_its_home_bucket_cannot_hold_is_spread_over_the_others(world: World) -> None:
+    world.service.set_stock(SetStock("p1", 32 * 2), ADMIN)  # two in every bucket
+    order = world.placed(("p1", 5))
+    world.process.handle(order.id, order.version)
+    held = world.order(order.id).state.held
+    assert sum(line.quantity for line in held) == 5
+    assert held[0].stock_id == home_bucket("p1", order.id)
+    assert len({line.stock_id for line in held}) == 3
+    assert world.inventory("p1").state.reserved == 5
+
+
+def test_out_of_stock_only_when_all_the_buckets_together_are_short(world: World) -> None:
+    world.service.set_stock(SetStock("p1", 4), ADMIN)  # in the first four buckets
+    enough = world.placed(("p1", 4))
+    world.process.handle(enough.id, enough.version)
+    assert world.order(enough.id).state.stock is StockStatus.RESERVED
+    short = world.placed(("p1", 1))
+    world.process.handle(short.id, short.version)
+    assert world.order(short.id).state.reason is CancelReason.OUT_OF_STOCK
+
+
+@given(
+    on_hand=st.integers(0, 80),
+    wanted=st.lists(st.integers(1, 9), min_size=1, max_size=12),
+)
+def test_however_the_stock_is_spread_no_order_is_refused_while_the_total_holds_it(
+    on_hand: int, wanted: list[int]
+) -> None:
+    world = World()
+    world.service.set_stock(SetStock("p3", on_hand), ADMIN)
+    left = on_hand
+    for quantity in wanted:
+        order = world.placed(("p3", quantity))
+        world.process.handle(order.id, order.version)
+        reserved = world.order(order.id).state.stock is StockStatus.RESERVED
+        assert reserved == (quantity <= left)  # never oversold, never refused needlessly
+        left -= quantity if reserved else 0
+    assert world.inventory("p3").state.available == left
+
+
+def test_orders_of_one_product_append_to_different_buckets(world: World) -> None:
+    world.service.set_stock(SetStock("p1", 32 * 10), ADMIN)
+    orders = [world.placed(("p1", 1)) for _ in range(64)]
+    for order in orders:
+        world.process.handle(order.id, order.version)
+    buckets = {world.order(o.id).state.held[0].stock_id for o in orders}
+    assert len(buckets) >= 24  # 64 orders hash over 32 buckets

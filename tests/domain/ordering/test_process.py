@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import RuleViolation
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
-from domain.ordering.inventory import Inventory
+from domain.ordering.inventory import Inventory, bucket_ids
 from domain.ordering.order import (
     CancelReason,
     OrderStatus,
@@ -19,13 +19,19 @@ from domain.ordering.order import (
     StockStatus,
 )
 from domain.ordering.process import charge_key
-from domain.ordering.values import StockLine
 from tests.domain.ordering.support import ADMIN, CUSTOMER, HAPPY_PATH, OTHER_CUSTOMER, World
 from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
 
 
 def inventory_types(world: World, product_id: str) -> list[str]:
-    return [e.type for e in world.repository.history(Inventory, product_id)]
+    """The events of every bucket of the product's stock, in the order they were recorded."""
+    events = [
+        e
+        for bucket in bucket_ids(product_id)
+        if world.repository.head(Inventory, bucket)
+        for e in world.repository.history(Inventory, bucket)
+    ]
+    return [e.type for e in sorted(events, key=lambda e: (e.occurred_at, e.version))]
 
 
 def test_a_placed_order_ends_confirmed_paid_and_notified(world: World) -> None:
@@ -69,9 +75,13 @@ def test_every_line_is_reserved_in_one_write_with_the_order(world: World) -> Non
     assert world.store.appends == appends + 1
     assert inventory_types(world, "p1")[-1] == inventory_types(world, "p2")[-1] == "StockReserved"
     recorded = world.repository.history(type(order), order.id)[-1]
-    assert world.repository.events.decode(recorded) == OrderStockReserved(
-        (StockLine("p1", 2), StockLine("p2", 1))
-    )
+    reserved = world.repository.events.decode(recorded)
+    assert isinstance(reserved, OrderStockReserved)
+    # ten units each, spread over the buckets: a line is held where its units are
+    for product_id, quantity in (("p1", 2), ("p2", 1)):
+        lines = [line for line in reserved.lines if line.product_id == product_id]
+        assert sum(line.quantity for line in lines) == quantity
+        assert {line.stock_id for line in lines} <= set(bucket_ids(product_id))
     assert (world.inventory("p1").state.reserved, world.inventory("p1").state.available) == (2, 8)
 
 
@@ -128,7 +138,7 @@ def test_an_order_short_of_any_line_is_cancelled_with_nothing_reserved(world: Wo
     assert done.state.stock is StockStatus.NONE
     assert world.types(order.id)[-2:] == ["OrderCancelled", "CancellationSent"]
     assert [m.reason for m in world.notifier.cancellations] == ["out_of_stock"]
-    assert inventory_types(world, "p1") == inventory_types(world, "p2") == ["StockSet"]
+    assert set(inventory_types(world, "p1")) == set(inventory_types(world, "p2")) == {"StockSet"}
     assert world.payments.calls["charge"] == 0
     world.check_books([order.id])
 
@@ -147,7 +157,8 @@ def test_cancelling_a_confirmed_order_returns_its_stock_and_refunds_once(world: 
     world.service.cancel(CancelOrder(order.id), CUSTOMER)
     assert world.store.appends == appends + 1
     assert world.types(order.id)[-2:] == ["OrderCancelled", "OrderStockReturned"]
-    assert inventory_types(world, "p1")[-2:] == ["StockCommitted", "StockReturned"]
+    returned = inventory_types(world, "p1")
+    assert returned.count("StockReturned") == returned.count("StockCommitted") >= 1
     assert (world.inventory("p1").state.on_hand, world.inventory("p2").state.on_hand) == (10, 10)
     world.pump.run()
     world.pump.redeliver_everything()
