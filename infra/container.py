@@ -45,7 +45,9 @@ class Container(Generational):
             base = self.setting("PUBLIC_API_URL").rstrip("/")
             return f"{base}/reset-password?{urlencode({'token': token})}"
 
-        return UserMail(self.repository, self.mailer, self.reset_tokens, link)
+        return UserMail(
+            self.repository, self.mailer, self.reset_tokens, link, self.personal_data.erase
+        )
 
     @cached_property
     def processes(self) -> Processes:

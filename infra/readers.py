@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from domain.identity.process import MAIL_DUE_AFTER
+from domain.identity.process import FOLLOWS
 from domain.processes import ORDER_STREAMS, USER_STREAMS
 from domain.projections import all_projections
 from event_sourcing.dynamodb.progress import Failure, ReaderProgress
@@ -379,7 +379,7 @@ def _processed(image: dict[str, Any]) -> bool:
     stream_id = str(image["stream_id"]["S"])
     if stream_id.startswith(ORDER_STREAMS):
         return True
-    return stream_id.startswith(USER_STREAMS) and image.get("type", {}).get("S") in MAIL_DUE_AFTER
+    return stream_id.startswith(USER_STREAMS) and image.get("type", {}).get("S") in FOLLOWS
 
 
 READERS = (

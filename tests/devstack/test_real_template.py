@@ -254,4 +254,3 @@ def test_a_stack_on_an_aws_endpoint_url_of_this_machine_records_itself_for_the_c
     finally:
         served.stop()
     assert RunningStack.find(DEFAULT_TEMPLATE.parent, served.stack_name) is None
-

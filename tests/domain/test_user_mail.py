@@ -298,3 +298,28 @@ def test_a_user_deactivated_before_the_welcome_is_not_welcomed(
     service.deactivate(Deactivate(gone.id), CommandContext("c", "c", Caller(admin.id, Role.ADMIN)))
     deliver(fakes, gone)
     assert mailer.to("gone@example.com") == []
+
+
+def test_the_process_destroys_an_erased_users_key_even_if_the_erasure_could_not(
+    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+) -> None:
+    from domain.identity.commands import EraseUser
+
+    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    failing: list[str] = []
+
+    def key_store_down(user_id: str) -> None:
+        failing.append(user_id)
+        raise ConnectionError("the keys table did not answer")
+
+    service.forget = key_store_down  # the erasure's own request fails after recording it
+    admin = CommandContext("corr", "cause", Caller("root", Role.ADMIN))
+    with pytest.raises(ConnectionError):
+        service.erase(EraseUser(user.id), admin)
+    assert failing == [user.id]
+    assert fakes.data_keys.get(user.id) is not None  # not yet
+
+    deliver(fakes, user, times=2)  # the stream hands the process the erasure (twice)
+
+    assert fakes.data_keys.get(user.id) is None
+    assert mailer.to("ada@example.com", "welcome") == []  # nothing mailed to an erased user
