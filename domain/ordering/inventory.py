@@ -32,6 +32,10 @@ appends a second (read, then a transaction: 20-30 ms each, one at a time); an or
 twice (reserve, commit): 32 buckets carry about 640 confirmed orders a second of one
 product. An admin's count writes them all in one transaction (32 of its 100 items)."""
 BUCKET_SEPARATOR = "~"
+MIN_SHARE = 16
+"""Free units a count puts in a bucket at the least: a small stock fills a few buckets
+(ten units: one), so a count writes few streams, and an order whose home bucket holds
+nothing finds the stock in the others (it reads them all, once)."""
 
 
 def bucket_ids(product_id: str) -> tuple[str, ...]:
@@ -42,8 +46,12 @@ def bucket_ids(product_id: str) -> tuple[str, ...]:
 def home_bucket(product_id: str, order_id: str) -> str:
     """The bucket an order reserves from first: by a hash of the order's id, so orders of
     one product spread evenly over its buckets."""
-    k = int(hashlib.sha256(order_id.encode()).hexdigest()[:8], 16) % STOCK_BUCKETS
-    return bucket_ids(product_id)[k]
+    return bucket_ids(product_id)[spread_of(order_id, STOCK_BUCKETS)]
+
+
+def spread_of(order_id: str, among: int) -> int:
+    """An order's place among `among` buckets, by a hash of its id."""
+    return int(hashlib.sha256(order_id.encode()).hexdigest()[:8], 16) % among
 
 
 def product_of(stock_id: str) -> str:
@@ -247,9 +255,10 @@ class Stock:
 
 def count_stock(first: Inventory, others: Mapping[str, Inventory], on_hand: int, by: str) -> None:
     """An admin's count of a product (`first`, its first bucket, and the `others`): every
-    bucket keeps what it has reserved, and the free units are spread evenly over them (the
-    first buckets get the remainder). The same count again records nothing; a count below
-    what open orders hold is refused."""
+    bucket keeps what it has reserved, and the free units are spread evenly over as many
+    buckets as get `MIN_SHARE` each, all of them for a large stock (the first buckets get
+    the remainder). The same count again records nothing; a count below what open orders
+    hold is refused."""
     on_hand = check_on_hand(on_hand)
     buckets = [first, *(others[b] for b in bucket_ids(first.id)[1:] if b in others)]
     stock = Stock.of(first.id, buckets)
@@ -263,8 +272,9 @@ def count_stock(first: Inventory, others: Mapping[str, Inventory], on_hand: int,
     if first.exists and on_hand == stock.on_hand:
         return
     free = on_hand - stock.reserved
+    used = max(1, min(len(buckets), free // MIN_SHARE))
     for k, bucket in enumerate(buckets):
-        share = free // len(buckets) + (1 if k < free % len(buckets) else 0)
+        share = free // used + (1 if k < free % used else 0) if k < used else 0
         if bucket is first and not first.exists:
             first.set_on_hand(first.state.reserved + share, by)  # the product's first count
         else:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from domain import holds
 from domain.access import Caller
 from domain.errors import Detail, RuleViolation
-from domain.ordering.inventory import Inventory, bucket_ids, home_bucket
+from domain.ordering.inventory import Inventory, bucket_ids, home_bucket, spread_of
 from domain.ordering.ports import Charge, ProductInfo, Refund
 from domain.ordering.values import (
     MAX_LINES,
@@ -434,7 +434,15 @@ class Order(HoldsKeys, Aggregate[OrderState]):
         held: list[StockLine] = []
         for line in self.state.items:
             home = home_bucket(line.product_id, self.id)
-            order = [home] + [b for b in bucket_ids(line.product_id) if b != home]
+            # Short at home: the buckets that have stock, from a place of the order's own
+            # among them, so orders that miss their home do not all meet on the first one.
+            others = [
+                b
+                for b in bucket_ids(line.product_id)
+                if b != home and b in inventories and inventories[b].state.available > 0
+            ]
+            start = spread_of(self.id, len(others)) if others else 0
+            order = [home, *others[start:], *others[:start]]
             needed = line.quantity
             for stock_id in order:
                 bucket = inventories.get(stock_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 from domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, Unauthenticated
 from domain.ordering.commands import SetStock
 from domain.ordering.inventory import (
+    MIN_SHARE,
+    STOCK_BUCKETS,
     Inventory,
     StockCommitted,
     StockReleased,
@@ -42,11 +45,17 @@ def test_an_admin_counts_the_stock_over_every_bucket_in_one_write(world: World) 
     assert (stock.on_hand, stock.reserved, stock.available) == (70, 0, 70)
     assert stock.version == 2  # the first bucket's: the product's stream from before buckets
     counts = [world.repository.load(Inventory, b).state.on_hand for b in bucket_ids("p1")]
-    assert sum(counts) == 70
-    assert max(counts) - min(counts) <= 1  # spread evenly: 3 each for the first 6, then 2
+    # as many buckets as get MIN_SHARE (16) each: four, the first two with the remainder
+    assert counts == [18, 18, 17, 17] + [0] * (STOCK_BUCKETS - 4)
     recorded = world.repository.history(Inventory, "p1")[-1]
-    assert world.repository.events.decode(recorded) == StockSet(3, "admin1")
+    assert world.repository.events.decode(recorded) == StockSet(18, "admin1")
     assert world.service.inventory("p1", ADMIN.caller) == stock
+
+
+def test_a_large_count_fills_every_bucket(world: World) -> None:
+    world.service.set_stock(SetStock("p1", STOCK_BUCKETS * MIN_SHARE * 3 + 5), ADMIN)
+    counts = [world.repository.load(Inventory, b).state.on_hand for b in bucket_ids("p1")]
+    assert counts == [49] * 5 + [48] * (STOCK_BUCKETS - 5)
 
 
 def test_a_product_never_counted_has_no_stock(world: World) -> None:
@@ -58,13 +67,13 @@ def test_a_product_never_counted_has_no_stock(world: World) -> None:
     assert [b for b in bucket_ids("p9") if world.repository.head(Inventory, b)] == ["p9"]
 
 
-def test_a_small_stock_fills_the_first_buckets_and_leaves_the_rest_unwritten(
+def test_a_small_stock_stays_in_the_first_bucket_and_leaves_the_rest_unwritten(
     world: World,
 ) -> None:
     world.catalog.add("p9", "Trowel", "4.00")
-    world.service.set_stock(SetStock("p9", 3), ADMIN)
+    world.service.set_stock(SetStock("p9", 40), ADMIN)
     written = [b for b in bucket_ids("p9") if world.repository.head(Inventory, b)]
-    assert written == ["p9", "p9~1", "p9~2"]
+    assert written == ["p9", "p9~1"]  # 20 each: two buckets of at least 16
 
 
 def test_the_same_count_records_nothing(world: World) -> None:
@@ -240,7 +249,7 @@ def test_no_sequence_of_operations_breaks_the_stock_arithmetic(
 def test_an_order_reserves_from_its_home_bucket_alone_when_that_one_has_enough(
     world: World,
 ) -> None:
-    world.service.set_stock(SetStock("p1", 32 * 5), ADMIN)  # five in every bucket
+    world.service.set_stock(SetStock("p1", 32 * 16), ADMIN)  # sixteen in every bucket
     order = world.placed(("p1", 3))
     before = len(world.store.reads)
     world.process.handle(order.id, order.version)
@@ -251,18 +260,18 @@ def test_an_order_reserves_from_its_home_bucket_alone_when_that_one_has_enough(
 
 
 def test_a_line_its_home_bucket_cannot_hold_is_spread_over_the_others(world: World) -> None:
-    world.service.set_stock(SetStock("p1", 32 * 2), ADMIN)  # two in every bucket
-    order = world.placed(("p1", 5))
+    world.service.set_stock(SetStock("p1", 32 * 16), ADMIN)  # sixteen in every bucket
+    order = world.placed(("p1", 40))
     world.process.handle(order.id, order.version)
     held = world.order(order.id).state.held
-    assert sum(line.quantity for line in held) == 5
+    assert sum(line.quantity for line in held) == 40
     assert held[0].stock_id == home_bucket("p1", order.id)
     assert len({line.stock_id for line in held}) == 3
-    assert world.inventory("p1").state.reserved == 5
+    assert world.inventory("p1").state.reserved == 40
 
 
 def test_out_of_stock_only_when_all_the_buckets_together_are_short(world: World) -> None:
-    world.service.set_stock(SetStock("p1", 4), ADMIN)  # in the first four buckets
+    world.service.set_stock(SetStock("p1", 4), ADMIN)  # in the first bucket
     enough = world.placed(("p1", 4))
     world.process.handle(enough.id, enough.version)
     assert world.order(enough.id).state.stock is StockStatus.RESERVED
@@ -291,9 +300,21 @@ def test_however_the_stock_is_spread_no_order_is_refused_while_the_total_holds_i
 
 
 def test_orders_of_one_product_append_to_different_buckets(world: World) -> None:
-    world.service.set_stock(SetStock("p1", 32 * 10), ADMIN)
+    world.service.set_stock(SetStock("p1", 32 * 16), ADMIN)
     orders = [world.placed(("p1", 1)) for _ in range(64)]
     for order in orders:
         world.process.handle(order.id, order.version)
     buckets = {world.order(o.id).state.held[0].stock_id for o in orders}
     assert len(buckets) >= 24  # 64 orders hash over 32 buckets
+
+
+def test_orders_that_miss_their_home_bucket_spread_over_the_buckets_with_stock(
+    world: World,
+) -> None:
+    world.service.set_stock(SetStock("p1", 4 * 16), ADMIN)  # four buckets of sixteen
+    orders = [world.placed(("p1", 1)) for _ in range(40)]
+    for order in orders:
+        world.process.handle(order.id, order.version)
+    taken = Counter(world.order(o.id).state.held[0].stock_id for o in orders)
+    assert set(taken) == set(bucket_ids("p1")[:4])
+    assert max(taken.values()) <= 16  # none drained first while the others wait
