@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -15,7 +16,14 @@ import pytest
 
 from devstack.stack import LocalStack
 from domain.identity.credentials import email_key
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Client, rebuilt_views, settled
+from tests.e2e.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    Client,
+    local_stack,
+    rebuilt_views,
+    settled,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +46,19 @@ def pseudonym_of(stack: LocalStack, email: str) -> str:
     env = stack.resolved_env("IdentityCommandsFunction", as_function=False)
     with mock.patch.dict(os.environ, env):
         return Container(env).pseudonyms.of(email_key(email))
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    """A stack of its own: every table is scanned and every projection rebuilt from the
+    whole event table, which the session's stack fills with every other module's data."""
+    with local_stack("privacy") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(stack: LocalStack) -> Client:
+    return Client(stack.url)
 
 
 def test_export_then_erasure_leaves_no_trace_of_the_address(api: Client, stack: LocalStack) -> None:
