@@ -128,13 +128,18 @@ class Deleted(BaseModel):
     version: int
 
 
-class Profile(BaseModel):
+class ExportedProfile(BaseModel):
+    """A profile as an export shows it (no version: an export is no view of one stream)."""
+
     id: str
     email: str
     role: str
     is_active: bool
     created_at: str
     last_login: str | None
+
+
+class Profile(ExportedProfile):
     version: int
 
 
@@ -313,15 +318,6 @@ class OrderAnswer(BaseModel):
     placed_at: str | None = None
     confirmed_at: str | None = None
     cancelled_at: str | None = None
-
-
-class ExportedProfile(BaseModel):
-    id: str
-    email: str
-    role: str
-    is_active: bool
-    created_at: str
-    last_login: str | None
 
 
 class ExportedReview(BaseModel):
