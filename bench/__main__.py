@@ -215,7 +215,18 @@ def _on_moto(settings: dict[str, str], measure: Callable[..., list[Any]]) -> lis
         tables = create_tables(client)
         counter = RequestCounter()
         counter.attach(client)
-        env = {"EVENTS_TABLE": tables["EventsTable"]}
+        # personal data is sealed under a KMS-wrapped key; emails are claimed by pseudonym
+        data_key = boto3.client("kms").create_key()["KeyMetadata"]["KeyId"]
+        pseudonyms = boto3.client("secretsmanager").create_secret(
+            Name="bench-pseudonyms", SecretString="p" * 32
+        )["ARN"]
+        env = {
+            "EVENTS_TABLE": tables["EventsTable"],
+            "KEYS_TABLE": tables["KeysTable"],
+            "ERASURE_LOG_TABLE": tables["ErasureLogTable"],
+            "DATA_KEY_ID": data_key,
+            "PSEUDONYM_KEY_SECRET": pseudonyms,
+        }
         env.update({name: tables.get(value, value) for name, value in settings.items()})
         return measure(BenchContainer(env, client), tables["EventsTable"], counter)
 

@@ -19,6 +19,7 @@ from domain.ordering.commands import (
     RequestedItem,
     SetStock,
 )
+from domain.ordering.inventory import MIN_SHARE, STOCK_BUCKETS
 from domain.ordering.order import Order
 from domain.ordering.process import OrderProcess
 from domain.ordering.values import MAX_LINES
@@ -52,7 +53,9 @@ def products(container: Container, count: int, prefix: str) -> list[str]:
             ADMIN,
         )
         catalog.activate(container.repository, ActivateProduct(created.id), ADMIN)
-        container.ordering.set_stock(SetStock(created.id, 100), ADMIN)
+        # enough for every bucket (MIN_SHARE each): each line's home bucket holds it, as in
+        # a sale; a line short at home reads all 32 buckets (docs/architecture.md)
+        container.ordering.set_stock(SetStock(created.id, STOCK_BUCKETS * MIN_SHARE), ADMIN)
         ids.append(created.id)
     return ids
 

@@ -493,3 +493,29 @@ def test_a_cancellation_of_the_previous_release_mails_no_one() -> None:
     event = registry.decode(v1)
     assert isinstance(event, OrderCancelled)
     assert event.notify is False
+
+
+def test_a_reservation_recorded_before_buckets_is_held_by_the_products_first_bucket(
+    world: World,
+) -> None:
+    """What the previous release stored: lines without a bucket, in the product's one
+    stream, which is now its first bucket; such an order confirms, releases and returns
+    there."""
+    from dataclasses import replace
+
+    from domain.ordering.inventory import Inventory
+    from domain.ordering.order import OrderStockReserved
+    from domain.ordering.values import StockLine
+    from event_sourcing.events import RecordedEvent
+
+    order = world.placed(("p1", 2))
+    world.process.handle(order.id, order.version)  # reserved (ten units: bucket p1 alone)
+    stored = world.repository.history(type(order), order.id)[-1]
+    assert stored.type == "OrderStockReserved"
+    old: RecordedEvent = replace(stored, data={"lines": [{"product_id": "p1", "quantity": 2}]})
+    decoded = world.repository.events.decode(old)
+    assert decoded == OrderStockReserved((StockLine("p1", 2),))
+    assert decoded.lines[0].stock_id == "p1"
+    assert world.repository.load(Inventory, "p1").held_for(order.id) == 2
+    world.pump.run()  # confirmed: committed in the bucket that holds it
+    assert world.inventory("p1").state.on_hand == 8
