@@ -39,6 +39,8 @@ class Row:
     streams: int
     """The streams the command reads: the order, and the product or inventories it needs."""
     cost: StoreCost
+    marks: int = 0
+    """Hold marks read after the write (a product taken: is it being deleted?)."""
 
 
 def products(container: Container, count: int, prefix: str) -> list[str]:
@@ -72,7 +74,7 @@ def _measure_order(
 ) -> list[Row]:
     rows: list[Row] = []
 
-    def count(command: str, streams: int, act: Callable[[], object]) -> None:
+    def count(command: str, streams: int, act: Callable[[], object], marks: int = 0) -> None:
         counter.reset()
         act()
         rows.append(
@@ -81,6 +83,7 @@ def _measure_order(
                 command=command,
                 streams=streams,
                 cost=counter.cost(events_table),
+                marks=marks,
             )
         )
 
@@ -92,7 +95,12 @@ def _measure_order(
     for product_id in ids[1:]:
         ordering.add_item(AddItem(order.id, product_id, 1), CUSTOMER)
     if lines < MAX_LINES:
-        count("add an item", 2, lambda: ordering.add_item(AddItem(order.id, spare, 1), CUSTOMER))
+        count(
+            "add an item",
+            2,
+            lambda: ordering.add_item(AddItem(order.id, spare, 1), CUSTOMER),
+            marks=1,
+        )
         count(
             "remove an item", 1, lambda: ordering.remove_item(RemoveItem(order.id, spare), CUSTOMER)
         )
