@@ -348,7 +348,7 @@ def _totals_lines(totals: dict[int, list[Any]]) -> tuple[list[str], bool]:
     for size, rows in totals.items():
         for r in rows:
             lines.append(
-                f"| {size:,} | {r.search} | {r.total:,} | {r.requests} | {r.items_read} "
+                f"| {size:,} | {r.search} | {r.shown_total} | {r.requests} | {r.items_read} "
                 f"| {r.with_total_requests} | {r.with_total_entries:,} "
                 f"| {r.with_total_documents:,} | {r.time_ratio:.1f} | {r.count_operations} |"
             )
