@@ -328,6 +328,7 @@ def search_section() -> tuple[str, bool]:
 def _totals_lines(totals: dict[int, list[Any]]) -> tuple[list[str], bool]:
     """`with_total=true` against the same search without it, at each catalogue size."""
     from bench import search
+    from domain.catalog.search import TOTAL_BOUND
     from domain.catalog.views import COUNT_PAGE
 
     lines = [
@@ -356,20 +357,23 @@ def _totals_lines(totals: dict[int, list[Any]]) -> tuple[list[str], bool]:
     rare = small[0].with_total_requests == large[0].with_total_requests
     lines += [
         "",
-        "A total reads every entry of the partition the search reads, in Queries of "
-        f"{COUNT_PAGE:,} (`count_products`). A listing entry (no `q`, or one under "
+        "A total reads the entries of the partition the search reads, in Queries of "
+        f"{COUNT_PAGE:,} (`count_products`), up to a bound: past about "
+        f"{TOTAL_BOUND:,} entries it answers what it found as a lower bound (`at least` "
+        "above; `total_count_at_least` in the API). A listing entry (no `q`, or one under "
         "three characters) decides alone: it is written in the transaction that makes its "
         "product active at its price and deleted before the one that takes it off sale, so "
         "it stands for an active product of that name, category and price; only a short "
         "`q` not in the name costs the product's document (its description). A trigram "
         "entry is written outside that transaction, so it may name a product not (or no "
         "longer) active: each one costs its document, in BatchGetItems of 100. So a total "
-        "costs the entries of its partition (a listing: the whole catalogue's or the "
+        "costs the entries of its partition it reads (a listing: the catalogue's or the "
         "category's, in bytes), plus a document per trigram entry: for a rare `q`, as "
         f"little as the page (same requests at both sizes: {'yes' if rare else 'NO'}); for "
-        "a common one, or no filter, it grows with the catalogue, and is what a client "
-        "should ask for once, not on every page. Prices are in the listing entries, so a "
-        "price range also spares the page the documents of the entries out of range.",
+        "a common one, or no filter, it grows with the catalogue up to the bound, and is "
+        "what a client should ask for once, not on every page. Prices are in the listing "
+        "entries, so a price range also spares the page the documents of the entries out "
+        "of range.",
         "",
     ]
     return lines, rare
