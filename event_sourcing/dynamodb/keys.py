@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from event_sourcing.codec import iso, parse_iso
 from event_sourcing.personal import KeyCache, SubjectErased
 
 CONTEXT = "subject"
@@ -113,7 +114,7 @@ class DynamoDBKeyStore:
 
 
 def _now() -> str:
-    return _iso(datetime.now(UTC))
+    return iso(datetime.now(UTC))
 
 
 class DynamoDBErasureLog:
@@ -131,7 +132,7 @@ class DynamoDBErasureLog:
         with suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item={"subject": {"S": subject}, "erased_at": {"S": _iso(at)}},
+                Item={"subject": {"S": subject}, "erased_at": {"S": iso(at)}},
                 ConditionExpression="attribute_not_exists(subject)",
             )
 
@@ -140,18 +141,12 @@ class DynamoDBErasureLog:
         request: dict[str, Any] = {
             "TableName": self._table,
             "FilterExpression": "erased_at >= :since",
-            "ExpressionAttributeValues": {":since": {"S": _iso(moment)}},
+            "ExpressionAttributeValues": {":since": {"S": iso(moment)}},
         }
         while True:
             page = self._dynamodb.scan(**request)
             for item in page.get("Items", []):
-                at = datetime.fromisoformat(item["erased_at"]["S"].replace("Z", "+00:00"))
-                found.append((item["subject"]["S"], at))
+                found.append((item["subject"]["S"], parse_iso(item["erased_at"]["S"])))
             if "LastEvaluatedKey" not in page:
                 return sorted(found, key=lambda e: e[1])
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _iso(moment: datetime) -> str:
-    """Sortable as text: UTC, milliseconds, Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
