@@ -34,6 +34,9 @@ STATES: dict[str, type] = {
 }
 """The aggregates whose snapshots hold personal fields, by stream prefix."""
 PAGE_ITEMS = 500
+ATTEMPTS = 5
+"""Tries of a claim's move that DynamoDB cancels for a conflict (another transaction held
+one of its items at the time)."""
 
 
 @dataclass
@@ -139,29 +142,39 @@ def _claim(root: Adapters, table: str, item: Mapping[str, Any]) -> int:
     pseudonym = root.pseudonyms.of(email_key(value))
     client = root.dynamodb
     moved = {**item, "stream_id": {"S": f"claim#{EMAIL_CLAIM}#{pseudonym}"}}
-    try:
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": moved,
-                        "ConditionExpression": "attribute_not_exists(stream_id) OR #owner = :owner",
-                        "ExpressionAttributeNames": {"#owner": "owner"},
-                        "ExpressionAttributeValues": {":owner": item["owner"]},
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": table,
-                        "Key": {"stream_id": item["stream_id"], "version": item["version"]},
-                        "ConditionExpression": "#owner = :owner",
-                        "ExpressionAttributeNames": {"#owner": "owner"},
-                        "ExpressionAttributeValues": {":owner": item["owner"]},
-                    }
-                },
-            ]
-        )
-    except client.exceptions.TransactionCanceledException:
-        return 0  # moved meanwhile (another run), or released: nothing to move
-    return 1
+    for _ in range(ATTEMPTS):
+        try:
+            _move(client, table, item, moved)
+        except client.exceptions.TransactionCanceledException as cancelled:
+            reasons = {r.get("Code") for r in cancelled.response.get("CancellationReasons", [])}
+            if "TransactionConflict" in reasons:  # another writer held an item: again
+                continue
+            return 0  # moved meanwhile (another run), or released: nothing to move
+        return 1
+    raise RuntimeError(f"the claim {item['stream_id']['S']!r} kept conflicting: run again")
+
+
+def _move(client: Any, table: str, item: Mapping[str, Any], moved: Mapping[str, Any]) -> None:
+    """The pseudonym's claim put and the clear one deleted, in one transaction."""
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": moved,
+                    "ConditionExpression": "attribute_not_exists(stream_id) OR #owner = :owner",
+                    "ExpressionAttributeNames": {"#owner": "owner"},
+                    "ExpressionAttributeValues": {":owner": item["owner"]},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": {"stream_id": item["stream_id"], "version": item["version"]},
+                    "ConditionExpression": "#owner = :owner",
+                    "ExpressionAttributeNames": {"#owner": "owner"},
+                    "ExpressionAttributeValues": {":owner": item["owner"]},
+                }
+            },
+        ]
+    )

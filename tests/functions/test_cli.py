@@ -326,3 +326,47 @@ def test_seal_personal_seals_what_older_releases_stored_in_clear_so_erasure_reac
     admin = stack.admin_token()
     assert stack.api.request("DELETE", f"/users/{ada}", token=admin).status == 204
     assert stack.api.request("POST", "/users", json_body=body).status == 201
+
+
+def test_seal_personal_moves_a_claim_again_after_a_transaction_conflict(stack: Stack) -> None:
+    """DynamoDB cancels a transaction that meets another on one item (moto never does):
+    the move is tried again, not taken for done."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from infra.adapters import Adapters
+    from infra.sealing import _claim
+
+    table = stack.tables["EventsTable"]
+    item = {
+        "stream_id": {"S": "claim#email#ada@example.com"},
+        "version": {"N": "0"},
+        "kind": {"S": "claim"},
+        "owner": {"S": "user-ada"},
+    }
+    stack.client.put_item(TableName=table, Item=item)
+    real = stack.client
+    conflicts = [1]
+
+    class Conflicting:
+        exceptions = real.exceptions
+
+        def transact_write_items(self, **request: Any) -> Any:
+            if conflicts:
+                conflicts.pop()
+                reasons: Any = [{"Code": "None"}, {"Code": "TransactionConflict"}]
+                raise real.exceptions.TransactionCanceledException(
+                    {
+                        "Error": {"Code": "TransactionCanceledException"},
+                        "CancellationReasons": reasons,
+                    },
+                    "TransactWriteItems",
+                )
+            return real.transact_write_items(**request)
+
+    pseudonyms = composition.container().pseudonyms
+    root = cast(Adapters, SimpleNamespace(dynamodb=Conflicting(), pseudonyms=pseudonyms))
+    assert _claim(root, table, item) == 1
+    left = [i["stream_id"]["S"] for i in real.scan(TableName=table)["Items"]]
+    assert "claim#email#ada@example.com" not in left
+    assert any(s.startswith("claim#email#") for s in left)
