@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bench.counting import RequestCounter, StoreCost
 from domain.access import Caller, CommandContext, Role
+from domain.identity import service as identity
 from domain.identity.commands import ChangePassword, IssueToken, Register
 from domain.identity.ports import TokenIssuer
 from domain.identity.user import User
@@ -53,11 +54,21 @@ def grow(container: Container, user: User, events: int) -> None:
 
 def change_password(container: Container, user: User) -> None:
     as_user = CommandContext("bench", "bench", Caller(user.id, Role.CUSTOMER))
-    container.identity.change_password(ChangePassword(PASSWORD, PASSWORD), as_user)
+    identity.change_password(
+        container.repository, container.hasher, ChangePassword(PASSWORD, PASSWORD), as_user
+    )
 
 
 def sign_in(container: Container, user: User) -> None:
-    container.identity.issue_token(IssueToken(user.state.email, PASSWORD), CONTEXT)
+    identity.issue_token(
+        container.repository,
+        container.hasher,
+        container.tokens,
+        container.failed_logins,
+        container.pseudonyms,
+        IssueToken(user.state.email, PASSWORD),
+        CONTEXT,
+    )
 
 
 COMMANDS = {"change password (by id)": change_password, "sign in (by email)": sign_in}
@@ -66,7 +77,13 @@ COMMANDS = {"change password (by id)": change_password, "sign in (by email)": si
 def measure(container: Container, events_table: str, counter: RequestCounter) -> list[Row]:
     rows: list[Row] = []
     for size in HISTORY_SIZES:
-        user = container.identity.register(Register(f"bench{size}@example.com", PASSWORD), CONTEXT)
+        user = identity.register(
+            container.repository,
+            container.hasher,
+            container.pseudonyms,
+            Register(f"bench{size}@example.com", PASSWORD),
+            CONTEXT,
+        )
         grow(container, user, size)
         for name, command in COMMANDS.items():
             prior = container.repository.load(User, user.id)

@@ -10,6 +10,7 @@ from bench.counting import RequestCounter, StoreCost
 from domain.access import Caller, CommandContext, Role
 from domain.catalog import service as catalog
 from domain.catalog.commands import ActivateProduct, CreateCategory, CreateProduct
+from domain.ordering import service as ordering
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -57,7 +58,12 @@ def products(container: Container, count: int, prefix: str) -> list[str]:
         catalog.activate(container.repository, ActivateProduct(created.id), ADMIN)
         # enough for every bucket (MIN_SHARE each): each line's home bucket holds it, as in
         # a sale; a line short at home reads all 32 buckets (docs/architecture.md)
-        container.ordering.set_stock(SetStock(created.id, STOCK_BUCKETS * MIN_SHARE), ADMIN)
+        ordering.set_stock(
+            container.repository,
+            container.product_catalog,
+            SetStock(created.id, STOCK_BUCKETS * MIN_SHARE),
+            ADMIN,
+        )
         ids.append(created.id)
     return ids
 
@@ -87,30 +93,40 @@ def _measure_order(
             )
         )
 
-    ordering = container.ordering
+    repository, catalog = container.repository, container.product_catalog
     # Emails are not what is measured (and touch no table here).
     process = OrderProcess(container.repository, container.payments, FakeNotifier())
     spare, *ids = products(container, lines + 1, f"n{lines}")
-    order = ordering.create_order(CreateOrder((RequestedItem(ids[0], 1),)), CUSTOMER)
+    order = ordering.create_order(
+        repository, catalog, CreateOrder((RequestedItem(ids[0], 1),)), CUSTOMER
+    )
     for product_id in ids[1:]:
-        ordering.add_item(AddItem(order.id, product_id, 1), CUSTOMER)
+        ordering.add_item(repository, catalog, AddItem(order.id, product_id, 1), CUSTOMER)
     if lines < MAX_LINES:
         count(
             "add an item",
             2,
-            lambda: ordering.add_item(AddItem(order.id, spare, 1), CUSTOMER),
+            lambda: ordering.add_item(repository, catalog, AddItem(order.id, spare, 1), CUSTOMER),
             marks=1,
         )
         count(
-            "remove an item", 1, lambda: ordering.remove_item(RemoveItem(order.id, spare), CUSTOMER)
+            "remove an item",
+            1,
+            lambda: ordering.remove_item(repository, RemoveItem(order.id, spare), CUSTOMER),
         )
-    count("place", 1 + lines, lambda: ordering.place(PlaceOrder(order.id, VISA), CUSTOMER))
+    count(
+        "place",
+        1 + lines,
+        lambda: ordering.place(
+            repository, catalog, container.payments, PlaceOrder(order.id, VISA), CUSTOMER
+        ),
+    )
     count("process: reserve stock", 1 + lines, lambda: process.handle(order.id, 0))
     while container.repository.load(Order, order.id).next_step() is not None:
         process.handle(order.id, 0)
     count(
         "cancel (confirmed: stock back)",
         1 + lines,
-        lambda: ordering.cancel(CancelOrder(order.id), CUSTOMER),
+        lambda: ordering.cancel(repository, CancelOrder(order.id), CUSTOMER),
     )
     return rows

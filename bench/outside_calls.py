@@ -19,6 +19,7 @@ from decimal import Decimal
 from domain.access import Caller, CommandContext, Role
 from domain.catalog import service as catalog
 from domain.catalog.commands import ActivateProduct, CreateCategory, CreateProduct
+from domain.ordering import service as ordering
 from domain.ordering.commands import CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.order import Order, OrderStatus
 from domain.ordering.ports import Charge, PaymentGateway, Refund
@@ -114,12 +115,23 @@ def _shop(container: InMemoryContainer, orders: int) -> list[str]:
             ADMIN,
         )
         catalog.activate(container.repository, ActivateProduct(product.id), ADMIN)
-        container.ordering.set_stock(SetStock(product.id, 10), ADMIN)
-        customer = CommandContext("bench", "bench", Caller(f"customer-{n}", Role.CUSTOMER))
-        order = container.ordering.create_order(
-            CreateOrder((RequestedItem(product.id, 1),)), customer
+        ordering.set_stock(
+            container.repository, container.product_catalog, SetStock(product.id, 10), ADMIN
         )
-        container.ordering.place(PlaceOrder(order.id, SUCCEEDING_METHOD), customer)
+        customer = CommandContext("bench", "bench", Caller(f"customer-{n}", Role.CUSTOMER))
+        order = ordering.create_order(
+            container.repository,
+            container.product_catalog,
+            CreateOrder((RequestedItem(product.id, 1),)),
+            customer,
+        )
+        ordering.place(
+            container.repository,
+            container.product_catalog,
+            container.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            customer,
+        )
         placed.append(order.id)
     return placed
 

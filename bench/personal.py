@@ -12,10 +12,9 @@ from typing import Any
 from domain.identity.user import User
 from event_sourcing.dynamodb.event_store import DynamoDBEventStore
 from event_sourcing.dynamodb.keys import DynamoDBKeyStore
-from event_sourcing.events import registry
+from event_sourcing.events import SystemClock, UlidIds, registry
 from event_sourcing.personal import KeyCache, PersonalData
 from event_sourcing.repository import EventSourcedRepository
-from infra.system import SystemClock, UlidIds
 from tests.fakes.memory import FakeHasher
 
 CUSTOMERS = 50

@@ -30,8 +30,7 @@ from domain.catalog.views import (
 from event_sourcing.dynamodb.views import DynamoDBViewStore, position_key
 from event_sourcing.generations import Pointer
 from event_sourcing.projector import Projectors, rebuild
-from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.store import EventStore
+from event_sourcing.repository import EventSourcedRepository, EventStore
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 from event_sourcing.views import Change, Delete, Guard, Put
 from tests.support.views import items_of, table_like

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.access import Caller
-from event_sourcing.codec import iso
-from event_sourcing.events import RecordedEvent
+from event_sourcing.events import RecordedEvent, iso
 
 
 def entry(event: RecordedEvent, caller: Caller | None) -> dict[str, Any]:

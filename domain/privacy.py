@@ -14,7 +14,7 @@ from domain.catalog.views import customer_reviews
 from domain.identity.user import PasswordResetMailed, User, WelcomeEmailSent
 from domain.identity.views import profile, with_last_sign_in
 from domain.ordering.views import PUBLIC, customer_orders
-from event_sourcing.codec import iso
+from event_sourcing.events import iso
 from event_sourcing.repository import EventSourcedRepository
 from event_sourcing.views import Doc, Page, ViewReader
 

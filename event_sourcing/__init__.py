@@ -6,8 +6,6 @@ implement.
 `event_sourcing.dynamodb` is its DynamoDB adapter; `event_sourcing.testing` the contract
 suites any adapter passes. Nothing here knows what is being sold."""
 
-from event_sourcing.aggregate import Aggregate, Publishes, applies
-from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.errors import (
     ConcurrencyError,
     HeldTooLate,
@@ -17,18 +15,31 @@ from event_sourcing.errors import (
     UniquenessViolation,
     VersionMismatch,
 )
-from event_sourcing.events import DomainEvent, EventRegistry, Metadata, RecordedEvent, Snapshot
+from event_sourcing.events import (
+    Clock,
+    DomainEvent,
+    EventRegistry,
+    IdGenerator,
+    Metadata,
+    RecordedEvent,
+    Snapshot,
+)
 from event_sourcing.generations import Generations, Pointer
 from event_sourcing.guards import Claim, Hold, HoldsKeys, Retire
 from event_sourcing.projector import GapNotFilled, Generation, Projection, Projector, Projectors
 from event_sourcing.repository import (
+    Aggregate,
+    Append,
     Backoff,
     CommandContext,
     Decision,
     EventSourcedRepository,
+    EventStore,
     Outcome,
+    Publishes,
+    StreamTail,
+    applies,
 )
-from event_sourcing.store import Append, EventStore, StreamTail
 from event_sourcing.views import Delete, Increment, Listing, Put, ViewKey, ViewReader, ViewStore
 
 __all__ = [

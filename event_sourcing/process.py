@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from event_sourcing.aggregate import Aggregate
-from event_sourcing.repository import Decision, EventSourcedRepository
+from event_sourcing.repository import Aggregate, Decision, EventSourcedRepository
 
 A = TypeVar("A", bound=Aggregate[Any])
 R = TypeVar("R")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from event_sourcing.events import DomainEvent, EventRegistry, RecordedEvent, registry
-from event_sourcing.store import EventStore
+from event_sourcing.repository import EventStore
 from event_sourcing.views import (
     Change,
     Delete,

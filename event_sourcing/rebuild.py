@@ -31,12 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from event_sourcing.clock import Clock
-from event_sourcing.events import EventRegistry
+from event_sourcing.events import Clock, EventRegistry
 from event_sourcing.events import registry as default_registry
 from event_sourcing.generations import DONE, Generations, Pointer
 from event_sourcing.projector import Generation, Projection, Projector
-from event_sourcing.store import EventStore
+from event_sourcing.repository import EventStore
 from event_sourcing.views import ViewStore
 
 SETTLE_POLL_SECONDS = 0.5

@@ -1,24 +1,330 @@
-"""Load aggregates from their streams and store what they decided."""
+"""The write side: the event-sourced aggregate (its state changes only by applying
+events), the event store port (an append-only log of streams with optimistic concurrency),
+and the repository that loads an aggregate, has it decide, and appends what it decided."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
-from event_sourcing.aggregate import Aggregate, Publishes
-from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.errors import (
     ConcurrencyError,
     HeldTooLate,
     StreamNotFound,
     VersionMismatch,
 )
-from event_sourcing.events import EventRegistry, Metadata, RecordedEvent, Snapshot, registry
+from event_sourcing.events import (
+    Clock,
+    DomainEvent,
+    EventRegistry,
+    IdGenerator,
+    Metadata,
+    RecordedEvent,
+    Snapshot,
+    decode,
+    encode,
+    registry,
+)
 from event_sourcing.guards import Claim, Hold, HoldsKeys, Retire
-from event_sourcing.store import Append, EventStore, StreamTail
+
+S = TypeVar("S")
+Applier = Callable[..., Any]
+
+
+def applies(event_type: type[DomainEvent]) -> Callable[[Applier], Applier]:
+    """Marks a method as the way one event type changes the aggregate's state.
+
+    The method takes the current state and the event, and returns the new state."""
+
+    def mark(method: Applier) -> Applier:
+        method.__applies__ = event_type  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+_VISIBLE_VERSION = "__visible_version"
+"""A snapshot's note of `visible_version` when it differs from the snapshot's version."""
+
+
+class Aggregate(Generic[S]):
+    """Base of every aggregate: an id, a version, a state dataclass and pending events.
+
+    `version` counts every event applied, pending ones included, so that after a
+    command it is the version the stream will have once the events are stored.
+    `visible_version` is the version of the newest event that is not `background`: what
+    its users are answered (ETag) and checked against (If-Match)."""
+
+    stream_prefix: ClassVar[str]
+    state_type: ClassVar[type[Any]]
+    snapshot_schema: ClassVar[int] = 1
+    _appliers: ClassVar[dict[type[DomainEvent], Applier]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._appliers = {
+            method.__applies__: method
+            for klass in reversed(cls.__mro__)
+            for method in vars(klass).values()
+            if callable(method) and hasattr(method, "__applies__")
+        }
+
+    def __init__(self, id: str, state: S, version: int = 0) -> None:
+        self.id = id
+        self.state = state
+        self.version = version
+        self.visible_version = version
+        self.pending: list[DomainEvent] = []
+        self.snapshot_version = 0
+
+    @classmethod
+    def stream_id_of(cls, id: str) -> str:
+        return f"{cls.stream_prefix}-{id}"
+
+    @property
+    def stream_id(self) -> str:
+        return self.stream_id_of(self.id)
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+    @classmethod
+    def blank(cls, id: str) -> Self:
+        """The aggregate before its first event."""
+        return cls(id, cls.state_type())
+
+    @classmethod
+    def rebuild(cls, id: str, history: Iterable[DomainEvent], *, base: Self | None = None) -> Self:
+        """Replay `history` on top of `base` (a restored snapshot) or a blank aggregate."""
+        aggregate = base if base is not None else cls.blank(id)
+        for event in history:
+            aggregate._apply(event)
+        return aggregate
+
+    @classmethod
+    def restore(cls, id: str, version: int, state: dict[str, Any]) -> Self:
+        state = dict(state)
+        visible = state.pop(_VISIBLE_VERSION, version)
+        aggregate = cls(id, decode(cls.state_type, state), version)
+        aggregate.snapshot_version = version
+        aggregate.visible_version = int(visible)
+        return aggregate
+
+    def snapshot_state(self) -> dict[str, Any]:
+        encoded: dict[str, Any] = encode(self.state)
+        if self.visible_version != self.version:
+            encoded[_VISIBLE_VERSION] = self.visible_version
+        return encoded
+
+    def _record(self, event: DomainEvent) -> None:
+        """Apply a new event and keep it for the store."""
+        self._apply(event)
+        self.pending.append(event)
+
+    def _apply(self, event: DomainEvent) -> None:
+        applier = self._appliers.get(type(event))
+        if applier is None:
+            raise TypeError(f"{type(self).__name__} has no applier for {type(event).__name__}")
+        self.state = applier(self, self.state, event)
+        self.version += 1
+        if not type(event).background:
+            self.visible_version = self.version
+
+
+class Publishes:
+    """Mixed into an aggregate that keeps a small published state beside its stream: what
+    others must read often and fast (a user's standing, for every request's authorizer),
+    one strongly consistent read of one item (`EventStore.published`) instead of a load.
+
+    The repository writes it in the same atomic write as the events that change it: it
+    compares `published()` with what the stream last published (recorded with its newest
+    event, `StreamTail.published`), so no command can forget it. A stream written before
+    its aggregate published has none recorded: its first append publishes."""
+
+    _published_stored: Mapping[str, Any] | None = None
+
+    @abstractmethod
+    def published(self) -> Mapping[str, Any]:
+        """The published state as of the current state: small, JSON-able, no secrets."""
+
+    def published_stored(self, doc: Mapping[str, Any] | None) -> None:
+        """What the store's published item now holds (after a load or a save)."""
+        self._published_stored = doc
+
+    def published_changed(self) -> bool:
+        """Whether the store's published item must be written with the pending events."""
+        return dict(self.published()) != self._published_stored
+
+
+MAX_APPEND_ITEMS = 100
+"""The most events, published states, claims, holds and retirements one atomic append
+writes (DynamoDB's limit on a transaction). Commands are bounded to fit (an order's lines,
+for one)."""
+
+
+def check_append(
+    appends: Sequence[Append],
+    claims: Sequence[Claim],
+    holds: Sequence[Hold],
+    retire: Sequence[Retire],
+) -> int:
+    """The number of items the append writes, if every store can write it atomically."""
+    keys = [(h.namespace, h.key, h.holder) for h in holds] + [
+        (r.namespace, r.key, None) for r in retire
+    ]
+    retired = {(r.namespace, r.key) for r in retire}
+    if len(set(keys)) != len(keys) or any((h.namespace, h.key) in retired for h in holds):
+        raise ValueError("one append changes each held key at most once")
+    published = sum(1 for a in appends if a.publish)
+    items = sum(len(a.events) for a in appends) + published + len(claims) + len(keys)
+    if items > MAX_APPEND_ITEMS:
+        raise ValueError(
+            f"one atomic append holds at most {MAX_APPEND_ITEMS} events, published states, "
+            f"claims and holds, not {items}: split the command"
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Append:
+    """Events to add to one stream, which must be at `expected_version`."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[RecordedEvent]
+    snapshot: Snapshot | None = None
+    published: Mapping[str, Any] | None = None
+    """The stream's published state after these events (see `EventStore.published`), or
+    None for a stream that publishes nothing. Recorded with the last event, so that a load
+    knows what the stream last published (`StreamTail.published`)."""
+    publish: bool = False
+    """Write `published` to the stream's published item as well, in the same atomic write
+    (one more item): it differs from what the stream last published, or the stream never
+    published (it was written before it did)."""
+
+    def __post_init__(self) -> None:
+        first = self.expected_version + 1
+        numbered = [e.version for e in self.events] == list(range(first, first + len(self.events)))
+        if not numbered or any(e.stream_id != self.stream_id for e in self.events):
+            raise ValueError(f"events of {self.stream_id!r} must be numbered from {first} on")
+        if self.snapshot is not None and self.snapshot.version != first + len(self.events) - 1:
+            raise ValueError("a snapshot is taken after the last event of its append")
+        if self.publish and (self.published is None or not self.events):
+            raise ValueError("a published state is written with the events that lead to it")
+
+
+@dataclass(frozen=True)
+class StreamTail:
+    """What a command needs of a stream: its version, the newest snapshot, the events after."""
+
+    stream_id: str
+    version: int
+    snapshot: Snapshot | None
+    events: Sequence[RecordedEvent] = field(default_factory=tuple)
+    published: Mapping[str, Any] | None = None
+    """The published state recorded with the newest event: what the stream's published
+    item holds. None if the newest event carries none: the stream publishes nothing, or it
+    was last written before it published (its item may then be missing or behind)."""
+
+
+class EventStore(ABC):
+    """An append-only log of streams with optimistic concurrency.
+
+    Invariants every implementation keeps:
+    - `append` writes every event of every `Append`, every published state and every
+      claim, or nothing;
+    - it raises `ConcurrencyError` if a stream is not at its expected version,
+      `UniquenessViolation` if a claim is held by another owner, `KeyRetired` if a hold
+      is taken on a retired key and `KeyHeld` if a held key is retired; a store whose
+      holders share no item (`Hold.holder`) may instead raise `HeldTooLate` after the
+      append landed, having let go of a hold taken while its key was being retired;
+    - versions of a stream are 1, 2, 3, ... with no gap;
+    - `tail` costs one request however long the stream is, as long as the writer
+      snapshots at least every `window` events (see `EventSourcedRepository`)."""
+
+    @abstractmethod
+    def append(
+        self,
+        *appends: Append,
+        claims: Sequence[Claim] = (),
+        holds: Sequence[Hold] = (),
+        retire: Sequence[Retire] = (),
+    ) -> None:
+        """Append atomically with the claims, holds and retirements, or raise and write
+        nothing. At most one hold or retirement per key in one append."""
+
+    @abstractmethod
+    def tail(self, stream_id: str, *, window: int) -> StreamTail:
+        """The newest snapshot among the last `window` events, and the events after it.
+
+        If none of the last `window` events carries a snapshot, all events are returned
+        (and `snapshot` is None)."""
+
+    @abstractmethod
+    def head(self, stream_id: str) -> int:
+        """The stream's newest version, 0 if it has no event: one small strongly consistent
+        read of the version alone (no event data), however long the stream."""
+
+    def tails(self, stream_ids: Sequence[str], *, window: int) -> dict[str, StreamTail]:
+        """`tail` of several streams, for a command that writes them all (an order and
+        the inventories of its lines). An adapter may read them concurrently."""
+        return {stream_id: self.tail(stream_id, window=window) for stream_id in stream_ids}
+
+    @abstractmethod
+    def read(
+        self, stream_id: str, *, after: int = 0, up_to: int | None = None
+    ) -> list[RecordedEvent]:
+        """Events with `after < version <= up_to`, in version order."""
+
+    @abstractmethod
+    def published(self, stream_id: str) -> Mapping[str, Any] | None:
+        """The stream's published state (`Append.publish`), read strongly consistent in one
+        small read however long the stream; None if it never published one."""
+
+    @abstractmethod
+    def note(self, stream_id: str, name: str, value: str) -> None:
+        """Keep `value` as the stream's note `name`, beside its published state and outside
+        its events (a sign-in's time): it moves no version and no reader of the events sees
+        it. A note already holding a value that sorts at or after `value` is kept (times
+        in ISO 8601: the newest wins; a retry changes nothing)."""
+
+    @abstractmethod
+    def notes(self, stream_id: str) -> Mapping[str, str]:
+        """The stream's notes, by name (one small read)."""
+
+    @abstractmethod
+    def claim_owner(self, namespace: str, value: str) -> str | None:
+        """The stream holding a claim, if any."""
+
+    @abstractmethod
+    def holders(self, namespace: str, key: str) -> int:
+        """How many streams hold the key now (consistent)."""
+
+    @abstractmethod
+    def stream_pages(
+        self, *, segment: int = 0, segments: int = 1, after: str | None = None
+    ) -> Iterator[tuple[list[str], str | None]]:
+        """The streams that have events, in segment `segment` of `segments` (segments
+        partition the streams), a page at a time in no particular order; each page comes
+        with the token that resumes after it (`after`), None after the last. For rebuilds:
+        it reads the whole table."""
+
+    def stream_ids(self) -> Iterator[str]:
+        """Every stream that has events, in no particular order (for rebuilds: costly)."""
+        for page, _ in self.stream_pages():
+            yield from page
+
+    @abstractmethod
+    def streams_since(self, since: datetime) -> set[str]:
+        """The streams with an event that occurred at or after `since` (for replays: it
+        reads the whole table)."""
+
 
 A = TypeVar("A", bound=Aggregate[Any])
 

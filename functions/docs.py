@@ -15,8 +15,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from domain.errors import Unauthenticated
-from functions.shared.auth import authenticate_first, caller_of
 from functions.shared.errors import error_response
+from functions.shared.http import authenticate_first, caller_of
 from functions.shared.observability import CORRELATION_ID, entry_point
 
 

@@ -15,11 +15,9 @@ from domain.identity.ports import (
     TokenIssuer,
 )
 from domain.ordering.ports import Notifier, PaymentGateway, ProductCatalog
-from event_sourcing.clock import Clock, IdGenerator
-from event_sourcing.events import registry
+from event_sourcing.events import Clock, IdGenerator, registry
 from event_sourcing.process import WorkQueue
-from event_sourcing.repository import Backoff, EventSourcedRepository
-from event_sourcing.store import EventStore
+from event_sourcing.repository import Backoff, EventSourcedRepository, EventStore
 from event_sourcing.views import ViewStore
 from infra.settings import MissingSetting, Settings
 
@@ -54,13 +52,13 @@ class Adapters(Settings):
 
     @cached_property
     def clock(self) -> Clock:
-        from infra.system import SystemClock
+        from event_sourcing.events import SystemClock
 
         return SystemClock()
 
     @cached_property
     def ids(self) -> IdGenerator:
-        from infra.system import UlidIds
+        from event_sourcing.events import UlidIds
 
         return UlidIds()
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from domain.identity.ports import AttemptCounter
-from event_sourcing.clock import Clock
+from event_sourcing.events import Clock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

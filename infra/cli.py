@@ -27,8 +27,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from domain.access import CommandContext
 from domain.errors import DomainError
+from domain.identity import service as identity
 from domain.projections import all_projections, projection_named
-from event_sourcing.codec import iso, parse_iso
+from event_sourcing.events import iso, parse_iso
 from event_sourcing.projector import Projection, Projector, Projectors
 from infra.container import Container
 from infra.generations import FENCE_SECONDS, READER_CACHE_SECONDS, RETIRE_DELAY_SECONDS
@@ -217,7 +218,10 @@ def create_admin(args: argparse.Namespace, target: Target, out: Out) -> int:
         raise Refused("--email (or ADMIN_EMAIL) is required")
     password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Admin password: ")
     context = CommandContext(f"cli-{uuid.uuid4()}", "cli")
-    user = target.container().identity.ensure_admin(args.email, password, context)
+    root = target.container()
+    user = identity.ensure_admin(
+        root.repository, root.hasher, root.pseudonyms, args.email, password, context
+    )
     out.put("admin", {"id": user.id, "email": user.state.email, "version": user.version})
     out.line(f"admin {user.state.email} ready (id {user.id}, version {user.version})")
     return 0
@@ -583,7 +587,15 @@ def reapply_erasures(args: argparse.Namespace, target: Target, out: Out) -> int:
     with out.progress("erasures", len(erased)) as tick:
         for subject, _ in erased:
             try:
-                container.identity.erase(EraseUser(subject), context)
+                identity.erase(
+                    container.repository,
+                    container.hasher,
+                    container.failed_logins,
+                    container.pseudonyms,
+                    container.personal_data.erase,
+                    EraseUser(subject),
+                    context,
+                )
             except NotFound:  # no such user at the restore point: their key, if any, goes
                 container.personal_data.erase(subject)
                 missing += 1
@@ -637,7 +649,8 @@ def seed(args: argparse.Namespace, target: Target, out: Out) -> int:
     # an admin of the seed's own (the local admin's password is not ours to know)
     email, password = f"seed-{uuid.uuid4().hex[:8]}@demo.example.com", uuid.uuid4().hex
     context = CommandContext(f"cli-{uuid.uuid4()}", "cli")
-    target.container().identity.ensure_admin(email, password, context)
+    root = target.container()
+    identity.ensure_admin(root.repository, root.hasher, root.pseudonyms, email, password, context)
     api = demo.Api(target.api_url)
     token = str(
         api.ok("POST", "/auth/token", {"email": email, "password": password})["access_token"]

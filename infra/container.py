@@ -12,9 +12,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from domain.identity.process import UserMail
-from domain.identity.service import IdentityService
 from domain.ordering.process import OrderProcess
-from domain.ordering.service import OrderingService
 from domain.processes import processes
 from event_sourcing.process import Processes
 from infra.generations import Generational
@@ -22,18 +20,6 @@ from infra.generations import Generational
 
 class Container(Generational):
     """Every dependency of the handlers, each built on first use and then kept."""
-
-    @cached_property
-    def identity(self) -> IdentityService:
-        return IdentityService(
-            self.repository,
-            self.hasher,
-            self.tokens,
-            self.failed_logins,
-            self.reset_tokens,
-            self.pseudonyms,
-            self.personal_data.erase,
-        )
 
     @cached_property
     def user_mail(self) -> UserMail:
@@ -57,26 +43,23 @@ class Container(Generational):
         return processes(lambda: self.order_process, lambda: self.user_mail)
 
     @cached_property
-    def ordering(self) -> OrderingService:
-        return OrderingService(self.repository, self.product_catalog, self.payments)
-
-    @cached_property
     def order_process(self) -> OrderProcess:
         return OrderProcess(self.repository, self.payments, self.notifier)
 
 
-_current: Container | None = None
+current: Container | None = None
+"""The process's container once built (`container()`): what a warm invocation reads."""
 
 
 def container() -> Container:
     """The process's container, built from the environment on first use."""
-    global _current
-    if _current is None:
-        _current = Container()
-    return _current
+    global current
+    if current is None:
+        current = Container()
+    return current
 
 
 def use(replacement: Container | None) -> None:
     """Swap the process's container (tests); None goes back to the environment's."""
-    global _current
-    _current = replacement
+    global current
+    current = replacement

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -11,12 +10,12 @@ from typing import TYPE_CHECKING
 from domain.projections import all_projections, projection_named
 from event_sourcing.generations import Generations, Pointer, PointerMoved
 from event_sourcing.projector import Projector, Projectors
-from event_sourcing.views import SHARDS, ViewReader, ViewStore
+from event_sourcing.views import SHARDS, ViewStore
 from infra.adapters import Adapters
-from infra.settings import Settings
 
 if TYPE_CHECKING:
     from event_sourcing.dynamodb.progress import ProgressLog
+    from event_sourcing.dynamodb.views import LiveViews
 
 READER_CACHE_SECONDS = 5.0
 """How long a query function reads one generation pointer before reading it again."""
@@ -40,24 +39,13 @@ UNBUILT = 0
 class Generational(Adapters):
     """The views of each projection's generations."""
 
-    def __init__(self, env: Settings.Env = None) -> None:
-        super().__init__(env)
-        self._pointers: dict[str, tuple[Pointer, float, ViewReader]] = {}
+    @cached_property
+    def live(self) -> LiveViews:
+        """The live generation of a projection's views, as queries read it: `live(name)`,
+        its pointer read again once it is READER_CACHE_SECONDS old."""
+        from event_sourcing.dynamodb.views import LiveViews
 
-    def live(self, projection: str) -> ViewReader:
-        """The live generation of `projection`'s views, as queries read them.
-
-        Its pointer is read again once it is READER_CACHE_SECONDS old (one GetItem), so a
-        switch reaches every reader within that time; the old generation is kept current
-        meanwhile and dropped only after it (event_sourcing/rebuild.py)."""
-        now = time.monotonic()
-        cached = self._pointers.get(projection)
-        if cached is None or now - cached[1] > READER_CACHE_SECONDS:
-            named = projection_named(projection)
-            pointer = self.generations.read([named])[projection]
-            views = named.views_of(self.views, pointer.live.prefix)
-            cached = self._pointers[projection] = (pointer, now, views)
-        return cached[2]
+        return LiveViews(self.views, self.generations, projection_named, READER_CACHE_SECONDS)
 
     def _recorded(self, pointer: Pointer, *, joined: bool) -> Pointer:
         """A pointer never written (a fresh stack) is written once, by the first projector,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from domain.identity.ports import Mailer
 from domain.ordering.ports import Notifier
 from domain.ordering.values import OrderLine
-from event_sourcing.codec import iso
+from event_sourcing.events import iso
 from infra.idempotency import IdempotentRequests, RemainingTime
 
 if TYPE_CHECKING:

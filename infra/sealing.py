@@ -23,7 +23,7 @@ from domain.catalog.review import Review
 from domain.identity.credentials import email_key
 from domain.identity.service import EMAIL_CLAIM
 from domain.identity.user import User
-from event_sourcing.dynamodb.items import stored_json
+from event_sourcing.dynamodb.event_store import stored_json
 from event_sourcing.events import EventRegistry, registry
 from event_sourcing.personal import PersonalData, is_sealed, personal_fields
 from infra.adapters import Adapters

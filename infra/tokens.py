@@ -21,7 +21,7 @@ from domain.identity.ports import (
     TokenClaims,
     TokenIssuer,
 )
-from event_sourcing.clock import Clock
+from event_sourcing.events import Clock
 
 ALGORITHM = "HS256"
 ISSUER = "eventshop"

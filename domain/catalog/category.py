@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.catalog.text import check_text
-from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, registry
+from event_sourcing.repository import Aggregate, applies
 
 MAX_CATEGORY_NAME = 100
 

@@ -11,8 +11,7 @@ from domain.access import Caller, require_admin
 from domain.catalog.product import Product
 from domain.errors import Detail, InvalidValue, NotFound
 from domain.history import entry
-from event_sourcing.codec import iso
-from event_sourcing.events import RecordedEvent
+from event_sourcing.events import RecordedEvent, iso
 from event_sourcing.repository import EventSourcedRepository
 
 

@@ -1,17 +1,111 @@
-"""The Product aggregate: the seed's `Product` and `ProductAggregate`, decided by events."""
+"""The Product aggregate: the seed's `Product` and `ProductAggregate`, decided by events,
+with the catalogue's money rules (the seed's `calculate_pricing` and `apply_discount`).
+
+Money is `Decimal` with two places, rounded half up; a float never takes part."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from domain.catalog import pricing
 from domain.catalog.category import Category
 from domain.catalog.text import check_text
-from domain.errors import Detail, NotFound, RuleViolation
-from event_sourcing.aggregate import Aggregate, applies
+from domain.errors import Detail, InvalidValue, NotFound, RuleViolation
 from event_sourcing.events import DomainEvent, registry
+from event_sourcing.repository import Aggregate, applies
+
+CENT = Decimal("0.01")
+MAX_PRICE = Decimal("1000000")
+PREMIUM_MARKUP = Decimal("1.2")
+"""A premium category adds 20 %."""
+CHARM_ABOVE = Decimal("100")
+"""A price over this becomes the largest `n.99` not above it."""
+APPROVAL_ABOVE = Decimal("1000")
+"""A price over this needs an admin's approval."""
+MAX_DISCOUNT = Decimal("50")
+HALF = Decimal("0.5")
+
+
+def money(amount: Decimal) -> Decimal:
+    """`amount` with exactly two places, rounded half up."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def check_price(price: Decimal, *, field: str = "price") -> Decimal:
+    """A price as given, if it is one: positive, in cents, at most `MAX_PRICE`.
+
+    Returns it with two places (`19.9` -> `19.90`); raises `InvalidValue` otherwise."""
+    if not price.is_finite():
+        raise InvalidValue(
+            "The price must be a decimal number.",
+            code="invalid_price",
+            details=[Detail(field, "must be a decimal number like 19.99")],
+        )
+    if price <= 0:
+        raise InvalidValue(
+            "The price must be positive.",
+            code="price_not_positive",
+            details=[Detail(field, "must be greater than 0")],
+        )
+    if _places(price) > 2:
+        raise InvalidValue(
+            "The price may have at most two decimal places.",
+            code="price_precision",
+            details=[Detail(field, "at most two decimal places")],
+        )
+    if price > MAX_PRICE:
+        raise InvalidValue(
+            f"The price may be at most {MAX_PRICE}.",
+            code="price_too_high",
+            details=[Detail(field, f"at most {MAX_PRICE}")],
+        )
+    return money(price)
+
+
+def charm(price: Decimal) -> Decimal:
+    """Over `CHARM_ABOVE`, the largest `n.99` not above `price`; otherwise `price`."""
+    if price <= CHARM_ABOVE:
+        return money(price)
+    candidate = price.to_integral_value(rounding=ROUND_FLOOR) + Decimal("0.99")
+    if candidate > price:
+        candidate -= 1
+    return money(candidate)
+
+
+def effective_price(base: Decimal, premium: bool) -> Decimal:
+    """The price a customer pays for a base price: premium markup first, then the .99 rule."""
+    price = check_price(base)
+    if premium:
+        price = money(price * PREMIUM_MARKUP)
+    return charm(price)
+
+
+def requires_approval(price: Decimal) -> bool:
+    return price > APPROVAL_ABOVE
+
+
+def is_cut_too_deep(current: Decimal, new: Decimal) -> bool:
+    """A new price below half the current one is refused."""
+    return new < current * HALF
+
+
+def discounted(price: Decimal, percentage: Decimal) -> Decimal:
+    """The seed's `apply_discount`: 0 <= percentage <= 50, the result in cents."""
+    if not percentage.is_finite() or not 0 <= percentage <= MAX_DISCOUNT:
+        raise InvalidValue(
+            f"The discount must be between 0 and {MAX_DISCOUNT} percent.",
+            code="discount_out_of_range",
+            details=[Detail("percentage", f"between 0 and {MAX_DISCOUNT}")],
+        )
+    return money(price * (1 - percentage / 100))
+
+
+def _places(amount: Decimal) -> int:
+    """How many decimal places a finite amount needs (`19.90` needs one)."""
+    exponent = amount.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
 
 MAX_PRODUCT_NAME = 200
 MAX_DESCRIPTION = 5000
@@ -132,7 +226,7 @@ class Product(Aggregate[ProductState]):
             code="invalid_description",
             max_length=MAX_DESCRIPTION,
         )
-        price = pricing.effective_price(base_price, category.state.premium)
+        price = effective_price(base_price, category.state.premium)
         if not category.exists:
             raise RuleViolation(
                 "There is no such category.",
@@ -151,10 +245,10 @@ class Product(Aggregate[ProductState]):
                 product_id=product_id,
                 name=name,
                 description=description,
-                base_price=pricing.money(base_price),
+                base_price=money(base_price),
                 price=price,
                 category_id=category.id,
-                requires_approval=pricing.requires_approval(price),
+                requires_approval=requires_approval(price),
                 created_by=created_by,
                 created_at=now,
                 premium=category.state.premium,
@@ -173,27 +267,27 @@ class Product(Aggregate[ProductState]):
         The same effective price records nothing; a cut below half is refused; a price
         over 1000 before or after the change needs approval again."""
         self._require_live()
-        new_price = pricing.effective_price(base_price, premium)
+        new_price = effective_price(base_price, premium)
         old_price = self.state.price
         if new_price == old_price:
             return
-        if pricing.is_cut_too_deep(old_price, new_price):
+        if is_cut_too_deep(old_price, new_price):
             raise RuleViolation(
                 f"The price cannot drop by more than half: {new_price} is below half of "
                 f"{old_price}.",
                 code="price_cut_too_deep",
-                details=[Detail("price", f"at least {pricing.money(old_price * pricing.HALF)}")],
+                details=[Detail("price", f"at least {money(old_price * HALF)}")],
             )
         needs_approval = (
             self.state.requires_approval
-            or pricing.requires_approval(old_price)
-            or pricing.requires_approval(new_price)
+            or requires_approval(old_price)
+            or requires_approval(new_price)
         )
         self._record(
             ProductPriceChanged(
                 old_price=old_price,
                 new_price=new_price,
-                base_price=pricing.money(base_price),
+                base_price=money(base_price),
                 requires_approval=needs_approval,
                 changed_by=by,
                 changed_at=now,
@@ -237,7 +331,7 @@ class Product(Aggregate[ProductState]):
     def discounted_price(self, percentage: Decimal) -> Decimal:
         """The seed's `apply_discount`: the current price less 0 to 50 percent."""
         self._require_live()
-        return pricing.discounted(self.state.price, percentage)
+        return discounted(self.state.price, percentage)
 
     def _require_live(self) -> None:
         if not self.is_live:

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 from domain.catalog.text import check_text
 from domain.errors import Detail, InvalidValue
-from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, registry
+from event_sourcing.repository import Aggregate, applies
 
 MIN_RATING = 1
 MAX_RATING = 5

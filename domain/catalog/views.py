@@ -21,8 +21,7 @@ from domain.catalog.product import (
 )
 from domain.catalog.review import Review, ReviewPosted
 from domain.errors import NotFound
-from event_sourcing.codec import iso
-from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.events import DomainEvent, RecordedEvent, iso
 from event_sourcing.projector import Projection
 from event_sourcing.views import (
     Change,

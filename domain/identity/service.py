@@ -1,9 +1,15 @@
-"""Identity use cases: load -> decide -> append, one flat method each."""
+"""Identity use cases: load -> decide -> append, one plain function each, over the kit's
+repository and the ports a use case needs (the password hasher, the token issuer, the
+attempt counters, the reset tokens, the keyed hash of addresses).
+
+`forget(user_id)`, which erasure takes, destroys the user's data key (crypto-shredding):
+every personal field sealed for them becomes unreadable."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from domain.access import Caller, CommandContext, Role
 from domain.errors import Conflict, NotFound, RuleViolation, TooManyAttempts, Unauthenticated
@@ -26,8 +32,8 @@ from domain.identity.ports import (
     TokenIssuer,
 )
 from domain.identity.user import INVALID_RESET, LAST_SIGN_IN, Standing, User
-from event_sourcing.codec import iso
 from event_sourcing.errors import StreamNotFound, UniquenessViolation
+from event_sourcing.events import iso
 from event_sourcing.guards import Claim
 from event_sourcing.repository import Decision, EventSourcedRepository
 
@@ -55,312 +61,354 @@ class Issued:
     user: User
 
 
-class IdentityService:
-    def __init__(
-        self,
-        repository: EventSourcedRepository,
-        hasher: PasswordHasher,
-        tokens: TokenIssuer,
-        failed_logins: AttemptCounter,
-        reset_tokens: ResetTokens,
-        pseudonyms: Pseudonyms,
-        forget: Callable[[str], None],
-    ) -> None:
-        """`forget(user_id)` destroys the user's data key (crypto-shredding): every
-        personal field sealed for them becomes unreadable."""
-        self.repository = repository
-        self.hasher = hasher
-        self.tokens = tokens
-        self.failed_logins = failed_logins
-        self.reset_tokens = reset_tokens
-        self.pseudonyms = pseudonyms
-        self.forget = forget
+def register(
+    repository: EventSourcedRepository,
+    hasher: PasswordHasher,
+    pseudonyms: Pseudonyms,
+    command: Register,
+    context: CommandContext,
+    role: Role = Role.CUSTOMER,
+) -> User:
+    """A new user; its email is claimed in the same write, so it is unique."""
+    user = User.register(
+        repository.ids.new_id(),
+        command.email,
+        command.password,
+        hasher,
+        repository.clock.now(),
+        role,
+        welcome=role is Role.CUSTOMER,
+    )
+    key = email_key(user.state.email)
+    if repository.store.claim_owner(EMAIL_CLAIM, key) is not None:
+        # Claimed in clear by a release before pseudonyms: that set only shrinks, so
+        # this read cannot race a new claim.
+        raise Conflict("An account with this email already exists.", code="email_taken")
+    claim = Claim(EMAIL_CLAIM, pseudonyms.of(key), user.stream_id)
+    try:
+        repository.save(user, context=context, claims=[claim])
+    except UniquenessViolation as taken:
+        raise Conflict("An account with this email already exists.", code="email_taken") from taken
+    return user
 
-    def register(
-        self, command: Register, context: CommandContext, role: Role = Role.CUSTOMER
-    ) -> User:
-        """A new user; its email is claimed in the same write, so it is unique."""
-        user = User.register(
-            self.repository.ids.new_id(),
-            command.email,
-            command.password,
-            self.hasher,
-            self.repository.clock.now(),
-            role,
-            welcome=role is Role.CUSTOMER,
+
+def issue_token(
+    repository: EventSourcedRepository,
+    hasher: PasswordHasher,
+    tokens: TokenIssuer,
+    attempts: AttemptCounter,
+    pseudonyms: Pseudonyms,
+    command: IssueToken,
+    context: CommandContext,
+) -> Issued:
+    """The seed's authenticate + record_login, with caps on failed attempts per (email,
+    source address) and per source address: failures from elsewhere never lock the
+    owner out, and one address cannot spray passwords over many emails. One read of
+    the user's stream; the sign-in is noted beside it (`LAST_SIGN_IN`), not recorded
+    in it."""
+    key = email_key(command.email)
+    pair, source = _pair(pseudonyms, key, command.source), pseudonyms.of(command.source)
+    found = _find_by_email(repository, pseudonyms, key)
+    # The lockout guards a password: counted under the user's credentials version, so a
+    # reset (or any change) of the password starts the count afresh, from every address.
+    generation = found.state.credentials_version if found is not None else 0
+    throttle_key = _throttle_key(repository, f"{pair}#{generation}")
+    source_key = _throttle_key(repository, f"source#{source}")
+    if attempts.count(throttle_key) >= MAX_FAILED_LOGINS:
+        raise TooManyAttempts(
+            "Too many failed sign-ins for this email from this address: wait and try again.",
+            retry_after_seconds=_seconds_left_in_window(repository),
         )
-        key = email_key(user.state.email)
-        if self.repository.store.claim_owner(EMAIL_CLAIM, key) is not None:
-            # Claimed in clear by a release before pseudonyms: that set only shrinks, so
-            # this read cannot race a new claim.
-            raise Conflict("An account with this email already exists.", code="email_taken")
-        claim = Claim(EMAIL_CLAIM, self.pseudonyms.of(key), user.stream_id)
-        try:
-            self.repository.save(user, context=context, claims=[claim])
-        except UniquenessViolation as taken:
-            raise Conflict(
-                "An account with this email already exists.", code="email_taken"
-            ) from taken
-        return user
-
-    def issue_token(self, command: IssueToken, context: CommandContext) -> Issued:
-        """The seed's authenticate + record_login, with caps on failed attempts per (email,
-        source address) and per source address: failures from elsewhere never lock the
-        owner out, and one address cannot spray passwords over many emails. One read of
-        the user's stream; the sign-in is noted beside it (`LAST_SIGN_IN`), not recorded
-        in it."""
-        key = email_key(command.email)
-        pair, source = self._pair(key, command.source), self.pseudonyms.of(command.source)
-        found = self._find_by_email(key)
-        # The lockout guards a password: counted under the user's credentials version, so a
-        # reset (or any change) of the password starts the count afresh, from every address.
-        generation = found.state.credentials_version if found is not None else 0
-        throttle_key = self._throttle_key(f"{pair}#{generation}")
-        source_key = self._throttle_key(f"source#{source}")
-        if self.failed_logins.count(throttle_key) >= MAX_FAILED_LOGINS:
-            raise TooManyAttempts(
-                "Too many failed sign-ins for this email from this address: wait and try again.",
-                retry_after_seconds=self._seconds_left_in_window(),
-            )
-        if self.failed_logins.count(source_key) >= MAX_FAILED_LOGINS_PER_SOURCE:
-            raise TooManyAttempts(
-                "Too many failed sign-ins from this address: wait and try again.",
-                retry_after_seconds=self._seconds_left_in_window(),
-            )
-
-        def failed() -> Unauthenticated:
-            for counted in (throttle_key, source_key):
-                self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
-            return Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
-
-        if found is None:
-            self.hasher.verify_nothing(command.password)
-            raise failed()
-        if not found.password_matches(command.password, self.hasher):
-            raise failed()
-        # A sign-in changes nothing of the user: no event, no new version (an If-Match
-        # taken before it still holds). Its time is a note beside the stream.
-        self.repository.note(User, found.id, LAST_SIGN_IN, iso(self.repository.clock.now()))
-        self.failed_logins.reset(throttle_key)
-        return Issued(self.tokens.issue(found.id, found.state.credentials_version), found)
-
-    def change_password(
-        self, command: ChangePassword, context: CommandContext, expected_version: int | None = None
-    ) -> User:
-        caller = context.require_caller()
-
-        return self.repository.transact(
-            User,
-            caller.user_id,
-            lambda user: user.change_password(
-                command.old_password, command.new_password, self.hasher, self.repository.clock.now()
-            ),
-            context=context,
-            expected_version=expected_version,
-            load=self._user,
-        ).aggregate
-
-    def request_password_reset(
-        self, command: RequestPasswordReset, context: CommandContext
-    ) -> None:
-        """The seed's password reset, first half: a known, active user is mailed a link
-        (by the user-mail process, from the stream); anyone else, nothing. The caller is
-        told the same either way. Requests are counted for known and unknown emails alike,
-        so the throttle tells nothing either."""
-        key = email_key(command.email)
-        email, source = self.pseudonyms.of(key), self.pseudonyms.of(command.source)
-        for counted, limit in (
-            (self._reset_key(self._pair(key, command.source)), MAX_RESET_REQUESTS),
-            (self._reset_key(f"source#{source}"), MAX_RESET_REQUESTS_PER_SOURCE),
-            (self._reset_key(f"email#{email}"), MAX_RESET_REQUESTS_PER_EMAIL),
-        ):
-            if (
-                self.failed_logins.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
-                > limit
-            ):
-                raise TooManyAttempts(
-                    "Too many password-reset requests for this email or from this address: "
-                    "wait and try again.",
-                    retry_after_seconds=self._seconds_left_in_window(),
-                )
-        found = self._find_by_email(key)
-        if found is None:
-            return
-        reset_id = self.repository.ids.new_id()
-        self.repository.transact(
-            User,
-            found.id,
-            lambda user: user.request_password_reset(reset_id, self.repository.clock.now()),
-            context=context,
-            load=_first(found, self._user),
+    if attempts.count(source_key) >= MAX_FAILED_LOGINS_PER_SOURCE:
+        raise TooManyAttempts(
+            "Too many failed sign-ins from this address: wait and try again.",
+            retry_after_seconds=_seconds_left_in_window(repository),
         )
 
-    def reset_password(
-        self, command: ResetPassword, context: CommandContext, expected_version: int | None = None
-    ) -> User:
-        """The second half: the link's token sets a new password, once, within 30 minutes,
-        unless the password changed since; every older access token stops working. A token
-        that does not work is refused before anything else is said (If-Match's 412 included:
-        it would tell anyone the user exists, and its version)."""
-        now = self.repository.clock.now()
+    def failed() -> Unauthenticated:
+        for counted in (throttle_key, source_key):
+            attempts.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS)
+        return Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
 
-        def matches(user: User) -> Callable[[str], bool]:
-            return lambda reset_id: self.reset_tokens.matches(command.token, user.id, reset_id)
+    if found is None:
+        hasher.verify_nothing(command.password)
+        raise failed()
+    if not found.password_matches(command.password, hasher):
+        raise failed()
+    # A sign-in changes nothing of the user: no event, no new version (an If-Match
+    # taken before it still holds). Its time is a note beside the stream.
+    repository.note(User, found.id, LAST_SIGN_IN, iso(repository.clock.now()))
+    attempts.reset(throttle_key)
+    return Issued(tokens.issue(found.id, found.state.credentials_version), found)
 
-        def load(user_id: str) -> User:
-            user = self.repository.load(User, user_id)
-            if not user.exists or not user.reset_token_works(matches(user), now):
-                raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
-            return user
 
-        user_id = self.reset_tokens.user_of(command.token)
-        if user_id is None:
+def change_password(
+    repository: EventSourcedRepository,
+    hasher: PasswordHasher,
+    command: ChangePassword,
+    context: CommandContext,
+    expected_version: int | None = None,
+) -> User:
+    caller = context.require_caller()
+
+    return repository.transact(
+        User,
+        caller.user_id,
+        lambda user: user.change_password(
+            command.old_password, command.new_password, hasher, repository.clock.now()
+        ),
+        context=context,
+        expected_version=expected_version,
+        load=partial(_user, repository),
+    ).aggregate
+
+
+def request_password_reset(
+    repository: EventSourcedRepository,
+    attempts: AttemptCounter,
+    pseudonyms: Pseudonyms,
+    command: RequestPasswordReset,
+    context: CommandContext,
+) -> None:
+    """The seed's password reset, first half: a known, active user is mailed a link
+    (by the user-mail process, from the stream); anyone else, nothing. The caller is
+    told the same either way. Requests are counted for known and unknown emails alike,
+    so the throttle tells nothing either."""
+    key = email_key(command.email)
+    email, source = pseudonyms.of(key), pseudonyms.of(command.source)
+    for counted, limit in (
+        (_reset_key(repository, _pair(pseudonyms, key, command.source)), MAX_RESET_REQUESTS),
+        (_reset_key(repository, f"source#{source}"), MAX_RESET_REQUESTS_PER_SOURCE),
+        (_reset_key(repository, f"email#{email}"), MAX_RESET_REQUESTS_PER_EMAIL),
+    ):
+        if attempts.increment(counted, ttl_seconds=FAILED_LOGIN_WINDOW_SECONDS) > limit:
+            raise TooManyAttempts(
+                "Too many password-reset requests for this email or from this address: "
+                "wait and try again.",
+                retry_after_seconds=_seconds_left_in_window(repository),
+            )
+    found = _find_by_email(repository, pseudonyms, key)
+    if found is None:
+        return
+    reset_id = repository.ids.new_id()
+    repository.transact(
+        User,
+        found.id,
+        lambda user: user.request_password_reset(reset_id, repository.clock.now()),
+        context=context,
+        load=_first(found, partial(_user, repository)),
+    )
+
+
+def reset_password(
+    repository: EventSourcedRepository,
+    hasher: PasswordHasher,
+    reset_tokens: ResetTokens,
+    command: ResetPassword,
+    context: CommandContext,
+    expected_version: int | None = None,
+) -> User:
+    """The second half: the link's token sets a new password, once, within 30 minutes,
+    unless the password changed since; every older access token stops working. A token
+    that does not work is refused before anything else is said (If-Match's 412 included:
+    it would tell anyone the user exists, and its version)."""
+    now = repository.clock.now()
+
+    def matches(user: User) -> Callable[[str], bool]:
+        return lambda reset_id: reset_tokens.matches(command.token, user.id, reset_id)
+
+    def load(user_id: str) -> User:
+        user = repository.load(User, user_id)
+        if not user.exists or not user.reset_token_works(matches(user), now):
             raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
-        found = load(user_id)
-        return self.repository.transact(
-            User,
-            user_id,
-            lambda user: user.reset_password(matches(user), command.new_password, self.hasher, now),
-            context=_as(context, found),
-            expected_version=expected_version,
-            load=_first(found, load),
-        ).aggregate
-
-    def deactivate(
-        self, command: Deactivate, context: CommandContext, expected_version: int | None = None
-    ) -> User:
-        admin = context.require_admin()
-
-        return self.repository.transact(
-            User,
-            command.user_id,
-            lambda user: user.deactivate(admin.user_id, self.repository.clock.now()),
-            context=context,
-            expected_version=expected_version,
-            load=self._user,
-        ).aggregate
-
-    def erase(self, command: EraseUser, context: CommandContext) -> User:
-        """Forget a user (the right to erasure): the customer themself, with their password,
-        or an admin. In one write: `UserErased` (their tokens stop, sign-in fails) and the
-        release of their email's claim (the address can register again); then their data
-        key is destroyed, so every personal field sealed for them reads as erased, in the
-        events, the stream and the backups alike. The events stay and replay. Last, the
-        sign-in and reset counters that name the address alone are deleted (those of an
-        address with a source are keyed by both and expire with their window).
-
-        Erasing an erased user again records nothing and destroys the key again: an admin's
-        retry finishes an erasure whose key destruction failed."""
-        caller = context.require_caller()
-        if caller.user_id != command.user_id:
-            context.require_admin()
-        user = self._user(command.user_id)
-        if caller.user_id == command.user_id and not (
-            command.password is not None and user.password_matches(command.password, self.hasher)
-        ):
-            raise Unauthenticated("The password is not correct.", code="invalid_credentials")
-        key = email_key(user.state.email)
-        now = self.repository.clock.now()
-
-        def decide(user: User) -> Decision[None] | None:
-            if user.state.erased:
-                return None
-            user.erase(caller.user_id, now)
-            claims = [
-                Claim(EMAIL_CLAIM, self.pseudonyms.of(key), user.stream_id).release(),
-                # a claim taken in clear before pseudonyms (releasing none is a no-op)
-                Claim(EMAIL_CLAIM, key, user.stream_id).release(),
-            ]
-            return Decision(claims=claims)
-
-        erased = self.repository.transact(
-            User, command.user_id, decide, context=context, load=_first(user, self._user)
-        ).aggregate
-        self.forget(command.user_id)
-        if key:
-            email = self.pseudonyms.of(key)
-            window = self._window()
-            for counted in (window, window - 1):  # this window's and the last, not yet expired
-                self.failed_logins.reset(self._reset_key(f"email#{email}", counted))
-        return erased
-
-    def authenticate(self, token: str) -> Caller:
-        """The caller behind a bearer token, checked against the user's current standing
-        (its published state: one small read): a deactivation or a password change refuses
-        older tokens at once, being written in the same transaction as its event."""
-        claims = self.tokens.verify(token)
-        standing = self._standing(claims.user_id)
-        if standing is None:
-            raise Unauthenticated("This token names no user.", code="token_invalid")
-        if not standing.active:
-            raise Unauthenticated("This account is deactivated.", code="user_deactivated")
-        if claims.credentials_version != standing.credentials_version:
-            raise Unauthenticated(
-                "The password changed since this token was issued: sign in again.",
-                code="token_revoked",
-            )
-        return Caller(claims.user_id, standing.role)
-
-    def _standing(self, user_id: str) -> Standing | None:
-        """The user's published standing; for a user last written before users published
-        one (or of an older shape), the standing of the user loaded from its stream."""
-        published = self.repository.published(User, user_id)
-        standing = Standing.of(published) if published is not None else None
-        if standing is not None:
-            return standing
-        user = self.repository.load(User, user_id)
-        return user.standing if user.exists else None
-
-    def ensure_admin(self, email: str, password: str, context: CommandContext) -> User:
-        """Create an admin, or make the existing user of that email one (idempotent)."""
-        user = self._find_by_email(email_key(email))
-        if user is None:
-            try:
-                return self.register(Register(email, password), context, role=Role.ADMIN)
-            except Conflict:
-                user = self._find_by_email(email_key(email))
-                if user is None:
-                    raise
-        user.grant(Role.ADMIN, by=context.user_id or "system")
-        self.repository.save(user, context=context)
         return user
 
-    def _user(self, user_id: str) -> User:
-        try:
-            return self.repository.get(User, user_id)
-        except StreamNotFound:
-            raise NotFound(f"No user has the id {user_id!r}.") from None
+    user_id = reset_tokens.user_of(command.token)
+    if user_id is None:
+        raise RuleViolation(INVALID_RESET, code="reset_token_invalid")
+    found = load(user_id)
+    return repository.transact(
+        User,
+        user_id,
+        lambda user: user.reset_password(matches(user), command.new_password, hasher, now),
+        context=_as(context, found),
+        expected_version=expected_version,
+        load=_first(found, load),
+    ).aggregate
 
-    def _find_by_email(self, key: str) -> User | None:
-        store = self.repository.store
-        owner = store.claim_owner(EMAIL_CLAIM, self.pseudonyms.of(key))
-        if owner is None:  # claimed in clear, before pseudonyms (read once more)
-            owner = store.claim_owner(EMAIL_CLAIM, key)
-        if owner is None:
+
+def deactivate(
+    repository: EventSourcedRepository,
+    command: Deactivate,
+    context: CommandContext,
+    expected_version: int | None = None,
+) -> User:
+    admin = context.require_admin()
+
+    return repository.transact(
+        User,
+        command.user_id,
+        lambda user: user.deactivate(admin.user_id, repository.clock.now()),
+        context=context,
+        expected_version=expected_version,
+        load=partial(_user, repository),
+    ).aggregate
+
+
+def erase(
+    repository: EventSourcedRepository,
+    hasher: PasswordHasher,
+    attempts: AttemptCounter,
+    pseudonyms: Pseudonyms,
+    forget: Callable[[str], None],
+    command: EraseUser,
+    context: CommandContext,
+) -> User:
+    """Forget a user (the right to erasure): the customer themself, with their password,
+    or an admin. In one write: `UserErased` (their tokens stop, sign-in fails) and the
+    release of their email's claim (the address can register again); then their data
+    key is destroyed, so every personal field sealed for them reads as erased, in the
+    events, the stream and the backups alike. The events stay and replay. Last, the
+    sign-in and reset counters that name the address alone are deleted (those of an
+    address with a source are keyed by both and expire with their window).
+
+    Erasing an erased user again records nothing and destroys the key again: an admin's
+    retry finishes an erasure whose key destruction failed."""
+    caller = context.require_caller()
+    if caller.user_id != command.user_id:
+        context.require_admin()
+    user = _user(repository, command.user_id)
+    if caller.user_id == command.user_id and not (
+        command.password is not None and user.password_matches(command.password, hasher)
+    ):
+        raise Unauthenticated("The password is not correct.", code="invalid_credentials")
+    key = email_key(user.state.email)
+    now = repository.clock.now()
+
+    def decide(user: User) -> Decision[None] | None:
+        if user.state.erased:
             return None
-        user_id = owner.removeprefix(f"{User.stream_prefix}-")
+        user.erase(caller.user_id, now)
+        claims = [
+            Claim(EMAIL_CLAIM, pseudonyms.of(key), user.stream_id).release(),
+            # a claim taken in clear before pseudonyms (releasing none is a no-op)
+            Claim(EMAIL_CLAIM, key, user.stream_id).release(),
+        ]
+        return Decision(claims=claims)
+
+    erased = repository.transact(
+        User,
+        command.user_id,
+        decide,
+        context=context,
+        load=_first(user, partial(_user, repository)),
+    ).aggregate
+    forget(command.user_id)
+    if key:
+        email = pseudonyms.of(key)
+        window = _window(repository)
+        for counted in (window, window - 1):  # this window's and the last, not yet expired
+            attempts.reset(_reset_key(repository, f"email#{email}", counted))
+    return erased
+
+
+def authenticate(repository: EventSourcedRepository, tokens: TokenIssuer, token: str) -> Caller:
+    """The caller behind a bearer token, checked against the user's current standing
+    (its published state: one small read): a deactivation or a password change refuses
+    older tokens at once, being written in the same transaction as its event."""
+    claims = tokens.verify(token)
+    standing = _standing(repository, claims.user_id)
+    if standing is None:
+        raise Unauthenticated("This token names no user.", code="token_invalid")
+    if not standing.active:
+        raise Unauthenticated("This account is deactivated.", code="user_deactivated")
+    if claims.credentials_version != standing.credentials_version:
+        raise Unauthenticated(
+            "The password changed since this token was issued: sign in again.",
+            code="token_revoked",
+        )
+    return Caller(claims.user_id, standing.role)
+
+
+def _standing(repository: EventSourcedRepository, user_id: str) -> Standing | None:
+    """The user's published standing; for a user last written before users published
+    one (or of an older shape), the standing of the user loaded from its stream."""
+    published = repository.published(User, user_id)
+    standing = Standing.of(published) if published is not None else None
+    if standing is not None:
+        return standing
+    user = repository.load(User, user_id)
+    return user.standing if user.exists else None
+
+
+def ensure_admin(
+    repository: EventSourcedRepository,
+    hasher: PasswordHasher,
+    pseudonyms: Pseudonyms,
+    email: str,
+    password: str,
+    context: CommandContext,
+) -> User:
+    """Create an admin, or make the existing user of that email one (idempotent)."""
+    user = _find_by_email(repository, pseudonyms, email_key(email))
+    if user is None:
         try:
-            return self.repository.get(User, user_id)
-        except StreamNotFound:
-            return None
+            return register(
+                repository, hasher, pseudonyms, Register(email, password), context, role=Role.ADMIN
+            )
+        except Conflict:
+            user = _find_by_email(repository, pseudonyms, email_key(email))
+            if user is None:
+                raise
+    user.grant(Role.ADMIN, by=context.user_id or "system")
+    repository.save(user, context=context)
+    return user
 
-    def _pair(self, email_key: str, source: str) -> str:
-        """The keyed hash of an (address, source) pair: a counter of both names neither, so
-        what an erasure cannot find (every source an address was tried from) names no one."""
-        return self.pseudonyms.of(f"pair#{email_key}#{source}")
 
-    def _window(self) -> int:
-        return int(self.repository.clock.now().timestamp()) // FAILED_LOGIN_WINDOW_SECONDS
+def _user(repository: EventSourcedRepository, user_id: str) -> User:
+    try:
+        return repository.get(User, user_id)
+    except StreamNotFound:
+        raise NotFound(f"No user has the id {user_id!r}.") from None
 
-    def _throttle_key(self, key: str) -> str:
-        return f"login#{key}#{self._window()}"
 
-    def _reset_key(self, key: str, window: int | None = None) -> str:
-        return f"reset#{key}#{self._window() if window is None else window}"
+def _find_by_email(
+    repository: EventSourcedRepository, pseudonyms: Pseudonyms, key: str
+) -> User | None:
+    store = repository.store
+    owner = store.claim_owner(EMAIL_CLAIM, pseudonyms.of(key))
+    if owner is None:  # claimed in clear, before pseudonyms (read once more)
+        owner = store.claim_owner(EMAIL_CLAIM, key)
+    if owner is None:
+        return None
+    user_id = owner.removeprefix(f"{User.stream_prefix}-")
+    try:
+        return repository.get(User, user_id)
+    except StreamNotFound:
+        return None
 
-    def _seconds_left_in_window(self) -> int:
-        now = int(self.repository.clock.now().timestamp())
-        return FAILED_LOGIN_WINDOW_SECONDS - now % FAILED_LOGIN_WINDOW_SECONDS
+
+def _pair(pseudonyms: Pseudonyms, email_key: str, source: str) -> str:
+    """The keyed hash of an (address, source) pair: a counter of both names neither, so
+    what an erasure cannot find (every source an address was tried from) names no one."""
+    return pseudonyms.of(f"pair#{email_key}#{source}")
+
+
+def _window(repository: EventSourcedRepository) -> int:
+    return int(repository.clock.now().timestamp()) // FAILED_LOGIN_WINDOW_SECONDS
+
+
+def _throttle_key(repository: EventSourcedRepository, key: str) -> str:
+    return f"login#{key}#{_window(repository)}"
+
+
+def _reset_key(repository: EventSourcedRepository, key: str, window: int | None = None) -> str:
+    return f"reset#{key}#{_window(repository) if window is None else window}"
+
+
+def _seconds_left_in_window(repository: EventSourcedRepository) -> int:
+    now = int(repository.clock.now().timestamp())
+    return FAILED_LOGIN_WINDOW_SECONDS - now % FAILED_LOGIN_WINDOW_SECONDS
 
 
 def _as(context: CommandContext, user: User) -> CommandContext:

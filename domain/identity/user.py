@@ -12,8 +12,8 @@ from domain.access import Role
 from domain.errors import RuleViolation
 from domain.identity.credentials import check_password, normalize_email
 from domain.identity.ports import PasswordHasher
-from event_sourcing.aggregate import Aggregate, Publishes, applies
 from event_sourcing.events import DomainEvent, registry
+from event_sourcing.repository import Aggregate, Publishes, applies
 
 RESET_LINK_LIFETIME = timedelta(minutes=30)
 RESET_LINK_REPLACED_AFTER = timedelta(minutes=5)

@@ -14,8 +14,7 @@ from domain.identity.user import (
     UserLoggedIn,
     UserRegistered,
 )
-from event_sourcing.codec import iso
-from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.events import DomainEvent, RecordedEvent, iso
 from event_sourcing.projector import Projection
 from event_sourcing.views import Change, Delete, Doc, Put, ViewKey, ViewReader
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 
 from domain.errors import Detail, RuleViolation
 from domain.ordering.values import check_on_hand, check_quantity
-from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, registry
+from event_sourcing.repository import Aggregate, applies
 
 STOCK_BUCKETS = 32
 """Streams a product's stock is spread over. One stream takes about 40 version-checked

@@ -27,9 +27,9 @@ from domain.ordering.values import (
     money,
     total_of,
 )
-from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, registry
 from event_sourcing.guards import HoldsKeys
+from event_sourcing.repository import Aggregate, applies
 
 SYSTEM = "system"
 """Who cancels an order when the order process does (out of stock, payment declined)."""

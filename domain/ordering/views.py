@@ -13,8 +13,7 @@ from domain.access import Caller
 from domain.errors import NotFound
 from domain.ordering.inventory import Inventory, bucket_ids
 from domain.ordering.order import Order, OrderCreated, OrderStatus, sees, whose_orders
-from event_sourcing.codec import iso
-from event_sourcing.events import DomainEvent, RecordedEvent
+from event_sourcing.events import DomainEvent, RecordedEvent, iso
 from event_sourcing.projector import Projection
 from event_sourcing.views import Change, Delete, Doc, Listing, Page, Put, ViewKey, ViewReader
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from event_sourcing.codec import iso, parse_iso
+from event_sourcing.events import iso, parse_iso
 from event_sourcing.personal import KeyCache, SubjectErased
 
 CONTEXT = "subject"

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +61,16 @@ from event_sourcing.views import (
     PositionMoved,
     Put,
     ViewKey,
+    ViewReader,
     ViewStore,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from event_sourcing.generations import Generations
+    from event_sourcing.projector import Projection
 
 MAX_CHANGES_PER_COMMIT = 99  # a transaction holds 100 items; one is the position
 BATCH_GET_KEYS = 100
@@ -455,3 +460,40 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | set):
         return [_plain(v) for v in value]
     return value
+
+
+class LiveViews:
+    """Each projection's live generation of views, as query functions read it (the call
+    `live("catalog")`).
+
+    Its pointer is read again once it is `cache_seconds` old (one GetItem), so a switch
+    reaches every reader within that time; the old generation is kept current meanwhile and
+    dropped only after it (event_sourcing/rebuild.py). It sits beside the views it opens so
+    that a warm query enters one file of the kit (docs/architecture.md)."""
+
+    def __init__(
+        self,
+        views: ViewStore,
+        generations: Generations,
+        named: Callable[[str], Projection],
+        cache_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.views = views
+        self.generations = generations
+        self.named = named
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._opened: dict[str, tuple[float, ViewReader]] = {}
+
+    def __call__(self, projection: str) -> ViewReader:
+        now = self.clock()
+        opened = self._opened.get(projection)
+        if opened is None or now - opened[0] > self.cache_seconds:
+            named = self.named(projection)
+            pointer = self.generations.read([named])[projection]
+            opened = self._opened[projection] = (
+                now,
+                named.views_of(self.views, pointer.live.prefix),
+            )
+        return opened[1]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from event_sourcing.events import Metadata, RecordedEvent
-from event_sourcing.store import EventStore, StreamTail
+from event_sourcing.repository import EventStore, StreamTail
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _decisions = itertools.count(1)

@@ -14,14 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from event_sourcing import cursors
-from event_sourcing.clock import Clock, IdGenerator
 from event_sourcing.errors import ConcurrencyError, KeyHeld, KeyRetired, UniquenessViolation
-from event_sourcing.events import RecordedEvent, Snapshot
+from event_sourcing.events import Clock, IdGenerator, RecordedEvent, Snapshot
 from event_sourcing.generations import Generations, Pointer, PointerMoved
 from event_sourcing.guards import Claim, Hold, Retire
 from event_sourcing.personal import SubjectErased, new_key
 from event_sourcing.projector import Generation, Projection
-from event_sourcing.store import Append, EventStore, StreamTail, check_append
+from event_sourcing.repository import Append, EventStore, StreamTail, check_append
 from event_sourcing.views import (
     Change,
     Delete,

@@ -15,7 +15,7 @@ from event_sourcing.errors import (
 )
 from event_sourcing.events import Snapshot
 from event_sourcing.guards import Claim, Hold, Retire
-from event_sourcing.store import MAX_APPEND_ITEMS, Append, EventStore
+from event_sourcing.repository import MAX_APPEND_ITEMS, Append, EventStore
 from event_sourcing.testing.builders import events, recorded
 
 

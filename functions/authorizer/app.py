@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.errors import Unauthenticated
+from domain.identity import service as identity
 from functions.shared.observability import entry_point, logger, metrics
 from infra.container import Container as Root
 
@@ -24,7 +25,7 @@ def authorize(event: dict[str, Any], context: Any, root: Root) -> dict[str, Any]
             "malformed_authorization", "Send the token as: Authorization: Bearer <token>."
         )
     try:
-        caller = root.identity.authenticate(token.strip())
+        caller = identity.authenticate(root.repository, root.tokens, token.strip())
     except Unauthenticated as refused:
         metrics.add_metric(name="TokensRefused", unit="Count", value=1)
         logger.info("token refused", extra={"reason": refused.code})

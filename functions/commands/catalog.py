@@ -26,8 +26,7 @@ from functions.models import (
     ProductAnswer,
     Versioned,
 )
-from functions.shared.commands import Calling, command
-from functions.shared.http import Repository, Routes, http_function
+from functions.shared.http import Calling, Repository, Routes, command, http_function
 
 router = Routes()
 TAGS = ["catalogue"]

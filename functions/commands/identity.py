@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.request import Request
-
+from domain.identity import service as identity
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
@@ -16,7 +14,7 @@ from domain.identity.commands import (
     RequestPasswordReset,
     ResetPassword,
 )
-from domain.identity.service import RESET_ANSWER_SECONDS, IdentityService
+from domain.identity.service import RESET_ANSWER_SECONDS
 from event_sourcing.personal import ERASED
 from functions.models import (
     Credentials,
@@ -30,13 +28,14 @@ from functions.models import (
     UserCreated,
     Versioned,
 )
-from functions.shared.commands import Calling, command
 from functions.shared.http import (
+    Calling,
     Root,
     Routes,
+    Services,
+    command,
     http_function,
     no_sooner_than,
-    root_of,
 )
 from functions.shared.observability import metrics
 from functions.shared.openapi import NO_CONTENT
@@ -50,13 +49,6 @@ ERASURE = (
     "and changes nothing (it finishes an erasure cut short)."
 )
 TAGS = ["identity"]
-
-
-def _identity(request: Request) -> IdentityService:
-    return root_of(request).identity
-
-
-Identity = Annotated[IdentityService, Depends(_identity)]
 
 
 # A registration's answer names the address: what the idempotency table keeps of it is
@@ -87,8 +79,14 @@ def _open_email(kept: dict[str, Any], root: Root) -> dict[str, Any]:
     summary="Register a customer",
     tags=TAGS,
 )
-def register(body: NewUser, call: Calling, identity: Identity) -> UserCreated:
-    user = identity.register(Register(body.email, body.password), call.context)
+def register(body: NewUser, call: Calling, services: Services) -> UserCreated:
+    user = identity.register(
+        services.repository,
+        services.hasher,
+        services.pseudonyms,
+        Register(body.email, body.password),
+        call.context,
+    )
     metrics.add_metric(name="UsersRegistered", unit="Count", value=1)
     return UserCreated(id=user.id, email=user.state.email, version=user.visible_version)
 
@@ -97,12 +95,12 @@ def register(body: NewUser, call: Calling, identity: Identity) -> UserCreated:
 # claims); the idempotency table never holds a token (docs/architecture.md, "Idempotency").
 def _keep_receipt(answer: dict[str, Any], root: Root) -> dict[str, Any]:
     rest = {k: v for k, v in answer["body"].items() if k != "access_token"}
-    receipt = root.identity.tokens.receipt(answer["body"]["access_token"])
+    receipt = root.tokens.receipt(answer["body"]["access_token"])
     return {"status": answer["status"], "body": rest, "receipt": receipt}
 
 
 def _sign_again(kept: dict[str, Any], root: Root) -> dict[str, Any]:
-    token = root.identity.tokens.reissue(kept["receipt"])
+    token = root.tokens.reissue(kept["receipt"])
     return {"status": kept["status"], "body": {"access_token": token, **kept["body"]}}
 
 
@@ -120,9 +118,17 @@ def _sign_again(kept: dict[str, Any], root: Root) -> dict[str, Any]:
     summary="Sign in: exchange email and password for an access token",
     tags=TAGS,
 )
-def issue_token(body: Credentials, call: Calling, identity: Identity) -> TokenIssued:
+def issue_token(body: Credentials, call: Calling, services: Services) -> TokenIssued:
     source = router.current_event.request_context.http.source_ip
-    issued = identity.issue_token(IssueToken(body.email, body.password, source), call.context)
+    issued = identity.issue_token(
+        services.repository,
+        services.hasher,
+        services.tokens,
+        services.failed_logins,
+        services.pseudonyms,
+        IssueToken(body.email, body.password, source),
+        call.context,
+    )
     return TokenIssued(
         access_token=issued.token.value,
         token_type="Bearer",
@@ -143,8 +149,13 @@ def issue_token(body: Credentials, call: Calling, identity: Identity) -> TokenIs
     summary="Change your password (older tokens stop working)",
     tags=TAGS,
 )
-def change_password(body: NewPassword, call: Calling, identity: Identity) -> Versioned:
-    user = identity.change_password(ChangePassword(body.old_password, body.new_password), *call)
+def change_password(body: NewPassword, call: Calling, services: Services) -> Versioned:
+    user = identity.change_password(
+        services.repository,
+        services.hasher,
+        ChangePassword(body.old_password, body.new_password),
+        *call,
+    )
     return Versioned(id=user.id, version=user.visible_version)
 
 
@@ -160,12 +171,18 @@ def change_password(body: NewPassword, call: Calling, identity: Identity) -> Ver
     summary="Ask for a password-reset link by email (same answer, same time, known or not)",
     tags=TAGS,
 )
-def request_password_reset(body: ResetRequest, call: Calling, identity: Identity) -> ResetAccepted:
+def request_password_reset(body: ResetRequest, call: Calling, services: Services) -> ResetAccepted:
     source = router.current_event.request_context.http.source_ip
     # Known or not, the answer leaves no sooner than this: what a known email costs more
     # (its user read, the reset recorded) does not show in the time.
     with no_sooner_than(RESET_ANSWER_SECONDS):
-        identity.request_password_reset(RequestPasswordReset(body.email, source), call.context)
+        identity.request_password_reset(
+            services.repository,
+            services.failed_logins,
+            services.pseudonyms,
+            RequestPasswordReset(body.email, source),
+            call.context,
+        )
     return ResetAccepted(
         status="accepted",
         message="If an account has this email, a link to reset its password is on its way.",
@@ -184,8 +201,14 @@ def request_password_reset(body: ResetRequest, call: Calling, identity: Identity
     summary="Set a new password with a reset link's token (older tokens stop working)",
     tags=TAGS,
 )
-def reset_password(body: ResetConfirmation, call: Calling, identity: Identity) -> Versioned:
-    user = identity.reset_password(ResetPassword(body.token, body.new_password), *call)
+def reset_password(body: ResetConfirmation, call: Calling, services: Services) -> Versioned:
+    user = identity.reset_password(
+        services.repository,
+        services.hasher,
+        services.reset_tokens,
+        ResetPassword(body.token, body.new_password),
+        *call,
+    )
     return Versioned(id=user.id, version=user.visible_version)
 
 
@@ -202,8 +225,8 @@ def reset_password(body: ResetConfirmation, call: Calling, identity: Identity) -
     summary="Deactivate a user (admin); their tokens stop working",
     tags=TAGS,
 )
-def deactivate(id: str, call: Calling, identity: Identity) -> Versioned:
-    user = identity.deactivate(Deactivate(id), *call)
+def deactivate(id: str, call: Calling, services: Services) -> Versioned:
+    user = identity.deactivate(services.repository, Deactivate(id), *call)
     return Versioned(id=user.id, version=user.visible_version)
 
 
@@ -219,9 +242,17 @@ def deactivate(id: str, call: Calling, identity: Identity) -> Versioned:
     description=ERASURE,
     tags=TAGS,
 )
-def erase_me(body: Erasure, call: Calling, identity: Identity) -> Versioned:
+def erase_me(body: Erasure, call: Calling, services: Services) -> Versioned:
     user_id = call.context.require_caller().user_id
-    user = identity.erase(EraseUser(user_id, body.password), call.context)
+    user = identity.erase(
+        services.repository,
+        services.hasher,
+        services.failed_logins,
+        services.pseudonyms,
+        services.personal_data.erase,
+        EraseUser(user_id, body.password),
+        call.context,
+    )
     return Versioned(id=user.id, version=user.visible_version)
 
 
@@ -239,8 +270,16 @@ def erase_me(body: Erasure, call: Calling, identity: Identity) -> Versioned:
     description=ERASURE,
     tags=TAGS,
 )
-def erase_user(id: str, call: Calling, identity: Identity) -> Versioned:
-    user = identity.erase(EraseUser(id), call.context)
+def erase_user(id: str, call: Calling, services: Services) -> Versioned:
+    user = identity.erase(
+        services.repository,
+        services.hasher,
+        services.failed_logins,
+        services.pseudonyms,
+        services.personal_data.erase,
+        EraseUser(id),
+        call.context,
+    )
     return Versioned(id=user.id, version=user.visible_version)
 
 

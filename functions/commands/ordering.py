@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.request import Request
 
+from domain.ordering import service as ordering
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -17,7 +18,7 @@ from domain.ordering.commands import (
     SetStock,
 )
 from domain.ordering.order import Order
-from domain.ordering.service import OrderingService
+from domain.ordering.ports import PaymentGateway, ProductCatalog
 from domain.ordering.views import present_order
 from functions.models import (
     Cancelled,
@@ -29,19 +30,25 @@ from functions.models import (
     StockCount,
     StockLevels,
 )
-from functions.shared.commands import Calling, command
-from functions.shared.http import Routes, http_function, root_of
+from functions.shared.http import Calling, Repository, Routes, command, http_function, root_of
 
 router = Routes()
 ORDERS = ["orders"]
 OWNER = (400, 401, 403, 404, 412, 422)
 
 
-def _ordering(request: Request) -> OrderingService:
-    return root_of(request).ordering
+def _catalog(request: Request) -> ProductCatalog:
+    return root_of(request).product_catalog
 
 
-Ordering = Annotated[OrderingService, Depends(_ordering)]
+def _payments(request: Request) -> PaymentGateway:
+    return root_of(request).payments
+
+
+Catalog = Annotated[ProductCatalog, Depends(_catalog)]
+"""A route's parameter: what the catalogue tells ordering of a product."""
+Payments = Annotated[PaymentGateway, Depends(_payments)]
+"""A route's parameter: the payment gateway."""
 
 
 def _order(order: Order) -> OrderAnswer:
@@ -60,9 +67,11 @@ def _order(order: Order) -> OrderAnswer:
     summary="Start an order (a draft); prices come from the catalogue",
     tags=ORDERS,
 )
-def create_order(body: NewOrder, call: Calling, ordering: Ordering) -> OrderAnswer:
+def create_order(
+    body: NewOrder, call: Calling, repository: Repository, catalog: Catalog
+) -> OrderAnswer:
     items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
-    return _order(ordering.create_order(CreateOrder(items), call.context))
+    return _order(ordering.create_order(repository, catalog, CreateOrder(items), call.context))
 
 
 @command(
@@ -74,8 +83,11 @@ def create_order(body: NewOrder, call: Calling, ordering: Ordering) -> OrderAnsw
     summary="Add a product to a draft order (adds to its quantity if present)",
     tags=ORDERS,
 )
-def add_item(id: str, body: Line, call: Calling, ordering: Ordering) -> OrderAnswer:
-    return _order(ordering.add_item(AddItem(id, body.product_id, body.quantity), *call))
+def add_item(
+    id: str, body: Line, call: Calling, repository: Repository, catalog: Catalog
+) -> OrderAnswer:
+    item = AddItem(id, body.product_id, body.quantity)
+    return _order(ordering.add_item(repository, catalog, item, *call))
 
 
 @command(
@@ -87,8 +99,8 @@ def add_item(id: str, body: Line, call: Calling, ordering: Ordering) -> OrderAns
     summary="Remove a product from a draft order",
     tags=ORDERS,
 )
-def remove_item(id: str, product_id: str, call: Calling, ordering: Ordering) -> OrderAnswer:
-    return _order(ordering.remove_item(RemoveItem(id, product_id), *call))
+def remove_item(id: str, product_id: str, call: Calling, repository: Repository) -> OrderAnswer:
+    return _order(ordering.remove_item(repository, RemoveItem(id, product_id), *call))
 
 
 @command(
@@ -101,8 +113,16 @@ def remove_item(id: str, product_id: str, call: Calling, ordering: Ordering) -> 
     summary="Place the order: stock, payment, confirmation and email follow asynchronously",
     tags=ORDERS,
 )
-def place(id: str, body: Placement, call: Calling, ordering: Ordering) -> Placed:
-    order = ordering.place(PlaceOrder(id, body.payment_method), *call)
+def place(
+    id: str,
+    body: Placement,
+    call: Calling,
+    repository: Repository,
+    catalog: Catalog,
+    payments: Payments,
+) -> Placed:
+    placing = PlaceOrder(id, body.payment_method)
+    order = ordering.place(repository, catalog, payments, placing, *call)
     return Placed(id=order.id, status=order.state.status.value, version=order.version)
 
 
@@ -115,8 +135,8 @@ def place(id: str, body: Placement, call: Calling, ordering: Ordering) -> Placed
     summary="Cancel an order (draft, placed or confirmed): stock released, charge refunded",
     tags=ORDERS,
 )
-def cancel(id: str, call: Calling, ordering: Ordering) -> Cancelled:
-    order = ordering.cancel(CancelOrder(id), *call)
+def cancel(id: str, call: Calling, repository: Repository) -> Cancelled:
+    order = ordering.cancel(repository, CancelOrder(id), *call)
     reason = order.state.reason
     return Cancelled(
         id=order.id,
@@ -140,8 +160,11 @@ def cancel(id: str, call: Calling, ordering: Ordering) -> Cancelled:
     summary="Count a product's stock on hand (admin)",
     tags=["inventory"],
 )
-def set_stock(product_id: str, body: StockCount, call: Calling, ordering: Ordering) -> StockLevels:
-    stock = ordering.set_stock(SetStock(product_id, body.on_hand), *call)
+def set_stock(
+    product_id: str, body: StockCount, call: Calling, repository: Repository, catalog: Catalog
+) -> StockLevels:
+    count = SetStock(product_id, body.on_hand)
+    stock = ordering.set_stock(repository, catalog, count, *call)
     return StockLevels(
         product_id=product_id,
         on_hand=stock.on_hand,

@@ -28,7 +28,7 @@ batch is enough: fewer messages, each a consumer's read of the order."""
 
 
 def record_handler(record: DynamoDBRecord, stream_id: str, root: Root) -> None:
-    from event_sourcing.dynamodb.items import event_of
+    from event_sourcing.dynamodb.event_store import event_of
 
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
     event = event_of(image)

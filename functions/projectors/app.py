@@ -13,7 +13,7 @@ from infra.container import Container as Root
 
 
 def record_handler(record: DynamoDBRecord, stream_id: str, root: Root) -> None:
-    from event_sourcing.dynamodb.items import event_of
+    from event_sourcing.dynamodb.event_store import event_of
 
     image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
     # Validated here, not by a parser model: one bad record must not sink the batch.

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from domain.catalog import history, pricing, search
+from domain.catalog import history, search
+from domain.catalog.product import discounted
 from domain.catalog.views import (
     all_categories,
     category_view,
@@ -19,7 +20,7 @@ from domain.catalog.views import (
 )
 from domain.errors import Detail, InvalidValue
 from domain.product_stats import stats_of
-from event_sourcing.codec import parse_iso
+from event_sourcing.events import parse_iso
 from functions.models import (
     CategoryAnswer,
     CategoryList,
@@ -30,9 +31,17 @@ from functions.models import (
     ProductStats,
     ProductView,
 )
-from functions.shared.auth import caller_of, route
-from functions.shared.consistency import MinVersion, json_response, read_view, view_response
-from functions.shared.http import Routes, Services, http_function
+from functions.shared.http import (
+    MinVersion,
+    Routes,
+    Services,
+    caller_of,
+    http_function,
+    json_response,
+    read_view,
+    route,
+    view_response,
+)
 from functions.shared.openapi import responses
 
 router = Routes()
@@ -165,13 +174,13 @@ def discounted_price(
 ) -> Response[DiscountedPrice]:
     doc = product_view(services.live("catalog"), id, admin=_is_admin())
     percent = _decimal(percentage, "percentage")
-    discounted = pricing.discounted(Decimal(doc["price"]), percent)
+    price = discounted(Decimal(doc["price"]), percent)
     return json_response(
         {
             "id": id,
             "price": doc["price"],
             "percentage": str(percent),
-            "discounted_price": str(discounted),
+            "discounted_price": str(price),
         }
     )
 

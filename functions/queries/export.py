@@ -10,9 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from domain.access import require_caller
 from domain.privacy import export
 from functions.models import Export
-from functions.shared.auth import caller_of, route
-from functions.shared.consistency import json_response
-from functions.shared.http import Routes, Services, http_function
+from functions.shared.http import Routes, Services, caller_of, http_function, json_response, route
 from functions.shared.openapi import responses
 
 router = Routes()

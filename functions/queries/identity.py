@@ -12,9 +12,17 @@ from domain.identity.credentials import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.identity.user import RESET_LINK_LIFETIME, User
 from domain.identity.views import profile, with_last_sign_in
 from functions.models import Profile
-from functions.shared.auth import SIGN_IN_FIRST, caller_of, route
-from functions.shared.consistency import MinVersion, read_view, view_response
-from functions.shared.http import Routes, Services, http_function
+from functions.shared.http import (
+    SIGN_IN_FIRST,
+    MinVersion,
+    Routes,
+    Services,
+    caller_of,
+    http_function,
+    read_view,
+    route,
+    view_response,
+)
 from functions.shared.openapi import responses
 
 router = Routes()

@@ -12,9 +12,17 @@ from domain.access import require_admin, require_caller
 from domain.errors import NotFound
 from domain.ordering.views import inventory_view, order_doc, orders_of, visible_to
 from functions.models import History, OrderAnswer, OrderList, StockLevels
-from functions.shared.auth import caller_of, route
-from functions.shared.consistency import MinVersion, json_response, read_view, view_response
-from functions.shared.http import Routes, Services, http_function
+from functions.shared.http import (
+    MinVersion,
+    Routes,
+    Services,
+    caller_of,
+    http_function,
+    json_response,
+    read_view,
+    route,
+    view_response,
+)
 from functions.shared.openapi import responses
 
 router = Routes()
@@ -77,9 +85,10 @@ def orders(
 def order_history(services: Services, id: str) -> Response[History]:
     from domain.history import entry
     from domain.ordering.order import Order
+    from domain.ordering.service import order
 
     caller = caller_of(router)
-    services.ordering.order(id, caller)  # 404 unless the owner or an admin
+    order(services.repository, id, caller)  # 404 unless the owner or an admin
     events = services.repository.history(Order, id)
     return json_response({"events": [entry(e, caller) for e in events]})
 

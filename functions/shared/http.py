@@ -1,35 +1,284 @@
-"""An HTTP API resolver with the contract's error handling, shared by every function."""
+"""The HTTP edge every API function shares, in the order a request meets it: the caller
+(a refused token or an anonymous caller of a signed-in route answers 401 before the body is
+read), a readable JSON body, the resolver with the contract's error answers, the command
+edge (If-Match, Idempotency-Key, the ETag) and read-your-writes (`?min_version`).
+
+One module, so that a request passes one file of edge between its entry point and its
+route (docs/architecture.md draws it)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, NamedTuple, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, BaseRouter
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import BaseModel
 
-from domain.errors import DomainError
+from domain.access import Caller, CommandContext, Role
+from domain.errors import Detail, DomainError, InvalidValue, NotFound, Unauthenticated
 from event_sourcing.errors import ConcurrencyError, VersionMismatch
 from event_sourcing.repository import EventSourcedRepository
 from event_sourcing.views import InvalidCursor
-from functions.shared.auth import authenticate_first
-from functions.shared.bodies import readable_bodies
-from functions.shared.errors import domain_error_response, error_response
+from functions.shared.errors import (
+    ViewBehind,
+    domain_error_response,
+    error_response,
+    lambda_error_response,
+)
 from functions.shared.observability import CORRELATION_ID, Handler, entry_point, logger
+from functions.shared.openapi import NO_CONTENT, complete, responses
 from infra.container import Container
+from infra.idempotency import Answer, unchanged
+
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_GATEWAY_PARAM = re.compile(r"<(\w+)>")  # Powertools' <id> is API Gateway's {id}
+
+SIGN_IN_FIRST = "Sign in first: this needs a bearer access token."
+
+
+def route(
+    router: Routes, method: str, path: str, *, signed_in: bool, **options: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a route; `signed_in` routes refuse anonymous callers before validation."""
+    if signed_in:
+        router.signed_in.add(method + " " + _GATEWAY_PARAM.sub(r"{\1}", path))
+        options["security"] = BEARER
+    options["responses"] = complete(options.get("responses") or {}, method)
+    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = router.route(
+        path, method, **options
+    )
+    return decorator
+
+
+def authenticate_first(
+    signed_in: set[str],
+    resolve: Callable[[dict[str, Any], Any], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """401 for a refused token anywhere, or no token on one of the `signed_in` routes (route
+    keys), then `resolve`."""
+
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        caller = authorizer.get("lambda") or {}
+        if "error_code" in caller:
+            refused = Unauthenticated(
+                str(caller.get("error_message")), code=str(caller["error_code"])
+            )
+            return lambda_error_response(refused)
+        if event.get("routeKey") in signed_in and "user_id" not in caller:
+            return lambda_error_response(Unauthenticated(SIGN_IN_FIRST))
+        return resolve(event, context)
+
+    return run
+
+
+def caller_of(app: BaseRouter) -> Caller | None:
+    """The authenticated caller; None if no token was sent; 401 if a bad one was."""
+    context = _event(app).request_context.authorizer.get_lambda or {}
+    if "error_code" in context:
+        raise Unauthenticated(
+            str(context.get("error_message", "")), code=str(context["error_code"])
+        )
+    if "user_id" not in context:
+        return None
+    return Caller(str(context["user_id"]), Role(str(context["role"])))
+
+
+def command_context(app: BaseRouter) -> CommandContext:
+    """Correlation id from the caller's X-Correlation-Id if given, else the request id."""
+    event = _event(app)
+    request_id = event.request_context.request_id
+    correlation = (event.headers or {}).get("x-correlation-id") or request_id
+    return CommandContext(correlation[:128], request_id, caller_of(app))
+
+
+def _event(app: BaseRouter) -> APIGatewayProxyEventV2:
+    return cast(APIGatewayProxyEventV2, app.current_event)
+
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
+
+Resolve = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class _Unreadable(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Unreadable(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise _Unreadable(f"{name} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, dict):
+            pending.extend((v, depth + 1) for v in current.values())
+        elif isinstance(current, list):
+            pending.extend((v, depth + 1) for v in current)
+    return deepest
+
+
+def _refusal(status: int, code: str, message: str) -> dict[str, Any]:
+    response = error_response(status, code, message)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json"},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def refusal(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(a 4xx answer, or None) and the event with its body as UTF-8 text."""
+    body = event.get("body")
+    if body is None or body == "":
+        return None, event
+    try:
+        raw = (
+            base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
+        )
+    except (binascii.Error, ValueError):
+        return _refusal(400, "malformed_json", "The request body is not valid JSON."), event
+    if len(raw) > MAX_BODY_BYTES:
+        return _refusal(
+            413, "payload_too_large", f"The request body is over {MAX_BODY_BYTES // 1024} KiB."
+        ), event
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        return _refusal(
+            415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json)."
+        ), event
+    try:
+        text = raw.decode("utf-8")
+        parsed = json.loads(text, parse_float=_finite, parse_constant=_no_constants)
+        if _depth(parsed) > MAX_DEPTH:
+            raise _Unreadable("nested too deeply")
+    except UnicodeDecodeError:
+        return _refusal(400, "malformed_json", "The request body is not UTF-8 text."), event
+    except (ValueError, RecursionError):
+        return _refusal(400, "malformed_json", "The request body is not valid JSON."), event
+    return None, {**event, "body": text, "isBase64Encoded": False}
+
+
+def readable_bodies(resolve: Resolve) -> Resolve:
+    """`resolve`, for requests whose body (if any) is readable JSON; a 4xx for the rest."""
+
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        refused, readable = refusal(event)
+        return refused if refused is not None else resolve(readable, context)
+
+    return run
+
+
+WAIT_SECONDS = 3.0
+POLL_SECONDS = 0.05
+
+Doc = dict[str, Any]
+
+MinVersion = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        description="Wait (about 3 s at most) until the view is this recent. 503 (with "
+        "Retry-After) if it has not caught up with that version yet; 400 (min_version_ahead, "
+        "the message names the latest version) if the stream has no such version.",
+    ),
+]
+
+
+def read_view(
+    read: Callable[[], Doc],
+    min_version: int | None,
+    *,
+    head: Callable[[], int],
+    admit: Callable[[Doc], object] | None = None,
+) -> Doc:
+    """`read()`, again until its `version` is at least `min_version` (about 3 s at most).
+
+    Past the wait, `head()` (the stream's newest version, one small read of the event table)
+    tells a view that is behind (503, retry) from a version that does not exist (400 naming
+    the latest: retrying cannot help). `admit(doc)` may refuse first (another's order is a
+    404), so a 400 tells nothing the caller may not see."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    missing: NotFound | None = None
+    while True:
+        try:
+            doc: Doc | None = read()
+        except NotFound as error:
+            if min_version is None:
+                raise
+            doc, missing = None, error
+        if min_version is None or (doc is not None and doc["version"] >= min_version):
+            assert doc is not None
+            return doc
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_SECONDS)
+    latest = head()
+    if latest == 0 and missing is not None:
+        raise missing
+    if latest < min_version and doc is not None:
+        if admit is not None:
+            admit(doc)
+        raise InvalidValue(
+            f"There is no version {min_version} yet: the latest is {latest}. "
+            f"Ask for min_version={latest} or less.",
+            code="min_version_ahead",
+            details=[Detail("min_version", f"the latest version is {latest}")],
+        )
+    raise ViewBehind(f"This view has not caught up with version {min_version} yet: retry shortly.")
+
+
+def view_response(doc: Doc) -> Response[Any]:
+    """One aggregate's view, with its version as the ETag."""
+    return json_response(doc, headers={"ETag": f'"{doc["version"]}"'})
+
+
+def json_response(body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    """200 with `body`, which Powertools validates against the route's answer model (its
+    `-> Response[Model]`) and serializes: what the document says is what is sent."""
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=headers or {},
+    )
+
 
 Root = Container
 
 
 class Routes(APIGatewayHttpRouter):
     """A function's routes (a Powertools router), knowing which of them refuse an anonymous
-    caller before its body is read (`functions.shared.auth.route`)."""
+    caller before its body is read (`functions.shared.http.route`)."""
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
@@ -142,3 +391,149 @@ def no_sooner_than(
         left = seconds - (clock() - started)
         if left > 0:
             sleep(left)
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+Keep = Callable[[Answer, Root], Answer]
+
+
+def expected_version(app: BaseRouter) -> int | None:
+    """The version named by If-Match ("5", W/"5" or 5), if any."""
+    raw = (app.current_event.headers or {}).get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    match = _ETAG.match(raw.strip())
+    if not match:
+        raise InvalidValue(
+            'If-Match must name one version, like "3".',
+            code="invalid_if_match",
+            details=[Detail("If-Match", 'one ETag, like "3"')],
+        )
+    return int(match.group(1))
+
+
+def idempotency_key(app: BaseRouter) -> str | None:
+    raw = (app.current_event.headers or {}).get("idempotency-key")
+    if raw is None:
+        return None
+    if not _KEY.match(raw):
+        raise InvalidValue(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            code="invalid_idempotency_key",
+            details=[Detail("Idempotency-Key", "1 to 255 visible ASCII characters")],
+        )
+    return raw
+
+
+class Call(NamedTuple):
+    """What the edge hands a command route: `service.method(command, *call)`."""
+
+    context: CommandContext
+    expected: int | None
+
+
+def _call(request: Request) -> Call:
+    return cast(Call, request.context["call"])
+
+
+Calling = Annotated[Call, Depends(_call)]
+"""A command route's parameter: who calls and the version its If-Match names."""
+
+
+def _keep_as_is(answer: Answer, root: Root) -> Answer:
+    return unchanged(answer)
+
+
+class CommandEdge(BaseMiddlewareHandler[ApiGatewayResolver]):
+    """Runs its route once per Idempotency-Key and answers the route's answer model (which
+    names the aggregate's new `version`) with `status` and an ETag.
+
+    A replay answers `replay(keep(first answer))`: a route whose answer holds a secret keeps
+    something from which to give it again instead. The fingerprint a key guards is the
+    route's validated arguments (path parameters and body) and If-Match: Powertools'
+    request validation leaves them in `app.context["_route_args"]` before any route
+    middleware runs (aws-lambda-powertools 3.x, pinned in pyproject.toml)."""
+
+    def __init__(self, status: int, keep: Keep, replay: Keep) -> None:
+        super().__init__()
+        self.status, self.keep, self.replay = status, keep, replay
+
+    def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        call = Call(command_context(app), expected_version(app))
+        key = idempotency_key(app)
+        app.context["call"] = call
+
+        def compute() -> Answer:
+            # Powertools has validated and serialized the route's answer model by now.
+            return {"status": self.status, "body": next_middleware(app).body}
+
+        if key is None:
+            answer = compute()
+        else:
+            root = cast(Root, app.context["root"])
+            event = cast(APIGatewayProxyEventV2, app.current_event)
+            caller = call.context.caller.user_id if call.context.caller else "anonymous"
+            scope = f"{event.request_context.http.method} {event.raw_path} {caller}"
+            request = {
+                "body": _fingerprinted(app.context["_route_args"]),
+                "if_match": call.expected,
+            }
+            answer = root.idempotency.run(
+                scope,
+                key,
+                request,
+                compute,
+                app.lambda_context,
+                keep=lambda first: self.keep(first, root),
+                replay=lambda kept: self.replay(kept, root),
+            )
+        if answer["status"] == NO_CONTENT:  # the version is in the ETag alone
+            return Response(NO_CONTENT, headers={"ETag": f'"{answer["body"]["version"]}"'})
+        return Response(
+            status_code=answer["status"],
+            content_type=content_types.APPLICATION_JSON,
+            body=answer["body"],
+            # An answer naming no aggregate (a reset request: it must not tell whether one
+            # exists) has no version to tag.
+            headers={"ETag": f'"{answer["body"]["version"]}"'}
+            if "version" in answer["body"]
+            else {},
+        )
+
+
+def _fingerprinted(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The request as its fingerprint sees it: path parameters, and the body's fields."""
+    request: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if isinstance(value, BaseModel):
+            request.update(value.model_dump())
+        else:
+            request[name] = value
+    return request
+
+
+def command(
+    router: Routes,
+    method: str,
+    path: str,
+    answer: type[BaseModel],
+    *refusals: int,
+    status: int = 200,
+    signed_in: bool = True,
+    keep: Keep = _keep_as_is,
+    replay: Keep = _keep_as_is,
+    **options: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command route answering `status` with `answer`, or one of `refusals` (the
+    statuses every command can answer are added by `route`), behind the command edge."""
+    return route(
+        router,
+        method,
+        path,
+        signed_in=signed_in,
+        responses=responses(status, answer, *refusals),
+        middlewares=[CommandEdge(status, keep, replay)],
+        **options,
+    )

@@ -14,7 +14,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from infra.container import Container, container
+import infra.container as composition
+from infra.container import Container
 
 _PERSONAL = (
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), "<email>"),
@@ -48,6 +49,12 @@ CORRELATION_ID = 'headers."x-correlation-id" || requestContext.requestId'
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
+def root_now() -> Container:
+    """The container the entry point has just handed this invocation."""
+    assert composition.current is not None
+    return composition.current
+
+
 def entry_point(
     inner: Callable[[dict[str, Any], Any, Container], Any],
     *,
@@ -59,7 +66,8 @@ def entry_point(
     built: list[Handler] = []
 
     def handler(event: dict[str, Any], context: Any) -> Any:
-        root = container()
+        # the module's attribute, not a call: a warm invocation enters no composition code
+        root = composition.current or composition.container()
         root.invocation = context
         if not built:
             from aws_lambda_powertools import Tracer
@@ -67,7 +75,7 @@ def entry_point(
             tracer = Tracer()
             # No response in the trace: it holds access tokens, emails and orders.
             traced = tracer.capture_lambda_handler(
-                lambda event, context: inner(event, context, container()),
+                lambda event, context: inner(event, context, root_now()),
                 capture_response=False,
             )
             flushed = metrics.log_metrics(traced)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from event_sourcing.store import EventStore
+from event_sourcing.repository import EventStore
 from event_sourcing.testing.lost_ack import LOSING, client_for
 from event_sourcing.testing.memory import InMemoryEventStore
 from event_sourcing.testing.store_contract import EventStoreContract

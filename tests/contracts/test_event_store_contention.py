@@ -13,12 +13,10 @@ import pytest
 
 from devstack import conflicts, iam
 from domain.access import Caller, CommandContext, Role
-from event_sourcing.dynamodb.event_store import DynamoDBEventStore
-from event_sourcing.dynamodb.items import hold_key, hold_line_key
+from event_sourcing.dynamodb.event_store import DynamoDBEventStore, hold_key, hold_line_key
 from event_sourcing.errors import ConcurrencyError, HeldTooLate, KeyHeld
 from event_sourcing.guards import Hold, Retire
-from event_sourcing.repository import Backoff, EventSourcedRepository
-from event_sourcing.store import Append
+from event_sourcing.repository import Append, Backoff, EventSourcedRepository
 from event_sourcing.testing.builders import recorded
 from event_sourcing.testing.memory import ManualClock, SequentialIds
 from tests.domain.counter import Counter, test_events

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, EventRegistry
+from event_sourcing.repository import Aggregate, applies
 
 test_events = EventRegistry()
 

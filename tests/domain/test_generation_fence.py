@@ -12,7 +12,7 @@ import pytest
 from event_sourcing.generations import Pointer
 from event_sourcing.projector import Generation, Projector, Projectors
 from event_sourcing.rebuild import Progress, Rebuild
-from event_sourcing.store import Append
+from event_sourcing.repository import Append
 from event_sourcing.testing.memory import (
     InMemoryEventStore,
     InMemoryGenerations,

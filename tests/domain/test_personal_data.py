@@ -10,10 +10,9 @@ from typing import ClassVar
 import pytest
 
 from domain.access import Caller, CommandContext, Role
-from event_sourcing.aggregate import Aggregate, applies
 from event_sourcing.events import DomainEvent, EventRegistry
 from event_sourcing.personal import ERASED, PersonalData, SubjectErased
-from event_sourcing.repository import EventSourcedRepository
+from event_sourcing.repository import Aggregate, EventSourcedRepository, applies
 from event_sourcing.testing.memory import (
     InMemoryEventStore,
     InMemoryKeyStore,

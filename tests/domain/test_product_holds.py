@@ -18,6 +18,7 @@ from domain.catalog.commands import (
     DeleteProduct,
 )
 from domain.errors import RuleViolation
+from domain.ordering import service as ordering
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -28,11 +29,9 @@ from domain.ordering.commands import (
 )
 from domain.ordering.order import CancelReason, Order, OrderStatus
 from domain.ordering.process import OrderProcess
-from domain.ordering.service import OrderingService
 from event_sourcing.errors import ConcurrencyError, HeldTooLate
 from event_sourcing.guards import Hold
-from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.store import Append, EventStore
+from event_sourcing.repository import Append, EventSourcedRepository, EventStore
 from event_sourcing.testing.memory import ManualClock, SequentialIds
 from infra.catalog_port import EventSourcedCatalog
 from tests.domain.ordering.support import ADMIN, CUSTOMER, FlakyStore
@@ -70,9 +69,7 @@ class Shop:
         self.store = store or LateStore()
         self.repository = EventSourcedRepository(self.store, ManualClock(), SequentialIds())
         self.payments = FakePayments()
-        self.ordering = OrderingService(
-            self.repository, EventSourcedCatalog(self.repository), self.payments
-        )
+        self.catalog = EventSourcedCatalog(self.repository)
         self.process = OrderProcess(self.repository, self.payments, FakeNotifier())
         self.category = catalog.create_category(self.repository, CreateCategory("Garden"), ADMIN).id
 
@@ -84,7 +81,7 @@ class Shop:
 
     def order(self, *product_ids: str) -> str:
         items = tuple(RequestedItem(p, 1) for p in product_ids)
-        return self.ordering.create_order(CreateOrder(items), CUSTOMER).id
+        return ordering.create_order(self.repository, self.catalog, CreateOrder(items), CUSTOMER).id
 
     @property
     def late(self) -> LateStore:
@@ -120,7 +117,7 @@ def test_a_draft_holds_its_products_until_they_are_removed(shop: Shop) -> None:
     order = shop.order(spade, rake)
     shop.refused_delete(spade)
     shop.refused_delete(rake)
-    shop.ordering.remove_item(RemoveItem(order, rake), CUSTOMER)
+    ordering.remove_item(shop.repository, RemoveItem(order, rake), CUSTOMER)
     shop.delete(rake)
     shop.refused_delete(spade)
 
@@ -128,9 +125,9 @@ def test_a_draft_holds_its_products_until_they_are_removed(shop: Shop) -> None:
 def test_adding_more_of_a_held_product_holds_it_once(shop: Shop) -> None:
     spade = shop.product("Spade")
     order = shop.order(spade)
-    shop.ordering.add_item(AddItem(order, spade, 2), CUSTOMER)
+    ordering.add_item(shop.repository, shop.catalog, AddItem(order, spade, 2), CUSTOMER)
     assert shop.holders(spade) == 1
-    shop.ordering.remove_item(RemoveItem(order, spade), CUSTOMER)
+    ordering.remove_item(shop.repository, RemoveItem(order, spade), CUSTOMER)
     assert shop.holders(spade) == 0
 
 
@@ -138,16 +135,18 @@ def test_every_order_holds_the_product_until_the_last_one_lets_go(shop: Shop) ->
     spade = shop.product("Spade")
     first, second = shop.order(spade), shop.order(spade)
     assert shop.holders(spade) == 2
-    shop.ordering.cancel(CancelOrder(first), CUSTOMER)
+    ordering.cancel(shop.repository, CancelOrder(first), CUSTOMER)
     shop.refused_delete(spade)
-    shop.ordering.cancel(CancelOrder(second), ADMIN)
+    ordering.cancel(shop.repository, CancelOrder(second), ADMIN)
     shop.delete(spade)
 
 
 def test_an_order_cancelled_by_the_process_lets_go_of_its_products(shop: Shop) -> None:
     spade = shop.product("Spade")  # never stocked: the reservation fails
     order = shop.order(spade)
-    shop.ordering.place(PlaceOrder(order, SUCCEEDING_METHOD), CUSTOMER)
+    ordering.place(
+        shop.repository, shop.catalog, shop.payments, PlaceOrder(order, SUCCEEDING_METHOD), CUSTOMER
+    )
     while shop.process.handle(order, 0) is not None:
         pass
     assert shop.repository.load(Order, order).state.reason is not None
@@ -169,7 +168,7 @@ def test_a_product_deleted_first_is_not_taken_by_an_order(shop: Shop) -> None:
     # The order has loaded the active product and decided; the delete gets in first.
     shop.late.before_next_append(lambda: shop.delete(spade))
     with pytest.raises(RuleViolation) as refused:
-        shop.ordering.add_item(AddItem(order, spade, 1), CUSTOMER)
+        ordering.add_item(shop.repository, shop.catalog, AddItem(order, spade, 1), CUSTOMER)
     assert refused.value.code == "product_unavailable"
     assert [line.product_id for line in shop.repository.load(Order, order).state.items] == [rake]
     assert shop.holders(spade) == 0
@@ -189,7 +188,7 @@ def test_many_orders_of_one_product_each_hold_it_in_their_own_item(shop: Shop) -
     assert shop.holders(spade) == 5
     for order in orders:
         shop.refused_delete(spade)
-        shop.ordering.cancel(CancelOrder(order), CUSTOMER)
+        ordering.cancel(shop.repository, CancelOrder(order), CUSTOMER)
     shop.delete(spade)
 
 
@@ -199,8 +198,11 @@ def test_a_new_order_whose_product_is_deleted_during_its_write_is_cancelled_and_
     spade, rake = shop.product("Spade"), shop.product("Rake")
     shop.late.late.add(spade)
     with pytest.raises(RuleViolation) as refused:
-        shop.ordering.create_order(
-            CreateOrder((RequestedItem(rake, 1), RequestedItem(spade, 1))), CUSTOMER
+        ordering.create_order(
+            shop.repository,
+            shop.catalog,
+            CreateOrder((RequestedItem(rake, 1), RequestedItem(spade, 1))),
+            CUSTOMER,
         )
     assert refused.value.code == "product_unavailable"
     assert refused.value.details[0].field == "items[1].product_id"
@@ -217,7 +219,7 @@ def test_an_added_line_whose_product_is_deleted_during_its_write_goes_again(shop
     order = shop.order(rake)
     shop.late.late.add(spade)
     with pytest.raises(RuleViolation) as refused:
-        shop.ordering.add_item(AddItem(order, spade, 1), CUSTOMER)
+        ordering.add_item(shop.repository, shop.catalog, AddItem(order, spade, 1), CUSTOMER)
     assert refused.value.code == "product_unavailable"
     assert [line.product_id for line in shop.repository.load(Order, order).state.items] == [rake]
     assert (shop.holders(spade), shop.holders(rake)) == (0, 1)
@@ -236,7 +238,7 @@ def dynamodb_shop(dynamodb: DynamoDBClient) -> Shop:
 def as_the_previous_release_held_it(dynamodb: DynamoDBClient, order_id: str, product: str) -> None:
     """The order's hold as the previous release wrote it: one count in hold#product#<id>,
     no item of the order's own."""
-    from event_sourcing.dynamodb.items import hold_key, hold_line_key
+    from event_sourcing.dynamodb.event_store import hold_key, hold_line_key
 
     table = table_name("EventsTable")
     dynamodb.delete_item(
@@ -262,11 +264,11 @@ def test_orders_of_the_previous_release_still_hold_their_products_until_they_let
     assert (shop.holders(spade), shop.holders(rake)) == (3, 1)
 
     shop.refused_delete(spade)
-    shop.ordering.remove_item(RemoveItem(old, rake), CUSTOMER)
+    ordering.remove_item(shop.repository, RemoveItem(old, rake), CUSTOMER)
     shop.delete(rake)
     for order in (old, new):
-        shop.ordering.cancel(CancelOrder(order), CUSTOMER)
+        ordering.cancel(shop.repository, CancelOrder(order), CUSTOMER)
         shop.refused_delete(spade)
-    shop.ordering.cancel(CancelOrder(older), ADMIN)
+    ordering.cancel(shop.repository, CancelOrder(older), ADMIN)
     assert shop.holders(spade) == 0
     shop.delete(spade)

@@ -55,7 +55,7 @@ def setup(
 ) -> tuple[Projector, InMemoryViewStore, list[RecordedEvent]]:
     store = InMemoryEventStore()
     records = []
-    from event_sourcing.store import Append
+    from event_sourcing.repository import Append
 
     for stream, amounts in streams.items():
         events = history(stream, amounts)

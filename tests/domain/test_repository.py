@@ -10,8 +10,7 @@ import pytest
 from domain.access import Caller, CommandContext, Role
 from event_sourcing.errors import ConcurrencyError, KeyRetired, StreamNotFound, VersionMismatch
 from event_sourcing.guards import HoldsKeys, Retire
-from event_sourcing.repository import Backoff, Decision, EventSourcedRepository
-from event_sourcing.store import Append, StreamTail
+from event_sourcing.repository import Append, Backoff, Decision, EventSourcedRepository, StreamTail
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.domain.counter import Counter, test_events
 

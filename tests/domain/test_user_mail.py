@@ -10,6 +10,7 @@ import pytest
 
 from domain.access import Caller, CommandContext, Role
 from domain.errors import InvalidValue, RuleViolation, TooManyAttempts, Unauthenticated
+from domain.identity import service as identity
 from domain.identity.commands import (
     ChangePassword,
     Deactivate,
@@ -21,7 +22,6 @@ from domain.identity.commands import (
 from domain.identity.service import (
     MAX_RESET_REQUESTS,
     MAX_RESET_REQUESTS_PER_EMAIL,
-    IdentityService,
 )
 from domain.identity.user import Mail, User
 from event_sourcing.errors import VersionMismatch
@@ -31,11 +31,6 @@ from tests.fakes.identity import FakeMailer
 ANON = CommandContext("corr", "cause")
 SOURCE = "198.51.100.7"
 PASSWORD = "correct horse"
-
-
-@pytest.fixture
-def service(fakes: InMemoryContainer) -> IdentityService:
-    return fakes.identity
 
 
 @pytest.fixture
@@ -63,24 +58,40 @@ def reset_token(mailer: FakeMailer, email: str) -> str:
     return token
 
 
-def ask_reset(service: IdentityService, email: str, source: str = SOURCE) -> None:
-    service.request_password_reset(RequestPasswordReset(email, source), ANON)
+def ask_reset(fakes: InMemoryContainer, email: str, source: str = SOURCE) -> None:
+    identity.request_password_reset(
+        fakes.repository,
+        fakes.failed_logins,
+        fakes.pseudonyms,
+        RequestPasswordReset(email, source),
+        ANON,
+    )
 
 
-def mailed_reset(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
-) -> tuple[User, str]:
+def mailed_reset(fakes: InMemoryContainer, mailer: FakeMailer) -> tuple[User, str]:
     """Ada, registered, who asked for a link: the token the link she was mailed carries."""
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
+    ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     return user, reset_token(mailer, "ada@example.com")
 
 
 def test_a_new_customer_is_welcomed_once_however_often_the_stream_delivers(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
     assert deliver(fakes, user, times=3)[0] is Mail.WELCOME
     assert [m.kind for m in mailer.sent] == ["welcome"]
     assert mailer.sent[0].to == "ada@example.com"
@@ -88,9 +99,15 @@ def test_a_new_customer_is_welcomed_once_however_often_the_stream_delivers(
 
 
 def test_a_welcome_sent_but_not_recorded_is_not_sent_again(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
     mailer.fail_next(after_effect=True)  # mailed, then the process crashed
     with pytest.raises(ConnectionError):
         fakes.user_mail.handle(user.id, 1)
@@ -100,9 +117,15 @@ def test_a_welcome_sent_but_not_recorded_is_not_sent_again(
 
 
 def test_a_failed_send_is_retried_and_then_sent(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
     mailer.fail_next()
     with pytest.raises(ConnectionError):
         fakes.user_mail.handle(user.id, 1)
@@ -111,211 +134,383 @@ def test_a_failed_send_is_retried_and_then_sent(
 
 
 def test_an_admin_made_by_the_operator_is_not_welcomed(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    admin = service.ensure_admin("root@example.com", "admin password", ANON)
+    admin = identity.ensure_admin(
+        fakes.repository, fakes.hasher, fakes.pseudonyms, "root@example.com", "admin password", ANON
+    )
     assert deliver(fakes, admin) == [None] * len(fakes.event_store.read(admin.stream_id))
     assert mailer.sent == []
 
 
 def test_a_known_user_is_mailed_a_link_and_its_token_sets_a_new_password(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    old_token = service.issue_token(IssueToken("ada@example.com", PASSWORD, SOURCE), ANON)
-    ask_reset(service, "ADA@example.com")
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
+    old_token = identity.issue_token(
+        fakes.repository,
+        fakes.hasher,
+        fakes.tokens,
+        fakes.failed_logins,
+        fakes.pseudonyms,
+        IssueToken("ada@example.com", PASSWORD, SOURCE),
+        ANON,
+    )
+    ask_reset(fakes, "ADA@example.com")
     deliver(fakes, user, times=2)
     assert [m.kind for m in mailer.sent] == ["welcome", "reset"]
     token = reset_token(mailer, "ada@example.com")
 
-    reset = service.reset_password(ResetPassword(token, "a new password"), ANON)
+    reset = identity.reset_password(
+        fakes.repository,
+        fakes.hasher,
+        fakes.reset_tokens,
+        ResetPassword(token, "a new password"),
+        ANON,
+    )
     assert reset.state.credentials_version == 1
     with pytest.raises(Unauthenticated) as revoked:
-        service.authenticate(old_token.token.value)
+        identity.authenticate(fakes.repository, fakes.tokens, old_token.token.value)
     assert revoked.value.code == "token_revoked"
-    fresh = service.issue_token(IssueToken("ada@example.com", "a new password", SOURCE), ANON)
-    assert service.authenticate(fresh.token.value) == Caller(user.id, Role.CUSTOMER)
+    fresh = identity.issue_token(
+        fakes.repository,
+        fakes.hasher,
+        fakes.tokens,
+        fakes.failed_logins,
+        fakes.pseudonyms,
+        IssueToken("ada@example.com", "a new password", SOURCE),
+        ANON,
+    )
+    assert identity.authenticate(fakes.repository, fakes.tokens, fresh.token.value) == Caller(
+        user.id, Role.CUSTOMER
+    )
     (event,) = [e for e in fakes.event_store.read(user.stream_id) if e.type == "PasswordReset"]
     assert event.metadata.user_id == user.id
 
 
 def test_an_unknown_or_deactivated_email_is_mailed_nothing(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    admin = service.ensure_admin("root@example.com", "admin password", ANON)
-    gone = service.register(Register("gone@example.com", PASSWORD), ANON)
-    service.deactivate(Deactivate(gone.id), CommandContext("c", "c", Caller(admin.id, Role.ADMIN)))
-    ask_reset(service, "nobody@example.com")
-    ask_reset(service, "gone@example.com")
+    admin = identity.ensure_admin(
+        fakes.repository, fakes.hasher, fakes.pseudonyms, "root@example.com", "admin password", ANON
+    )
+    gone = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("gone@example.com", PASSWORD),
+        ANON,
+    )
+    identity.deactivate(
+        fakes.repository,
+        Deactivate(gone.id),
+        CommandContext("c", "c", Caller(admin.id, Role.ADMIN)),
+    )
+    ask_reset(fakes, "nobody@example.com")
+    ask_reset(fakes, "gone@example.com")
     deliver(fakes, gone)
     assert mailer.to("gone@example.com", "reset") == []
     assert mailer.to("nobody@example.com") == []
 
 
-def test_a_reset_token_works_once(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
-) -> None:
-    _user, token = mailed_reset(fakes, service, mailer)
-    service.reset_password(ResetPassword(token, "a new password"), ANON)
+def test_a_reset_token_works_once(fakes: InMemoryContainer, mailer: FakeMailer) -> None:
+    _user, token = mailed_reset(fakes, mailer)
+    identity.reset_password(
+        fakes.repository,
+        fakes.hasher,
+        fakes.reset_tokens,
+        ResetPassword(token, "a new password"),
+        ANON,
+    )
     with pytest.raises(RuleViolation) as used:
-        service.reset_password(ResetPassword(token, "yet another one"), ANON)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(token, "yet another one"),
+            ANON,
+        )
     assert used.value.code == "reset_token_invalid"
 
 
 def test_a_reset_token_expires_after_30_minutes(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    _user, token = mailed_reset(fakes, service, mailer)
+    _user, token = mailed_reset(fakes, mailer)
     fakes.manual_clock.advance(30 * 60)
     with pytest.raises(RuleViolation) as expired:
-        service.reset_password(ResetPassword(token, "a new password"), ANON)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(token, "a new password"),
+            ANON,
+        )
     assert expired.value.code == "reset_token_invalid"
 
 
 def test_a_link_not_mailed_within_its_life_is_not_mailed_at_all(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
+    ask_reset(fakes, "ada@example.com")
     fakes.manual_clock.advance(31 * 60)  # the stream was stuck meanwhile
     deliver(fakes, user)
     assert mailer.to("ada@example.com", "reset") == []
 
 
-def test_only_the_newest_link_works(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
-) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
+def test_only_the_newest_link_works(fakes: InMemoryContainer, mailer: FakeMailer) -> None:
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
+    ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     first = reset_token(mailer, "ada@example.com")
     fakes.manual_clock.advance(5 * 60)
-    ask_reset(service, "ada@example.com")
+    ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     second = reset_token(mailer, "ada@example.com")
     assert first != second
     with pytest.raises(RuleViolation):
-        service.reset_password(ResetPassword(first, "a new password"), ANON)
-    service.reset_password(ResetPassword(second, "a new password"), ANON)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(first, "a new password"),
+            ANON,
+        )
+    identity.reset_password(
+        fakes.repository,
+        fakes.hasher,
+        fakes.reset_tokens,
+        ResetPassword(second, "a new password"),
+        ANON,
+    )
 
 
 def test_a_password_change_voids_the_pending_link(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user, token = mailed_reset(fakes, service, mailer)
-    service.change_password(
+    user, token = mailed_reset(fakes, mailer)
+    identity.change_password(
+        fakes.repository,
+        fakes.hasher,
         ChangePassword(PASSWORD, "changed by hand"),
         CommandContext("c", "c", Caller(user.id, Role.CUSTOMER)),
     )
     with pytest.raises(RuleViolation):
-        service.reset_password(ResetPassword(token, "a new password"), ANON)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(token, "a new password"),
+            ANON,
+        )
 
 
 @pytest.mark.parametrize(
     "token", ["", "nodot", "user-1.short", "id1." + "0" * 64, "id999." + "0" * 64]
 )
 def test_a_forged_or_malformed_token_is_refused_like_a_used_one(
-    service: IdentityService, token: str
+    fakes: InMemoryContainer, token: str
 ) -> None:
-    service.register(Register("ada@example.com", PASSWORD), ANON)
+    identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
     with pytest.raises(RuleViolation) as refused:
-        service.reset_password(ResetPassword(token, "a new password"), ANON)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(token, "a new password"),
+            ANON,
+        )
     assert refused.value.code == "reset_token_invalid"
 
 
 def test_a_new_password_follows_the_password_rules(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
-    ask_reset(service, "ada@example.com")
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
+    ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     with pytest.raises(InvalidValue) as short:
-        service.reset_password(ResetPassword(reset_token(mailer, "ada@example.com"), "short"), ANON)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(reset_token(mailer, "ada@example.com"), "short"),
+            ANON,
+        )
     assert short.value.code == "password_too_short"
 
 
 def test_reset_requests_are_throttled_per_email_and_source_known_or_not(
-    service: IdentityService,
+    fakes: InMemoryContainer,
 ) -> None:
-    service.register(Register("ada@example.com", PASSWORD), ANON)
+    identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
     for email in ("ada@example.com", "nobody@example.com"):
         for _ in range(MAX_RESET_REQUESTS):
-            ask_reset(service, email)
+            ask_reset(fakes, email)
         with pytest.raises(TooManyAttempts) as throttled:
-            ask_reset(service, email)
+            ask_reset(fakes, email)
         assert throttled.value.retry_after_seconds > 0
-        ask_reset(service, email, source="203.0.113.9")  # another address is not held back
+        ask_reset(fakes, email, source="203.0.113.9")  # another address is not held back
 
 
 def test_a_reset_names_the_version_it_is_meant_for_like_any_command(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user, token = mailed_reset(fakes, service, mailer)
+    user, token = mailed_reset(fakes, mailer)
     loaded = fakes.repository.load(User, user.id)
     # the version the user sees: the request and the mail are bookkeeping, not changes
     current = loaded.visible_version
     assert current < loaded.version
     for stale in (current - 1, loaded.version):
         with pytest.raises(VersionMismatch):
-            service.reset_password(ResetPassword(token, "a new password"), ANON, stale)
-    reset = service.reset_password(ResetPassword(token, "a new password"), ANON, current)
+            identity.reset_password(
+                fakes.repository,
+                fakes.hasher,
+                fakes.reset_tokens,
+                ResetPassword(token, "a new password"),
+                ANON,
+                stale,
+            )
+    reset = identity.reset_password(
+        fakes.repository,
+        fakes.hasher,
+        fakes.reset_tokens,
+        ResetPassword(token, "a new password"),
+        ANON,
+        current,
+    )
     assert reset.visible_version == reset.version == loaded.version + 1
 
 
 def test_a_request_soon_after_the_pending_link_keeps_it_and_mails_nothing(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user, token = mailed_reset(fakes, service, mailer)
+    user, token = mailed_reset(fakes, mailer)
     for source in ("203.0.113.1", "203.0.113.2"):  # from anywhere: the owner's link stands
-        ask_reset(service, "ada@example.com", source=source)
+        ask_reset(fakes, "ada@example.com", source=source)
     deliver(fakes, user)
     assert len(mailer.to("ada@example.com", "reset")) == 1
-    service.reset_password(ResetPassword(token, "a new password"), ANON)
+    identity.reset_password(
+        fakes.repository,
+        fakes.hasher,
+        fakes.reset_tokens,
+        ResetPassword(token, "a new password"),
+        ANON,
+    )
 
 
-def test_requests_for_one_email_are_capped_whatever_the_source(service: IdentityService) -> None:
+def test_requests_for_one_email_are_capped_whatever_the_source(fakes: InMemoryContainer) -> None:
     for n in range(MAX_RESET_REQUESTS_PER_EMAIL):
-        ask_reset(service, "nobody@example.com", source=f"203.0.113.{n}")
+        ask_reset(fakes, "nobody@example.com", source=f"203.0.113.{n}")
     with pytest.raises(TooManyAttempts):
-        ask_reset(service, "nobody@example.com", source="198.51.100.99")
+        ask_reset(fakes, "nobody@example.com", source="198.51.100.99")
 
 
 def test_a_bad_token_is_refused_before_if_match_tells_anything(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user, _token = mailed_reset(fakes, service, mailer)
+    user, _token = mailed_reset(fakes, mailer)
     forged = f"{user.id}." + "A" * 43
     with pytest.raises(RuleViolation) as refused:
-        service.reset_password(ResetPassword(forged, "a new password"), ANON, 999)
+        identity.reset_password(
+            fakes.repository,
+            fakes.hasher,
+            fakes.reset_tokens,
+            ResetPassword(forged, "a new password"),
+            ANON,
+            999,
+        )
     assert refused.value.code == "reset_token_invalid"
 
 
 def test_a_user_deactivated_before_the_welcome_is_not_welcomed(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    admin = service.ensure_admin("root@example.com", "admin password", ANON)
-    gone = service.register(Register("gone@example.com", PASSWORD), ANON)
-    service.deactivate(Deactivate(gone.id), CommandContext("c", "c", Caller(admin.id, Role.ADMIN)))
+    admin = identity.ensure_admin(
+        fakes.repository, fakes.hasher, fakes.pseudonyms, "root@example.com", "admin password", ANON
+    )
+    gone = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("gone@example.com", PASSWORD),
+        ANON,
+    )
+    identity.deactivate(
+        fakes.repository,
+        Deactivate(gone.id),
+        CommandContext("c", "c", Caller(admin.id, Role.ADMIN)),
+    )
     deliver(fakes, gone)
     assert mailer.to("gone@example.com") == []
 
 
 def test_the_process_destroys_an_erased_users_key_even_if_the_erasure_could_not(
-    fakes: InMemoryContainer, service: IdentityService, mailer: FakeMailer
+    fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
     from domain.identity.commands import EraseUser
 
-    user = service.register(Register("ada@example.com", PASSWORD), ANON)
+    user = identity.register(
+        fakes.repository,
+        fakes.hasher,
+        fakes.pseudonyms,
+        Register("ada@example.com", PASSWORD),
+        ANON,
+    )
     failing: list[str] = []
 
     def key_store_down(user_id: str) -> None:
         failing.append(user_id)
         raise ConnectionError("the keys table did not answer")
 
-    service.forget = key_store_down  # the erasure's own request fails after recording it
     admin = CommandContext("corr", "cause", Caller("root", Role.ADMIN))
     with pytest.raises(ConnectionError):
-        service.erase(EraseUser(user.id), admin)
+        identity.erase(
+            fakes.repository,
+            fakes.hasher,
+            fakes.failed_logins,
+            fakes.pseudonyms,
+            key_store_down,  # the erasure's own request fails after recording it
+            EraseUser(user.id),
+            admin,
+        )
     assert failing == [user.id]
     assert fakes.data_keys.get(user.id) is not None  # not yet
 

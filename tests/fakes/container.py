@@ -14,10 +14,10 @@ from domain.identity.ports import (
     TokenIssuer,
 )
 from domain.ordering.ports import Notifier, PaymentGateway
-from event_sourcing.clock import Clock, IdGenerator
+from event_sourcing.events import Clock, IdGenerator
 from event_sourcing.generations import Generations
 from event_sourcing.personal import KeyStore
-from event_sourcing.store import EventStore
+from event_sourcing.repository import EventStore
 from event_sourcing.views import ViewStore
 from infra.container import Container
 

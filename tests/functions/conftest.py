@@ -140,9 +140,16 @@ class Stack:
 
     def admin_token(self) -> str:
         from domain.access import CommandContext
+        from domain.identity.service import ensure_admin
 
-        composition.container().identity.ensure_admin(
-            ADMIN_EMAIL, ADMIN_PASSWORD, CommandContext("t", "t")
+        root = composition.container()
+        ensure_admin(
+            root.repository,
+            root.hasher,
+            root.pseudonyms,
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            CommandContext("t", "t"),
         )
         answer = self.api.request(
             "POST", "/auth/token", json_body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}

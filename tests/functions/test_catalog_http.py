@@ -170,9 +170,8 @@ def test_price_changes_follow_the_rules_and_if_match(shop: Shop) -> None:
 def test_a_product_at_a_version_it_never_reached_is_a_400_naming_the_latest(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.shared import consistency
 
-    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.05)
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
     pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
     behind = shop.call("GET", f"/products/{pid}", token=shop.admin, query={"min_version": "1"})
     assert behind.status == 503  # version 1 exists; the view has not seen it

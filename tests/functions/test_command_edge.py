@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from pydantic import BaseModel
 
 from functions.commands import catalog, identity, ordering
-from functions.shared.commands import CommandEdge
+from functions.shared.http import CommandEdge
 
 
 def routes(module: ModuleType) -> list[Route]:

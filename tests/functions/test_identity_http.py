@@ -138,9 +138,8 @@ def test_me_needs_a_token_and_shows_the_profile_once_projected(stack: Stack) -> 
 def test_me_behind_an_event_that_exists_is_503_with_retry_after(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.shared import consistency
 
-    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.1)
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.1)
     register(stack)
     bearer = token(stack)  # nothing projected: the view is behind the registration
     answer = stack.api.request("GET", "/users/me", token=bearer, query={"min_version": "1"})
@@ -151,9 +150,8 @@ def test_me_behind_an_event_that_exists_is_503_with_retry_after(
 def test_me_at_a_version_the_stream_never_reached_is_a_400_naming_the_latest(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.shared import consistency
 
-    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.1)
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.1)
     register(stack)
     bearer = token(stack)
     stack.project()

@@ -24,7 +24,7 @@ def test_the_trace_never_captures_a_handlers_answer(monkeypatch: pytest.MonkeyPa
         return handler
 
     monkeypatch.setattr(Tracer, "capture_lambda_handler", capture_lambda_handler)
-    monkeypatch.setattr(observability, "container", lambda: type("Root", (), {})())
+    monkeypatch.setattr("infra.container.current", type("Root", (), {})())
     handler = observability.entry_point(lambda event, context, root: {"token": "eyJ.x.y"})
 
     assert handler({}, FakeLambdaContext()) == {"token": "eyJ.x.y"}

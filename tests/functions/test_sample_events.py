@@ -55,9 +55,8 @@ def test_the_me_sample_waits_then_says_no_such_user_registered(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from functions.queries.identity import handler
-    from functions.shared import consistency
 
-    monkeypatch.setattr(consistency, "WAIT_SECONDS", 0.05)
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
     # its user never registered here: no stream at all, so no view will ever come (not a 503)
     assert handler(sample("me"), FakeLambdaContext())["statusCode"] == 404
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.catalog.pricing import discounted, effective_price, requires_approval
+from domain.catalog.product import discounted, effective_price, requires_approval
 from domain.errors import InvalidValue
 
 

@@ -28,8 +28,7 @@ from domain.catalog.product import (
 )
 from domain.errors import Conflict, InvalidValue, NotFound, RuleViolation
 from event_sourcing.errors import VersionMismatch
-from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.store import Append
+from event_sourcing.repository import Append, EventSourcedRepository
 from event_sourcing.testing.builders import tails_read
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock
 from tests.domain.catalog.conftest import ADMIN, active_product, new_product

@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.access import Caller, CommandContext, Role
 from domain.errors import RuleViolation
+from domain.ordering import service as ordering
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.inventory import Inventory, Stock, bucket_ids
 from domain.ordering.order import Order, OrderStatus, Step
@@ -21,10 +22,8 @@ from domain.ordering.process import (
     confirmation_key,
     refund_key,
 )
-from domain.ordering.service import OrderingService
 from event_sourcing.errors import ConcurrencyError
-from event_sourcing.repository import EventSourcedRepository
-from event_sourcing.store import Append, StreamTail
+from event_sourcing.repository import Append, EventSourcedRepository, StreamTail
 from event_sourcing.testing.memory import InMemoryEventStore, ManualClock, SequentialIds
 from tests.fakes.ordering import (
     SUCCEEDING_METHOD,
@@ -192,11 +191,10 @@ class World:
         self.catalog.add("p3", "Hoe", "3.10")
         self.payments = FakePayments()
         self.notifier = FakeNotifier()
-        self.service = OrderingService(self.repository, self.catalog, self.payments)
         self.process = OrderProcess(self.repository, self.payments, self.notifier)
         self.pump = Pump(self.store, self.process)
         for product_id, on_hand in self.stock.items():
-            self.service.set_stock(SetStock(product_id, on_hand), ADMIN)
+            ordering.set_stock(self.repository, self.catalog, SetStock(product_id, on_hand), ADMIN)
 
     def placed(
         self,
@@ -206,15 +204,17 @@ class World:
     ) -> Order:
         """A placed order of `items` (product id, quantity), not yet processed."""
         lines = tuple(RequestedItem(p, q) for p, q in items or (("p1", 2), ("p2", 1)))
-        draft = self.service.create_order(CreateOrder(lines), context)
-        return self.service.place(PlaceOrder(draft.id, method), context)
+        draft = ordering.create_order(self.repository, self.catalog, CreateOrder(lines), context)
+        return ordering.place(
+            self.repository, self.catalog, self.payments, PlaceOrder(draft.id, method), context
+        )
 
     def cancel_as_customer(self, order_id: str, context: CommandContext = CUSTOMER) -> None:
         """The customer cancels, retrying after a failure, as a client with an
         idempotency key would (a retry after a cancel that was stored is refused)."""
         for _ in range(5):
             try:
-                self.service.cancel(CancelOrder(order_id), context)
+                ordering.cancel(self.repository, CancelOrder(order_id), context)
             except InjectedFailure:
                 continue
             except RuleViolation as refused:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, Unauthenticated
+from domain.ordering import service as ordering
 from domain.ordering.commands import SetStock
 from domain.ordering.inventory import (
     MIN_SHARE,
@@ -40,7 +41,9 @@ def stocked(on_hand: int) -> Inventory:
 
 def test_an_admin_counts_the_stock_over_every_bucket_in_one_write(world: World) -> None:
     appends = world.store.appends
-    stock = world.service.set_stock(SetStock("p1", 70), ADMIN, expected_version=1)
+    stock = ordering.set_stock(
+        world.repository, world.catalog, SetStock("p1", 70), ADMIN, expected_version=1
+    )
     assert world.store.appends == appends + 1
     assert (stock.on_hand, stock.reserved, stock.available) == (70, 0, 70)
     assert stock.version == 2  # the first bucket's: the product's stream from before buckets
@@ -49,20 +52,24 @@ def test_an_admin_counts_the_stock_over_every_bucket_in_one_write(world: World) 
     assert counts == [18, 18, 17, 17] + [0] * (STOCK_BUCKETS - 4)
     recorded = world.repository.history(Inventory, "p1")[-1]
     assert world.repository.events.decode(recorded) == StockSet(18, "admin1")
-    assert world.service.inventory("p1", ADMIN.caller) == stock
+    assert ordering.inventory(world.repository, "p1", ADMIN.caller) == stock
 
 
 def test_a_large_count_fills_every_bucket(world: World) -> None:
-    world.service.set_stock(SetStock("p1", STOCK_BUCKETS * MIN_SHARE * 3 + 5), ADMIN)
+    ordering.set_stock(
+        world.repository, world.catalog, SetStock("p1", STOCK_BUCKETS * MIN_SHARE * 3 + 5), ADMIN
+    )
     counts = [world.repository.load(Inventory, b).state.on_hand for b in bucket_ids("p1")]
     assert counts == [49] * 5 + [48] * (STOCK_BUCKETS - 5)
 
 
 def test_a_product_never_counted_has_no_stock(world: World) -> None:
     world.catalog.add("p9", "Trowel", "4.00")
-    stock = world.service.inventory("p9", ADMIN.caller)
+    stock = ordering.inventory(world.repository, "p9", ADMIN.caller)
     assert (stock.version, stock.on_hand, stock.available) == (0, 0, 0)
-    counted = world.service.set_stock(SetStock("p9", 0), ADMIN, expected_version=0)
+    counted = ordering.set_stock(
+        world.repository, world.catalog, SetStock("p9", 0), ADMIN, expected_version=0
+    )
     assert counted.version == 1
     assert [b for b in bucket_ids("p9") if world.repository.head(Inventory, b)] == ["p9"]
 
@@ -71,41 +78,45 @@ def test_a_small_stock_stays_in_the_first_bucket_and_leaves_the_rest_unwritten(
     world: World,
 ) -> None:
     world.catalog.add("p9", "Trowel", "4.00")
-    world.service.set_stock(SetStock("p9", 40), ADMIN)
+    ordering.set_stock(world.repository, world.catalog, SetStock("p9", 40), ADMIN)
     written = [b for b in bucket_ids("p9") if world.repository.head(Inventory, b)]
     assert written == ["p9", "p9~1"]  # 20 each: two buckets of at least 16
 
 
 def test_the_same_count_records_nothing(world: World) -> None:
-    assert world.service.set_stock(SetStock("p1", 10), ADMIN).version == 1
+    assert (
+        ordering.set_stock(world.repository, world.catalog, SetStock("p1", 10), ADMIN).version == 1
+    )
 
 
 @pytest.mark.parametrize("on_hand", [-1, 1_000_001, True, 1.0, "5", None])
 def test_a_count_is_a_whole_number_from_0(world: World, on_hand: Any) -> None:
     with pytest.raises(InvalidValue) as refused:
-        world.service.set_stock(SetStock("p1", on_hand), ADMIN)
+        ordering.set_stock(world.repository, world.catalog, SetStock("p1", on_hand), ADMIN)
     assert refused.value.code == "invalid_on_hand"
     assert refused.value.details[0].field == "on_hand"
 
 
 def test_only_catalogue_products_are_counted(world: World) -> None:
     with pytest.raises(NotFound) as missing:
-        world.service.set_stock(SetStock("ghost", 3), ADMIN)
+        ordering.set_stock(world.repository, world.catalog, SetStock("ghost", 3), ADMIN)
     assert missing.value.code == "product_not_found"
 
 
 def test_counting_and_reading_stock_is_for_admins(world: World) -> None:
     with pytest.raises(Forbidden):
-        world.service.set_stock(SetStock("p1", 3), CUSTOMER)
+        ordering.set_stock(world.repository, world.catalog, SetStock("p1", 3), CUSTOMER)
     with pytest.raises(Forbidden):
-        world.service.inventory("p1", CUSTOMER.caller)
+        ordering.inventory(world.repository, "p1", CUSTOMER.caller)
     with pytest.raises(Unauthenticated):
-        world.service.set_stock(SetStock("p1", 3), ANON)
+        ordering.set_stock(world.repository, world.catalog, SetStock("p1", 3), ANON)
 
 
 def test_a_stale_count_is_refused(world: World) -> None:
     with pytest.raises(VersionMismatch) as stale:
-        world.service.set_stock(SetStock("p1", 3), ADMIN, expected_version=0)
+        ordering.set_stock(
+            world.repository, world.catalog, SetStock("p1", 3), ADMIN, expected_version=0
+        )
     assert (stale.value.expected, stale.value.actual) == (0, 1)
 
 
@@ -116,10 +127,12 @@ def test_stock_cannot_be_set_below_what_is_reserved(world: World) -> None:
     world.process.handle(order.id, order.version)  # reserved, not yet paid
     assert world.inventory("p1").state.reserved == 3
     with pytest.raises(RuleViolation) as refused:
-        world.service.set_stock(SetStock("p1", 2), ADMIN)
+        ordering.set_stock(world.repository, world.catalog, SetStock("p1", 2), ADMIN)
     assert refused.value.code == "below_reserved"
     assert refused.value.details[0].issue == "at least 3"
-    assert world.service.set_stock(SetStock("p1", 3), ADMIN).available == 0
+    assert (
+        ordering.set_stock(world.repository, world.catalog, SetStock("p1", 3), ADMIN).available == 0
+    )
     buckets = [world.repository.load(Inventory, b) for b in bucket_ids("p1")]
     assert all(b.state.on_hand == b.state.reserved for b in buckets)  # what is reserved stays
 
@@ -249,7 +262,9 @@ def test_no_sequence_of_operations_breaks_the_stock_arithmetic(
 def test_an_order_reserves_from_its_home_bucket_alone_when_that_one_has_enough(
     world: World,
 ) -> None:
-    world.service.set_stock(SetStock("p1", 32 * 16), ADMIN)  # sixteen in every bucket
+    ordering.set_stock(
+        world.repository, world.catalog, SetStock("p1", 32 * 16), ADMIN
+    )  # sixteen in every bucket
     order = world.placed(("p1", 3))
     before = len(world.store.reads)
     world.process.handle(order.id, order.version)
@@ -260,7 +275,9 @@ def test_an_order_reserves_from_its_home_bucket_alone_when_that_one_has_enough(
 
 
 def test_a_line_its_home_bucket_cannot_hold_is_spread_over_the_others(world: World) -> None:
-    world.service.set_stock(SetStock("p1", 32 * 16), ADMIN)  # sixteen in every bucket
+    ordering.set_stock(
+        world.repository, world.catalog, SetStock("p1", 32 * 16), ADMIN
+    )  # sixteen in every bucket
     order = world.placed(("p1", 40))
     world.process.handle(order.id, order.version)
     held = world.order(order.id).state.held
@@ -271,7 +288,9 @@ def test_a_line_its_home_bucket_cannot_hold_is_spread_over_the_others(world: Wor
 
 
 def test_out_of_stock_only_when_all_the_buckets_together_are_short(world: World) -> None:
-    world.service.set_stock(SetStock("p1", 4), ADMIN)  # in the first bucket
+    ordering.set_stock(
+        world.repository, world.catalog, SetStock("p1", 4), ADMIN
+    )  # in the first bucket
     enough = world.placed(("p1", 4))
     world.process.handle(enough.id, enough.version)
     assert world.order(enough.id).state.stock is StockStatus.RESERVED
@@ -288,7 +307,7 @@ def test_however_the_stock_is_spread_no_order_is_refused_while_the_total_holds_i
     on_hand: int, wanted: list[int]
 ) -> None:
     world = World()
-    world.service.set_stock(SetStock("p3", on_hand), ADMIN)
+    ordering.set_stock(world.repository, world.catalog, SetStock("p3", on_hand), ADMIN)
     left = on_hand
     for quantity in wanted:
         order = world.placed(("p3", quantity))
@@ -300,7 +319,7 @@ def test_however_the_stock_is_spread_no_order_is_refused_while_the_total_holds_i
 
 
 def test_orders_of_one_product_append_to_different_buckets(world: World) -> None:
-    world.service.set_stock(SetStock("p1", 32 * 16), ADMIN)
+    ordering.set_stock(world.repository, world.catalog, SetStock("p1", 32 * 16), ADMIN)
     orders = [world.placed(("p1", 1)) for _ in range(64)]
     for order in orders:
         world.process.handle(order.id, order.version)
@@ -311,7 +330,9 @@ def test_orders_of_one_product_append_to_different_buckets(world: World) -> None
 def test_orders_that_miss_their_home_bucket_spread_over_the_buckets_with_stock(
     world: World,
 ) -> None:
-    world.service.set_stock(SetStock("p1", 4 * 16), ADMIN)  # four buckets of sixteen
+    ordering.set_stock(
+        world.repository, world.catalog, SetStock("p1", 4 * 16), ADMIN
+    )  # four buckets of sixteen
     orders = [world.placed(("p1", 1)) for _ in range(40)]
     for order in orders:
         world.process.handle(order.id, order.version)

@@ -10,6 +10,7 @@ import pytest
 
 from domain.access import CommandContext
 from domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, Unauthenticated
+from domain.ordering import service as ordering
 from domain.ordering.commands import (
     AddItem,
     CancelOrder,
@@ -36,8 +37,11 @@ from tests.fakes.ordering import DECLINED_METHOD, SUCCEEDING_METHOD
 
 
 def create(world: World, *items: tuple[str, Any], context: CommandContext = CUSTOMER) -> Order:
-    return world.service.create_order(
-        CreateOrder(tuple(RequestedItem(p, q) for p, q in items)), context
+    return ordering.create_order(
+        world.repository,
+        world.catalog,
+        CreateOrder(tuple(RequestedItem(p, q) for p, q in items)),
+        context,
     )
 
 
@@ -126,20 +130,22 @@ def test_an_order_holds_at_most_max_lines_items(world: World) -> None:
     full = create(world, *[(f"x{n}", 1) for n in range(MAX_LINES)])
     assert len(full.state.items) == MAX_LINES
     with pytest.raises(RuleViolation) as too_many:
-        world.service.add_item(AddItem(full.id, f"x{MAX_LINES}", 1), CUSTOMER)
+        ordering.add_item(
+            world.repository, world.catalog, AddItem(full.id, f"x{MAX_LINES}", 1), CUSTOMER
+        )
     assert too_many.value.code == "too_many_lines"
-    more = world.service.add_item(AddItem(full.id, "x0", 1), CUSTOMER)
+    more = ordering.add_item(world.repository, world.catalog, AddItem(full.id, "x0", 1), CUSTOMER)
     assert more.state.items[0].quantity == 2
 
 
 def test_a_line_holds_at_most_1000_units(world: World) -> None:
     order = create(world, ("p1", 600))
     with pytest.raises(RuleViolation) as refused:
-        world.service.add_item(AddItem(order.id, "p1", 401), CUSTOMER)
+        ordering.add_item(world.repository, world.catalog, AddItem(order.id, "p1", 401), CUSTOMER)
     assert refused.value.code == "quantity_limit"
-    assert world.service.add_item(AddItem(order.id, "p1", 400), CUSTOMER).state.total == Decimal(
-        "12500.00"
-    )
+    assert ordering.add_item(
+        world.repository, world.catalog, AddItem(order.id, "p1", 400), CUSTOMER
+    ).state.total == Decimal("12500.00")
     with pytest.raises(RuleViolation):
         create(world, ("p1", 999), ("p1", 2))
 
@@ -153,7 +159,9 @@ def test_only_active_catalogue_products_can_be_ordered(world: World, product_id:
     assert refused.value.details[0].field == "items[1].product_id"
     draft = create(world)
     with pytest.raises(RuleViolation) as again:
-        world.service.add_item(AddItem(draft.id, product_id, 1), CUSTOMER)
+        ordering.add_item(
+            world.repository, world.catalog, AddItem(draft.id, product_id, 1), CUSTOMER
+        )
     assert again.value.code == "product_unavailable"
     assert again.value.details[0].field == "product_id"
 
@@ -177,7 +185,9 @@ def test_a_refused_creation_records_nothing(world: World) -> None:
 
 def test_adding_an_existing_product_adds_to_its_quantity(world: World) -> None:
     order = create(world, ("p1", 2))
-    added = world.service.add_item(AddItem(order.id, "p1", 3), CUSTOMER, expected_version=2)
+    added = ordering.add_item(
+        world.repository, world.catalog, AddItem(order.id, "p1", 3), CUSTOMER, expected_version=2
+    )
     assert added.state.items == (OrderLine("p1", "Spade", Decimal("12.50"), 5),)
     assert added.version == 3
 
@@ -185,34 +195,36 @@ def test_adding_an_existing_product_adds_to_its_quantity(world: World) -> None:
 def test_a_line_takes_the_catalogue_price_of_the_moment_it_changes(world: World) -> None:
     order = create(world, ("p1", 2), ("p2", 1))
     world.catalog.add("p1", "Garden spade", "14.00")
-    unchanged = world.service.order(order.id, CUSTOMER.caller)
+    unchanged = ordering.order(world.repository, order.id, CUSTOMER.caller)
     assert unchanged.state.items[0].unit_price == Decimal("12.50")
-    added = world.service.add_item(AddItem(order.id, "p1", 1), CUSTOMER)
+    added = ordering.add_item(world.repository, world.catalog, AddItem(order.id, "p1", 1), CUSTOMER)
     assert added.state.items[0] == OrderLine("p1", "Garden spade", Decimal("14.00"), 3)
     assert added.state.total == Decimal("49.25")
 
 
 def test_removing_a_line_removes_its_units_from_the_total(world: World) -> None:
     order = create(world, ("p1", 2), ("p2", 1))
-    removed = world.service.remove_item(RemoveItem(order.id, "p1"), CUSTOMER)
+    removed = ordering.remove_item(world.repository, RemoveItem(order.id, "p1"), CUSTOMER)
     assert [line.product_id for line in removed.state.items] == ["p2"]
     assert removed.state.total == Decimal("7.25")
-    again = world.service.add_item(AddItem(order.id, "p1", 1), CUSTOMER)
+    again = ordering.add_item(world.repository, world.catalog, AddItem(order.id, "p1", 1), CUSTOMER)
     assert [line.product_id for line in again.state.items] == ["p2", "p1"]
 
 
 def test_removing_a_product_not_in_the_order_is_refused(world: World) -> None:
     order = create(world, ("p1", 2))
     with pytest.raises(RuleViolation) as refused:
-        world.service.remove_item(RemoveItem(order.id, "p2"), CUSTOMER)
+        ordering.remove_item(world.repository, RemoveItem(order.id, "p2"), CUSTOMER)
     assert refused.value.code == "not_in_order"
 
 
 ItemChange = Callable[[World, str], object]
 ITEM_CHANGES: dict[str, ItemChange] = {
-    "add": lambda w, o: w.service.add_item(AddItem(o, "p3", 1), CUSTOMER),
-    "add_existing": lambda w, o: w.service.add_item(AddItem(o, "p1", 1), CUSTOMER),
-    "remove": lambda w, o: w.service.remove_item(RemoveItem(o, "p1"), CUSTOMER),
+    "add": lambda w, o: ordering.add_item(w.repository, w.catalog, AddItem(o, "p3", 1), CUSTOMER),
+    "add_existing": lambda w, o: ordering.add_item(
+        w.repository, w.catalog, AddItem(o, "p1", 1), CUSTOMER
+    ),
+    "remove": lambda w, o: ordering.remove_item(w.repository, RemoveItem(o, "p1"), CUSTOMER),
 }
 
 
@@ -223,7 +235,7 @@ def test_items_change_only_in_a_draft(world: World, change: str, state: str) -> 
     if state == "confirmed":
         world.pump.run()
     if state == "cancelled":
-        world.service.cancel(CancelOrder(order.id), CUSTOMER)
+        ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     version = world.order(order.id).version
     with pytest.raises(RuleViolation) as refused:
         ITEM_CHANGES[change](world, order.id)
@@ -239,7 +251,14 @@ def test_items_change_only_in_a_draft(world: World, change: str, state: str) -> 
 
 def test_placing_records_the_method_and_the_total(world: World) -> None:
     order = create(world, ("p1", 2), ("p2", 1))
-    placed = world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER, 3)
+    placed = ordering.place(
+        world.repository,
+        world.catalog,
+        world.payments,
+        PlaceOrder(order.id, SUCCEEDING_METHOD),
+        CUSTOMER,
+        3,
+    )
     assert placed.state.status is OrderStatus.PLACED
     assert placed.version == 4
     assert decoded(world, order)[-1] == OrderPlaced(
@@ -249,16 +268,28 @@ def test_placing_records_the_method_and_the_total(world: World) -> None:
 
 def test_an_empty_order_cannot_be_placed(world: World) -> None:
     order = create(world, ("p1", 1))
-    world.service.remove_item(RemoveItem(order.id, "p1"), CUSTOMER)
+    ordering.remove_item(world.repository, RemoveItem(order.id, "p1"), CUSTOMER)
     with pytest.raises(RuleViolation) as refused:
-        world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     assert refused.value.code == "empty_order"
 
 
 def test_an_order_is_placed_once(world: World) -> None:
     order = world.placed()
     with pytest.raises(RuleViolation) as refused:
-        world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     assert refused.value.code == "order_not_draft"
     assert (
         refused.value.message == "This order is placed: it can be placed only while it is a draft."
@@ -267,9 +298,15 @@ def test_an_order_is_placed_once(world: World) -> None:
 
 def test_placing_a_cancelled_order_says_it_is_cancelled(world: World) -> None:
     order = world.placed()
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     with pytest.raises(RuleViolation) as refused:
-        world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     assert (refused.value.code, refused.value.message) == (
         "order_not_draft",
         "This order is cancelled: it can be placed only while it is a draft.",
@@ -280,7 +317,9 @@ def test_placing_a_cancelled_order_says_it_is_cancelled(world: World) -> None:
 def test_an_unsupported_payment_method_is_a_bad_value(world: World, method: str) -> None:
     order = create(world, ("p1", 1))
     with pytest.raises(InvalidValue) as refused:
-        world.service.place(PlaceOrder(order.id, method), CUSTOMER)
+        ordering.place(
+            world.repository, world.catalog, world.payments, PlaceOrder(order.id, method), CUSTOMER
+        )
     assert refused.value.code == "unsupported_payment_method"
     assert refused.value.details[0].field == "payment_method"
     assert world.order(order.id).state.status is OrderStatus.DRAFT
@@ -290,24 +329,44 @@ def test_an_unsupported_payment_method_is_a_bad_value(world: World, method: str)
 def test_a_payment_method_is_required(world: World, method: str) -> None:
     order = create(world, ("p1", 1))
     with pytest.raises(InvalidValue) as refused:
-        world.service.place(PlaceOrder(order.id, method), CUSTOMER)
+        ordering.place(
+            world.repository, world.catalog, world.payments, PlaceOrder(order.id, method), CUSTOMER
+        )
     assert refused.value.code == "invalid_payment_method"
 
 
 def test_the_payment_method_is_checked_before_the_order(world: World) -> None:
     with pytest.raises(InvalidValue):
-        world.service.place(PlaceOrder("ghost", "bitcoin"), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder("ghost", "bitcoin"),
+            CUSTOMER,
+        )
 
 
 def test_a_product_withdrawn_since_it_was_added_blocks_placing(world: World) -> None:
     order = create(world, ("p1", 1), ("p2", 1))
     world.catalog.deactivate("p2")
     with pytest.raises(RuleViolation) as refused:
-        world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     assert refused.value.code == "product_unavailable"
     assert [d.issue for d in refused.value.details] == ["p2"]
-    world.service.remove_item(RemoveItem(order.id, "p2"), CUSTOMER)
-    placed = world.service.place(PlaceOrder(order.id, DECLINED_METHOD), CUSTOMER)
+    ordering.remove_item(world.repository, RemoveItem(order.id, "p2"), CUSTOMER)
+    placed = ordering.place(
+        world.repository,
+        world.catalog,
+        world.payments,
+        PlaceOrder(order.id, DECLINED_METHOD),
+        CUSTOMER,
+    )
     assert placed.state.status is OrderStatus.PLACED
 
 
@@ -323,41 +382,47 @@ def test_an_order_can_be_cancelled_while_draft_placed_or_confirmed(
 ) -> None:
     order = create(world, ("p1", 1))
     if state != "draft":
-        world.service.place(PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     if state == "confirmed":
         world.pump.run()
         assert world.order(order.id).state.status is OrderStatus.CONFIRMED
     if state == "cancelled":
-        world.service.cancel(CancelOrder(order.id), CUSTOMER)
+        ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     if allowed:
-        cancelled = world.service.cancel(CancelOrder(order.id), CUSTOMER)
+        cancelled = ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
         assert cancelled.state.status is OrderStatus.CANCELLED
         assert cancelled.state.reason is CancelReason.CANCELLED_BY_CUSTOMER
         assert cancelled.state.cancelled_by == "cust1"
         assert cancelled.state.cancelled_at == world.clock.now()
     else:
         with pytest.raises(RuleViolation) as refused:
-            world.service.cancel(CancelOrder(order.id), CUSTOMER)
+            ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
         assert refused.value.code == "cannot_cancel"
 
 
 def test_an_admin_cancels_any_order(world: World) -> None:
     order = world.placed()
-    cancelled = world.service.cancel(CancelOrder(order.id), ADMIN)
+    cancelled = ordering.cancel(world.repository, CancelOrder(order.id), ADMIN)
     assert cancelled.state.reason is CancelReason.CANCELLED_BY_ADMIN
     assert cancelled.state.cancelled_by == "admin1"
 
 
 def test_an_admin_cancelling_their_own_order_does_so_as_its_customer(world: World) -> None:
     order = create(world, ("p1", 1), context=ADMIN)
-    cancelled = world.service.cancel(CancelOrder(order.id), ADMIN)
+    cancelled = ordering.cancel(world.repository, CancelOrder(order.id), ADMIN)
     assert cancelled.state.reason is CancelReason.CANCELLED_BY_CUSTOMER
 
 
 def test_cancelling_a_draft_touches_no_stock(world: World) -> None:
     order = create(world, ("p1", 1))
     versions = world.inventory("p1").version
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     assert world.inventory("p1").version == versions
     assert world.types(order.id)[-1] == "OrderCancelled"
 
@@ -366,11 +431,15 @@ def test_cancelling_a_draft_touches_no_stock(world: World) -> None:
 
 
 OWNER_COMMANDS: dict[str, Callable[[World, str, CommandContext], object]] = {
-    "add_item": lambda w, o, ctx: w.service.add_item(AddItem(o, "p1", 1), ctx),
-    "remove_item": lambda w, o, ctx: w.service.remove_item(RemoveItem(o, "p1"), ctx),
-    "place": lambda w, o, ctx: w.service.place(PlaceOrder(o, SUCCEEDING_METHOD), ctx),
-    "cancel": lambda w, o, ctx: w.service.cancel(CancelOrder(o), ctx),
-    "order": lambda w, o, ctx: w.service.order(o, ctx.caller),
+    "add_item": lambda w, o, ctx: ordering.add_item(
+        w.repository, w.catalog, AddItem(o, "p1", 1), ctx
+    ),
+    "remove_item": lambda w, o, ctx: ordering.remove_item(w.repository, RemoveItem(o, "p1"), ctx),
+    "place": lambda w, o, ctx: ordering.place(
+        w.repository, w.catalog, w.payments, PlaceOrder(o, SUCCEEDING_METHOD), ctx
+    ),
+    "cancel": lambda w, o, ctx: ordering.cancel(w.repository, CancelOrder(o), ctx),
+    "order": lambda w, o, ctx: ordering.order(w.repository, o, ctx.caller),
 }
 
 
@@ -401,7 +470,7 @@ def test_an_admin_sees_but_does_not_fill_or_place_a_customers_order(
     with pytest.raises(Forbidden) as refused:
         OWNER_COMMANDS[name](world, order.id, ADMIN)
     assert refused.value.code == "owner_only"
-    assert world.service.order(order.id, ADMIN.caller).state.customer_id == "cust1"
+    assert ordering.order(world.repository, order.id, ADMIN.caller).state.customer_id == "cust1"
 
 
 def test_only_a_signed_in_caller_creates_an_order(world: World) -> None:
@@ -413,12 +482,21 @@ def test_only_a_signed_in_caller_creates_an_order(world: World) -> None:
 def test_a_stale_version_is_refused_and_records_nothing(world: World, name: str) -> None:
     order = create(world, ("p1", 1), ("p2", 1))
     commands: dict[str, Callable[[int], Order]] = {
-        "add_item": lambda v: world.service.add_item(AddItem(order.id, "p1", 1), CUSTOMER, v),
-        "remove_item": lambda v: world.service.remove_item(RemoveItem(order.id, "p1"), CUSTOMER, v),
-        "place": lambda v: world.service.place(
-            PlaceOrder(order.id, SUCCEEDING_METHOD), CUSTOMER, v
+        "add_item": lambda v: ordering.add_item(
+            world.repository, world.catalog, AddItem(order.id, "p1", 1), CUSTOMER, v
         ),
-        "cancel": lambda v: world.service.cancel(CancelOrder(order.id), CUSTOMER, v),
+        "remove_item": lambda v: ordering.remove_item(
+            world.repository, RemoveItem(order.id, "p1"), CUSTOMER, v
+        ),
+        "place": lambda v: ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(order.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+            v,
+        ),
+        "cancel": lambda v: ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER, v),
     }
     command = commands[name]
     with pytest.raises(VersionMismatch) as stale:
@@ -431,7 +509,7 @@ def test_a_stale_version_is_refused_and_records_nothing(world: World, name: str)
 def test_another_customers_stale_version_still_says_not_found(world: World) -> None:
     order = create(world, ("p1", 1))
     with pytest.raises(NotFound):
-        world.service.cancel(CancelOrder(order.id), OTHER_CUSTOMER, expected_version=1)
+        ordering.cancel(world.repository, CancelOrder(order.id), OTHER_CUSTOMER, expected_version=1)
 
 
 # replay
@@ -440,7 +518,7 @@ def test_another_customers_stale_version_still_says_not_found(world: World) -> N
 def test_replaying_or_restoring_an_order_gives_the_same_state(world: World) -> None:
     order = world.placed(("p1", 2), ("p2", 1))
     world.pump.run()
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     world.pump.run()
     current = world.order(order.id)
     assert current.state.refund_id is not None
@@ -457,13 +535,15 @@ def test_the_widest_writes_of_a_full_order_fit_one_append(world: World, method: 
     an append of more than MAX_APPEND_ITEMS items."""
     for n in range(MAX_LINES):
         world.catalog.add(f"x{n}", f"Thing {n}", "1.00")
-        world.service.set_stock(SetStock(f"x{n}", 5), ADMIN)
+        ordering.set_stock(world.repository, world.catalog, SetStock(f"x{n}", 5), ADMIN)
     order = create(world, *[(f"x{n}", 1) for n in range(MAX_LINES)])
-    world.service.place(PlaceOrder(order.id, method), CUSTOMER)
+    ordering.place(
+        world.repository, world.catalog, world.payments, PlaceOrder(order.id, method), CUSTOMER
+    )
     world.pump.run()
     if method == SUCCEEDING_METHOD:
         assert world.order(order.id).state.status is OrderStatus.CONFIRMED
-        world.service.cancel(CancelOrder(order.id), CUSTOMER)
+        ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
         world.pump.run()
     assert world.order(order.id).state.status is OrderStatus.CANCELLED
     assert world.pump.failures == 0

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.ordering import service as ordering
 from domain.ordering.commands import CancelOrder
 from domain.ordering.order import OrderStatus, PaymentStatus, Step
 from domain.processes import ORDER_STREAMS
@@ -143,7 +144,7 @@ def test_a_cancelled_charged_order_is_refunded_then_mailed_in_one_message(
 ) -> None:
     order = world.placed(("p1", 1))
     split.run()
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     split.run(times=2)
     assert [steps for steps in split.consumed if steps][-1] == [
         Step.REFUND,

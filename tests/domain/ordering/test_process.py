@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import RuleViolation
+from domain.ordering import service as ordering
 from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
 from domain.ordering.inventory import Inventory, bucket_ids
 from domain.ordering.order import (
@@ -154,7 +155,7 @@ def test_cancelling_a_confirmed_order_returns_its_stock_and_refunds_once(world: 
     order = world.placed(("p1", 2), ("p2", 1))
     world.pump.run()
     appends = world.store.appends
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     assert world.store.appends == appends + 1
     assert world.types(order.id)[-2:] == ["OrderCancelled", "OrderStockReturned"]
     returned = inventory_types(world, "p1")
@@ -177,7 +178,7 @@ def test_cancelling_a_reserved_order_releases_in_the_same_write(world: World) ->
     order = world.placed(("p1", 2), ("p2", 1))
     world.process.handle(order.id, order.version)
     appends = world.store.appends
-    world.service.cancel(CancelOrder(order.id), ADMIN)
+    ordering.cancel(world.repository, CancelOrder(order.id), ADMIN)
     assert world.store.appends == appends + 1
     assert world.types(order.id)[-2:] == ["OrderCancelled", "OrderStockReleased"]
     assert inventory_types(world, "p2")[-1] == "StockReleased"
@@ -188,7 +189,7 @@ def test_cancelling_a_reserved_order_releases_in_the_same_write(world: World) ->
 
 def test_cancelling_before_the_process_ran_leaves_it_only_the_email(world: World) -> None:
     order = world.placed()
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     world.pump.run()
     assert world.pump.steps == [(order.id, Step.NOTIFY_CANCELLATION)]
     assert [(m.reason, m.refunded) for m in world.notifier.cancellations] == [
@@ -203,7 +204,9 @@ def test_a_cancel_that_lands_during_the_charge_is_settled_and_refunded(world: Wo
     while world.order(order.id).state.payment is not PaymentStatus.REQUESTED:
         world.pump.deliver(world.pump.ready()[0])
     # The provider charges, then, before the charge is recorded, the customer cancels.
-    world.store.before_next_append(lambda: world.service.cancel(CancelOrder(order.id), CUSTOMER))
+    world.store.before_next_append(
+        lambda: ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
+    )
     world.pump.run()
     done = world.order(order.id)
     assert done.state.reason is CancelReason.CANCELLED_BY_CUSTOMER
@@ -224,7 +227,7 @@ def test_a_payment_requested_then_cancelled_is_asked_again_and_refunded(world: W
     world.process.handle(order.id, 4)
     world.process.handle(order.id, 5)
     assert world.order(order.id).state.payment is PaymentStatus.REQUESTED
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     world.pump.run()
     assert [step for _, step in world.pump.steps][-3:] == [
         Step.SETTLE,
@@ -238,7 +241,7 @@ def test_a_settled_decline_needs_no_refund(world: World) -> None:
     order = world.placed(("p1", 1), method=DECLINED_METHOD)
     world.process.handle(order.id, 4)
     world.process.handle(order.id, 5)
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     world.pump.run()
     done = world.order(order.id)
     assert done.state.payment is PaymentStatus.DECLINED
@@ -251,7 +254,7 @@ def test_a_cancel_before_the_confirmation_is_sent_sends_none(world: World) -> No
     order = world.placed()
     while world.order(order.id).state.status is not OrderStatus.CONFIRMED:
         world.pump.deliver(world.pump.ready()[0])
-    world.service.cancel(CancelOrder(order.id), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     world.pump.run()
     assert world.notifier.sent == []
     assert len(world.payments.refunds) == 1
@@ -272,7 +275,9 @@ def test_old_and_duplicate_events_change_nothing_once_done(world: World) -> None
 
 def test_an_unknown_or_draft_order_needs_nothing(world: World) -> None:
     assert world.process.handle("ghost", 1) is None
-    draft = world.service.create_order(CreateOrder((RequestedItem("p1", 1),)), CUSTOMER)
+    draft = ordering.create_order(
+        world.repository, world.catalog, CreateOrder((RequestedItem("p1", 1),)), CUSTOMER
+    )
     assert world.process.handle(draft.id, 1) is None
 
 
@@ -280,7 +285,7 @@ def test_an_unknown_or_draft_order_needs_nothing(world: World) -> None:
 
 
 def test_two_orders_for_the_last_unit_in_turn_confirm_one(world: World) -> None:
-    world.service.set_stock(SetStock("p3", 1), ADMIN)
+    ordering.set_stock(world.repository, world.catalog, SetStock("p3", 1), ADMIN)
     first = world.placed(("p3", 1))
     second = world.placed(("p3", 1), context=OTHER_CUSTOMER)
     world.pump.run()
@@ -295,7 +300,7 @@ def test_two_orders_racing_for_the_last_unit_confirm_exactly_one(world: World) -
     """The first order's reservation loads the stock, then the second order's reservation
     is written before the first's: the first's write conflicts, it decides again on the
     fresh stock and finds none."""
-    world.service.set_stock(SetStock("p3", 1), ADMIN)
+    ordering.set_stock(world.repository, world.catalog, SetStock("p3", 1), ADMIN)
     world.stock["p3"] = 1
     first = world.placed(("p3", 1))
     second = world.placed(("p3", 1), context=OTHER_CUSTOMER)
@@ -310,11 +315,25 @@ def test_two_orders_racing_for_the_last_unit_confirm_exactly_one(world: World) -
 
 
 def test_placing_the_same_draft_from_two_tabs_places_it_once(world: World) -> None:
-    draft = world.service.create_order(CreateOrder((RequestedItem("p1", 1),)), CUSTOMER)
+    draft = ordering.create_order(
+        world.repository, world.catalog, CreateOrder((RequestedItem("p1", 1),)), CUSTOMER
+    )
     world.store.before_next_append(
-        lambda: world.service.place(PlaceOrder(draft.id, SUCCEEDING_METHOD), CUSTOMER)
+        lambda: ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(draft.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     )
     with pytest.raises(RuleViolation) as refused:
-        world.service.place(PlaceOrder(draft.id, SUCCEEDING_METHOD), CUSTOMER)
+        ordering.place(
+            world.repository,
+            world.catalog,
+            world.payments,
+            PlaceOrder(draft.id, SUCCEEDING_METHOD),
+            CUSTOMER,
+        )
     assert refused.value.code == "order_not_draft"
     assert world.types(draft.id).count("OrderPlaced") == 1
