@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -146,13 +147,33 @@ class Backend:
         # loopback only: `devstack invoke` finds it through .devstack/<stack>.json
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
-        partitions.serve(self._server)  # GET /_devstack/partitions: the hot keys
+        self.answer(partitions.PATH, partitions.answer)  # the hot keys
         host, port = self._server.get_host_and_port()
         self._housekeeper = threading.Thread(
             target=self._housekeeping, name="moto-housekeeping", daemon=True
         )
         self._housekeeper.start()
         return f"http://{host}:{port}"
+
+    def answer(self, path: str, body: Callable[[Mapping[str, list[str]]], Any]) -> None:
+        """Answer GET <embedded endpoint><path> with `body(query)` as JSON, before moto sees
+        the request: what the local stack tells `eventshop-admin --local` beyond AWS's APIs."""
+        from urllib.parse import parse_qs
+
+        wsgi = self._server._server
+        app = wsgi.app
+
+        def answering(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO") != path:
+                return app(environ, start_response)
+            data = json.dumps(body(parse_qs(environ.get("QUERY_STRING") or ""))).encode()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+
+        wsgi.app = answering
 
     def _housekeeping(self) -> None:
         while not self._stop.wait(_HOUSEKEEPING_SECONDS):

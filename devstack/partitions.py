@@ -636,37 +636,21 @@ def report(seconds: int | None = None, top: int = 10, of: Ledger | None = None) 
     }
 
 
-def serve(server: Any) -> None:
-    """Answer GET /_devstack/partitions on the embedded endpoint (a ThreadedMotoServer),
-    before moto sees the request; `?seconds=N&top=N`."""
-    from urllib.parse import parse_qs
-
-    wsgi = server._server
-    app = wsgi.app
-
-    def answering(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") != PATH:
-            return app(environ, start_response)
-        query = parse_qs(environ.get("QUERY_STRING") or "")
-        try:
-            seconds = int(query.get("seconds", ["60"])[0])
-            top = int(query.get("top", ["10"])[0])
-        except ValueError:
-            seconds, top = WINDOW_SECONDS, 10
-        body = json.dumps(report(seconds, top)).encode("utf-8")
-        start_response(
-            "200 OK",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-        )
-        return [body]
-
-    wsgi.app = answering
+def answer(query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """GET /_devstack/partitions: the hottest partitions, `?seconds=N&top=N`."""
+    try:
+        seconds = int(query.get("seconds", ["60"])[0])
+        top = int(query.get("top", ["10"])[0])
+    except ValueError:
+        seconds, top = WINDOW_SECONDS, 10
+    return report(seconds, top)
 
 
 __all__ = [
     "Access",
     "Ledger",
     "PartitionLoad",
+    "answer",
     "attribute_size",
     "install",
     "item_size",
@@ -674,6 +658,5 @@ __all__ = [
     "measured",
     "read_units",
     "report",
-    "serve",
     "write_units",
 ]

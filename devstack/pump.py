@@ -9,6 +9,7 @@ SQS mappings (devstack/queues.py), so `wait_idle` waits for every event source."
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 import time
@@ -454,7 +455,7 @@ class StreamPump:
         a mapping uses: Lambda's poller reads the stream and sends to the on-failure
         destination with the function's role, so the local pump does too."""
         self.streams = streams
-        self.invoke = invoke
+        self.invoke = self._tracking(invoke)
         self.destinations = destinations
         self.as_function = as_function
         self.function_arns = dict(function_arns)
@@ -464,6 +465,34 @@ class StreamPump:
         self.stopping = threading.Event()
         self._pollers = [_MappingPoller(self, spec) for spec in mappings]
         self.queues: list[QueuePoller] = []
+
+    def _tracking(self, invoke: Invoker) -> Invoker:
+        """`invoke`, noting each batch in flight and when it started (`in_flight`)."""
+        self._in_flight: dict[int, tuple[str, float]] = {}
+        self._flight_lock = lock = threading.Lock()
+        tokens = itertools.count()
+
+        def tracked(function: str, event: Any) -> InvokeResult:
+            token = next(tokens)
+            with lock:
+                self._in_flight[token] = (function, time.time())
+            try:
+                return invoke(function, event)
+            finally:
+                with lock:
+                    del self._in_flight[token]
+
+        return tracked
+
+    def in_flight(self) -> dict[str, float]:
+        """Each function's oldest stream batch in flight: when it started (epoch seconds).
+        What a local rebuild's fence waits on (GET /_devstack/readers)."""
+        oldest: dict[str, float] = {}
+        with self._flight_lock:
+            flying = list(self._in_flight.values())
+        for function, started in flying:
+            oldest[function] = min(started, oldest.get(function, started))
+        return oldest
 
     def add_queues(self, pollers: Sequence[QueuePoller]) -> None:
         """SQS mappings (devstack/queues.py), started, awaited and stopped with the streams'."""

@@ -33,6 +33,8 @@ from devstack.template import Template
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 DEFAULT_STACK_NAME = "eventshop-local"
+READERS_PATH = "/_devstack/readers"
+"""GET: each stream reader's oldest batch in flight (`StreamPump.in_flight`)."""
 READER_FUNCTIONS = ("ProjectorFunction", "OrderProcessFunction", "OutsideCallsFunction")
 """The stream readers whose environment the running stack's file records."""
 
@@ -166,6 +168,10 @@ class LocalStack:
                 )
             )
             self._pump.start()
+            if self._backend.embedded:
+                # a local rebuild's fence: the stream batches in flight (infra/hot_keys.py)
+                pump = self._pump
+                self._backend.answer(READERS_PATH, lambda query: {"in_flight": pump.in_flight()})
             self.mailbox = Mailbox(deployment.region, self._log)
             if self._backend.embedded:
                 self.mailbox.start()

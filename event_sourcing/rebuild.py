@@ -59,6 +59,8 @@ class Report:
     dropped: int = 0
     replaced: int | None = None
     seconds: float = 0.0
+    fences_released: int = 0
+    """Fences that ended before their time because `released` said the projectors let go."""
 
 
 @dataclass
@@ -91,6 +93,10 @@ class Rebuild:
     erased, so a rebuild brings none of it back)."""
     passed_switch: Callable[[datetime], bool] = lambda switched_at: True
     """Whether the projector has applied every event written up to `switched_at`."""
+    released: Callable[[datetime], bool] | None = None
+    """Whether no projector can still write what it read before `moment` (no batch in
+    flight that may hold older pointers), where that can be seen: the fence then ends as
+    soon as it holds, and after `fence` seconds at the latest."""
 
     def run(self, *, drop: bool = True) -> Report:
         started = time.monotonic()
@@ -109,7 +115,8 @@ class Rebuild:
         report = Report(self.projection.name, building.number, building.version, resumed)
         self.progress.began(report)
         assert pointer.started_at is not None
-        self._wait_until(pointer.started_at + timedelta(seconds=self.fence), "for projectors")
+        if self._fence(pointer.started_at, "for projectors"):
+            report.fences_released += 1
         self._build(pointer, building, report)
         self.progress.phase("switching readers")
         report.replaced = self._switch(building)
@@ -218,7 +225,9 @@ class Rebuild:
         if pointer.dropping is None:
             return pointer
         assert pointer.drop_after is not None
-        self._wait_until(pointer.drop_after, "for projectors of the old generation")
+        changed = pointer.drop_after - timedelta(seconds=self.fence)
+        if self._fence(changed, "for projectors of the old generation") and report:
+            report.fences_released += 1
         self.progress.phase(f"dropping generation {pointer.dropping.number}")
         dropped = self.generations.drop(pointer.dropping)
         if report is not None:
@@ -226,6 +235,20 @@ class Rebuild:
         done = pointer.dropped()
         self.generations.save(done, read_at=pointer.epoch)
         return done
+
+    def _fence(self, changed: datetime, why: str) -> bool:
+        """Wait until no projector can still write what it read before `changed`: `fence`
+        seconds after it, or as soon as `released` says so (then answer True)."""
+        until = changed + timedelta(seconds=self.fence)
+        if self.released is None:
+            self._wait_until(until, why)
+            return False
+        self.progress.phase(f"waiting {why} (until they let go, {self.fence:.0f} s at most)")
+        while self.clock.now() < until:
+            if self.released(changed):
+                return True
+            self.wait(SETTLE_POLL_SECONDS)
+        return False
 
     def _fenced(self) -> datetime:
         return self.clock.now() + timedelta(seconds=self.fence)

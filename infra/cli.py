@@ -32,7 +32,12 @@ from domain.projections import all_projections, projection_named
 from event_sourcing.events import iso, parse_iso
 from event_sourcing.projector import Projection, Projector, Projectors
 from infra.container import Container
-from infra.generations import FENCE_SECONDS, READER_CACHE_SECONDS, RETIRE_DELAY_SECONDS
+from infra.generations import (
+    FENCE_SECONDS,
+    PROJECTOR_LEASE_SECONDS,
+    READER_CACHE_SECONDS,
+    RETIRE_DELAY_SECONDS,
+)
 from infra.settings import MissingSetting
 
 if TYPE_CHECKING:
@@ -250,6 +255,12 @@ def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
 
     container = target.container()
     projector = Operations(container, target.outputs).reader("projector")
+    released = None
+    if args.local:  # the local pump shows its batches: the fence ends when they allow
+        from infra.hot_keys import projector_released
+
+        endpoint = target.env.get("AWS_ENDPOINT_URL", "")
+        released = projector_released(endpoint, PROJECTOR_LEASE_SECONDS)
     reports = []
     chosen = _projections(args.projection)
     if args.changed:
@@ -277,6 +288,7 @@ def rebuild(args: argparse.Namespace, target: Target, out: Out) -> int:
                     segments=args.segments,
                     retire_delay=args.drop_after,
                     fence=args.fence,
+                    released=released,
                     progress=progress,
                     passed_switch=projector.applied_through,
                     registry=container.repository.events,
@@ -717,7 +729,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long after each change of the active generations before building "
         "or dropping (projectors keep what they read for a lease, plus their longest batch; "
-        "default %(default).0f; 0 only when no projector runs meanwhile)",
+        "default %(default).0f; 0 only when no projector runs meanwhile). With --local, "
+        "the wait ends sooner: once the lease has passed and no projector batch begun "
+        "before its end is in flight",
     )
     replayed = commands.add_parser(
         "replay", parents=[common], help="re-apply the events recorded since a time"

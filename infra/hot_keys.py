@@ -1,6 +1,8 @@
-"""The hottest partitions of the last minute, as the local stack's embedded DynamoDB endpoint
-counts them (devstack/partitions.py serves GET <endpoint>/_devstack/partitions): what
-`eventshop-admin partitions --local` prints and the console's /console/partitions shows.
+"""What the local stack's embedded DynamoDB endpoint tells beyond AWS's APIs: the hottest
+partitions of the last minute (devstack/partitions.py serves GET
+<endpoint>/_devstack/partitions), which `eventshop-admin partitions --local` prints and
+the console's /console/partitions shows, and the stream batches in flight, which a local
+rebuild's fence waits on.
 
 Deployed, DynamoDB counts them itself: CloudWatch Contributor Insights on each table and
 index (template.yaml) ranks the most accessed and most throttled keys."""
@@ -8,14 +10,18 @@ index (template.yaml) ranks the most accessed and most throttled keys."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlparse
 
 PATH = "/_devstack/partitions"
+READERS_PATH = "/_devstack/readers"
+"""Each stream reader's oldest batch in flight (devstack/stack.py)."""
 READ_LIMIT = 3000.0
 """Read units per second one partition serves."""
 WRITE_LIMIT = 1000.0
@@ -85,19 +91,47 @@ def read_local(
 ) -> HotKeys:
     """The local endpoint's counts, only of `tables` (all when empty): the endpoint serves
     every stack of its process."""
+    query = f"?seconds={int(seconds)}&top={int(top)}"
+    return parse(_local_answer(endpoint_url, PATH + query, "counts partitions"), tables)
+
+
+def _local_answer(endpoint_url: str, path: str, what: str) -> Any:
     host = urlparse(endpoint_url).hostname or ""
     if not (host == "localhost" or host.startswith("127.") or host == "::1"):
         raise NoCounts(f"{endpoint_url} is not a local stack's endpoint; {DEPLOYED}")
-    url = f"{endpoint_url.rstrip('/')}{PATH}?seconds={int(seconds)}&top={int(top)}"
     try:
+        url = endpoint_url.rstrip("/") + path
         with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback only)
-            document = json.loads(answer.read())
+            return json.loads(answer.read())
     except (URLError, OSError, ValueError) as error:
         raise NoCounts(
-            f"the local stack's endpoint {endpoint_url} does not answer {PATH} ({error}): "
-            "only the embedded endpoint of `make run` counts partitions"
+            f"the local stack's endpoint {endpoint_url} does not answer {path} ({error}): "
+            f"only the embedded endpoint of `make run` {what}"
         ) from error
-    return parse(document, tables)
+
+
+def projector_released(
+    endpoint_url: str, lease_seconds: float, function: str = "ProjectorFunction"
+) -> Callable[[datetime], bool] | None:
+    """A local rebuild's fence as a condition (`Rebuild.released`): a projector holds the
+    pointers it read for `lease_seconds`, so nothing it does can use pointers older than
+    `moment` once that lease has passed and no batch of `function` begun before its end is
+    still in flight, as the local stack's pump sees it (GET /_devstack/readers). None
+    when the endpoint does not answer (a stack on another endpoint): the fixed fence."""
+    try:
+        _local_answer(endpoint_url, READERS_PATH, "sees its batches")
+    except NoCounts:
+        return None
+
+    def released(moment: datetime) -> bool:
+        leased = moment.timestamp() + lease_seconds
+        if time.time() < leased:
+            return False
+        document = _local_answer(endpoint_url, READERS_PATH, "sees its batches")
+        oldest = document.get("in_flight", {}).get(function)
+        return oldest is None or float(oldest) >= leased
+
+    return released
 
 
 def parse(document: Mapping[str, Any], tables: Iterable[str] = ()) -> HotKeys:

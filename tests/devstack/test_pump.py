@@ -236,3 +236,38 @@ def test_the_pump_reads_and_parks_with_each_functions_role(stack: LocalStack) ->
     # SendMessage: the pump uses exactly that role, as Lambda's poller does
     assert ("PartialFunction", "dynamodb:GetRecords") in granted
     assert ("PartialFunction", "sqs:SendMessage") in granted
+
+
+def test_the_pump_shows_each_functions_oldest_batch_in_flight_until_it_ends() -> None:
+    """What a local rebuild's fence waits on (GET /_devstack/readers)."""
+    import threading
+    import time
+
+    from devstack.pump import StreamPump
+
+    entered, leave = threading.Event(), threading.Event()
+
+    def invoke(function: str, event: Any) -> InvokeResult:
+        entered.set()
+        leave.wait(5)
+        return InvokeResult("request-1")
+
+    pump = StreamPump(
+        [],
+        streams=None,  # type: ignore[arg-type]
+        invoke=invoke,
+        destinations=None,  # type: ignore[arg-type]
+        function_arns={},
+        region="us-east-1",
+        log=None,  # type: ignore[arg-type]
+    )
+    assert pump.in_flight() == {}
+    before = time.time()
+    batch = threading.Thread(target=pump.invoke, args=("ProjectorFunction", {"Records": []}))
+    batch.start()
+    assert entered.wait(5)
+    started = pump.in_flight()["ProjectorFunction"]
+    assert before <= started <= time.time()
+    leave.set()
+    batch.join(5)
+    assert pump.in_flight() == {}

@@ -5,7 +5,9 @@ write after a change is either rebuilt over, or lands where no reader reads and 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 
@@ -152,6 +154,33 @@ def test_the_old_generation_is_dropped_only_a_fence_after_it_was_retired() -> No
         "waiting 65 s for projectors of the old generation",
     ]
     assert shop.waits.index("dropping generation 1") > shop.waits.index(waits[-1])
+
+
+def test_a_fence_that_can_be_seen_ends_when_the_projectors_let_go_not_after_its_time() -> None:
+    shop = Shop()
+    asked: list[float] = []
+
+    def released(changed: datetime) -> bool:
+        """The projectors let go 2 s after a change (their lease, their batch in flight)."""
+        waited = (shop.clock.now() - changed).total_seconds()
+        asked.append(waited)
+        return waited >= 2
+
+    rebuild = dataclasses.replace(shop.rebuild(), released=released)
+    report = rebuild.run()
+
+    assert report.fences_released == 2
+    assert max(asked) < 3, "neither fence waited its 65 s"
+    assert shop.pointer().dropping is None
+    assert total(shop.reader(), "counter-a") == 3
+
+
+def test_a_fence_whose_projectors_never_let_go_still_ends_after_its_time() -> None:
+    shop = Shop()
+    rebuild = dataclasses.replace(shop.rebuild(), released=lambda changed: False)
+    report = rebuild.run()
+    assert report.fences_released == 0
+    assert shop.pointer().dropping is None
 
 
 def test_a_rebuild_that_stopped_before_its_drop_drops_when_run_again() -> None:
