@@ -146,3 +146,36 @@ def test_a_query_reads_its_partition_not_the_table(
 
     assert [item["sk"]["N"] for item in page["Items"]] == ["19", "18", "17"]
     assert whole_table_reads == []
+
+
+def test_the_server_finds_a_hosts_backend_once_not_on_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto's server looked the backend up for every request (listing its package directory,
+    matching every URL pattern) under a lock all requests share."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from devstack import moto_fixes
+
+    moto_fixes.apply()
+    listed: list[int] = []
+    modules = backends.list_of_moto_modules
+
+    def counted() -> Any:
+        listed.append(1)
+        return modules()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+    app = DomainDispatcherApplication(create_backend_app)
+    environ = {
+        "PATH_INFO": "/",
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261207/eu-west-3/"
+        "dynamodb/aws4_request, SignedHeaders=host, Signature=x",
+        "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem",
+    }
+    first = app.get_application(dict(environ))
+    looked_up = len(listed)
+    for _ in range(5):
+        assert app.get_application(dict(environ)) is first
+    assert len(listed) == looked_up
