@@ -1,11 +1,14 @@
-"""Lambda event filtering: EventBridge-style patterns matched against each record."""
+"""Lambda event filtering (FilterCriteria): each pattern's shape is checked as Lambda checks
+it when the mapping is created; records are matched by moto's EventBridge matcher
+(`moto.events.models.EventPattern`, moto 5.2: an internal API, pinned in pyproject.toml),
+through `matches` below, which keeps JSON booleans apart from numbers as Lambda does."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from moto.events.models import EventPattern
 
 FilterPattern = Mapping[str, Any]
 
@@ -21,13 +24,7 @@ _OPERATORS = frozenset(
         "cidr",
     }
 )
-_COMPARISONS = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    "=": lambda a, b: a == b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
+_COMPARISONS = frozenset({"<", "<=", "=", ">", ">="})
 
 
 def parse_pattern(pattern: Any) -> FilterPattern:
@@ -76,6 +73,10 @@ def _check_leaf(key: str, leaf: Any) -> None:
         raise ValueError(f"{key}: {operator} takes a string")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def matches_any(patterns: Iterable[FilterPattern], event: Mapping[str, Any]) -> bool:
     """Filters are OR-ed; no filter at all lets everything through."""
     patterns = list(patterns)
@@ -83,86 +84,41 @@ def matches_any(patterns: Iterable[FilterPattern], event: Mapping[str, Any]) -> 
 
 
 def matches(pattern: FilterPattern, event: Any) -> bool:
-    """Whether `event` satisfies every field of `pattern`."""
+    """Whether `event` satisfies every field of `pattern` (moto's matcher decides)."""
+    return bool(EventPattern(None, _typed_rules(pattern)).matches_event(_typed(event)))
+
+
+# moto compares values with ==, so JSON's true would match a pattern's 1; Lambda keeps
+# booleans apart. Both sides carry them as strings no JSON number or text can equal.
+_BOOLEANS = {True: "\0true", False: "\0false"}
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, bool):
+        return _BOOLEANS[value]
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return value
+
+
+def _typed_rules(pattern: Mapping[str, Any]) -> dict[str, Any]:
+    """`pattern` with the booleans it matches typed as `_typed` types a record's; an
+    operator's own operand (`exists`) stays as it is."""
+    typed: dict[str, Any] = {}
     for key, rule in pattern.items():
         if key == "$or":
-            if not any(matches(alternative, event) for alternative in rule):
-                return False
-            continue
-        present = isinstance(event, Mapping) and key in event
-        value = event[key] if present else None
-        if isinstance(rule, dict):
-            candidates = value if isinstance(value, list) else [value if present else {}]
-            if not any(
-                matches(rule, item if isinstance(item, Mapping) else {}) for item in candidates
-            ):
-                return False
-        elif not _matches_leaf(rule, present, value):
-            return False
-    return True
-
-
-def _matches_leaf(rules: list[Any], present: bool, value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]
-    is_leaf = present and not isinstance(value, dict) and (not isinstance(value, list) or value)
-    for rule in rules:
-        if isinstance(rule, dict) and "exists" in rule:
-            if rule["exists"] == bool(is_leaf):
-                return True
-            continue
-        if present and any(_matches_value(rule, item) for item in values):
-            return True
-    return False
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _equal(rule: Any, value: Any) -> bool:
-    # exact JSON equality: "5" is not 5, 300 is not 300.0, true is not 1
-    return type(rule) is type(value) and rule == value
-
-
-def _text_match(operand: Any, value: str, test: str) -> bool:
-    if isinstance(operand, dict):
-        operand, value = str(operand["equals-ignore-case"]).lower(), value.lower()
-    return value.startswith(operand) if test == "prefix" else value.endswith(operand)
-
-
-def _matches_value(rule: Any, value: Any) -> bool:
-    if not isinstance(rule, dict):
-        return _equal(rule, value)
-    ((operator, operand),) = rule.items()
-    if operator in ("prefix", "suffix"):
-        return isinstance(value, str) and _text_match(operand, value, operator)
-    if operator == "equals-ignore-case":
-        options = operand if isinstance(operand, list) else [operand]
-        return isinstance(value, str) and value.lower() in (str(item).lower() for item in options)
-    if operator == "wildcard":
-        return isinstance(value, str) and _wildcard(str(operand)).fullmatch(value) is not None
-    if operator == "cidr":
-        return isinstance(value, str) and _in_network(value, str(operand))
-    if operator == "numeric":
-        return _is_number(value) and all(
-            _COMPARISONS[op](value, number)
-            for op, number in zip(operand[::2], operand[1::2], strict=True)
-        )
-    if operator == "anything-but":
-        if isinstance(operand, dict):
-            return not _matches_value(operand, value)
-        excluded = operand if isinstance(operand, list) else [operand]
-        return not any(_equal(item, value) for item in excluded)
-    return False
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    parts = re.split(r"(?<!\\)\*", pattern)
-    return re.compile(".*".join(re.escape(part.replace("\\*", "*")) for part in parts), re.DOTALL)
-
-
-def _in_network(value: str, network: str) -> bool:
-    try:
-        return ipaddress.ip_address(value) in ipaddress.ip_network(network, strict=False)
-    except ValueError:
-        return False
+            typed[key] = [_typed_rules(alternative) for alternative in rule]
+        elif isinstance(rule, dict):
+            typed[key] = _typed_rules(rule)
+        else:
+            typed[key] = [
+                {"anything-but": _typed(leaf["anything-but"])}
+                if isinstance(leaf, dict) and "anything-but" in leaf
+                else _typed(leaf)
+                if isinstance(leaf, bool)
+                else leaf
+                for leaf in rule
+            ]
+    return typed
