@@ -34,6 +34,13 @@ from tests.fakes.memory import FakeHasher
 ANON = CommandContext("corr", "cause")
 
 
+def registered(fakes: InMemoryContainer, email: str, password: str) -> User:
+    """A customer registered on the fakes, by nobody signed in."""
+    return identity.register(
+        fakes.repository, fakes.hasher, fakes.pseudonyms, Register(email, password), ANON
+    )
+
+
 def as_caller(caller: Caller) -> CommandContext:
     return CommandContext("corr", "cause", caller)
 
@@ -53,13 +60,7 @@ def signed_in(
 
 
 def test_register_then_sign_in_gives_a_token_for_that_user(fakes: InMemoryContainer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     token = signed_in(fakes, "ADA@example.com", "correct horse")
     assert identity.authenticate(fakes.repository, fakes.tokens, token) == Caller(
         user.id, Role.CUSTOMER
@@ -67,32 +68,14 @@ def test_register_then_sign_in_gives_a_token_for_that_user(fakes: InMemoryContai
 
 
 def test_an_email_registers_once_whatever_its_case(fakes: InMemoryContainer) -> None:
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", "correct horse")
     with pytest.raises(Conflict) as taken:
-        identity.register(
-            fakes.repository,
-            fakes.hasher,
-            fakes.pseudonyms,
-            Register("ADA@Example.com", "another one"),
-            ANON,
-        )
+        registered(fakes, "ADA@Example.com", "another one")
     assert taken.value.code == "email_taken"
 
 
 def test_wrong_password_and_unknown_email_get_one_answer(fakes: InMemoryContainer) -> None:
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", "correct horse")
     with pytest.raises(Unauthenticated) as wrong:
         signed_in(fakes, "ada@example.com", "wrong password")
     with pytest.raises(Unauthenticated) as unknown:
@@ -109,13 +92,7 @@ def test_an_unknown_email_costs_one_password_verification(fakes: InMemoryContain
 
 
 def test_another_addresss_failures_do_not_lock_the_owner_out(fakes: InMemoryContainer) -> None:
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", "correct horse")
     for _ in range(MAX_FAILED_LOGINS + 3):
         with pytest.raises((Unauthenticated, TooManyAttempts)):
             signed_in(fakes, "ada@example.com", "guess", source="203.0.113.66")
@@ -131,13 +108,7 @@ def test_one_address_failing_over_many_emails_is_refused_for_a_while(
     for n in range(MAX_FAILED_LOGINS_PER_SOURCE):
         with pytest.raises(Unauthenticated):
             signed_in(fakes, f"user{n}@example.com", "guess", source="203.0.113.66")
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", "correct horse")
 
     with pytest.raises(TooManyAttempts, match="from this address"):
         signed_in(fakes, "ada@example.com", "correct horse", source="203.0.113.66")
@@ -145,13 +116,7 @@ def test_one_address_failing_over_many_emails_is_refused_for_a_while(
 
 
 def test_repeated_failures_for_one_email_are_refused_for_a_while(fakes: InMemoryContainer) -> None:
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", "correct horse")
     for _ in range(MAX_FAILED_LOGINS):
         with pytest.raises(Unauthenticated):
             signed_in(fakes, "ada@example.com", "wrong password")
@@ -163,13 +128,7 @@ def test_repeated_failures_for_one_email_are_refused_for_a_while(fakes: InMemory
 
 
 def test_a_sign_in_is_no_event_of_the_user_and_keeps_its_version(fakes: InMemoryContainer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     fakes.manual_clock.advance(60)
     issued = identity.issue_token(
         fakes.repository,
@@ -194,13 +153,7 @@ def test_a_sign_in_is_no_event_of_the_user_and_keeps_its_version(fakes: InMemory
 
 
 def test_a_failed_sign_in_notes_nothing(fakes: InMemoryContainer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     with pytest.raises(Unauthenticated):
         signed_in(fakes, "ada@example.com", "wrong password")
     assert fakes.repository.notes(User, user.id) == {}
@@ -209,13 +162,7 @@ def test_a_failed_sign_in_notes_nothing(fakes: InMemoryContainer) -> None:
 def test_the_authorizer_reads_the_published_standing_not_the_stream(
     fakes: InMemoryContainer,
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     token = signed_in(fakes, "ada@example.com", "correct horse")
     assert fakes.repository.published(User, user.id) == {
         "active": True,
@@ -320,13 +267,7 @@ def test_a_previous_release_user_deactivated_by_the_previous_release_is_refused(
 
 
 def test_a_published_standing_of_another_shape_reads_the_stream(fakes: InMemoryContainer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     token = signed_in(fakes, "ada@example.com", "correct horse")
     store = fakes.event_store
     store.published = lambda stream_id: {"active": True}  # type: ignore[method-assign]
@@ -336,13 +277,7 @@ def test_a_published_standing_of_another_shape_reads_the_stream(fakes: InMemoryC
 
 
 def test_a_password_change_revokes_older_tokens_at_once(fakes: InMemoryContainer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     old_token = signed_in(fakes, "ada@example.com", "correct horse")
     caller = identity.authenticate(fakes.repository, fakes.tokens, old_token)
     identity.change_password(
@@ -361,13 +296,7 @@ def test_a_password_change_revokes_older_tokens_at_once(fakes: InMemoryContainer
 def test_only_an_admin_deactivates_and_the_users_tokens_stop_working(
     fakes: InMemoryContainer,
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     token = signed_in(fakes, "ada@example.com", "correct horse")
     customer = identity.authenticate(fakes.repository, fakes.tokens, token)
     with pytest.raises(Forbidden):
@@ -398,13 +327,7 @@ def test_deactivating_nobody_is_not_found(fakes: InMemoryContainer) -> None:
 
 
 def test_a_stale_if_match_is_a_version_mismatch(fakes: InMemoryContainer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     caller = as_caller(Caller(user.id, Role.CUSTOMER))
     with pytest.raises(VersionMismatch) as stale:
         identity.change_password(
@@ -432,13 +355,7 @@ def test_ensure_admin_creates_once_and_promotes_an_existing_user(
     )
     assert first.id == again.id
     assert again.state.role is Role.ADMIN
-    customer = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    customer = registered(fakes, "ada@example.com", "correct horse")
     promoted = identity.ensure_admin(
         fakes.repository, fakes.hasher, fakes.pseudonyms, "ada@example.com", "ignored pass", ANON
     )
@@ -455,13 +372,7 @@ def test_a_token_for_a_user_that_does_not_exist_is_refused(fakes: InMemoryContai
 def test_a_customer_erases_themself_with_their_password_and_everything_personal_goes(
     fakes: InMemoryContainer,
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", "correct horse")
     token = signed_in(fakes, "ada@example.com", "correct horse")
     identity.request_password_reset(
         fakes.repository,
@@ -503,33 +414,15 @@ def test_a_customer_erases_themself_with_their_password_and_everything_personal_
     assert (
         fakes.failed_logins.count(f"reset#email#{email}#{identity._window(fakes.repository)}") == 0
     )
-    again = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "a new life"),
-        ANON,
-    )
+    again = registered(fakes, "ada@example.com", "a new life")
     assert again.id != user.id
 
 
 def test_an_admin_erases_anyone_a_customer_only_themself_and_again_is_harmless(
     fakes: InMemoryContainer,
 ) -> None:
-    ada = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", "correct horse"),
-        ANON,
-    )
-    bob = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("bob@example.com", "battery staple"),
-        ANON,
-    )
+    ada = registered(fakes, "ada@example.com", "correct horse")
+    bob = registered(fakes, "bob@example.com", "battery staple")
     with pytest.raises(Forbidden):
         identity.erase(
             fakes.repository,

@@ -33,6 +33,13 @@ SOURCE = "198.51.100.7"
 PASSWORD = "correct horse"
 
 
+def registered(fakes: InMemoryContainer, email: str, password: str) -> User:
+    """A customer registered on the fakes, by nobody signed in."""
+    return identity.register(
+        fakes.repository, fakes.hasher, fakes.pseudonyms, Register(email, password), ANON
+    )
+
+
 @pytest.fixture
 def mailer(fakes: InMemoryContainer) -> FakeMailer:
     mailer = fakes.mailer
@@ -70,13 +77,7 @@ def ask_reset(fakes: InMemoryContainer, email: str, source: str = SOURCE) -> Non
 
 def mailed_reset(fakes: InMemoryContainer, mailer: FakeMailer) -> tuple[User, str]:
     """Ada, registered, who asked for a link: the token the link she was mailed carries."""
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     return user, reset_token(mailer, "ada@example.com")
@@ -85,13 +86,7 @@ def mailed_reset(fakes: InMemoryContainer, mailer: FakeMailer) -> tuple[User, st
 def test_a_new_customer_is_welcomed_once_however_often_the_stream_delivers(
     fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     assert deliver(fakes, user, times=3)[0] is Mail.WELCOME
     assert [m.kind for m in mailer.sent] == ["welcome"]
     assert mailer.sent[0].to == "ada@example.com"
@@ -101,13 +96,7 @@ def test_a_new_customer_is_welcomed_once_however_often_the_stream_delivers(
 def test_a_welcome_sent_but_not_recorded_is_not_sent_again(
     fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     mailer.fail_next(after_effect=True)  # mailed, then the process crashed
     with pytest.raises(ConnectionError):
         fakes.user_mail.handle(user.id, 1)
@@ -119,13 +108,7 @@ def test_a_welcome_sent_but_not_recorded_is_not_sent_again(
 def test_a_failed_send_is_retried_and_then_sent(
     fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     mailer.fail_next()
     with pytest.raises(ConnectionError):
         fakes.user_mail.handle(user.id, 1)
@@ -146,13 +129,7 @@ def test_an_admin_made_by_the_operator_is_not_welcomed(
 def test_a_known_user_is_mailed_a_link_and_its_token_sets_a_new_password(
     fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     old_token = identity.issue_token(
         fakes.repository,
         fakes.hasher,
@@ -200,13 +177,7 @@ def test_an_unknown_or_deactivated_email_is_mailed_nothing(
     admin = identity.ensure_admin(
         fakes.repository, fakes.hasher, fakes.pseudonyms, "root@example.com", "admin password", ANON
     )
-    gone = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("gone@example.com", PASSWORD),
-        ANON,
-    )
+    gone = registered(fakes, "gone@example.com", PASSWORD)
     identity.deactivate(
         fakes.repository,
         Deactivate(gone.id),
@@ -258,13 +229,7 @@ def test_a_reset_token_expires_after_30_minutes(
 def test_a_link_not_mailed_within_its_life_is_not_mailed_at_all(
     fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     ask_reset(fakes, "ada@example.com")
     fakes.manual_clock.advance(31 * 60)  # the stream was stuck meanwhile
     deliver(fakes, user)
@@ -272,13 +237,7 @@ def test_a_link_not_mailed_within_its_life_is_not_mailed_at_all(
 
 
 def test_only_the_newest_link_works(fakes: InMemoryContainer, mailer: FakeMailer) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     first = reset_token(mailer, "ada@example.com")
@@ -330,13 +289,7 @@ def test_a_password_change_voids_the_pending_link(
 def test_a_forged_or_malformed_token_is_refused_like_a_used_one(
     fakes: InMemoryContainer, token: str
 ) -> None:
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", PASSWORD)
     with pytest.raises(RuleViolation) as refused:
         identity.reset_password(
             fakes.repository,
@@ -351,13 +304,7 @@ def test_a_forged_or_malformed_token_is_refused_like_a_used_one(
 def test_a_new_password_follows_the_password_rules(
     fakes: InMemoryContainer, mailer: FakeMailer
 ) -> None:
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     ask_reset(fakes, "ada@example.com")
     deliver(fakes, user)
     with pytest.raises(InvalidValue) as short:
@@ -374,13 +321,7 @@ def test_a_new_password_follows_the_password_rules(
 def test_reset_requests_are_throttled_per_email_and_source_known_or_not(
     fakes: InMemoryContainer,
 ) -> None:
-    identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    registered(fakes, "ada@example.com", PASSWORD)
     for email in ("ada@example.com", "nobody@example.com"):
         for _ in range(MAX_RESET_REQUESTS):
             ask_reset(fakes, email)
@@ -466,13 +407,7 @@ def test_a_user_deactivated_before_the_welcome_is_not_welcomed(
     admin = identity.ensure_admin(
         fakes.repository, fakes.hasher, fakes.pseudonyms, "root@example.com", "admin password", ANON
     )
-    gone = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("gone@example.com", PASSWORD),
-        ANON,
-    )
+    gone = registered(fakes, "gone@example.com", PASSWORD)
     identity.deactivate(
         fakes.repository,
         Deactivate(gone.id),
@@ -487,13 +422,7 @@ def test_the_process_destroys_an_erased_users_key_even_if_the_erasure_could_not(
 ) -> None:
     from domain.identity.commands import EraseUser
 
-    user = identity.register(
-        fakes.repository,
-        fakes.hasher,
-        fakes.pseudonyms,
-        Register("ada@example.com", PASSWORD),
-        ANON,
-    )
+    user = registered(fakes, "ada@example.com", PASSWORD)
     failing: list[str] = []
 
     def key_store_down(user_id: str) -> None:
