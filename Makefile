@@ -19,28 +19,24 @@ CHECKOV_BACKGROUND = .checkov-install
 .PHONY: run test static lint typecheck contracts template checkov checkov-install-background \
         browser browser-install browser-install-background unit e2e bench clean
 
-# --no-compile: a module is compiled when it is first imported; most of what is installed
-# (moto's services, samcli, botocore's models) never is, and compiling it all took 15 s.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 $(CHECKOV_STAMP):
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-compile 'checkov==$(CHECKOV_VERSION)'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
 	rm -f $(CHECKOV_VENV)/.installed-*
 	touch $@
 
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-# The unit tests run three workers on two cores: some of their files wait on stacks' streams
-# and queues, and a third worker fills that time (measured: 219 s instead of 229). The
-# e2e tests leave about a quarter of the cores idle
+# The unit tests keep both cores busy; the e2e tests leave about a quarter of them idle
 # (they wait on the stack's queues and streams), which the static checks then use: they run
 # beside the e2e tests (-j2), their output kept whole (--output-sync).
 test: checkov-install-background browser-install-background lint contracts unit
@@ -103,7 +99,7 @@ browser-install-background:
 # every backend of its process, the local stack's tables included. loadfile keeps each test
 # file on one worker.
 unit: $(STAMP)
-	$(BIN)/pytest -n 3 --dist loadfile -m "not e2e"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
 
 e2e: $(STAMP) browser
 	$(BIN)/pytest -n 2 --dist loadfile -m e2e
