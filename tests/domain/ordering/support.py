@@ -205,8 +205,19 @@ class World:
         """A placed order of `items` (product id, quantity), not yet processed."""
         lines = tuple(RequestedItem(p, q) for p, q in items or (("p1", 2), ("p2", 1)))
         draft = ordering.create_order(self.repository, self.catalog, CreateOrder(lines), context)
+        return self.place(draft.id, method, context)
+
+    def place(
+        self,
+        order_id: str,
+        method: str = SUCCEEDING_METHOD,
+        context: CommandContext = CUSTOMER,
+        expected_version: int | None = None,
+    ) -> Order:
+        """`ordering.place` with this world's catalogue and payments."""
+        placing = PlaceOrder(order_id, method)
         return ordering.place(
-            self.repository, self.catalog, self.payments, PlaceOrder(draft.id, method), context
+            self.repository, self.catalog, self.payments, placing, context, expected_version
         )
 
     def cancel_as_customer(self, order_id: str, context: CommandContext = CUSTOMER) -> None:

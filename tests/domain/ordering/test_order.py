@@ -15,7 +15,6 @@ from domain.ordering.commands import (
     AddItem,
     CancelOrder,
     CreateOrder,
-    PlaceOrder,
     RemoveItem,
     RequestedItem,
     SetStock,
@@ -251,14 +250,7 @@ def test_items_change_only_in_a_draft(world: World, change: str, state: str) -> 
 
 def test_placing_records_the_method_and_the_total(world: World) -> None:
     order = create(world, ("p1", 2), ("p2", 1))
-    placed = ordering.place(
-        world.repository,
-        world.catalog,
-        world.payments,
-        PlaceOrder(order.id, SUCCEEDING_METHOD),
-        CUSTOMER,
-        3,
-    )
+    placed = world.place(order.id, SUCCEEDING_METHOD, CUSTOMER, expected_version=3)
     assert placed.state.status is OrderStatus.PLACED
     assert placed.version == 4
     assert decoded(world, order)[-1] == OrderPlaced(
@@ -270,26 +262,14 @@ def test_an_empty_order_cannot_be_placed(world: World) -> None:
     order = create(world, ("p1", 1))
     ordering.remove_item(world.repository, RemoveItem(order.id, "p1"), CUSTOMER)
     with pytest.raises(RuleViolation) as refused:
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(order.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
+        world.place(order.id, SUCCEEDING_METHOD, CUSTOMER)
     assert refused.value.code == "empty_order"
 
 
 def test_an_order_is_placed_once(world: World) -> None:
     order = world.placed()
     with pytest.raises(RuleViolation) as refused:
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(order.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
+        world.place(order.id, SUCCEEDING_METHOD, CUSTOMER)
     assert refused.value.code == "order_not_draft"
     assert (
         refused.value.message == "This order is placed: it can be placed only while it is a draft."
@@ -300,13 +280,7 @@ def test_placing_a_cancelled_order_says_it_is_cancelled(world: World) -> None:
     order = world.placed()
     ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
     with pytest.raises(RuleViolation) as refused:
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(order.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
+        world.place(order.id, SUCCEEDING_METHOD, CUSTOMER)
     assert (refused.value.code, refused.value.message) == (
         "order_not_draft",
         "This order is cancelled: it can be placed only while it is a draft.",
@@ -317,9 +291,7 @@ def test_placing_a_cancelled_order_says_it_is_cancelled(world: World) -> None:
 def test_an_unsupported_payment_method_is_a_bad_value(world: World, method: str) -> None:
     order = create(world, ("p1", 1))
     with pytest.raises(InvalidValue) as refused:
-        ordering.place(
-            world.repository, world.catalog, world.payments, PlaceOrder(order.id, method), CUSTOMER
-        )
+        world.place(order.id, method, CUSTOMER)
     assert refused.value.code == "unsupported_payment_method"
     assert refused.value.details[0].field == "payment_method"
     assert world.order(order.id).state.status is OrderStatus.DRAFT
@@ -329,44 +301,24 @@ def test_an_unsupported_payment_method_is_a_bad_value(world: World, method: str)
 def test_a_payment_method_is_required(world: World, method: str) -> None:
     order = create(world, ("p1", 1))
     with pytest.raises(InvalidValue) as refused:
-        ordering.place(
-            world.repository, world.catalog, world.payments, PlaceOrder(order.id, method), CUSTOMER
-        )
+        world.place(order.id, method, CUSTOMER)
     assert refused.value.code == "invalid_payment_method"
 
 
 def test_the_payment_method_is_checked_before_the_order(world: World) -> None:
     with pytest.raises(InvalidValue):
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder("ghost", "bitcoin"),
-            CUSTOMER,
-        )
+        world.place("ghost", "bitcoin", CUSTOMER)
 
 
 def test_a_product_withdrawn_since_it_was_added_blocks_placing(world: World) -> None:
     order = create(world, ("p1", 1), ("p2", 1))
     world.catalog.deactivate("p2")
     with pytest.raises(RuleViolation) as refused:
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(order.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
+        world.place(order.id, SUCCEEDING_METHOD, CUSTOMER)
     assert refused.value.code == "product_unavailable"
     assert [d.issue for d in refused.value.details] == ["p2"]
     ordering.remove_item(world.repository, RemoveItem(order.id, "p2"), CUSTOMER)
-    placed = ordering.place(
-        world.repository,
-        world.catalog,
-        world.payments,
-        PlaceOrder(order.id, DECLINED_METHOD),
-        CUSTOMER,
-    )
+    placed = world.place(order.id, DECLINED_METHOD, CUSTOMER)
     assert placed.state.status is OrderStatus.PLACED
 
 
@@ -382,13 +334,7 @@ def test_an_order_can_be_cancelled_while_draft_placed_or_confirmed(
 ) -> None:
     order = create(world, ("p1", 1))
     if state != "draft":
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(order.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
+        world.place(order.id, SUCCEEDING_METHOD, CUSTOMER)
     if state == "confirmed":
         world.pump.run()
         assert world.order(order.id).state.status is OrderStatus.CONFIRMED
@@ -435,9 +381,7 @@ OWNER_COMMANDS: dict[str, Callable[[World, str, CommandContext], object]] = {
         w.repository, w.catalog, AddItem(o, "p1", 1), ctx
     ),
     "remove_item": lambda w, o, ctx: ordering.remove_item(w.repository, RemoveItem(o, "p1"), ctx),
-    "place": lambda w, o, ctx: ordering.place(
-        w.repository, w.catalog, w.payments, PlaceOrder(o, SUCCEEDING_METHOD), ctx
-    ),
+    "place": lambda w, o, ctx: w.place(o, SUCCEEDING_METHOD, ctx),
     "cancel": lambda w, o, ctx: ordering.cancel(w.repository, CancelOrder(o), ctx),
     "order": lambda w, o, ctx: ordering.order(w.repository, o, ctx.caller),
 }
@@ -488,14 +432,7 @@ def test_a_stale_version_is_refused_and_records_nothing(world: World, name: str)
         "remove_item": lambda v: ordering.remove_item(
             world.repository, RemoveItem(order.id, "p1"), CUSTOMER, v
         ),
-        "place": lambda v: ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(order.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-            v,
-        ),
+        "place": lambda v: world.place(order.id, SUCCEEDING_METHOD, CUSTOMER, expected_version=v),
         "cancel": lambda v: ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER, v),
     }
     command = commands[name]
@@ -537,9 +474,7 @@ def test_the_widest_writes_of_a_full_order_fit_one_append(world: World, method: 
         world.catalog.add(f"x{n}", f"Thing {n}", "1.00")
         ordering.set_stock(world.repository, world.catalog, SetStock(f"x{n}", 5), ADMIN)
     order = create(world, *[(f"x{n}", 1) for n in range(MAX_LINES)])
-    ordering.place(
-        world.repository, world.catalog, world.payments, PlaceOrder(order.id, method), CUSTOMER
-    )
+    world.place(order.id, method, CUSTOMER)
     world.pump.run()
     if method == SUCCEEDING_METHOD:
         assert world.order(order.id).state.status is OrderStatus.CONFIRMED

@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import RuleViolation
 from domain.ordering import service as ordering
-from domain.ordering.commands import CancelOrder, CreateOrder, PlaceOrder, RequestedItem, SetStock
+from domain.ordering.commands import CancelOrder, CreateOrder, RequestedItem, SetStock
 from domain.ordering.inventory import Inventory, bucket_ids
 from domain.ordering.order import (
     CancelReason,
@@ -318,22 +318,8 @@ def test_placing_the_same_draft_from_two_tabs_places_it_once(world: World) -> No
     draft = ordering.create_order(
         world.repository, world.catalog, CreateOrder((RequestedItem("p1", 1),)), CUSTOMER
     )
-    world.store.before_next_append(
-        lambda: ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(draft.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
-    )
+    world.store.before_next_append(lambda: world.place(draft.id, SUCCEEDING_METHOD, CUSTOMER))
     with pytest.raises(RuleViolation) as refused:
-        ordering.place(
-            world.repository,
-            world.catalog,
-            world.payments,
-            PlaceOrder(draft.id, SUCCEEDING_METHOD),
-            CUSTOMER,
-        )
+        world.place(draft.id, SUCCEEDING_METHOD, CUSTOMER)
     assert refused.value.code == "order_not_draft"
     assert world.types(draft.id).count("OrderPlaced") == 1
