@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
     from infra.idempotency import RemainingTime
 
 
@@ -34,11 +37,18 @@ class Settings:
             )
         return value
 
+    @cached_property
+    def _secrets(self) -> SecretsProvider:
+        # On boto3's default session: Powertools' own provider opens a session of its own,
+        # which loads botocore's endpoint and service models again (tens of ms a cold start).
+        import boto3
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
     def _secret(self, setting: str, *, minimum_length: int = 1) -> str:
         # Cached by Powertools for 5 minutes, so a rotated secret is picked up without a deploy.
-        from aws_lambda_powertools.utilities import parameters
-
-        secret = parameters.get_secret(self.setting(setting), max_age=300)
+        secret = self._secrets.get(self.setting(setting), max_age=300)
         if not isinstance(secret, str) or len(secret) < minimum_length:
             raise MissingSetting(
                 f"the secret named by {setting} must be a string of {minimum_length}+ characters"
