@@ -109,8 +109,10 @@ def function_principals(
         **parameters,
         **{lid: dict(values) for lid, values in physical.items()},
     }
-    resolver = Resolver(translated, translator)
     resources = translated.get("Resources") or {}
+    # samcli's resolver deep-copies the template it is given: only the roles are resolved
+    roles = {lid: r for lid, r in resources.items() if r.get("Type") == "AWS::IAM::Role"}
+    resolver = Resolver({**translated, "Resources": roles}, translator)
     principals = {}
     for lid, resource in resources.items():
         if resource.get("Type") != "AWS::Lambda::Function":
