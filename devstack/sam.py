@@ -19,6 +19,7 @@ use_raw_codeuri=True).get_all()` (`Function.name`, `functionname`, `handler`, `r
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -179,8 +180,9 @@ class SamReader:
         from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
         try:
-            stacks, _ = SamLocalStackProvider.get_stacks(
-                str(self._template.path), parameter_overrides=self._values
+            stacks, _ = SamLocalStackProvider.get_stacks(  # our parse, not a second one
+                template_dictionary=copy.deepcopy(dict(self._template.body)),
+                parameter_overrides=self._values,
             )
         except Exception as error:  # samcli's own errors share no base class
             raise TemplateError(f"SAM could not read {self._template.path}: {error}") from error
