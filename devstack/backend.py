@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -61,49 +61,25 @@ class AwsClients:
         )
         self._lock = threading.Lock()
 
-    def dynamodb(self) -> DynamoDBClient:
+    def client(self, service: str) -> Any:
+        """A client of `service` at the stack's endpoint."""
         with self._lock:
-            return self._session.client(
-                "dynamodb", endpoint_url=self.settings.endpoint_url, config=self._config
+            session: Any = self._session  # boto3-stubs type each service by its literal name
+            return session.client(
+                service, endpoint_url=self.settings.endpoint_url, config=self._config
             )
+
+    def dynamodb(self) -> DynamoDBClient:
+        return cast("DynamoDBClient", self.client("dynamodb"))
 
     def dynamodbstreams(self) -> DynamoDBStreamsClient:
-        with self._lock:
-            return self._session.client(
-                "dynamodbstreams", endpoint_url=self.settings.endpoint_url, config=self._config
-            )
+        return cast("DynamoDBStreamsClient", self.client("dynamodbstreams"))
 
     def sqs(self) -> SQSClient:
-        with self._lock:
-            return self._session.client(
-                "sqs", endpoint_url=self.settings.endpoint_url, config=self._config
-            )
+        return cast("SQSClient", self.client("sqs"))
 
     def secretsmanager(self) -> SecretsManagerClient:
-        with self._lock:
-            return self._session.client(
-                "secretsmanager", endpoint_url=self.settings.endpoint_url, config=self._config
-            )
-
-    def ses(self) -> Any:
-        with self._lock:
-            return self._session.client(
-                "ses", endpoint_url=self.settings.endpoint_url, config=self._config
-            )
-
-    def kms(self) -> Any:
-        with self._lock:
-            return self._session.client(
-                "kms", endpoint_url=self.settings.endpoint_url, config=self._config
-            )
-
-    def sns(self) -> Any:
-        with self._lock:
-            return self._session.client(
-                "sns",
-                endpoint_url=self.settings.endpoint_url,
-                config=self._config,
-            )
+        return cast("SecretsManagerClient", self.client("secretsmanager"))
 
 
 class Backend:

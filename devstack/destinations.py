@@ -38,7 +38,7 @@ class FailureDestinations:
                 return True
             if arn.startswith("arn:") and ":sns:" in arn:
                 if self._sns is None:
-                    self._sns = self._clients.sns()
+                    self._sns = self._clients.client("sns")
                 self._sns.publish(TopicArn=arn, Message=body)
                 return True
         except (ClientError, BotoCoreError) as error:

@@ -208,7 +208,7 @@ class Provisioner:
     def _email_identity(self, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
         """A sender SES accepts (moto refuses mail from unverified addresses)."""
         identity = scalar_text(properties["EmailIdentity"])
-        self._clients.ses().verify_email_identity(EmailAddress=identity)
+        self._clients.client("ses").verify_email_identity(EmailAddress=identity)
         return Provisioned(
             logical_id=logical_id, type=EMAIL_IDENTITY_TYPE, physical_name=identity, ref=identity
         )
@@ -218,7 +218,7 @@ class Provisioner:
         again when the stack is provisioned again (a new key would leave every data key
         wrapped by the old one unreadable). Its key policy is not enforced locally (the
         functions' own policies are, by devstack.iam, key by key)."""
-        kms = self._clients.kms()
+        kms = self._clients.client("kms")
         tag = {"TagKey": "devstack:name", "TagValue": name}
         found = next(
             (
@@ -244,7 +244,7 @@ class Provisioner:
         )
 
     def _topic(self, logical_id: str, name: str) -> Provisioned:
-        arn = str(self._clients.sns().create_topic(Name=name)["TopicArn"])
+        arn = str(self._clients.client("sns").create_topic(Name=name)["TopicArn"])
         return Provisioned(
             logical_id=logical_id,
             type=TOPIC_TYPE,
