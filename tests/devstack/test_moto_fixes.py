@@ -1,5 +1,6 @@
-"""moto's TransactWriteItems as the local stack and the tests run it (devstack.moto_fixes):
-all or nothing, at the cost of what it touches, never of the table's size."""
+"""moto as the local stack and the tests run it (devstack.moto_fixes): TransactWriteItems
+all or nothing, at the cost of what it touches, never of the table's size; a Query and the
+server's backend lookup at the cost of the request; a KMS key's signing key made on use."""
 
 from __future__ import annotations
 
@@ -179,3 +180,44 @@ def test_the_server_finds_a_hosts_backend_once_not_on_every_request(
     for _ in range(5):
         assert app.get_application(dict(environ)) is first
     assert len(listed) == looked_up
+
+
+def test_a_symmetric_kms_key_makes_no_signing_key_and_an_asymmetric_one_still_signs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto made an RSA-2048 signing key for every KMS key it created (40 ms), symmetric
+    ones too, which never sign: it is made when a key first signs or verifies now."""
+    import boto3
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from devstack import moto_fixes
+    from tests.support.aws import mock_aws
+
+    moto_fixes.apply()
+    generated: list[int] = []
+    generate = rsa.generate_private_key
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        generated.append(1)
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(rsa, "generate_private_key", counted)
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
+        sealed = kms.encrypt(KeyId=symmetric, Plaintext=b"personal")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"personal"
+        assert generated == []
+
+        signing = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="RSA_2048")["KeyMetadata"]
+        signature = kms.sign(
+            KeyId=signing["KeyId"], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256"
+        )["Signature"]
+        verified = kms.verify(
+            KeyId=signing["KeyId"],
+            Message=b"m",
+            Signature=signature,
+            SigningAlgorithm="RSASSA_PSS_SHA_256",
+        )
+        assert verified["SignatureValid"]
+        assert generated == [1]
