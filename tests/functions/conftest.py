@@ -198,7 +198,6 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
     """The stack on moto, for as long as the context lasts (a fixture of any scope); every
     function runs under its role from `translated` (default: template.yaml, translated)."""
     import boto3
-    from aws_lambda_powertools.utilities import parameters
 
     from tests.support.aws import mock_aws
 
@@ -241,7 +240,6 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, translated: Any = None) -> Itera
         for name, value in settings.items():
             monkeypatch.setenv(name, value)
         boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=NOTIFY_FROM)
-        parameters.clear_caches()  # type: ignore[no-untyped-call]
         composition.use(None)
 
         iam.install()
