@@ -93,3 +93,27 @@ def test_the_document_fails_the_goal_when_an_order_is_held_below_1000_per_second
     assert "Goal met: NO" in text
     assert "| an order |" in text
     assert "ViewsTable `projection#ordering` (writes)" in text
+
+
+def test_a_readers_progress_slots_limit_the_flow_as_one_spread_not_by_the_busiest_slot() -> None:
+    """Which of a reader's 16 slots the few instances' batches hash to is chance: 6 batches of
+    5 orders in one slot would read as 833 orders/s. Spread, the slots take 1/16 each."""
+    instances = [
+        (Access("t-views", f"reader#projector#{15 if n < 2 else n}", write_units=3),)
+        for n in range(5)
+    ]
+    shared, _ = ceilings(instances, TABLES)
+    assert shared is not None
+    assert shared.partition == "ViewsTable `reader#projector#<slot>`"
+    assert shared.rate == pytest.approx(1000 / (3 / 16))
+
+
+def test_the_parts_of_a_spread_collection_limit_the_flow_as_one_spread() -> None:
+    """The admin's list of every order is 16 parts by order id; two of 5 orders in one part
+    is chance, not a ceiling of 1,250 orders/s."""
+    parts = ["orders#all", "orders#all#shard3", "orders#all#shard3", "orders#all#shard9"]
+    instances = [(Access("t-views", f"ordering.1|{part}", write_units=2),) for part in parts]
+    shared, _ = ceilings(instances, TABLES)
+    assert shared is not None
+    assert shared.partition == "ViewsTable `ordering.1|orders#all#<shard>`"
+    assert shared.rate == pytest.approx(1000 / (2 / 16))
