@@ -66,6 +66,8 @@ class _SigningKey:
         self._made = functools.cache(lambda: generate(key_spec))
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # what copy and pickle look for: no key made for them
+            raise AttributeError(name)
         return getattr(self._made(), name)
 
 
