@@ -38,6 +38,7 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -217,6 +218,12 @@ Guard = Claim | Hold | Retire | _CountedRelease
 MAX_CONCURRENT_READS = 16
 SCAN_PAGE_ITEMS = 500
 NEW_ITEM = "attribute_not_exists(stream_id)"
+_SERVER_ERRORS = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+}
+"""400s the SDK retries: after them an earlier try of the same write may have landed."""
 
 
 def _event_id(item: Mapping[str, Any] | None) -> str | None:
@@ -248,11 +255,13 @@ class DynamoDBEventStore(EventStore):
         if items == 0:
             return
         if items == 1 and len(appends) == 1:
-            self._put_one(appends[0])
+            with self._outcome_read_back(appends):
+                self._put_one(appends[0])
             return
         token = self._retiring(retire) if retire else None
         try:
-            self._transact(appends, [*claims, *holds, *retire], token)
+            with self._outcome_read_back(appends):
+                self._transact(appends, [*claims, *holds, *retire], token)
         except BaseException:
             if token is not None:  # the retirement's write removes its mark itself
                 self._not_retiring(retire, token)
@@ -545,6 +554,33 @@ class DynamoDBEventStore(EventStore):
             ConsistentRead=True,
         ).get("Items", [])
         return version_of(newest[0]) if newest else 0
+
+    @contextmanager
+    def _outcome_read_back(self, appends: Sequence[Append]) -> Iterator[None]:
+        """A write whose every try the SDK made ended in a server error (500, throttling)
+        may have landed all the same (a lost answer, then retries that failed before they
+        met their own item): read its first event back. Ours there: the write is done, and
+        a retry of the whole request (same Idempotency-Key) must not decide it again. Not
+        there: it did not land, and the error stands."""
+        try:
+            yield
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = error.response["Error"]["Code"]
+            if status < 500 and code not in _SERVER_ERRORS:
+                raise
+            event = next((a.events[0] for a in appends if a.events), None)
+            if event is None or not self._landed(event):
+                raise
+
+    def _landed(self, event: RecordedEvent) -> bool:
+        found = self.client.get_item(
+            TableName=self.table,
+            Key={"stream_id": {"S": event.stream_id}, "version": {"N": str(event.version)}},
+            ProjectionExpression="metadata",
+            ConsistentRead=True,
+        ).get("Item")
+        return _event_id(found) == event.metadata.event_id
 
     def _put_one(self, append: Append) -> None:
         (event,) = append.events
