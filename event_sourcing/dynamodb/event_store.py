@@ -561,7 +561,11 @@ class DynamoDBEventStore(EventStore):
         may have landed all the same (a lost answer, then retries that failed before they
         met their own item): read its first event back. Ours there: the write is done, and
         a retry of the whole request (same Idempotency-Key) must not decide it again. Not
-        there: it did not land, and the error stands."""
+        there: it did not land, and the error stands.
+
+        Assumed, not tested on AWS: by the time the SDK's last try has failed (seconds of
+        backoff), an earlier try is no longer in flight, so a consistent read sees its
+        outcome (DynamoDB reads committed items; a transaction commits in milliseconds)."""
         try:
             yield
         except ClientError as error:
