@@ -24,23 +24,24 @@ key, devstack.iam; the stack's own requests are never touched):
 and drawn conflicts; `hold=S`: how long a transaction holds its items (seconds).
 
 Internal API relied on (moto 5.2, pinned): `moto.dynamodb.responses.DynamoHandler.call_action`
-answers `(status, headers, body)` for one request; `handler.dynamodb_backend.get_table(name)`
-has `hash_key_attr` and `range_key_attr`.
+(through devstack.moto_fixes.around_dynamodb) answers `(status, headers, body)` for one
+request; `handler.dynamodb_backend.get_table(name)` has `hash_key_attr` and `range_key_attr`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack import iam
+from devstack import iam, moto_fixes
 
 SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 TRANSACTION = "TransactWriteItems"
@@ -113,7 +114,7 @@ class Emulator:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(self.conflicts.seed)  # noqa: S311 (emulation, not secrets)
-        self._transactions: dict[ItemKey, int] = {}
+        self._transactions: Counter[ItemKey] = Counter()
         """Items held by an ongoing transaction -> how many hold them (1 but for moto's bugs)."""
         self._writes: Counter[ItemKey] = Counter()
         """Items held by ongoing single writes."""
@@ -137,19 +138,13 @@ class Emulator:
             if busy:
                 self.counted[(function, "cancelled")] += 1
             else:
-                for key in items:
-                    self._transactions[key] = self._transactions.get(key, 0) + 1
+                self._transactions.update(items)
         try:
             yield busy
         finally:
             if not busy:
                 with self._lock:
-                    for key in items:
-                        left = self._transactions[key] - 1
-                        if left:
-                            self._transactions[key] = left
-                        else:
-                            del self._transactions[key]
+                    self._transactions -= Counter(items)  # keeps only the items still held
 
     @contextmanager
     def write(self, function: str, item: ItemKey | None) -> Iterator[bool]:
@@ -168,9 +163,7 @@ class Emulator:
         finally:
             if not busy and item is not None:
                 with self._lock:
-                    self._writes[item] -= 1
-                    if not self._writes[item]:
-                        del self._writes[item]
+                    self._writes -= Counter([item])
 
     def _draw(self) -> bool:
         return self.conflicts.rate > 0 and self._random.random() < self.conflicts.rate
@@ -193,19 +186,6 @@ release = _emulators.release
 # ---------------------------------------------------------------------------- requests
 
 
-def _params(handler: Any) -> Mapping[str, Any]:
-    body = handler.body
-    if isinstance(body, Mapping):
-        return body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(body or "{}")
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
 def _key_of(handler: Any, table: str, body: Mapping[str, Any]) -> ItemKey | None:
     """The item a Put (its Item's key attributes), Update, Delete or ConditionCheck names."""
     key = body.get("Key")
@@ -221,11 +201,11 @@ def _key_of(handler: Any, table: str, body: Mapping[str, Any]) -> ItemKey | None
 
 
 def transaction_items(handler: Any, params: Mapping[str, Any]) -> list[ItemKey | None]:
-    items: list[ItemKey | None] = []
-    for entry in params.get("TransactItems") or []:
-        for body in entry.values():
-            items.append(_key_of(handler, str(body.get("TableName", "")), body))
-    return items
+    return [
+        _key_of(handler, str(body.get("TableName", "")), body)
+        for entry in params.get("TransactItems") or []
+        for body in entry.values()
+    ]
 
 
 def cancelled(size: int, busy: Sequence[int]) -> tuple[int, dict[str, str], str]:
@@ -260,48 +240,37 @@ def _answer(code: str, body: Mapping[str, Any]) -> tuple[int, dict[str, str], st
     return 400, headers, json.dumps(body)
 
 
-_installed = False
-
-
+@functools.cache
 def install() -> None:
-    """Hook the emulator into moto's DynamoDB handler, once per process (idempotent).
-
-    The hook: `DynamoHandler.call_action` is wrapped (as devstack.faults wraps it); a
+    """Hook the emulator into moto's DynamoDB handler, once per process (idempotent): a
     function's TransactWriteItems or single write is checked and its items held around
     moto's own call_action."""
-    global _installed
-    if _installed:
-        return
-    from moto.dynamodb.responses import DynamoHandler
+    moto_fixes.around_dynamodb(_emulate)
 
-    original = DynamoHandler.call_action
 
-    def call_action(self: Any) -> Any:
-        action = self._get_action()
-        if action != TRANSACTION and action not in SINGLE_WRITES:
-            return original(self)
-        caller = _emulators.of(self.headers)
-        if caller is None or not caller[1].conflicts.active:
-            return original(self)
-        function, emulator = caller[0].function, caller[1]
-        params = _params(self)
-        if action == TRANSACTION:
-            items = transaction_items(self, params)
-            held = [key for key in items if key is not None]
-            with emulator.transaction(function, held) as busy:
-                if busy:
-                    # indexes into `held`; the answer's reasons index the request's items
-                    positions = [i for i, key in enumerate(items) if key is not None]
-                    return cancelled(len(items), [positions[i] for i in busy])
-                if emulator.conflicts.overlap and emulator.conflicts.hold:
-                    time.sleep(emulator.conflicts.hold)  # DynamoDB's prepare phase
-                return original(self)
-        key = _key_of(self, str(params.get("TableName", "")), params)
-        with emulator.write(function, key) as busy:
-            return conflict() if busy else original(self)
-
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-    _installed = True
+def _emulate(handler: Any, call_action: Callable[[Any], Any]) -> Any:
+    action = handler._get_action()
+    if action != TRANSACTION and action not in SINGLE_WRITES:
+        return call_action(handler)
+    caller = _emulators.of(handler.headers)
+    if caller is None or not caller[1].conflicts.active:
+        return call_action(handler)
+    function, emulator = caller[0].function, caller[1]
+    params = iam.params_of(handler)
+    if action == TRANSACTION:
+        items = transaction_items(handler, params)
+        held = [key for key in items if key is not None]
+        with emulator.transaction(function, held) as busy:
+            if busy:
+                # indexes into `held`; the answer's reasons index the request's items
+                positions = [i for i, key in enumerate(items) if key is not None]
+                return cancelled(len(items), [positions[i] for i in busy])
+            if emulator.conflicts.overlap and emulator.conflicts.hold:
+                time.sleep(emulator.conflicts.hold)  # DynamoDB's prepare phase
+            return call_action(handler)
+    key = _key_of(handler, str(params.get("TableName", "")), params)
+    with emulator.write(function, key) as busy:
+        return conflict() if busy else call_action(handler)
 
 
 __all__ = ["Conflicts", "ConflictsError", "Emulator", "configure", "install"]

@@ -11,20 +11,22 @@ the sequence of draws; which request meets which draw still depends on the order
 requests arrive in.
 
 Internal API relied on (moto 5.2, pinned): `moto.dynamodb.responses.DynamoHandler.call_action`
-answers `(status, headers, body)` for one request, after moto's authorization hook ran.
+(through devstack.moto_fixes.around_dynamodb) answers `(status, headers, body)` for one
+request, after moto's authorization hook ran.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack import iam
+from devstack import iam, moto_fixes
 
 KINDS = ("throttle", "error", "lostack")
 _ERRORS = {
@@ -121,32 +123,21 @@ def _error(kind: str) -> tuple[int, dict[str, str], str]:
     return status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}, body
 
 
-_installed = False
-
-
+@functools.cache
 def install() -> None:
     """Hook the injector into moto's DynamoDB handler, once per process (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    from moto.dynamodb.responses import DynamoHandler
+    moto_fixes.around_dynamodb(_inject)
 
-    original = DynamoHandler.call_action
 
-    def call_action(self: Any) -> Any:
-        caller = _injectors.of(self.headers)
-        if caller is None or not caller[1].faults.active:
-            return original(self)
-        kind = caller[1].draw()
-        if kind in ("throttle", "error"):
-            return _error(kind)
-        answer = original(self)
-        if kind == "lostack":
-            return _error(kind)
-        return answer
-
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-    _installed = True
+def _inject(handler: Any, call_action: Callable[[Any], Any]) -> Any:
+    caller = _injectors.of(handler.headers)
+    if caller is None or not caller[1].faults.active:
+        return call_action(handler)
+    kind = caller[1].draw()
+    if kind in ("throttle", "error"):
+        return _error(kind)
+    answer = call_action(handler)
+    return _error(kind) if kind == "lostack" else answer
 
 
 __all__ = ["Faults", "FaultsError", "Injector", "configure", "install", "release"]

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlparse
@@ -77,19 +78,18 @@ class Statement:
         )
 
     def matches(self, action: str, resource: str) -> bool:
-        if self.actions:
-            action_ok = any(_glob(pattern, action, fold=True) for pattern in self.actions)
-        else:
-            action_ok = not any(_glob(pattern, action, fold=True) for pattern in self.not_actions)
-        if self.resources:
-            resource_ok = any(_glob(pattern, resource) for pattern in self.resources)
-        else:
-            resource_ok = not any(_glob(pattern, resource) for pattern in self.not_resources)
-        return action_ok and resource_ok
+        return _among(action, self.actions, self.not_actions, fold=True) and _among(
+            resource, self.resources, self.not_resources
+        )
 
 
-def _glob(pattern: str, value: str, *, fold: bool = False) -> bool:
-    return _regex(pattern, fold).fullmatch(value) is not None
+def _among(
+    value: str, patterns: Sequence[str], excluded: Sequence[str], fold: bool = False
+) -> bool:
+    """Whether `value` matches one of `patterns` or, when there are none (NotAction,
+    NotResource), none of `excluded`."""
+    matched = any(_regex(p, fold).fullmatch(value) for p in patterns or excluded)
+    return matched if patterns else not matched
 
 
 @functools.cache
@@ -118,9 +118,7 @@ class Policy:
     @functools.lru_cache(maxsize=65_536)  # noqa: B019 (policies live as long as their stack)
     def allows(self, action: str, resource: str) -> bool:
         matching = [s for s in self.statements if not s.conditional and s.matches(action, resource)]
-        if any(not s.allow for s in matching):
-            return False
-        return any(s.allow for s in matching)
+        return bool(matching) and all(s.allow for s in matching)  # an explicit Deny wins
 
 
 @dataclass(frozen=True)
@@ -235,8 +233,6 @@ class PerCaller(Generic[T]):
 
 def access_key_for(stack_name: str, function: str) -> str:
     """A function's own access key id in the local stack (20 characters, like AWS's)."""
-    import hashlib
-
     digest = hashlib.sha256(f"{stack_name}/{function}".encode()).hexdigest().upper()
     return "AKIALOCAL" + digest[:11]
 
@@ -290,17 +286,14 @@ def _table_arn(region: str, account: str, table: str, index: str | None = None) 
 
 def _dynamodb(action: str, params: Mapping[str, Any], region: str, account: str) -> list[Request]:
     if action in ("TransactWriteItems", "TransactGetItems"):
-        checked = []
-        for item in params.get("TransactItems") or []:
-            for kind, body in item.items():
-                table = str(body.get("TableName", "*"))
-                checked.append(
-                    Request(
-                        f"dynamodb:{_TRANSACT_ACTIONS.get(kind, kind)}",
-                        _table_arn(region, account, table),
-                    )
-                )
-        return checked
+        return [
+            Request(
+                f"dynamodb:{_TRANSACT_ACTIONS.get(kind, kind)}",
+                _table_arn(region, account, str(body.get("TableName", "*"))),
+            )
+            for item in params.get("TransactItems") or []
+            for kind, body in item.items()
+        ]
     if action in ("BatchGetItem", "BatchWriteItem"):
         return [
             Request(f"dynamodb:{action}", _table_arn(region, account, str(table)))
@@ -330,7 +323,8 @@ def access_key_from(headers: Mapping[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
-def _params(handler: Any) -> Mapping[str, Any]:
+def params_of(handler: Any) -> Mapping[str, Any]:
+    """A request's parameters: moto's parsed ones, else its JSON body or its query."""
     body = handler.body
     if isinstance(body, Mapping):
         return body
@@ -357,7 +351,7 @@ def check(handler: Any) -> None:
     service = str(getattr(handler, "service_name", "") or "")
     action = handler._get_action()
     region, account = str(handler.region), str(handler.current_account)
-    for request in requests_of(service, str(action), _params(handler), region, account):
+    for request in requests_of(service, str(action), params_of(handler), region, account):
         if not principal.policy.allows(request.action, request.resource):
             denied = AccessDenied(principal, request, account)
             registry.denials.append(denied)
@@ -394,14 +388,9 @@ def _moto_error(handler: Any, message: str) -> Exception:
     return error
 
 
-_installed = False
-
-
+@functools.cache
 def install() -> None:
     """Hook the check into moto, once per process (idempotent)."""
-    global _installed
-    if _installed:
-        return
     from moto.core.authorization import ActionAuthenticatorMixin
 
     original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
@@ -411,7 +400,6 @@ def install() -> None:
         check(self)
 
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize  # type: ignore[method-assign]
-    _installed = True
 
 
 __all__ = ["AccessDenied", "Policy", "Principal", "Registry", "acting_as", "install"]

@@ -8,7 +8,8 @@ server answers at the cost of the request, not of finding its backend.
    that no shard iterator already handed out sees (the pump went quiet for good). Here a
    transaction keeps an undo log of only the items it touches, restores them on failure,
    and drops the stream records it added: cost by the transaction's size, one stream shard.
-   It is moto 5.2's `DynamoDBBackend.transact_write_items` with that one change (pinned).
+   It is moto 5.2's `DynamoDBBackend.transact_write_items` around that undo log, with the
+   `copy.deepcopy` of its module keeping a `Table` as it is (pinned).
    Likewise a Query on a table's key read every item of the table to keep one partition's
    (`Table.query` filters `all_items()`): it reads that partition only now.
 2. moto serves requests on many threads without a lock, so that rollback would also undo
@@ -25,6 +26,10 @@ server answers at the cost of the request, not of finding its backend.
 
 docs/upstream/moto/ holds fixes 1, 3 and 4 as patches to moto's source, with failing tests
 in moto's style, ready to send upstream.
+
+`around_dynamodb` is how devstack's other hooks (partitions, faults, conflicts) step into
+moto's `DynamoHandler.call_action`, which answers `(status, headers, body)` for one request
+(moto 5.2, pinned).
 """
 
 from __future__ import annotations
@@ -32,17 +37,18 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+import types
+from collections.abc import Callable
 from typing import Any
 
-_applied = False
-_requests = threading.RLock()
+serialized_requests = threading.RLock()
+"""The (re-entrant) lock every DynamoDB request runs under: held, it shows one request's
+effects alone (devstack/partitions.py reads items before and after a write)."""
 
 
+@functools.cache
 def apply() -> None:
     """Patch moto, once per process (the embedded server and mock_aws share its backends)."""
-    global _applied
-    if _applied:
-        return
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
@@ -50,13 +56,12 @@ def apply() -> None:
     from moto.kms import models as kms
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication as Dispatcher
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+    DynamoDBBackend.transact_write_items = _undo_logged(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
     Table.query = _partition_only(Table.query)  # type: ignore[method-assign]
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _one_at_a_time(handler.call_action)  # type: ignore[method-assign]
     Dispatcher.get_backend_for_host = _remembered(Dispatcher.get_backend_for_host)  # type: ignore[method-assign]
     kms.generate_private_key = functools.partial(_SigningKey, kms.generate_private_key)  # type: ignore[assignment,attr-defined]
-    _applied = True
 
 
 class _SigningKey:
@@ -84,21 +89,39 @@ def _remembered(find: Any) -> Any:
     return remembered
 
 
-def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-    """moto's TransactWriteItems, all-or-nothing through an undo log of the touched items."""
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import (
-        ConditionalCheckFailed,
-        MockValidationException,
-        MultipleTransactionsException,
-        TooManyTransactionsException,
-        TransactionCanceledException,
-        TransactWriteSingleOpException,
-    )
+def _undo_logged(transact_write_items: Any) -> Any:
+    """moto's TransactWriteItems, all or nothing through an undo log of the items it touches
+    (fix 1). moto's own copies of whole tables are no-ops while it runs: moto 5.2 deep-copies
+    a `Table` there only to swap it back in on failure, and a table swapped in for itself
+    changes nothing. Its other deep copies (an updated item's old image) are made as before."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    tables_uncopied = types.SimpleNamespace(deepcopy=deepcopy)
+
+    @functools.wraps(transact_write_items)
+    def undo_logged(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        roll_back = _undo_log(backend, transact_items)
+        models.copy = tables_uncopied  # type: ignore[attr-defined,assignment]
+        try:
+            transact_write_items(backend, transact_items)
+        except BaseException:
+            roll_back()
+            raise
+        finally:
+            models.copy = copy  # type: ignore[attr-defined]
+
+    return undo_logged
+
+
+def _undo_log(backend: Any, transact_items: list[dict[str, Any]]) -> Callable[[], None]:
+    """What puts back the items `transact_items` touch as they are now, and drops the stream
+    records added meanwhile."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    if len(transact_items) > 100:
-        raise TooManyTransactionsException()
     undo: list[tuple[Any, Any, Any, Any]] = []
     streams: dict[int, tuple[Any, int]] = {}
     for entry in transact_items:
@@ -110,7 +133,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
         if table.hash_key_attr not in attrs or (
             table.range_key_attr and table.range_key_attr not in attrs
         ):
-            continue  # moto refuses it below, before anything is written
+            continue  # moto refuses it before anything is written
         hash_key = DynamoType(attrs[table.hash_key_attr])
         range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
         undo.append(
@@ -133,76 +156,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
         for shard, length in streams.values():
             del shard.items[length:]
 
-    target_items: set[tuple[str, str]] = set()
-    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
-    for item in transact_items:
-        original_item: dict[str, Any] | None = None
-        if len(list(item.keys())) > 1:
-            roll_back()
-            raise TransactWriteSingleOpException
-        try:
-            op_type, op = next(iter(item.items()))
-            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
-                raise ValueError("Unsupported transaction operation")
-            table_name = op["TableName"]
-            condition_expression = op.get("ConditionExpression")
-            names = op.get("ExpressionAttributeNames")
-            values = op.get("ExpressionAttributeValues")
-            if op_type == "Put":
-                attrs = op["Item"]
-                table = backend.get_table(table_name)
-                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = attrs[table.range_key_attr]
-            else:
-                key = op["Key"]
-            unique = (str(table_name), str(dict(sorted(key.items()))))
-            if unique in target_items:
-                raise MultipleTransactionsException()
-            target_items.add(unique)
-            current = backend.get_item(table_name, key)
-            if condition_expression is not None:
-                condition = get_filter_expression(condition_expression, names, values)
-                if not condition.expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
-            if op_type == "Put":
-                backend.put_item(
-                    table_name,
-                    op["Item"],
-                    condition_expression=condition_expression,
-                    expression_attribute_names=names,
-                    expression_attribute_values=values,
-                )
-            elif op_type == "Delete":
-                backend.delete_item(
-                    table_name,
-                    key,
-                    condition_expression=condition_expression,
-                    expression_attribute_names=names,
-                    expression_attribute_values=values,
-                )
-            elif op_type == "Update":
-                backend.update_item(
-                    table_name,
-                    key,
-                    update_expression=op["UpdateExpression"],
-                    condition_expression=condition_expression,
-                    expression_attribute_names=names,
-                    expression_attribute_values=values,
-                )
-            errors.append((None, None, None))
-        except (MultipleTransactionsException, MockValidationException):
-            roll_back()
-            raise
-        except ConditionalCheckFailed as failed:
-            errors.append(("ConditionalCheckFailed", str(failed.message), original_item))
-        except Exception as error:  # moto's own: every other failure cancels the transaction
-            errors.append((type(error).__name__, str(error), original_item))
-    if any(code is not None for code, _, _ in errors):
-        roll_back()
-        raise TransactionCanceledException(errors)
+    return roll_back
 
 
 def _partition_only(query: Any) -> Any:
@@ -231,16 +185,23 @@ def _partition_only(query: Any) -> Any:
     return partition_query
 
 
-def serialized_requests() -> threading.RLock:
-    """The (re-entrant) lock every DynamoDB request runs under: held, it shows one request's
-    effects alone (devstack/partitions.py reads items before and after a write)."""
-    return _requests
-
-
 def _one_at_a_time(call_action: Any) -> Any:
     @functools.wraps(call_action)
     def serialized(handler: Any) -> Any:
-        with _requests:
+        with serialized_requests:
             return call_action(handler)
 
     return serialized
+
+
+def around_dynamodb(hook: Callable[[Any, Callable[[Any], Any]], Any]) -> None:
+    """Answer every DynamoDB request with `hook(handler, call_action)`, where `call_action`
+    answers it as before (the hooks installed earlier run inside the later ones)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+
+    def hooked(handler: Any) -> Any:
+        return hook(handler, call_action)
+
+    DynamoHandler.call_action = hooked  # type: ignore[method-assign]

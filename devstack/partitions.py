@@ -23,7 +23,8 @@ The ledger keeps per-second buckets of the last minute (`hottest`: what
 console function from its AWS_ENDPOINT_URL) reads the counts of the process that has them.
 
 Internal API relied on (moto 5.2, pinned): `DynamoHandler.call_action` (one request, its
-`params`, `dynamodb_backend`), `Table.query`'s arguments, `Table.get_item`, `Item.to_json`,
+`params`, `dynamodb_backend`; through devstack.moto_fixes.around_dynamodb), `Table.query`'s
+arguments, `Table.get_item`, `Item.to_json`,
 and werkzeug's `BaseWSGIServer.app` of `ThreadedMotoServer._server`.
 """
 
@@ -31,6 +32,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
+import inspect
 import itertools
 import json
 import math
@@ -172,17 +175,12 @@ class _Sums:
     write_units: float = 0.0
     reads: int = 0
     writes: int = 0
-    bytes_read: int = 0
-    bytes_written: int = 0
-    requests: int = 0
 
-    def add(self, access: Access) -> None:
+    def add(self, access: Access | _Sums) -> None:
         self.read_units += access.read_units
         self.write_units += access.write_units
         self.reads += access.reads
         self.writes += access.writes
-        self.bytes_read += access.bytes_read
-        self.bytes_written += access.bytes_written
 
 
 Place = tuple[str, str, str]
@@ -229,11 +227,7 @@ class Ledger:
                 if second <= now - span:
                     continue
                 for place, part in bucket.items():
-                    total = sums[place]
-                    total.read_units += part.read_units
-                    total.write_units += part.write_units
-                    total.reads += part.reads
-                    total.writes += part.writes
+                    sums[place].add(part)
                     peak = peaks[place]
                     peak[0] = max(peak[0], part.read_units)
                     peak[1] = max(peak[1], part.write_units)
@@ -254,11 +248,8 @@ class Ledger:
         ]
         loads.sort(key=lambda p: (p.table, p.index, -_heat(p), p.key))
         kept: list[PartitionLoad] = []
-        count: dict[tuple[str, str], int] = defaultdict(int)
-        for load in loads:
-            count[(load.table, load.index)] += 1
-            if count[(load.table, load.index)] <= top:
-                kept.append(load)
+        for _, loads_of_one in itertools.groupby(loads, key=lambda p: (p.table, p.index)):
+            kept += itertools.islice(loads_of_one, top)
         return kept
 
     def missed(self, why: str) -> None:
@@ -309,13 +300,8 @@ class _Table:
         table = backend.tables.get(name) if name else None
         if table is None or name is None:
             return None
-        return cls(
-            name,
-            table.hash_key_attr,
-            table.range_key_attr,
-            list(table.indexes) + list(table.global_indexes),
-            table,
-        )
+        indexes = list(table.indexes) + list(table.global_indexes)
+        return cls(name, table.hash_key_attr, table.range_key_attr, indexes, table)
 
     def item(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         """The stored item at `key` (DynamoDB JSON), or None."""
@@ -445,14 +431,8 @@ def _get_costs(
 ) -> Iterator[Access]:
     gets: list[tuple[str | None, Mapping[str, Any], bool, bool]] = []
     if action == "GetItem":
-        gets.append(
-            (
-                params.get("TableName"),
-                params.get("Key") or {},
-                bool(params.get("ConsistentRead")),
-                False,
-            )
-        )
+        consistent = bool(params.get("ConsistentRead"))
+        gets.append((params.get("TableName"), params.get("Key") or {}, consistent, False))
     elif action == "BatchGetItem":
         for name, wanted in (params.get("RequestItems") or {}).items():
             consistent = bool(wanted.get("ConsistentRead"))
@@ -485,9 +465,6 @@ _current = threading.local()
 def _evaluated_query(query: Any) -> Any:
     """moto's Table.query, noting what the Query evaluated: the items of its key condition,
     before its filter and projection (what DynamoDB reads and bills)."""
-    import functools
-    import inspect
-
     signature = inspect.signature(query)  # moto's own, through functools.wraps
 
     @functools.wraps(query)
@@ -495,17 +472,16 @@ def _evaluated_query(query: Any) -> Any:
         noted: list[Any] | None = getattr(_current, "queries", None)
         if noted is None:
             return query(*args, **kwargs)
-        bound = signature.bind(*args, **kwargs)
-        arguments = bound.arguments
-        plain = signature.bind(*args, **kwargs)
-        plain.arguments["filter_expression"] = None
-        plain.arguments["projection_expressions"] = None
-        read, _, _ = query(*plain.args, **plain.kwargs)
+        arguments = signature.bind(*args, **kwargs).arguments
         index_name = arguments.get("index_name") or ""
         key = arguments.get("hash_key")
         if index_name:
             conditions = dict(arguments.get("hash_key_conditions") or [])
             key = next(iter(conditions.values()), key)
+        plain = signature.bind(*args, **kwargs)
+        plain.arguments["filter_expression"] = None
+        plain.arguments["projection_expressions"] = None
+        read, _, _ = query(*plain.args, **plain.kwargs)
         noted.append(
             (
                 index_name,
@@ -564,16 +540,15 @@ def _caller(handler: Any) -> str:
     return principal.function if principal is not None else ""
 
 
-def measured(handler: Any, call: Callable[[Any], Any], into: Ledger | None = None) -> Any:
-    """Run one DynamoDB request (`call(handler)`) and record what it cost in `into` (the
-    process's ledger). Holds devstack's request lock, so what it reads before and after is
-    this request's doing alone."""
+def measured(handler: Any, call: Callable[[Any], Any]) -> Any:
+    """Run one DynamoDB request (`call(handler)`) and record what it cost in the process's
+    ledger. Holds devstack's request lock, so what it reads before and after is this
+    request's doing alone."""
     from devstack.moto_fixes import serialized_requests
 
-    target = into if into is not None else ledger
     action = handler._get_action()
     params: Mapping[str, Any] = getattr(handler, "params", None) or {}
-    with serialized_requests():
+    with serialized_requests:
         try:
             backend = handler.dynamodb_backend
             caller = _caller(handler)
@@ -593,46 +568,35 @@ def measured(handler: Any, call: Callable[[Any], Any], into: Ledger | None = Non
             if action == "Scan":
                 accesses += _scan_costs(params, answer[2] if len(answer) > 2 else None, caller)
         except Exception as error:  # counting never fails a request: it says it missed one
-            target.missed(f"{action}: {type(error).__name__}: {error}")
+            ledger.missed(f"{action}: {type(error).__name__}: {error}")
             return answer
         number = next(_requests)
-        target.record(dataclasses.replace(a, request=number) for a in accesses)
+        ledger.record(dataclasses.replace(a, request=number) for a in accesses)
         return answer
 
 
 # ------------------------------------------------------------------ hooks
-_installed = False
-
-
+@functools.cache
 def install() -> None:
     """Count every request of the process's moto DynamoDB (idempotent): the embedded
     endpoint and mock_aws alike."""
-    global _installed
-    if _installed:
-        return
     from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoHandler
 
-    original = DynamoHandler.call_action
-
-    def call_action(self: Any) -> Any:
-        return measured(self, original)
+    from devstack.moto_fixes import around_dynamodb
 
     Table.query = _evaluated_query(Table.query)  # type: ignore[method-assign]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-    _installed = True
+    around_dynamodb(measured)
 
 
-def report(seconds: int | None = None, top: int = 10, of: Ledger | None = None) -> dict[str, Any]:
+def report(seconds: int | None = None, top: int = 10) -> dict[str, Any]:
     """The hottest partitions of the last `seconds`, as GET /_devstack/partitions answers."""
-    source = of if of is not None else ledger
-    loads = source.hottest(seconds, top)
+    loads = ledger.hottest(seconds, top)
     return {
-        "window_seconds": max(1, min(seconds or source.window, source.window)),
+        "window_seconds": max(1, min(seconds or ledger.window, ledger.window)),
         "limits": {"read_units_per_second": 3000, "write_units_per_second": 1000},
         "partitions": [load.as_dict() for load in loads],
-        "uncounted_requests": source.uncounted,
-        "last_uncounted": source.last_miss,
+        "uncounted_requests": ledger.uncounted,
+        "last_uncounted": ledger.last_miss,
     }
 
 
