@@ -56,19 +56,16 @@ def identity_values(
         "identity.sourceIp": context["http"]["sourceIp"],
         "identity.userAgent": context["http"]["userAgent"],
     }
+    lookups: dict[str, Callable[[str], str | None]] = {
+        "$request.header.": request.header,
+        "$request.querystring.": query_parameters(request.raw_query).get,
+        "$stageVariables.": api.stage_variables.get,
+        "$context.": flat_context.get,
+    }
     values = []
     for source in sources:
-        value: str | None
-        if source.startswith("$request.header."):
-            value = request.header(source.removeprefix("$request.header."))
-        elif source.startswith("$request.querystring."):
-            value = query_parameters(request.raw_query).get(
-                source.removeprefix("$request.querystring.")
-            )
-        elif source.startswith("$stageVariables."):
-            value = api.stage_variables.get(source.removeprefix("$stageVariables."))
-        else:
-            value = flat_context.get(source.removeprefix("$context."))
+        prefix = next((known for known in lookups if source.startswith(known)), "$context.")
+        value = lookups[prefix](source.removeprefix(prefix))
         if not value:
             return None
         values.append(value)
@@ -97,12 +94,6 @@ def _policy_allows(policy: Any, arn: str) -> bool:
     return allowed
 
 
-@dataclass
-class _Cached:
-    expires: float
-    response: Mapping[str, Any]
-
-
 class Authorizers:
     """Runs a route's authorizer before its function, with API Gateway's answers and cache."""
 
@@ -117,7 +108,8 @@ class Authorizers:
         self._region = region
         self._log = log
         self._clock = clock
-        self._cache: dict[tuple[str, str, tuple[str, ...]], _Cached] = {}
+        # (API, authorizer, identity) -> (expiry on `clock`, the authorizer's response)
+        self._cache: dict[tuple[str, str, tuple[str, ...]], tuple[float, Mapping[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def authorize(
@@ -149,38 +141,39 @@ class Authorizers:
             response = result.payload
             if spec.ttl_seconds > 0:
                 with self._lock:
-                    self._cache[key] = _Cached(self._clock() + spec.ttl_seconds, response)
-        return self._decide(spec, response, arn)
+                    self._cache[key] = (self._clock() + spec.ttl_seconds, response)
+        try:
+            return _decision(spec.simple_responses, response, arn)
+        except ValueError as error:
+            self._log(f"[gateway] authorizer {spec.name}: {error}")
+            return Rejected(500)
 
     def _cached(self, key: tuple[str, str, tuple[str, ...]]) -> Mapping[str, Any] | None:
         with self._lock:
             entry = self._cache.get(key)
-            if entry is None or entry.expires <= self._clock():
+            if entry is None or entry[0] <= self._clock():
                 self._cache.pop(key, None)
                 return None
-            return entry.response
+            return entry[1]
 
-    def _decide(self, spec: AuthorizerSpec, response: Mapping[str, Any], arn: str) -> Decision:
-        context = response.get("context")
-        if context is not None and not isinstance(context, dict):
-            self._log(f"[gateway] authorizer {spec.name}: context must be an object")
-            return Rejected(500)
-        if spec.simple_responses:
-            authorized = response.get("isAuthorized")
-            if not isinstance(authorized, bool):
-                self._log(f"[gateway] authorizer {spec.name}: isAuthorized must be a boolean")
-                return Rejected(500)
-            if not authorized:
-                return Rejected(403)
-            return Allowed({"lambda": dict(context or {})})
-        try:
-            allowed = _policy_allows(response.get("policyDocument"), arn)
-        except (ValueError, AttributeError, TypeError) as error:
-            self._log(f"[gateway] authorizer {spec.name}: invalid policy response: {error}")
-            return Rejected(500)
-        if not allowed:
-            return Rejected(403)
-        authorizer: dict[str, Any] = {"lambda": dict(context or {})}
-        if "principalId" in response:
-            authorizer["principalId"] = response["principalId"]
-        return Allowed(authorizer)
+
+def _decision(simple: bool, response: Mapping[str, Any], arn: str) -> Decision:
+    """What the authorizer's `response` decides; ValueError (for the log) when it is invalid."""
+    context = response.get("context")
+    if context is not None and not isinstance(context, dict):
+        raise ValueError("context must be an object")
+    authorizer: dict[str, Any] = {"lambda": dict(context or {})}
+    if simple:
+        authorized = response.get("isAuthorized")
+        if not isinstance(authorized, bool):
+            raise ValueError("isAuthorized must be a boolean")
+        return Allowed(authorizer) if authorized else Rejected(403)
+    try:
+        allowed = _policy_allows(response.get("policyDocument"), arn)
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"invalid policy response: {error}") from None
+    if not allowed:
+        return Rejected(403)
+    if "principalId" in response:
+        authorizer["principalId"] = response["principalId"]
+    return Allowed(authorizer)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devstack.authorizer import Allowed, Authorizers
 from devstack.http_event import (
-    FORBIDDEN,
-    INTERNAL_ERROR,
-    NOT_FOUND,
-    UNAUTHORIZED,
     HttpRequest,
     HttpResponse,
     InvalidResponse,
@@ -28,25 +26,25 @@ from devstack.routing import RouteMatch, Router
 from devstack.runtime import Invoker
 from devstack.sam import ApiSpec, RouteSpec
 
-_REJECTIONS = {401: UNAUTHORIZED, 403: FORBIDDEN}
-_NOT_READY = json_response(503, {"message": "Service Unavailable"})
+# API Gateway's words; Python 3.13 renamed HTTPStatus(413).phrase "Content Too Large"
 _TOO_LARGE = json_response(413, {"message": "Request Entity Too Large"})
 # HTTP APIs refuse request payloads over 10 MB
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
-class _Mounted:
-    """The routes of every API, grouped by stage (a named stage prefixes the path)."""
+def _refusal(status: int) -> HttpResponse:
+    """API Gateway's own answer: 401, 403, 404, 500 or 503 with its reason phrase."""
+    return json_response(status, {"message": HTTPStatus(status).phrase})
 
-    def __init__(
-        self, apis: Mapping[str, ApiSpec], routes: Sequence[RouteSpec], authorizers: Authorizers
-    ) -> None:
-        self.apis = dict(apis)
-        self.authorizers = authorizers
-        stages: dict[str, list[RouteSpec]] = {}
-        for route in routes:
-            stages.setdefault(self.apis[route.api_logical_id].stage, []).append(route)
-        self.routers = {stage: Router(stage_routes) for stage, stage_routes in stages.items()}
+
+@dataclass(frozen=True)
+class _Mounted:
+    """What `mount` gave: the APIs, and their routes by stage (a named stage prefixes the path)."""
+
+    apis: Mapping[str, ApiSpec]
+    routers: Mapping[str, Router]
+    invoke: Invoker
+    authorizers: Authorizers
 
     def select(self, method: str, raw_path: str) -> RouteMatch | None:
         for stage, router in self.routers.items():
@@ -63,19 +61,14 @@ class Gateway:
     def __init__(self, log: LogSink, host: str = "127.0.0.1", port: int = 0) -> None:
         self._log = log
         self._mounted: _Mounted | None = None
-        self._invoke: Invoker | None = None
         self._host = host
         self._server = _Server((host, port), _Handler)
         self._server.gateway = self
         self._thread: threading.Thread | None = None
 
     @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
     def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        return f"http://{self._host}:{self._server.server_address[1]}"
 
     def mount(
         self,
@@ -84,8 +77,12 @@ class Gateway:
         invoke: Invoker,
         region: str,
     ) -> None:
-        self._invoke = invoke
-        self._mounted = _Mounted(apis, routes, Authorizers(invoke, region, self._log))
+        stages: dict[str, list[RouteSpec]] = {}
+        for route in routes:
+            stages.setdefault(apis[route.api_logical_id].stage, []).append(route)
+        routers = {stage: Router(stage_routes) for stage, stage_routes in stages.items()}
+        authorizers = Authorizers(invoke, region, self._log)
+        self._mounted = _Mounted(dict(apis), routers, invoke, authorizers)
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -106,25 +103,25 @@ class Gateway:
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one request as API Gateway would."""
         started = time.monotonic()
-        answered: list[str] = []
-        response = self._answer(request, answered)
+        mounted = self._mounted
+        match = mounted.select(request.method, request.raw_path) if mounted is not None else None
+        response = self._answer(mounted, request, match)
         elapsed = (time.monotonic() - started) * 1000
         # the one line per request of `make run` (the functions' own output is detail)
         self._log(
             f"[gateway] {request.method} {request.raw_path} {response.status} {elapsed:.0f}ms "
-            f"{answered[0] if answered else '-'}"
+            f"{match.route.function_logical_id if match is not None else '-'}"
         )
         return response
 
-    def _answer(self, request: HttpRequest, answered: list[str]) -> HttpResponse:
-        mounted, invoke = self._mounted, self._invoke
-        if mounted is None or invoke is None:
-            return _NOT_READY
-        match = mounted.select(request.method, request.raw_path)
+    def _answer(
+        self, mounted: _Mounted | None, request: HttpRequest, match: RouteMatch | None
+    ) -> HttpResponse:
+        if mounted is None:
+            return _refusal(503)
         if match is None:
-            return NOT_FOUND
+            return _refusal(404)
         route = match.route
-        answered.append(route.function_logical_id)
         api = mounted.apis[route.api_logical_id]
         parts = request_parts(
             request, route_key=route.route_key, path_parameters=match.path_parameters, api=api
@@ -135,18 +132,19 @@ class Gateway:
                 api.authorizers[route.authorizer], api, request, parts
             )
             if not isinstance(decision, Allowed):
-                return _REJECTIONS.get(decision.status, INTERNAL_ERROR)
+                return _refusal(decision.status)
             authorizer = decision.authorizer
-        result = invoke(route.function_logical_id, integration_event(request, parts, authorizer))
+        event = integration_event(request, parts, authorizer)
+        result = mounted.invoke(route.function_logical_id, event)
         if not result.ok:
-            return INTERNAL_ERROR
+            return _refusal(500)
         try:
             return map_response(result.payload)
         except InvalidResponse as error:
             self._log(
                 f"[gateway] {route.function_logical_id} returned an invalid response: {error}"
             )
-            return INTERNAL_ERROR
+            return _refusal(500)
 
 
 class _Server(ThreadingHTTPServer):
@@ -166,16 +164,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
             chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass  # trailers
-                    return b"".join(chunks)
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+            while self.rfile.readline().strip():
+                pass  # trailers
+            return b"".join(chunks)
+        return self.rfile.read(max(0, int(self.headers.get("content-length") or 0)))
 
     def _reply(self, response: HttpResponse, request_id: str) -> None:
         self.send_response(response.status)
@@ -209,30 +204,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._reply(self.server.gateway.handle(request), request.request_id)
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_HEAD(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_OPTIONS(self) -> None:
-        self._serve()
-
     def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, QUERY, ...): an HTTP API hands it to `$default` when no
-        # route has it, which answers 404 or 405 in our shape, never the server's 501 page.
+        # `do_<METHOD>` for every method, TRACE or QUERY too: an HTTP API hands a method no
+        # route has to `$default`, which answers 404 or 405 in our shape, never the server's
+        # 501 page.
         if name.startswith("do_") and name[3:].isupper():
             return self._serve
         raise AttributeError(name)

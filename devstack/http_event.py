@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +28,24 @@ def new_request_id() -> str:
     return base64.b64encode(secrets.token_bytes(11)).decode()
 
 
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Repeated names' values comma-joined, as HTTP APIs do."""
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
+class _Headers:
+    headers: tuple[tuple[str, str], ...]
+
+    def header(self, name: str) -> str | None:
+        """The header's values, comma-joined; None when absent."""
+        return _joined((key.lower(), value) for key, value in self.headers).get(name.lower())
+
+
 @dataclass(frozen=True)
-class HttpRequest:
+class HttpRequest(_Headers):
     """A request as the gateway received it."""
 
     method: str
@@ -41,30 +58,14 @@ class HttpRequest:
     request_id: str = field(default_factory=new_request_id)
     received_at: float = field(default_factory=time.time)
 
-    def header(self, name: str) -> str | None:
-        """The header's values, comma-joined as HTTP APIs do; None when absent."""
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        return ",".join(values) if values else None
-
-    @property
-    def host(self) -> str:
-        return (self.header("host") or "localhost").split(",")[0].strip()
-
 
 @dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(_Headers):
     """What the gateway answers."""
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        return ",".join(values) if values else None
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 class InvalidResponse(Exception):
@@ -77,20 +78,10 @@ def json_response(status: int, document: Any) -> HttpResponse:
     )
 
 
-NOT_FOUND = json_response(404, {"message": "Not Found"})
-UNAUTHORIZED = json_response(401, {"message": "Unauthorized"})
-FORBIDDEN = json_response(403, {"message": "Forbidden"})
-INTERNAL_ERROR = json_response(500, {"message": "Internal Server Error"})
-
-
 def event_headers(request: HttpRequest) -> dict[str, str]:
     """Lower-cased names, repeated headers comma-joined; cookies move to `cookies`."""
-    headers: dict[str, str] = {}
-    for key, value in request.headers:
-        name = key.lower()
-        if name == "cookie":
-            continue
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    lowered = ((key.lower(), value) for key, value in request.headers)
+    headers = _joined((name, value) for name, value in lowered if name != "cookie")
     headers.setdefault("x-forwarded-for", request.source_ip)
     headers.setdefault("x-forwarded-proto", "http")
     host = request.header("host") or ""
@@ -113,19 +104,13 @@ def event_cookies(request: HttpRequest) -> list[str]:
 
 def query_parameters(raw_query: str) -> dict[str, str]:
     """Decoded query parameters; repeated names comma-joined."""
-    parameters: dict[str, str] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
-        parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
-    return parameters
-
-
-def _clock(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return f"{moment:%d}/{_MONTHS[moment.month - 1]}/{moment:%Y:%H:%M:%S} +0000"
+    return _joined(parse_qsl(raw_query, keep_blank_values=True))
 
 
 def request_context(request: HttpRequest, route_key: str, api: ApiSpec) -> dict[str, Any]:
-    domain = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    host = (request.header("host") or "localhost").split(",")[0].strip()
+    domain = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    moment = datetime.fromtimestamp(request.received_at, UTC)
     return {
         "accountId": ACCOUNT_ID,
         "apiId": api.api_id,
@@ -141,22 +126,15 @@ def request_context(request: HttpRequest, route_key: str, api: ApiSpec) -> dict[
         "requestId": request.request_id,
         "routeKey": route_key,
         "stage": api.stage,
-        "time": _clock(request.received_at),
+        "time": f"{moment:%d}/{_MONTHS[moment.month - 1]}/{moment:%Y:%H:%M:%S} +0000",
         "timeEpoch": round(request.received_at * 1000),
     }
 
 
 def is_textual(content_type: str | None) -> bool:
     """Whether HTTP APIs pass a body of this type as text (else base64)."""
-    if not content_type:
-        return False
-    media = content_type.split(";")[0].strip().lower()
-    return (
-        media.startswith("text/")
-        or media in _TEXT_TYPES
-        or media.endswith("+json")
-        or media.endswith("+xml")
-    )
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media.startswith("text/") or media in _TEXT_TYPES or media.endswith(("+json", "+xml"))
 
 
 def request_parts(
@@ -208,18 +186,13 @@ def integration_event(
     event = copy.deepcopy(dict(parts))
     if authorizer is not None:
         event["requestContext"]["authorizer"] = dict(authorizer)
-    encoded = False
+    text = None
+    if is_textual(request.header("content-type")):
+        with contextlib.suppress(UnicodeDecodeError):
+            text = request.body.decode("utf-8")
     if request.body:
-        if is_textual(request.header("content-type")):
-            try:
-                event["body"] = request.body.decode("utf-8")
-            except UnicodeDecodeError:
-                encoded = True
-        else:
-            encoded = True
-        if encoded:
-            event["body"] = base64.b64encode(request.body).decode()
-    event["isBase64Encoded"] = encoded
+        event["body"] = text if text is not None else base64.b64encode(request.body).decode()
+    event["isBase64Encoded"] = bool(request.body) and text is None
     return event
 
 

@@ -47,10 +47,10 @@ def _bind(segments: tuple[_Segment, ...], parts: list[str]) -> dict[str, str] | 
     parameters: dict[str, str] = {}
     for position, segment in enumerate(segments):
         if segment.kind == _GREEDY:
-            rest = parts[position:]
-            if not rest or rest == [""]:
+            rest = "/".join(parts[position:])
+            if not rest:
                 return None
-            parameters[segment.text] = "/".join(rest)
+            parameters[segment.text] = rest
             return parameters
         if position >= len(parts):
             return None
@@ -66,7 +66,12 @@ def _bind(segments: tuple[_Segment, ...], parts: list[str]) -> dict[str, str] | 
 
 
 class Router:
-    """Selects a route for a method and path (without the stage prefix)."""
+    """Selects a route for a method and path (without the stage prefix).
+
+    Routes are kept most specific first: literal beats {param} beats {greedy+}, segment by
+    segment; then a method beats ANY; then the order they were declared in. The first that
+    fits wins.
+    """
 
     def __init__(self, routes: Iterable[RouteSpec]) -> None:
         self._routes: list[tuple[RouteSpec, tuple[_Segment, ...]]] = []
@@ -84,28 +89,16 @@ class Router:
                 self._default = route
             else:
                 self._routes.append((route, _parse(route.path)))
+        self._routes.sort(
+            key=lambda entry: (tuple(each.kind for each in entry[1]), entry[0].method == "ANY")
+        )
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         # API Gateway decodes the path before matching, so %2F separates segments too
         parts = unquote(path)[1:].split("/") if path.startswith("/") else []
-        best: tuple[tuple[tuple[int, ...], int], RouteMatch] | None = None
         for route, segments in self._routes:
-            if route.method not in (method.upper(), "ANY"):
-                continue
-            parameters = _bind(segments, parts)
-            if parameters is None:
-                continue
-            # literal beats {param} beats {greedy+}, segment by segment; then a method beats ANY
-            rank = (tuple(segment.kind for segment in segments), int(route.method == "ANY"))
-            if best is None or rank < best[0]:
-                best = (rank, RouteMatch(route, parameters))
-        if best is not None:
-            return best[1]
-        if self._default is not None:
-            return RouteMatch(self._default, {})
-        return None
-
-    @property
-    def routes(self) -> list[RouteSpec]:
-        listed = [route for route, _ in self._routes]
-        return [*listed, self._default] if self._default is not None else listed
+            if route.method in (method.upper(), "ANY"):
+                parameters = _bind(segments, parts)
+                if parameters is not None:
+                    return RouteMatch(route, parameters)
+        return RouteMatch(self._default, {}) if self._default is not None else None
