@@ -11,6 +11,7 @@ logical_id_translator)` with its `logical_id_translator` attribute; samcli's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,19 +29,23 @@ class TemplateError(Exception):
     """The template (or an override) cannot be used by the local stack."""
 
 
+def partition(region: str) -> str:
+    """The partition `region` is in (`AWS::Partition`)."""
+    return "aws-cn" if region.startswith("cn-") else "aws"
+
+
 def pseudo_parameters(region: str, stack_name: str) -> Values:
     """The pseudo parameters CloudFormation defines, with local values."""
-    partition = "aws-cn" if region.startswith("cn-") else "aws"
     return {
         "AWS::AccountId": ACCOUNT_ID,
         "AWS::Region": region,
         "AWS::StackName": stack_name,
         "AWS::StackId": (
-            f"arn:{partition}:cloudformation:{region}:{ACCOUNT_ID}:stack/{stack_name}/"
+            f"arn:{partition(region)}:cloudformation:{region}:{ACCOUNT_ID}:stack/{stack_name}/"
             "00000000-0000-0000-0000-000000000000"
         ),
-        "AWS::Partition": partition,
-        "AWS::URLSuffix": "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com",
+        "AWS::Partition": partition(region),
+        "AWS::URLSuffix": "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com",
     }
 
 
@@ -120,8 +125,6 @@ def scalar_text(value: Any) -> str:
 
 def referenced_names(value: Any) -> set[str]:
     """The logical ids and parameters `value` refers to (Ref, Fn::GetAtt, ${} in Fn::Sub)."""
-    import re
-
     found: set[str] = set()
     if isinstance(value, dict):
         for key, inner in value.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from devstack.backend import AwsClients
@@ -12,12 +13,14 @@ from devstack.cfn import (
     ACCOUNT_ID,
     Resolver,
     Values,
+    partition,
     pseudo_parameters,
     referenced_names,
     scalar_text,
 )
 from devstack.iam import Principal
 from devstack.resources import PROVISIONED_TYPES, Provisioned, Provisioner, physical_name
+from devstack.roles import function_principals, translate
 from devstack.sam import (
     ESM_TYPE,
     FUNCTION_TYPES,
@@ -94,10 +97,6 @@ class Deployment:
         return None
 
 
-def _partition(region: str) -> str:
-    return "aws-cn" if region.startswith("cn-") else "aws"
-
-
 def function_values(template: Template, resolver: Resolver, stack_name: str, region: str) -> Values:
     """`Ref` (name) and `Arn` of every function, as Lambda would name them; and of the alias
     SAM creates for a function's `AutoPublishAlias` (`<LogicalId>Alias<alias>`), whose `Ref`
@@ -110,7 +109,7 @@ def function_values(template: Template, resolver: Resolver, stack_name: str, reg
         properties = resource.get("Properties") or {}
         given = properties.get("FunctionName")
         name = str(resolver.resolve(given)) if given is not None else f"{stack_name}-{lid}"
-        arn = f"arn:{_partition(region)}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+        arn = f"arn:{partition(region)}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
         values[lid] = {"Ref": name, "Arn": arn}
         alias = properties.get("AutoPublishAlias", inherited)
         if resource.get("Type") in FUNCTION_TYPES and alias:
@@ -135,32 +134,17 @@ def api_values(template: Template, stack_name: str, api_endpoint: str) -> Values
 def provisioning_order(template: Template, candidates: list[str]) -> list[str]:
     """`candidates` sorted so each comes after the candidates its properties reference."""
     wanted = set(candidates)
-    needs: dict[str, set[str]] = {}
+    graph: TopologicalSorter[str] = TopologicalSorter()
     for logical_id in candidates:
         resource = template.resources[logical_id]
         depends = resource.get("DependsOn") or []
         depends = [depends] if isinstance(depends, str) else depends
         references = referenced_names(resource.get("Properties") or {}) | set(depends)
-        needs[logical_id] = (references & wanted) - {logical_id}
-    order: list[str] = []
-    done: set[str] = set()
-    visiting: set[str] = set()
-
-    def visit(logical_id: str) -> None:
-        if logical_id in done:
-            return
-        if logical_id in visiting:
-            raise TemplateError(f"circular dependency through {logical_id}")
-        visiting.add(logical_id)
-        for needed in sorted(needs[logical_id]):
-            visit(needed)
-        visiting.discard(logical_id)
-        done.add(logical_id)
-        order.append(logical_id)
-
-    for logical_id in candidates:
-        visit(logical_id)
-    return order
+        graph.add(logical_id, *sorted((references & wanted) - {logical_id}))
+    try:
+        return list(graph.static_order())
+    except CycleError as error:
+        raise TemplateError(f"circular dependency: {' -> '.join(error.args[1])}") from None
 
 
 def deploy(
@@ -206,7 +190,14 @@ def deploy(
         attributes = {k: v for k, v in provisioned[lid].attributes.items() if v is not None}
         values[lid] = {"Ref": provisioned[lid].ref, **attributes}
     model = SamReader(template, values, active, lambda lid: api_id(stack_name, lid), warn).read()
-    principals = _principals(translated, parameters, provisioned, model, region)
+    principals = function_principals(
+        translated,
+        parameters=_text_values(parameters),
+        physical={lid: {"Ref": p.ref, **p.attributes} for lid, p in provisioned.items()},
+        function_names={lid: spec.name for lid, spec in model.functions.items()},
+        region=region,
+        account=ACCOUNT_ID,
+    )
     not_emulated = [
         f"{lid} ({resources[lid].get('Type')})"
         for lid in resources
@@ -232,8 +223,6 @@ def _text_values(parameters: Mapping[str, ParameterValue]) -> dict[str, str]:
 def _translate(
     template: Template, parameters: Mapping[str, ParameterValue], region: str
 ) -> dict[str, Any]:
-    from devstack.roles import translate
-
     try:
         return translate(template.body, _text_values(parameters), region)
     except Exception as error:  # samtranslator's InvalidDocumentException and kin
@@ -247,22 +236,3 @@ def _check_references(template: Template, translated: Mapping[str, Any], values:
     unknown = sorted(referenced_names(template.resources) - known - {"AWS::NoValue"})
     if unknown:
         raise TemplateError(f"unknown resource or parameter {', '.join(unknown)}")
-
-
-def _principals(
-    translated: Mapping[str, Any],
-    parameters: Mapping[str, ParameterValue],
-    provisioned: Mapping[str, Provisioned],
-    model: SamModel,
-    region: str,
-) -> dict[str, Principal]:
-    from devstack.roles import function_principals
-
-    return function_principals(
-        translated,
-        parameters=_text_values(parameters),
-        physical={lid: {"Ref": p.ref, **p.attributes} for lid, p in provisioned.items()},
-        function_names={lid: spec.name for lid, spec in model.functions.items()},
-        region=region,
-        account=ACCOUNT_ID,
-    )

@@ -31,28 +31,11 @@ PROVISIONED_TYPES = (
 )
 
 _NAME_PROPERTY = {
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::Serverless::SimpleTable": "TableName",
+    **dict.fromkeys(TABLE_TYPES, "TableName"),
     QUEUE_TYPE: "QueueName",
     SECRET_TYPE: "Name",
     TOPIC_TYPE: "TopicName",
 }
-_QUEUE_ATTRIBUTES = (
-    "ContentBasedDeduplication",
-    "DeduplicationScope",
-    "DelaySeconds",
-    "FifoQueue",
-    "FifoThroughputLimit",
-    "KmsDataKeyReusePeriodSeconds",
-    "KmsMasterKeyId",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "ReceiveMessageWaitTimeSeconds",
-    "RedriveAllowPolicy",
-    "RedrivePolicy",
-    "SqsManagedSseEnabled",
-    "VisibilityTimeout",
-)
 # Secrets Manager's punctuation set for GetRandomPassword
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
@@ -204,7 +187,17 @@ class Provisioner:
             created=created,
         )
 
-    # ------------------------------------------------------------------ SNS
+    # ------------------------------------------------------------------ SNS, SES, KMS
+    def _topic(self, logical_id: str, name: str) -> Provisioned:
+        arn = str(self._clients.client("sns").create_topic(Name=name)["TopicArn"])
+        return Provisioned(
+            logical_id=logical_id,
+            type=TOPIC_TYPE,
+            physical_name=name,
+            ref=arn,
+            attributes={"TopicArn": arn, "TopicName": name},
+        )
+
     def _email_identity(self, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
         """A sender SES accepts (moto refuses mail from unverified addresses)."""
         identity = scalar_text(properties["EmailIdentity"])
@@ -243,16 +236,6 @@ class Provisioner:
             created=found is None,
         )
 
-    def _topic(self, logical_id: str, name: str) -> Provisioned:
-        arn = str(self._clients.client("sns").create_topic(Name=name)["TopicArn"])
-        return Provisioned(
-            logical_id=logical_id,
-            type=TOPIC_TYPE,
-            physical_name=name,
-            ref=arn,
-            attributes={"TopicArn": arn, "TopicName": name},
-        )
-
 
 def _throughput(value: Any) -> dict[str, int]:
     return {
@@ -271,20 +254,10 @@ def table_request(properties: Mapping[str, Any]) -> dict[str, Any]:
     }
     if billing == "PROVISIONED":
         request["ProvisionedThroughput"] = _throughput(properties["ProvisionedThroughput"])
-    indexes = []
-    for index in properties.get("GlobalSecondaryIndexes") or []:
-        entry = {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
-        if billing == "PROVISIONED":
-            entry["ProvisionedThroughput"] = _throughput(index["ProvisionedThroughput"])
-        indexes.append(entry)
-    if indexes:
-        request["GlobalSecondaryIndexes"] = indexes
-    local = [
-        {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
-        for index in properties.get("LocalSecondaryIndexes") or []
-    ]
-    if local:
-        request["LocalSecondaryIndexes"] = local
+    for section in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        indexes = [_index(index, billing) for index in properties.get(section) or []]
+        if indexes:
+            request[section] = indexes
     stream = properties.get("StreamSpecification")
     if isinstance(stream, Mapping) and stream.get("StreamViewType"):
         request["StreamSpecification"] = {
@@ -292,6 +265,14 @@ def table_request(properties: Mapping[str, Any]) -> dict[str, Any]:
             "StreamViewType": scalar_text(stream["StreamViewType"]),
         }
     return request
+
+
+def _index(index: Mapping[str, Any], billing: str) -> dict[str, Any]:
+    """A secondary index as CreateTable takes it (a local one has no throughput of its own)."""
+    entry = {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+    if billing == "PROVISIONED" and "ProvisionedThroughput" in index:
+        entry["ProvisionedThroughput"] = _throughput(index["ProvisionedThroughput"])
+    return entry
 
 
 def simple_table_request(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -312,14 +293,13 @@ def simple_table_request(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def queue_attributes(properties: Mapping[str, Any]) -> dict[str, str]:
-    """CreateQueue attributes for an `AWS::SQS::Queue`'s properties."""
-    attributes: dict[str, str] = {}
-    for key in _QUEUE_ATTRIBUTES:
-        value = properties.get(key)
-        if value is None:
-            continue
-        attributes[key] = json.dumps(value) if isinstance(value, dict) else scalar_text(value)
-    return attributes
+    """CreateQueue attributes for an `AWS::SQS::Queue`'s properties: all of them but its name
+    and tags (CloudFormation's schema)."""
+    return {
+        key: json.dumps(value) if isinstance(value, dict) else scalar_text(value)
+        for key, value in properties.items()
+        if key not in ("QueueName", "Tags")
+    }
 
 
 def generate_secret_string(spec: Mapping[str, Any]) -> str:
@@ -331,7 +311,7 @@ def generate_secret_string(spec: Mapping[str, Any]) -> str:
     length = int(spec.get("PasswordLength", 32))
     excluded = set(scalar_text(spec.get("ExcludeCharacters", "")))
     pools = [
-        pool
+        kept
         for pool, skip in (
             (string.ascii_lowercase, flag("ExcludeLowercase")),
             (string.ascii_uppercase, flag("ExcludeUppercase")),
@@ -339,10 +319,7 @@ def generate_secret_string(spec: Mapping[str, Any]) -> str:
             (_PUNCTUATION, flag("ExcludePunctuation")),
             (" ", not flag("IncludeSpace")),
         )
-        if not skip
-    ]
-    pools = [
-        kept for kept in ("".join(c for c in pool if c not in excluded) for pool in pools) if kept
+        if not skip and (kept := "".join(c for c in pool if c not in excluded))
     ]
     if not pools:
         raise TemplateError("GenerateSecretString excludes every character")

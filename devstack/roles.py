@@ -8,7 +8,8 @@ attaches (basic execution, X-Ray, the stream poller's read access), and samcli's
 moto's copy of AWS's managed policy documents.
 
 Relies on (pinned in pyproject.toml): samtranslator's `Translator(managed_policy_map,
-sam_parser).translate(sam_template, parameter_values)` and `parser.Parser`; moto's
+sam_parser, boto_session).translate(sam_template, parameter_values)` (the session's region
+gives `AWS::Region`, `AWS::Partition` and its ARNs' partition) and `parser.Parser`; moto's
 `moto.iam.aws_managed_policies.aws_managed_policies_data` (a JSON string).
 """
 
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from devstack.cfn import Resolver
+import boto3
+
+from devstack.cfn import Resolver, partition
 from devstack.iam import Policy, Principal
 
 # Where sam validate points a local CodeUri before translating: the translator wants S3.
@@ -73,18 +75,14 @@ def translate(
     function_globals = (sam.get("Globals") or {}).get("Function") or {}
     if "CodeUri" in function_globals:
         function_globals["CodeUri"] = _PLACEHOLDER_CODE
-    previous = os.environ.get("AWS_DEFAULT_REGION")
-    os.environ["AWS_DEFAULT_REGION"] = region  # the translator's pseudo parameters read it
-    try:
-        translator = Translator(managed_policy_map=managed_policy_map(), sam_parser=parser.Parser())
-        translated: dict[str, Any] = translator.translate(
-            sam_template=sam, parameter_values=dict(parameter_values)
-        )
-    finally:
-        if previous is None:
-            os.environ.pop("AWS_DEFAULT_REGION", None)
-        else:
-            os.environ["AWS_DEFAULT_REGION"] = previous
+    translator = Translator(
+        managed_policy_map=managed_policy_map(),
+        sam_parser=parser.Parser(),
+        boto_session=boto3.Session(region_name=region),  # its pseudo parameters and partition
+    )
+    translated: dict[str, Any] = translator.translate(
+        sam_template=sam, parameter_values=dict(parameter_values)
+    )
     return translated
 
 
@@ -105,7 +103,7 @@ def function_principals(
     translator: dict[str, Any] = {
         "AWS::Region": region,
         "AWS::AccountId": account,
-        "AWS::Partition": "aws-cn" if region.startswith("cn-") else "aws",
+        "AWS::Partition": partition(region),
         **parameters,
         **{lid: dict(values) for lid, values in physical.items()},
     }
@@ -118,10 +116,8 @@ def function_principals(
         if resource.get("Type") != "AWS::Lambda::Function":
             continue
         role_ref = (resource.get("Properties") or {}).get("Role")
-        role_lid = (
-            (role_ref or {}).get("Fn::GetAtt", [None])[0] if isinstance(role_ref, dict) else None
-        )
-        role = resources.get(role_lid) if role_lid else None
+        role_lid = role_ref.get("Fn::GetAtt", [None])[0] if isinstance(role_ref, dict) else None
+        role = resources.get(role_lid)
         if role is None:
             continue
         properties = role.get("Properties") or {}

@@ -11,7 +11,8 @@ overrides double as the intrinsic resolver's `logical_id_translator`, so `Ref`/`
 a resource answer what exists; it renames each resource to what its `Ref` answers, which
 `read` maps back), `Stack.resources`, `Function.function_id`, `SamFunctionProvider(stacks,
 use_raw_codeuri=True).get_all()` (`Function.name`, `functionname`, `handler`, `runtime`,
-`codeuri`, `timeout`, `memory`, `environment`, `events`), `ApiProvider(stacks).get_all()`
+`codeuri`, `timeout`, `memory`, `environment`, `events`, `layers` with
+`LayerVersion.is_defined_within_template`), `ApiProvider(stacks).get_all()`
 (`Api.routes`: `Route.methods`, `path`, `function_name`, `event_type`,
 `payload_format_version`, `authorizer_name`, `authorizer_object`; `LambdaAuthorizer`'s
 `lambda_name`, `payload_version`, `use_simple_response`).
@@ -146,16 +147,6 @@ def _flag(value: Any) -> bool:
     return scalar_text(value).lower() == "true"
 
 
-def _ref_target(value: Any) -> str | None:
-    """The logical id a raw `!Ref X` / `!GetAtt X.Attr` points at, if it is one."""
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        return str(target[0] if isinstance(target, list) else str(target).split(".")[0])
-    return None
-
-
 class SamReader:
     """Builds a `SamModel` from a template whose resources exist: `values` answers `Ref` and
     `Fn::GetAtt` for them, for the functions (name, Arn) and the APIs (id, endpoint)."""
@@ -173,6 +164,7 @@ class SamReader:
         self._active = active
         self._api_id = api_id
         self._warn = warn
+        self._resolver = Resolver(template.body, values)
 
     def read(self) -> SamModel:
         from samcli.lib.providers.api_provider import ApiProvider
@@ -201,15 +193,12 @@ class SamReader:
             stacks, use_raw_codeuri=True, ignore_code_extraction_warnings=True
         )
         for function in provider.get_all():
-            if self._active(self._renamed.get(function.function_id, function.function_id)):
-                spec = self._function(function)
-                if spec is not None:
-                    model.functions[spec.logical_id] = spec
-        self._routes(ApiProvider(stacks), model)
-        for lid, function in self._resources.items():
-            if lid not in model.functions:
+            lid = self._renamed.get(function.function_id, str(function.function_id))
+            spec = self._function(lid, function) if self._active(lid) else None
+            if spec is None:
                 continue
-            for event_name, event in (function.get("Properties", {}).get("Events") or {}).items():
+            model.functions[lid] = spec
+            for event_name, event in (function.events or {}).items():
                 properties = event.get("Properties") or {}
                 if event.get("Type") == "DynamoDB" and _flag(properties.get("Enabled", True)):
                     model.stream_mappings.append(
@@ -223,14 +212,14 @@ class SamReader:
                     self._warn(
                         f"{lid}.{event_name}: event type {event.get('Type')} is not emulated"
                     )
+        self._routes(ApiProvider(stacks), model)
         for lid, resource in self._template.resources.items():
             if resource.get("Type") == ESM_TYPE and self._active(lid):
                 self._event_source_mapping(lid, model)
         return model
 
     # ------------------------------------------------------------------ functions
-    def _function(self, function: Any) -> FunctionSpec | None:
-        lid = self._renamed.get(function.function_id, str(function.function_id))
+    def _function(self, lid: str, function: Any) -> FunctionSpec | None:
         runtime = str(function.runtime or "")
         if not runtime.startswith("python") or not function.handler:
             self._warn(
@@ -241,8 +230,7 @@ class SamReader:
         code_dir = (self._template.directory / str(code)).resolve()
         if not code_dir.is_dir():
             raise TemplateError(f"{lid}: CodeUri {code_dir} is not a directory")
-        foreign = [layer for layer in self._layers(lid) if _ref_target(layer) is None]
-        if foreign:
+        if not all(layer.is_defined_within_template for layer in function.layers):
             # a layer of this template is built from the project's dependencies, which the
             # stack's environment has; one from elsewhere is not
             self._warn(f"{lid}: layers from outside the template are not loaded locally")
@@ -251,11 +239,7 @@ class SamReader:
             "ReservedConcurrentExecutions"
         )
         if isinstance(reserved, (dict, list)):  # an intrinsic (!If on a parameter)
-            reserved = (
-                Resolver(self._template.body, self._values)
-                .resolve({"Value": reserved})
-                .get("Value")
-            )
+            reserved = self._resolver.resolve({"Value": reserved}).get("Value")
         values = self._values[lid]
         return FunctionSpec(
             logical_id=lid,
@@ -269,11 +253,6 @@ class SamReader:
             environment={str(k): scalar_text(v) for k, v in variables.items()},
             reserved_concurrency=None if reserved is None else int(reserved),
         )
-
-    def _layers(self, lid: str) -> list[Any]:
-        raw = self._template.resources[lid].get("Properties") or {}
-        inherited = ((self._template.body.get("Globals") or {}).get("Function") or {}).get("Layers")
-        return [*(inherited or []), *(raw.get("Layers") or [])]
 
     # ------------------------------------------------------------------ HTTP APIs
     def _routes(self, provider: Any, model: SamModel) -> None:
@@ -374,9 +353,7 @@ class SamReader:
         return [
             RouteSpec(
                 api_logical_id=api_lid,
-                method="ANY"
-                if method.upper() in ("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY")
-                else method.upper(),
+                method=method,
                 path=path,
                 function_logical_id=lid,
                 event_name=self._event_name(lid, path, method),
@@ -391,7 +368,7 @@ class SamReader:
             properties = event.get("Properties") or {}
             if event.get("Type") == "HttpApi" and str(properties.get("Path", "$default")) == path:
                 wanted = str(properties.get("Method", "ANY")).upper()
-                if wanted in (method.upper(), "ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD"):
+                if wanted in (method, "ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD"):
                     return str(name)
         return f"{method} {path}"
 
@@ -408,10 +385,9 @@ class SamReader:
         return tuple(patterns)
 
     def _stream_mapping(
-        self, lid: str, name: str, raw: Mapping[str, Any], *, arn_key: str = "Stream"
+        self, lid: str, name: str, properties: Mapping[str, Any], *, arn_key: str = "Stream"
     ) -> StreamMappingSpec:
         where = f"{lid}.{name}"
-        properties = dict(raw)
         stream_arn = properties.get(arn_key)
         if not stream_arn:
             raise TemplateError(f"{where}: the table has no stream (StreamSpecification)")
@@ -441,10 +417,9 @@ class SamReader:
         )
 
     def _queue_mapping(
-        self, lid: str, name: str, raw: Mapping[str, Any], *, arn_key: str
+        self, lid: str, name: str, properties: Mapping[str, Any], *, arn_key: str
     ) -> QueueMappingSpec:
         where = f"{lid}.{name}"
-        properties = dict(raw)
         queue_arn = properties.get(arn_key)
         if not queue_arn:
             raise TemplateError(f"{where}: no queue ARN ({arn_key})")
@@ -463,15 +438,14 @@ class SamReader:
         )
 
     def _event_source_mapping(self, lid: str, model: SamModel) -> None:
-        raw = Resolver(self._template.body, self._values).resolve(
-            self._template.resources[lid].get("Properties") or {}
-        )
+        raw = self._resolver.resolve(self._template.resources[lid].get("Properties") or {})
         if not _flag(raw.get("Enabled", True)):
             return
         function = scalar_text(raw["FunctionName"])
-        by_name = {spec.name: function_lid for function_lid, spec in model.functions.items()}
-        by_arn = {spec.arn: function_lid for function_lid, spec in model.functions.items()}
-        target = by_arn.get(function) or by_name.get(function)
+        target = next(
+            (flid for flid, spec in model.functions.items() if function in (spec.arn, spec.name)),
+            None,
+        )
         if target is None:
             self._warn(f"{lid}: function {function} does not run locally; mapping skipped")
             return
@@ -493,4 +467,4 @@ def _distinct_methods(methods: Any) -> list[str]:
     listed = [str(m).upper() for m in methods]
     if {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"} <= set(listed):
         return ["ANY"]
-    return listed
+    return ["ANY" if m == "X-AMAZON-APIGATEWAY-ANY-METHOD" else m for m in listed]

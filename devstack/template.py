@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from devstack.cfn import TemplateError, load_yaml
+from devstack.cfn import TemplateError, load_yaml, scalar_text
 
 __all__ = ["ParameterValue", "Template", "TemplateError", "load_yaml"]
 
@@ -83,22 +83,16 @@ class Template:
         return values
 
 
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _parameter_value(name: str, spec: Mapping[str, Any], raw: Any) -> ParameterValue:
     kind = str(spec.get("Type", "String"))
     if kind.startswith("AWS::SSM::Parameter::Value"):
         raise TemplateError(f"parameter {name}: SSM parameter types need an override locally")
     if kind == "CommaDelimitedList" or kind.startswith("List<"):
-        items = raw if isinstance(raw, list) else _scalar_text(raw).split(",")
-        return [_scalar_text(item).strip() for item in items]
-    text = _scalar_text(raw)
+        items = raw if isinstance(raw, list) else scalar_text(raw).split(",")
+        return [scalar_text(item).strip() for item in items]
+    text = scalar_text(raw)
     allowed = spec.get("AllowedValues")
-    if allowed is not None and text not in [_scalar_text(v) for v in allowed]:
+    if allowed is not None and text not in [scalar_text(v) for v in allowed]:
         raise TemplateError(f"parameter {name}={text!r} is not one of {allowed}")
     pattern = spec.get("AllowedPattern")
     if pattern is not None and re.fullmatch(str(pattern), text) is None:
