@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from devstack.logs import ConsoleLog, verbose
@@ -33,13 +32,10 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return overrides
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+def _parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """A parser with the options both commands take: the template, stack and parameters."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
-    parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("PORT") or 3000), help="0 picks a free port"
-    )
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME)
     parser.add_argument(
         "--parameter-overrides",
@@ -48,6 +44,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="template parameters",
     )
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = _parser("python -m devstack", __doc__)
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT") or 3000), help="0 picks a free port"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--prewarm", action="store_true", help="import every handler at start (no cold starts)"
     )
@@ -55,18 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def parse_invoke_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m devstack invoke",
-        description="Run one function once with a sample event, under its template "
+    parser = _parser(
+        "python -m devstack invoke",
+        "Run one function once with a sample event, under its template "
         "environment and role, against the local stack (never real AWS).",
     )
     parser.add_argument("function", metavar="LogicalId", help="e.g. IdentityCommandsFunction")
     parser.add_argument("--event", "-e", type=Path, required=True, help="e.g. events/register.json")
-    parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
-    parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME)
-    parser.add_argument(
-        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="parameters"
-    )
     return parser.parse_args(argv)
 
 
@@ -81,8 +81,7 @@ def invoke(argv: list[str]) -> int:
         return 2
     template = args.template.resolve()
     running = RunningStack.find(template.parent, args.stack_name)
-    env = dict(os.environ)
-    endpoint = env.get("AWS_ENDPOINT_URL")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if running is None and endpoint and not is_local(endpoint):
         err(f"devstack invoke: AWS_ENDPOINT_URL={endpoint} is not on this machine; unset it")
         return 2
@@ -93,7 +92,6 @@ def invoke(argv: list[str]) -> int:
     stack = LocalStack(
         template,
         stack_name=args.stack_name,
-        env=env,
         parameter_overrides=_overrides(args.parameter_overrides),
         bootstrap=False,
         log=err,
@@ -124,12 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = ConsoleLog()
     stopping = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
         stack = LocalStack(
             args.template,
@@ -147,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log("")
         log(f"  API:      {stack.url}")
-        log(f"  Docs:     {stack.docs_url}")
+        log(f"  Docs:     {stack.url}/docs")
         log(f"  OpenAPI:  {stack.url}/openapi.json")
         if "ConsoleFunction" in stack.deployment.model.functions:
             log(f"  Console:  {stack.url}/console (eventshop-admin --local ... from this folder)")

@@ -8,9 +8,11 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qs
 
 import boto3
 from botocore.config import Config
+from werkzeug.wrappers import Response
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -89,8 +91,6 @@ class Backend:
         self._env = env
         self._server: Any = None
         self._stop = threading.Event()
-        self._housekeeper: threading.Thread | None = None
-        self.settings: AwsSettings | None = None
 
     @property
     def embedded(self) -> bool:
@@ -100,7 +100,7 @@ class Backend:
         endpoint = self._env.get("AWS_ENDPOINT_URL")
         if not endpoint:
             endpoint = self._start_moto()
-        self.settings = AwsSettings(
+        return AwsSettings(
             endpoint_url=endpoint,
             region=self._env.get("AWS_REGION")
             or self._env.get("AWS_DEFAULT_REGION")
@@ -108,7 +108,6 @@ class Backend:
             access_key_id=self._env.get("AWS_ACCESS_KEY_ID") or FAKE_CREDENTIAL,
             secret_access_key=self._env.get("AWS_SECRET_ACCESS_KEY") or FAKE_CREDENTIAL,
         )
-        return self.settings
 
     def _start_moto(self) -> str:
         from moto.server import ThreadedMotoServer
@@ -125,51 +124,37 @@ class Backend:
         self._server.start()
         self.answer(partitions.PATH, partitions.answer)  # the hot keys
         host, port = self._server.get_host_and_port()
-        self._housekeeper = threading.Thread(
-            target=self._housekeeping, name="moto-housekeeping", daemon=True
-        )
-        self._housekeeper.start()
+        threading.Thread(target=self._housekeeping, name="moto-housekeeping", daemon=True).start()
         return f"http://{host}:{port}"
 
     def answer(self, path: str, body: Callable[[Mapping[str, list[str]]], Any]) -> None:
         """Answer GET <embedded endpoint><path> with `body(query)` as JSON, before moto sees
         the request: what the local stack tells `eventshop-admin --local` beyond AWS's APIs."""
-        from urllib.parse import parse_qs
-
         wsgi = self._server._server
         app = wsgi.app
 
         def answering(environ: dict[str, Any], start_response: Any) -> Any:
             if environ.get("PATH_INFO") != path:
                 return app(environ, start_response)
-            data = json.dumps(body(parse_qs(environ.get("QUERY_STRING") or ""))).encode()
-            start_response(
-                "200 OK",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
-            )
-            return [data]
+            data = json.dumps(body(parse_qs(environ.get("QUERY_STRING") or "")))
+            return Response(data, mimetype="application/json")(environ, start_response)
 
         wsgi.app = answering
 
     def _housekeeping(self) -> None:
+        """Drop all but the `_ITERATORS_KEPT` most recently issued shard iterators of the
+        in-process moto, every `_HOUSEKEEPING_SECONDS`."""
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
         while not self._stop.wait(_HOUSEKEEPING_SECONDS):
-            forget_old_stream_iterators(_ITERATORS_KEPT)
+            for regions in list(dynamodbstreams_backends.values()):
+                for backend in list(regions.values()):
+                    iterators = backend.shard_iterators
+                    for key in list(iterators)[: max(0, len(iterators) - _ITERATORS_KEPT)]:
+                        iterators.pop(key, None)
 
     def stop(self) -> None:
         self._stop.set()
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-
-def forget_old_stream_iterators(kept: int) -> None:
-    """Drop all but the `kept` most recently issued shard iterators of the in-process moto."""
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-    for regions in list(dynamodbstreams_backends.values()):
-        for backend in list(regions.values()):
-            iterators = backend.shard_iterators
-            excess = len(iterators) - kept
-            if excess > 0:
-                for key in list(iterators)[:excess]:
-                    iterators.pop(key, None)

@@ -8,7 +8,6 @@ Lambda's REPORT lines, library warnings). A sink shows the detail only if it say
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Mapping
 
@@ -30,8 +29,7 @@ class ConsoleLog:
 
     def __call__(self, line: str) -> None:
         with self._lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            print(line, flush=True)
 
     def detail(self, line: str) -> None:
         if self.verbose:

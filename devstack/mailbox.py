@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from devstack.logs import LogSink
 
@@ -38,8 +37,12 @@ class Mailbox:
             self._thread.join(timeout=2)
 
     def _run(self) -> None:
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
         while not self.stopping.wait(POLL_SECONDS):
-            for sent in self._sent()[len(self.messages) :]:
+            backend = ses_backends[DEFAULT_ACCOUNT_ID][self.region]
+            for sent in backend.sent_messages[len(self.messages) :]:
                 mail = Mail(
                     tuple(sent.destinations.get("ToAddresses", [])), sent.subject, sent.body
                 )
@@ -49,9 +52,3 @@ class Mailbox:
                 self.log(
                     "\n".join([head, *(f"[mail]   {line}" for line in mail.body.splitlines())])
                 )
-
-    def _sent(self) -> list[Any]:
-        from moto.core.models import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
-
-        return list(ses_backends[DEFAULT_ACCOUNT_ID][self.region].sent_messages)

@@ -9,8 +9,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-_FOLDER = ".devstack"
-
 
 @dataclass(frozen=True)
 class RunningStack:
@@ -29,7 +27,7 @@ class RunningStack:
 
     @staticmethod
     def _path(directory: Path, stack_name: str) -> Path:
-        return directory / _FOLDER / f"{stack_name}.json"
+        return directory / ".devstack" / f"{stack_name}.json"
 
     def save(self, directory: Path) -> None:
         path = self._path(directory, self.stack_name)

@@ -7,11 +7,10 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from devstack import conflicts, faults, iam
-from devstack.backend import AwsClients, AwsSettings, Backend
+from devstack.backend import AwsClients, Backend
 from devstack.bootstrap import AdminBootstrap, admin_credentials
 from devstack.deployment import Deployment, deploy
 from devstack.destinations import FailureDestinations
@@ -37,6 +36,14 @@ READERS_PATH = "/_devstack/readers"
 """GET: each stream reader's oldest batch in flight (`StreamPump.in_flight`)."""
 READER_FUNCTIONS = ("ProjectorFunction", "OrderProcessFunction", "OutsideCallsFunction")
 """The stream readers whose environment the running stack's file records."""
+_Part = TypeVar("_Part")
+
+
+def _ready(part: _Part | None, state: str) -> _Part:
+    """`part` of the stack, or RuntimeError when the stack is not `state` (provisioned, started)."""
+    if part is None:
+        raise RuntimeError(f"the stack is not {state}")
+    return part
 
 
 class LocalStack:
@@ -81,7 +88,6 @@ class LocalStack:
         self._max_workers = max_workers_per_function
         self._log: LogSink = log or ConsoleLog()
         self._backend = Backend(self._env)
-        self._settings: AwsSettings | None = None
         self._clients: AwsClients | None = None
         self._gateway: Gateway | None = None
         self._deployment: Deployment | None = None
@@ -101,13 +107,12 @@ class LocalStack:
     def provision(self) -> Deployment:
         """Start the backend, create the resources and resolve the template (no functions run)."""
         if self._deployment is None:
-            self._settings = self._backend.start()
-            self._clients = AwsClients(self._settings)
+            self._clients = AwsClients(self._backend.start())
             self._gateway = Gateway(self._log, self._host, self._port)
             self._deployment = deploy(
                 self.template,
                 stack_name=self.stack_name,
-                region=self._settings.region,
+                region=self._clients.settings.region,
                 clients=self._clients,
                 api_endpoint=self._gateway.url,
                 parameter_overrides=self._overrides,
@@ -115,7 +120,7 @@ class LocalStack:
             )
             created = [r.logical_id for r in self._deployment.resources.values() if r.created]
             self._log(
-                f"[stack] resources ready at {self._settings.endpoint_url} "
+                f"[stack] resources ready at {self.endpoint_url} "
                 f"(created: {', '.join(created) or 'none'})"
             )
             if self._deployment.not_emulated:
@@ -127,7 +132,6 @@ class LocalStack:
         try:
             deployment = self.provision()
             model = deployment.model
-            assert self._clients is not None
             assert self._gateway is not None
             self._register_principals()
             self._inject_faults()
@@ -146,10 +150,10 @@ class LocalStack:
             self._runtime.start()
             self._pump = StreamPump(
                 model.stream_mappings,
-                streams=self._clients.dynamodbstreams(),
+                streams=self.clients.dynamodbstreams(),
                 invoke=self._runtime.invoke,
                 destinations=FailureDestinations(
-                    self._clients, self._log, deployment.queue_url_for_arn
+                    self.clients, self._log, deployment.queue_url_for_arn
                 ),
                 function_arns={lid: spec.arn for lid, spec in model.functions.items()},
                 region=deployment.region,
@@ -168,12 +172,11 @@ class LocalStack:
                 )
             )
             self._pump.start()
+            self.mailbox = Mailbox(deployment.region, self._log)
             if self._backend.embedded:
                 # a local rebuild's fence: the stream batches in flight (infra/hot_keys.py)
                 pump = self._pump
                 self._backend.answer(READERS_PATH, lambda query: {"in_flight": pump.in_flight()})
-            self.mailbox = Mailbox(deployment.region, self._log)
-            if self._backend.embedded:
                 self.mailbox.start()
             self._gateway.mount(model.apis, model.routes, self._runtime.invoke, deployment.region)
             self._gateway.start()
@@ -181,7 +184,6 @@ class LocalStack:
             if self._attached is None and is_local(self.endpoint_url):
                 # embedded, or AWS_ENDPOINT_URL on this machine: `eventshop-admin --local`
                 # and `devstack invoke` find either (an attached invoke records nothing)
-                assert self._settings is not None
                 self._recorded = True
                 RunningStack(
                     self.stack_name,
@@ -189,7 +191,7 @@ class LocalStack:
                     self.url,
                     os.getpid(),
                     outputs=deployment.outputs(),
-                    environment=self._settings.environment(),
+                    environment=self.clients.settings.environment(),
                     functions={
                         lid: self.resolved_env(lid, as_function=False)
                         for lid in READER_FUNCTIONS
@@ -266,11 +268,14 @@ class LocalStack:
         self.emulated = conflicts.configure(self.conflicts, self._access_keys())
         self._log(f"[conflicts] DynamoDB transaction conflicts: {self.conflicts.describe()}")
 
+    def _clients_of(self, function: str) -> AwsClients:
+        """Clients that call AWS with the function's own access key (its role)."""
+        key = iam.access_key_for(self.stack_name, function)
+        return AwsClients(dataclasses.replace(self.clients.settings, access_key_id=key))
+
     def _poller_clients(self, function: str) -> tuple[Any, FailureDestinations]:
         """What an event source mapping reads and sends with: the function's own key."""
-        assert self._settings is not None
-        key = iam.access_key_for(self.stack_name, function)
-        clients = AwsClients(dataclasses.replace(self._settings, access_key_id=key))
+        clients = self._clients_of(function)
         return clients.dynamodbstreams(), FailureDestinations(
             clients, self._log, self.deployment.queue_url_for_arn
         )
@@ -278,12 +283,7 @@ class LocalStack:
     def _poller_sqs(self, function: str) -> Any:
         """What an SQS mapping receives and deletes with: the function's own key (its role
         holds the SQS poller's grants SAM adds for an SQS event), when IAM is enforced."""
-        assert self._settings is not None
-        assert self._clients is not None
-        if not self._enforces_iam:
-            return self._clients.sqs()
-        key = iam.access_key_for(self.stack_name, function)
-        return AwsClients(dataclasses.replace(self._settings, access_key_id=key)).sqs()
+        return self._clients_of(function).sqs() if self._enforces_iam else self.clients.sqs()
 
     def _log_denial(self, denied: iam.AccessDenied) -> None:
         self._log(
@@ -333,20 +333,13 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         return self.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # ------------------------------------------------------------------ what tests use
     @property
     def deployment(self) -> Deployment:
-        if self._deployment is None:
-            raise RuntimeError("the stack is not provisioned")
-        return self._deployment
+        return _ready(self._deployment, "provisioned")
 
     @property
     def embedded(self) -> bool:
@@ -355,32 +348,20 @@ class LocalStack:
 
     @property
     def url(self) -> str:
-        if self._gateway is None:
-            raise RuntimeError("the stack is not started")
-        return self._gateway.url
-
-    @property
-    def docs_url(self) -> str:
-        return f"{self.url}/docs"
+        return _ready(self._gateway, "started").url
 
     @property
     def endpoint_url(self) -> str:
-        if self._settings is None:
-            raise RuntimeError("the stack is not provisioned")
-        return self._settings.endpoint_url
+        return self.clients.settings.endpoint_url
 
     @property
     def clients(self) -> AwsClients:
         """boto3 clients on the stack's endpoint, with its region and credentials."""
-        if self._clients is None:
-            raise RuntimeError("the stack is not provisioned")
-        return self._clients
+        return _ready(self._clients, "provisioned")
 
     @property
     def pump(self) -> StreamPump:
-        if self._pump is None:
-            raise RuntimeError("the stack is not started")
-        return self._pump
+        return _ready(self._pump, "started")
 
     def table_name(self, logical_id: str) -> str:
         return self.deployment.table_name(logical_id)
@@ -395,8 +376,7 @@ class LocalStack:
         """The function's environment, exactly as its sandboxes get it: with its own access
         key (its role), unless `as_function` is false (the stack's own credentials)."""
         spec = self.deployment.model.functions[function_logical_id]
-        assert self._settings is not None
-        aws = self._settings.environment()
+        aws = self.clients.settings.environment()
         if as_function and self._enforces_iam:
             aws["AWS_ACCESS_KEY_ID"] = iam.access_key_for(self.stack_name, function_logical_id)
         return function_environment(spec, aws, self._env)
@@ -420,9 +400,7 @@ class LocalStack:
 
     def invoke(self, function_logical_id: str, event: Any) -> Any:
         """Invoke a function synchronously; its result, or `FunctionError` with Lambda's error."""
-        if self._runtime is None:
-            raise RuntimeError("the stack is not started")
-        result = self._runtime.invoke(function_logical_id, event)
+        result = _ready(self._runtime, "started").invoke(function_logical_id, event)
         if result.error is not None:
             raise FunctionError(result.error)
         return result.payload
