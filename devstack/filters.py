@@ -85,7 +85,7 @@ def matches_any(patterns: Iterable[FilterPattern], event: Mapping[str, Any]) -> 
 
 def matches(pattern: FilterPattern, event: Any) -> bool:
     """Whether `event` satisfies every field of `pattern` (moto's matcher decides)."""
-    return bool(EventPattern(None, _typed_rules(pattern)).matches_event(_typed(event)))
+    return bool(EventPattern(None, _typed(pattern, in_pattern=True)).matches_event(_typed(event)))
 
 
 # moto compares values with ==, so JSON's true would match a pattern's 1; Lambda keeps
@@ -93,32 +93,13 @@ def matches(pattern: FilterPattern, event: Any) -> bool:
 _BOOLEANS = {True: "\0true", False: "\0false"}
 
 
-def _typed(value: Any) -> Any:
+def _typed(value: Any, *, in_pattern: bool = False) -> Any:
     if isinstance(value, bool):
         return _BOOLEANS[value]
     if isinstance(value, dict):
-        return {key: _typed(item) for key, item in value.items()}
+        if in_pattern and isinstance(value.get("exists"), bool):
+            return value  # the `exists` operator's own operand is not a record's value
+        return {key: _typed(item, in_pattern=in_pattern) for key, item in value.items()}
     if isinstance(value, list):
-        return [_typed(item) for item in value]
+        return [_typed(item, in_pattern=in_pattern) for item in value]
     return value
-
-
-def _typed_rules(pattern: Mapping[str, Any]) -> dict[str, Any]:
-    """`pattern` with the booleans it matches typed as `_typed` types a record's; an
-    operator's own operand (`exists`) stays as it is."""
-    typed: dict[str, Any] = {}
-    for key, rule in pattern.items():
-        if key == "$or":
-            typed[key] = [_typed_rules(alternative) for alternative in rule]
-        elif isinstance(rule, dict):
-            typed[key] = _typed_rules(rule)
-        else:
-            typed[key] = [
-                {"anything-but": _typed(leaf["anything-but"])}
-                if isinstance(leaf, dict) and "anything-but" in leaf
-                else _typed(leaf)
-                if isinstance(leaf, bool)
-                else leaf
-                for leaf in rule
-            ]
-    return typed

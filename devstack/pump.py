@@ -9,7 +9,6 @@ SQS mappings (devstack/queues.py), so `wait_idle` waits for every event source."
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import threading
 import time
@@ -25,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from devstack.destinations import FailureDestinations
 from devstack.filters import matches_any
 from devstack.logs import LogSink
-from devstack.queues import QueuePoller
+from devstack.queues import QueuePoller, failed_ids
 from devstack.runtime import Invoker, InvokeResult
 from devstack.sam import StreamMappingSpec
 from devstack.stream_records import lambda_record, sequence_number
@@ -45,8 +44,7 @@ _MAX_BACKOFF_SECONDS = 2.0
 
 def _iso(epoch: float, *, millis: bool) -> str:
     moment = datetime.fromtimestamp(epoch, UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{moment.microsecond // 1000:03d}Z" if millis else f"{text}Z"
+    return moment.isoformat(timespec="milliseconds" if millis else "seconds").replace("+00:00", "Z")
 
 
 Record = dict[str, Any]
@@ -73,26 +71,12 @@ def batch_failure(
     result: InvokeResult, records: Sequence[Record], report_item_failures: bool
 ) -> BatchFailure | None:
     """How an invocation of `records` failed, or None when the whole batch succeeded."""
-    if not result.ok:
-        return BatchFailure(0, function_error=True)
-    if not report_item_failures or result.payload is None:
-        return None
-    if not isinstance(result.payload, dict):
-        return BatchFailure(0, function_error=False)
-    failures = result.payload.get("batchItemFailures")
-    if not failures:
-        return None  # absent, null or empty: the whole batch succeeded
-    if not isinstance(failures, list):
-        return BatchFailure(0, function_error=False)
     positions = {sequence_number(record): index for index, record in enumerate(records)}
-    indexes = []
-    for item in failures:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not isinstance(identifier, str) or identifier not in positions:
-            return BatchFailure(0, function_error=False)  # an invalid identifier fails it all
-        indexes.append(positions[identifier])
+    failed = failed_ids(result, list(positions), report_item_failures)
+    if not failed:
+        return None
     # Lambda checkpoints just before the lowest failed record and retries from there
-    return BatchFailure(min(indexes), function_error=False)
+    return BatchFailure(min(positions[f] for f in failed), function_error=not result.ok)
 
 
 def split_expired(
@@ -126,15 +110,13 @@ class _Lane:
 
     def __init__(self, reader: _ShardReader, index: int) -> None:
         self.reader = reader
-        self.index = index
         self.buffer: list[Record] = []
         self.first_buffered: float | None = None
         self.busy = False
         self.lock = threading.Lock()
-        spec = reader._spec
         self.thread = threading.Thread(
             target=self._run,
-            name=f"pump-{spec.function_logical_id}-{reader.shard_id}-{index}",
+            name=f"pump-{reader._spec.function_logical_id}-{reader.shard_id}-{index}",
             daemon=True,
         )
 
@@ -166,13 +148,13 @@ class _Lane:
 
     def _run(self) -> None:
         reader = self.reader
-        stop = reader._mapping.stopping
+        stop = reader._pump.stopping
         while not stop.is_set():
             batch = self._take_batch()
             if batch is None:
                 if reader.finished and self.empty:
                     return
-                stop.wait(reader._mapping.poll_seconds)
+                stop.wait(reader._pump.poll_seconds)
                 continue
             try:
                 reader._deliver(batch)
@@ -187,8 +169,9 @@ class _ShardReader:
 
     def __init__(self, mapping: _MappingPoller, shard_id: str, position: str) -> None:
         self._mapping = mapping
-        self._spec = mapping.spec
-        self.shard_id = shard_id
+        self._pump = mapping.pump
+        self._spec: StreamMappingSpec = mapping.spec
+        self.shard_id: str = shard_id
         self._position = position
         self._last_read: str | None = None
         self.caught_up_at = -1.0
@@ -199,13 +182,9 @@ class _ShardReader:
         )
 
     @property
-    def busy(self) -> bool:
-        return any(lane.busy for lane in self.lanes)
-
-    @property
     def done(self) -> bool:
         """Read to its end (a closed shard) and every record delivered."""
-        return self.finished and all(lane.empty for lane in self.lanes)
+        return self.finished and self.drained
 
     @property
     def drained(self) -> bool:
@@ -232,10 +211,10 @@ class _ShardReader:
         return streams.get_shard_iterator(**request).get("ShardIterator")
 
     def _run(self) -> None:
-        stop = self._mapping.stopping
+        stop = self._pump.stopping
         iterator: str | None = None
         room = self._spec.batch_size * len(self.lanes)
-        idle_wait = self._mapping.poll_seconds
+        idle_wait = self._pump.poll_seconds
         while not stop.is_set():
             polled_at = time.monotonic()
             got = 0
@@ -255,7 +234,7 @@ class _ShardReader:
                     self._take(response["Records"])
             except (ClientError, BotoCoreError) as error:
                 # an expired or lost iterator: continue after the last record read
-                self._mapping.log(f"[pump] {self._spec.source_name}: {error}; re-reading")
+                self._pump.log(f"[pump] {self._spec.source_name}: {error}; re-reading")
                 iterator = None
                 stop.wait(1.0)
                 continue
@@ -266,14 +245,14 @@ class _ShardReader:
             if got == 0:
                 # an empty page: the next one a little later, up to IDLE_POLL_SECONDS
                 stop.wait(idle_wait)
-                idle_wait = min(idle_wait * 2, max(IDLE_POLL_SECONDS, self._mapping.poll_seconds))
+                idle_wait = min(idle_wait * 2, max(IDLE_POLL_SECONDS, self._pump.poll_seconds))
             else:
-                idle_wait = self._mapping.poll_seconds
+                idle_wait = self._pump.poll_seconds
 
     def _take(self, raw_records: Sequence[Mapping[str, Any]]) -> None:
         spec = self._spec
         for raw in raw_records:
-            record = lambda_record(raw, stream_arn=spec.stream_arn, region=self._mapping.region)
+            record = lambda_record(raw, stream_arn=spec.stream_arn, region=self._pump.region)
             self._last_read = sequence_number(record)
             # filtered-out records are dropped for good: the checkpoint moves past them
             if matches_any(spec.filters, record):
@@ -284,7 +263,7 @@ class _ShardReader:
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         spec = self._spec
         queue = deque([_Segment(batch)])
-        while queue and not self._mapping.stopping.is_set():
+        while queue and not self._pump.stopping.is_set():
             segment = queue[0]
             expired, segment.records = split_expired(
                 segment.records, spec.maximum_record_age_seconds, time.time()
@@ -294,10 +273,10 @@ class _ShardReader:
             if not segment.records:
                 queue.popleft()
                 continue
-            result = self._mapping.invoke(spec.function_logical_id, {"Records": segment.records})
+            result = self._pump.invoke(spec.function_logical_id, {"Records": segment.records})
             segment.invocations += 1
             failure = batch_failure(result, segment.records, spec.report_batch_item_failures)
-            self._mapping.log(  # the one line per batch of `make run`
+            self._pump.log(  # the one line per batch of `make run`
                 f"[pump] {spec.source_name} -> {spec.function_logical_id}: "
                 f"{len(segment.records)} records {result.duration_ms:.0f}ms "
                 + ("ok" if failure is None else f"failed from record {failure.index + 1}")
@@ -319,7 +298,7 @@ class _ShardReader:
                 self._park(segment.records, "RetryAttemptsExhausted", segment.invocations, result)
                 queue.popleft()
                 continue
-            self._mapping.stopping.wait(min(0.1 * 2 ** (segment.retries - 1), _MAX_BACKOFF_SECONDS))
+            self._pump.stopping.wait(min(0.1 * 2 ** (segment.retries - 1), _MAX_BACKOFF_SECONDS))
 
     def _park(
         self,
@@ -356,9 +335,9 @@ class _ShardReader:
         }
         where = f"{spec.function_logical_id}.{spec.source_name}"
         if spec.on_failure_arn is None:
-            self._mapping.log(f"[pump] {where}: {len(records)} records discarded ({condition})")
+            self._pump.log(f"[pump] {where}: {len(records)} records discarded ({condition})")
             return
-        self._mapping.log(
+        self._pump.log(
             f"[pump] {where}: {len(records)} records skipped ({condition}); "
             f"batch info sent to {spec.on_failure_arn}"
         )
@@ -375,11 +354,7 @@ class _MappingPoller:
             if pump.as_function is None
             else pump.as_function(spec.function_logical_id)
         )
-        self.invoke = pump.invoke
-        self.log = pump.log
-        self.region = pump.region
-        self.poll_seconds = pump.poll_seconds
-        self.stopping = pump.stopping
+        self.pump = pump
         self.function_arn = pump.function_arns.get(spec.function_logical_id, "")
         self.readers: dict[str, _ShardReader] = {}
         self.hash_key: str | None = None
@@ -406,7 +381,7 @@ class _MappingPoller:
 
     def _run(self) -> None:
         first = True
-        while not self.stopping.is_set():
+        while not self.pump.stopping.is_set():
             started = time.monotonic()
             try:
                 for shard in self._shards():
@@ -416,12 +391,12 @@ class _MappingPoller:
                         position = self.spec.starting_position if first else "TRIM_HORIZON"
                         self._pending[shard_id] = (shard.get("ParentShardId"), position)
             except (ClientError, BotoCoreError) as error:
-                self.log(f"[pump] {self.spec.source_name}: cannot describe stream: {error}")
+                self.pump.log(f"[pump] {self.spec.source_name}: cannot describe stream: {error}")
             else:
                 first = False
                 self._start_ready_shards()
                 self.discovered_at = started
-            self.stopping.wait(DISCOVERY_SECONDS)
+            self.pump.stopping.wait(DISCOVERY_SECONDS)
 
     def _start_ready_shards(self) -> None:
         for shard_id, (parent, position) in list(self._pending.items()):
@@ -464,7 +439,9 @@ class StreamPump:
         a mapping uses: Lambda's poller reads the stream and sends to the on-failure
         destination with the function's role, so the local pump does too."""
         self.streams = streams
-        self.invoke = self._tracking(invoke)
+        self._invoke = invoke
+        self._in_flight: dict[object, tuple[str, float]] = {}
+        self._flight_lock = threading.Lock()
         self.destinations = destinations
         self.as_function = as_function
         self.function_arns = dict(function_arns)
@@ -475,23 +452,16 @@ class StreamPump:
         self._pollers = [_MappingPoller(self, spec) for spec in mappings]
         self.queues: list[QueuePoller] = []
 
-    def _tracking(self, invoke: Invoker) -> Invoker:
-        """`invoke`, noting each batch in flight and when it started (`in_flight`)."""
-        self._in_flight: dict[int, tuple[str, float]] = {}
-        self._flight_lock = lock = threading.Lock()
-        tokens = itertools.count()
-
-        def tracked(function: str, event: Any) -> InvokeResult:
-            token = next(tokens)
-            with lock:
-                self._in_flight[token] = (function, time.time())
-            try:
-                return invoke(function, event)
-            finally:
-                with lock:
-                    del self._in_flight[token]
-
-        return tracked
+    def invoke(self, function: str, event: Any) -> InvokeResult:
+        """Invoke `function`, noting the batch in flight and when it started (`in_flight`)."""
+        token = object()
+        with self._flight_lock:
+            self._in_flight[token] = (function, time.time())
+        try:
+            return self._invoke(function, event)
+        finally:
+            with self._flight_lock:
+                del self._in_flight[token]
 
     def in_flight(self) -> dict[str, float]:
         """Each function's oldest stream batch in flight: when it started (epoch seconds).

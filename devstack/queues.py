@@ -66,7 +66,8 @@ def lambda_sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -
 def failed_ids(
     result: InvokeResult, message_ids: Sequence[str], report_item_failures: bool
 ) -> set[str]:
-    """The messages of a batch that stay on the queue after `result`."""
+    """The ids of a batch's items that failed with `result`: all of them when the function
+    erred or answered an invalid `batchItemFailures`."""
     every = set(message_ids)
     if not result.ok:
         return every
@@ -96,27 +97,25 @@ class QueuePoller:
         spec: QueueMappingSpec,
         *,
         sqs: Any,
-        queue_url: str,
+        queue_url_for_arn: Callable[[str], str | None],
         invoke: Invoker,
         region: str,
         log: LogSink,
         stopping: threading.Event,
-        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.spec = spec
         self._sqs = sqs
-        self.queue_url = queue_url
+        self.queue_url: str = queue_url_for_arn(spec.queue_arn) or str(
+            sqs.get_queue_url(QueueName=spec.queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        )
         self._invoke = invoke
         self._region = region
         self._log = log
         self._stopping = stopping
-        self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._busy = 0
-        self._empty_at: list[float] = []
         count = min(POLLERS, spec.maximum_concurrency or POLLERS)
         self._empty_at = [-1.0] * count
-        self.invocations = 0
         self.threads = [
             threading.Thread(
                 target=self._run,
@@ -152,11 +151,11 @@ class QueuePoller:
             if not got and (not messages or waited >= spec.batching_window_seconds):
                 break
             if not got:
-                self._stopping.wait(self._poll_seconds)
+                self._stopping.wait(POLL_SECONDS)
         return messages
 
     def _run(self, index: int) -> None:
-        idle_wait = self._poll_seconds
+        idle_wait = POLL_SECONDS
         while not self._stopping.is_set():
             polled_at = time.monotonic()
             with self._lock:
@@ -171,7 +170,7 @@ class QueuePoller:
                 with self._lock:
                     self._busy -= 1
             if handled:
-                idle_wait = self._poll_seconds
+                idle_wait = POLL_SECONDS
                 continue
             with self._lock:
                 self._empty_at[index] = polled_at
@@ -193,7 +192,6 @@ class QueuePoller:
         if not kept:
             return len(messages)
         result = self._invoke(spec.function_logical_id, {"Records": kept})
-        self.invocations += 1
         failed = failed_ids(result, [r["messageId"] for r in kept], spec.report_batch_item_failures)
         self._delete([r for r in kept if r["messageId"] not in failed])
         where = f"{spec.function_logical_id}.{spec.source_name}"
@@ -234,22 +232,15 @@ def queue_pollers(
     stopping: threading.Event,
 ) -> list[QueuePoller]:
     """A poller per mapping; `sqs_for(function)` is the SQS client that function's role uses."""
-    pollers = []
-    for spec in mappings:
-        sqs = sqs_for(spec.function_logical_id)
-        url = queue_url_for_arn(spec.queue_arn)
-        if url is None:
-            name = spec.queue_arn.rsplit(":", 1)[-1]
-            url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-        pollers.append(
-            QueuePoller(
-                spec,
-                sqs=sqs,
-                queue_url=url,
-                invoke=invoke,
-                region=region,
-                log=log,
-                stopping=stopping,
-            )
+    return [
+        QueuePoller(
+            spec,
+            sqs=sqs_for(spec.function_logical_id),
+            queue_url_for_arn=queue_url_for_arn,
+            invoke=invoke,
+            region=region,
+            log=log,
+            stopping=stopping,
         )
-    return pollers
+        for spec in mappings
+    ]

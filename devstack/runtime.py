@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,10 +159,9 @@ class Worker:
         self._initialized = False
         self._log = log
         self._detail = detail_of(log)
-        self._forwarder = threading.Thread(
+        threading.Thread(
             target=self._forward_output, name=f"{spec.logical_id}-logs", daemon=True
-        )
-        self._forwarder.start()
+        ).start()
 
     def _forward_output(self) -> None:
         assert self.process.stdout is not None
@@ -210,27 +210,18 @@ class Worker:
             handler_ran = first is not None and first.get("type") == "start"
             if handler_ran:
                 first = self._responses.read(self.spec.timeout)
-        except (EOFError, BrokenPipeError, OSError):
+        except (EOFError, OSError):
             self.kill()
-            code = self.process.wait()
-            return self._failed(
-                request_id,
-                started,
-                "Runtime.ExitError",
-                f"Runtime exited with error: exit status {code}",
-            )
+            exited = f"Runtime exited with error: exit status {self.process.returncode}"
+            return self._failed(request_id, started, "Runtime.ExitError", exited)
         if first is None:
             self.kill()
+            timed_out = f"Task timed out after {self.spec.timeout:.2f} seconds"
+            now = datetime.now(UTC)
             self._log(
-                f"[{self.spec.logical_id}] {datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} "
-                f"Task timed out after {self.spec.timeout:.2f} seconds"
+                f"[{self.spec.logical_id}] {now:%Y-%m-%dT%H:%M:%S.%fZ} {request_id} {timed_out}"
             )
-            return self._failed(
-                request_id,
-                started,
-                "Sandbox.Timedout",
-                f"Task timed out after {self.spec.timeout:.2f} seconds",
-            )
+            return self._failed(request_id, started, "Sandbox.Timedout", timed_out)
         duration = (time.monotonic() - started) * 1000
         error = first.get("error")
         if error is not None:
@@ -390,21 +381,8 @@ class Runtime:
 
     def start(self) -> None:
         """Start every function's first sandbox, in parallel."""
-        errors: list[BaseException] = []
-
-        def start(pool: FunctionPool) -> None:
-            try:
-                pool.start()
-            except Exception as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=start, args=(pool,)) for pool in self.pools.values()]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        with ThreadPoolExecutor(max(1, len(self.pools))) as starting:
+            list(starting.map(FunctionPool.start, self.pools.values()))
 
     def invoke(self, logical_id: str, event: Any) -> InvokeResult:
         pool = self.pools.get(logical_id)
