@@ -194,12 +194,16 @@ class QueuePoller:
         result = self._invoke(spec.function_logical_id, {"Records": kept})
         failed = failed_ids(result, [r["messageId"] for r in kept], spec.report_batch_item_failures)
         self._delete([r for r in kept if r["messageId"] not in failed])
-        where = f"{spec.function_logical_id}.{spec.source_name}"
-        if failed:
-            self._log(
-                f"[queue] {where}: {len(failed)} of {len(kept)} messages failed; they return "
-                "after their visibility timeout (then the dead-letter queue)"
+        self._log(  # the one line per batch of `make run`, as the stream pump prints
+            f"[queue] {spec.source_name} -> {spec.function_logical_id}: "
+            f"{len(kept)} messages {result.duration_ms:.0f}ms "
+            + (
+                "ok"
+                if not failed
+                else f"{len(failed)} failed; they return after their visibility timeout "
+                "(then the dead-letter queue)"
             )
+        )
         return len(messages)
 
     def _delete(self, records: Sequence[Mapping[str, Any]]) -> None:

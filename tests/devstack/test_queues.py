@@ -17,13 +17,15 @@ from devstack.pump import lane_of
 from devstack.queues import failed_ids
 from devstack.runtime import InvokeResult
 from devstack.stack import LocalStack
-from tests.devstack.support import FIXTURES, LogLines, unique_stack_name
+from tests.devstack.support import FIXTURES, LogLines, eventually, unique_stack_name
+
+LOG = LogLines()
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     with LocalStack(
-        FIXTURES / "queues.yaml", stack_name=unique_stack_name("queues"), log=LogLines()
+        FIXTURES / "queues.yaml", stack_name=unique_stack_name("queues"), log=LOG
     ) as running:
         yield running
 
@@ -142,6 +144,16 @@ def test_the_queue_is_polled_with_the_functions_role(stack: LocalStack) -> None:
     }
     assert ("QueueFunction", "sqs:ReceiveMessage") in granted
     assert ("QueueFunction", "sqs:DeleteMessage") in granted
+
+
+def test_each_queue_batch_prints_one_line(stack: LocalStack) -> None:
+    sqs = stack.clients.sqs()
+    sqs.send_message(QueueUrl=stack.queue_url("WorkQueue"), MessageBody="logged")
+    until(lambda: assert_delivered(stack, "logged"), timeout=10)
+    eventually(lambda: bool(LOG.containing("[queue] Work -> QueueFunction: ")))
+    line = LOG.containing("[queue] Work -> QueueFunction: ")[-1]
+    assert " messages " in line
+    assert line.endswith("ok") or "failed; they return after their visibility timeout" in line
 
 
 def assert_delivered(stack: LocalStack, body: str) -> None:
