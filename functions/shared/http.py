@@ -172,10 +172,13 @@ def refusal(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any
         ), event
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media = headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
+    if media != "application/json":  # the contract's 415: other types, `+json` ones too
         return _refusal(
             415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json)."
         ), event
+    # media types are case-insensitive; Powertools' validation reads only a lower-case
+    # `application/json` as JSON (anything else would be its 500)
+    headers["content-type"] = "application/json"
     try:
         text = raw.decode("utf-8")
         parsed = json.loads(text, parse_float=_finite, parse_constant=_no_constants)
@@ -185,7 +188,7 @@ def refusal(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any
         return _refusal(400, "malformed_json", "The request body is not UTF-8 text."), event
     except (ValueError, RecursionError):
         return _refusal(400, "malformed_json", "The request body is not valid JSON."), event
-    return None, {**event, "body": text, "isBase64Encoded": False}
+    return None, {**event, "headers": headers, "body": text, "isBase64Encoded": False}
 
 
 def readable_bodies(resolve: Resolve) -> Resolve:

@@ -41,9 +41,10 @@ def path_of(route: str) -> tuple[str, str]:
         (NESTED.encode(), "application/json", 400, "malformed_json"),
         (b'{"a": NaN}', "application/json", 400, "malformed_json"),
         (b"price=20", "text/plain", 415, "unsupported_media_type"),
+        (b"{}", "application/merge-patch+json", 415, "unsupported_media_type"),
         (b'{"x": "' + b"a" * (64 * 1024) + b'"}', "application/json", 413, "payload_too_large"),
     ],
-    ids=["not-utf8", "out-of-range", "nested", "nan", "text-plain", "over-64KiB"],
+    ids=["not-utf8", "out-of-range", "nested", "nan", "text-plain", "plus-json", "over-64KiB"],
 )
 def test_a_body_clients_get_wrong_is_a_4xx_in_the_contracts_shape(
     stack: Stack, admin: str, route: str, body: bytes, content_type: str, status: int, code: str
@@ -55,6 +56,18 @@ def test_a_body_clients_get_wrong_is_a_4xx_in_the_contracts_shape(
     )
 
     assert (answer.status, answer.error_code) == (status, code), answer.text
+
+
+@pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "Application/Json; charset=UTF-8"])
+def test_a_json_media_type_is_json_in_any_case(stack: Stack, content_type: str) -> None:
+    answer = stack.api.request(
+        "POST",
+        "/users",
+        raw_body=b'{"email": "case@example.com", "password": "long enough"}',
+        headers={"content-type": content_type},
+    )
+
+    assert answer.status in (201, 409), answer.text
 
 
 def test_an_out_of_range_price_filter_is_a_400(stack: Stack) -> None:
