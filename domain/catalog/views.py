@@ -238,10 +238,18 @@ def product_view(views: ViewReader, product_id: str, *, admin: bool) -> Doc:
     """The product as the API answers it; an inactive one only to admins."""
     found = views.get_many([product_key(product_id), rating_key(product_id)])
     doc = found.get(product_key(product_id))
-    if doc is None or not (doc["is_active"] or admin):
+    if doc is None:
         raise NotFound("No such product.", code="product_not_found")
+    visible_product(doc, admin=admin)
     (answer,) = _present([doc], views, found)
     return answer
+
+
+def visible_product(doc: Doc, *, admin: bool) -> Doc:
+    """The product, to an admin or while active; to anyone else it does not exist."""
+    if not (doc["is_active"] or admin):
+        raise NotFound("No such product.", code="product_not_found")
+    return doc
 
 
 def chosen_collection(views: ViewReader, criteria: search.Criteria) -> str:

@@ -17,6 +17,7 @@ from domain.catalog.views import (
     count_products,
     product_view,
     search_products,
+    visible_product,
 )
 from domain.errors import Detail, InvalidValue
 from domain.product_stats import stats_of
@@ -81,10 +82,20 @@ def categories(
     signed_in=False,
     summary="One category, with its count of active products",
     tags=["catalogue"],
-    responses=responses(200, CategoryAnswer, 404),
+    responses=responses(200, CategoryAnswer, 400, 404, 503),
 )
-def category(services: Services, id: str) -> Response[CategoryAnswer]:
-    return view_response(category_view(services.live("catalog"), id))
+def category(
+    services: Services, id: str, min_version: MinVersion = None
+) -> Response[CategoryAnswer]:
+    from domain.catalog.category import Category
+
+    views = services.live("catalog")
+    doc = read_view(
+        lambda: category_view(views, id),
+        min_version,
+        head=lambda: services.repository.head(Category, id),
+    )
+    return view_response(doc)
 
 
 @route(
@@ -153,9 +164,10 @@ def product(services: Services, id: str, min_version: MinVersion = None) -> Resp
 
     views, admin = services.live("catalog"), _is_admin()
     doc = read_view(
-        lambda: product_view(views, id, admin=admin),
+        lambda: product_view(views, id, admin=True),
         min_version,
         head=lambda: services.repository.head(Product, id),
+        admit=lambda doc: visible_product(doc, admin=admin),
     )
     return view_response(doc)
 

@@ -183,6 +183,36 @@ def test_a_product_at_a_version_it_never_reached_is_a_400_naming_the_latest(
     assert ghost.status == 404  # no stream at all: as without min_version
 
 
+def test_an_inactive_product_is_a_404_to_the_public_at_once_whatever_min_version(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("functions.shared.http.time.sleep", waits.append)
+    pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
+    shop.stack.project()
+    for version in ("1", "2", "99"):
+        hidden = shop.call("GET", f"/products/{pid}", query={"min_version": version})
+        assert (hidden.status, hidden.error_code) == (404, "product_not_found"), version
+    assert waits == []  # not a view to wait for: nothing tells the product exists
+
+
+def test_a_category_waits_for_min_version_and_names_the_latest_past_it(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
+    category = shop.category("Books")
+    behind = shop.call("GET", f"/categories/{category}", query={"min_version": "1"})
+    assert (behind.status, behind.headers["retry-after"]) == (503, "1")
+    shop.stack.project()
+    seen = shop.call("GET", f"/categories/{category}", query={"min_version": "1"})
+    assert (seen.status, seen.json["version"], seen.headers["etag"]) == (200, 1, '"1"')
+    ahead = shop.call("GET", f"/categories/{category}", query={"min_version": "2"})
+    assert (ahead.status, ahead.error_code) == (400, "min_version_ahead")
+    assert "the latest is 1" in ahead.json["error"]["message"]
+    ghost = shop.call("GET", "/categories/ghost", query={"min_version": "1"})
+    assert ghost.status == 404
+
+
 def test_public_reads_show_active_products_only_and_admins_see_all(shop: Shop) -> None:
     category = shop.category("Books")
     pid = shop.product(category, "Refactoring", "45.50", "Improving the design")["id"]
