@@ -46,7 +46,7 @@ class ResetPassword:
 
 @dataclass(frozen=True)
 class EraseUser:
-    """Forget a user: the customer themself (with their password) or an admin."""
+    """Forget a user: the customer themself, with their password, or an admin, without."""
 
     user_id: str
     password: str | None = None

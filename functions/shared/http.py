@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import math
 import re
@@ -531,13 +532,38 @@ def command(
     **options: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command route answering `status` with `answer`, or one of `refusals` (the
-    statuses every command can answer are added by `route`), behind the command edge."""
-    return route(
-        router,
-        method,
-        path,
-        signed_in=signed_in,
-        responses=responses(status, answer, *refusals),
-        middlewares=[CommandEdge(status, keep, replay)],
-        **options,
-    )
+    statuses every command can answer are added by `route`), behind the command edge. A
+    route whose function takes no `body` refuses one that has fields."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        edge: list[BaseMiddlewareHandler[ApiGatewayResolver]] = [CommandEdge(status, keep, replay)]
+        if "body" not in inspect.signature(function).parameters:
+            edge.insert(0, NoBody())
+        return route(
+            router,
+            method,
+            path,
+            signed_in=signed_in,
+            responses=responses(status, answer, *refusals),
+            middlewares=edge,
+            **options,
+        )(function)
+
+    return register
+
+
+class NoBody(BaseMiddlewareHandler[ApiGatewayResolver]):
+    """The contract's 400 for unknown fields, on a route that takes no body (Powertools
+    validates only the bodies routes declare): an empty body or `{}` is no body."""
+
+    def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        body = _event(app).body  # readable JSON by now (`refusal`)
+        parsed = json.loads(body) if body else {}
+        if parsed != {}:
+            fields = list(parsed) if isinstance(parsed, dict) else ["body"]
+            raise InvalidValue(
+                "The request does not match the expected shape.",
+                code="invalid_request",
+                details=[Detail(f, "This route takes no body: send none") for f in fields],
+            )
+        return next_middleware(app)

@@ -453,6 +453,27 @@ def test_an_admin_erases_anyone_a_customer_only_themself_and_again_is_harmless(
         admin,
     )
     assert again.version == first.version
+    with pytest.raises(Forbidden):  # without a password, only an admin erases, themself too
+        identity.erase(
+            fakes.repository,
+            fakes.hasher,
+            fakes.failed_logins,
+            fakes.pseudonyms,
+            fakes.personal_data.erase,
+            EraseUser(bob.id),
+            as_caller(Caller(bob.id, Role.CUSTOMER)),
+        )
+    root = registered(fakes, "root@example.com", "admin's own")
+    themself = identity.erase(
+        fakes.repository,
+        fakes.hasher,
+        fakes.failed_logins,
+        fakes.pseudonyms,
+        fakes.personal_data.erase,
+        EraseUser(root.id),
+        as_caller(Caller(root.id, Role.ADMIN)),
+    )
+    assert themself.state.erased
     with pytest.raises(NotFound):
         identity.erase(
             fakes.repository,

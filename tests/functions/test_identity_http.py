@@ -520,3 +520,16 @@ def test_an_admin_erases_a_user_a_customer_cannot_and_a_repeat_is_harmless(
     missing = stack.api.request("DELETE", "/users/nobody", token=admin)
     assert missing.status == 404
     assert login(stack).status == 401
+
+
+def test_the_admin_route_erases_the_admin_too_and_takes_no_body(stack: Stack) -> None:
+    admin = stack.admin_token()
+    stack.project()
+    me = stack.api.request("GET", "/users/me", token=admin).json
+    fields = stack.api.request(
+        "DELETE", f"/users/{me['id']}", json_body={"password": "x"}, token=admin
+    )
+    assert (fields.status, fields.error_code) == (400, "invalid_request")
+    assert fields.json["error"]["details"][0]["field"] == "password"
+    erased = stack.api.request("DELETE", f"/users/{me['id']}", json_body={}, token=admin)
+    assert erased.status == 204, erased.text
