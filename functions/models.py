@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.catalog.category import MAX_CATEGORY_NAME
-from domain.catalog.product import MAX_DESCRIPTION, MAX_PRODUCT_NAME, MAX_REASON
+from domain.catalog.product import MAX_DESCRIPTION, MAX_PRICE, MAX_PRODUCT_NAME, MAX_REASON
 from domain.catalog.review import MAX_COMMENT, MAX_RATING, MIN_RATING
 from domain.catalog.search import SCAN, TOTAL_BOUND
 from domain.identity.credentials import (
@@ -146,8 +146,9 @@ class Profile(ExportedProfile):
 Money = Annotated[
     str,
     Field(
-        pattern=r"^-?\d{1,12}(\.\d{1,6})?$",
-        description="A decimal string, two places",
+        pattern=r"^-?\d{1,12}(\.\d{1,2})?$",
+        description="A decimal string with at most two places, above 0 and at most "
+        f"{MAX_PRICE} (a price that is not: 400)",
         examples=["19.99"],
     ),
 ]
@@ -176,7 +177,7 @@ class Deactivation(Body):
 
 class NewReview(Body):
     rating: int = Field(description="1 to 5", **limits(minimum=MIN_RATING, maximum=MAX_RATING))
-    comment: str = text(MAX_COMMENT, default="")
+    comment: str = text(MAX_COMMENT)
 
 
 class ProductAnswer(BaseModel):

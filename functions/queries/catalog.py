@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from domain.catalog import history, search
-from domain.catalog.product import discounted
+from domain.catalog.product import MAX_DISCOUNT, discounted
 from domain.catalog.views import (
     all_categories,
     category_view,
@@ -82,7 +82,7 @@ def categories(
     signed_in=False,
     summary="One category, with its count of active products",
     tags=["catalogue"],
-    responses=responses(200, CategoryAnswer, 400, 404, 503),
+    responses=responses(200, CategoryAnswer, 400, 404, 503, etag=True),
 )
 def category(
     services: Services, id: str, min_version: MinVersion = None
@@ -157,7 +157,7 @@ def products(
     signed_in=False,
     summary="One product (an inactive one only to admins)",
     tags=["catalogue"],
-    responses=responses(200, ProductView, 401, 404, 503),
+    responses=responses(200, ProductView, 401, 404, 503, etag=True),
 )
 def product(services: Services, id: str, min_version: MinVersion = None) -> Response[ProductView]:
     from domain.catalog.product import Product
@@ -182,10 +182,20 @@ def product(services: Services, id: str, min_version: MinVersion = None) -> Resp
     responses=responses(200, DiscountedPrice, 404),
 )
 def discounted_price(
-    services: Services, id: str, percentage: Annotated[str, Query(max_length=20)]
+    services: Services,
+    id: str,
+    percentage: Annotated[
+        str,
+        Query(
+            max_length=20,
+            pattern=r"^\d+(\.\d+)?$",
+            description=f"The discount, a number from 0 to {MAX_DISCOUNT} (else 400)",
+            examples=["10"],
+        ),
+    ],
 ) -> Response[DiscountedPrice]:
     doc = product_view(services.live("catalog"), id, admin=_is_admin())
-    percent = _decimal(percentage, "percentage")
+    percent = _number(percentage, "percentage")  # its range is the domain's rule
     price = discounted(Decimal(doc["price"]), percent)
     return json_response(
         {
@@ -256,15 +266,19 @@ def product_as_of(
     return json_response(state)
 
 
-def _decimal(raw: str, field: str) -> Decimal:
+def _number(raw: str, field: str) -> Decimal:
     try:
-        value = Decimal(raw)
+        return Decimal(raw)
     except InvalidOperation as bad:
         raise InvalidValue(
             f"{field} must be a decimal number.",
             code="invalid_number",
             details=[Detail(field, "a decimal")],
         ) from bad
+
+
+def _decimal(raw: str, field: str) -> Decimal:
+    value = _number(raw, field)
     if not value.is_finite() or value < 0 or value >= MAX_PRICE_FILTER:
         raise InvalidValue(
             f"{field} must be a number from 0 to {MAX_PRICE_FILTER - 1}.",

@@ -35,7 +35,7 @@ router = Routes()
     signed_in=True,
     summary="Your profile",
     tags=["identity"],
-    responses=responses(200, Profile, 401, 404, 503),
+    responses=responses(200, Profile, 401, 404, 503, etag=True),
 )
 def me(services: Services, min_version: MinVersion = None) -> Response[Profile]:
     caller = caller_of(router)

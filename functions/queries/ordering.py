@@ -35,7 +35,7 @@ router = Routes()
     signed_in=True,
     summary="One order (its owner or an admin)",
     tags=["orders"],
-    responses=responses(200, OrderAnswer, 401, 404, 503),
+    responses=responses(200, OrderAnswer, 401, 404, 503, etag=True),
 )
 def order(services: Services, id: str, min_version: MinVersion = None) -> Response[OrderAnswer]:
     caller = require_caller(caller_of(router))
@@ -100,7 +100,7 @@ def order_history(services: Services, id: str) -> Response[History]:
     signed_in=True,
     summary="A product's stock: on hand, reserved, available (admin)",
     tags=["inventory"],
-    responses=responses(200, StockLevels, 401, 403, 404, 503),
+    responses=responses(200, StockLevels, 401, 403, 404, 503, etag=True),
 )
 def inventory(
     services: Services, product_id: str, min_version: MinVersion = None

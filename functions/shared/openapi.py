@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseHeader,
+)
 from pydantic import BaseModel
 
 from functions.models import ErrorAnswer
@@ -55,6 +58,10 @@ _ETAG = {
     "description": 'The aggregate\'s new version, like "3"',
     "schema": {"type": "string"},
 }
+_VIEW_ETAG: OpenAPIResponseHeader = {
+    "description": 'The version of the aggregate the view shows, like "3"',
+    "schema": {"type": "string"},
+}
 _RETRY_AFTER = {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}
 
 
@@ -65,13 +72,16 @@ def error(status: int) -> OpenAPIResponse:
     }
 
 
-def responses(ok: int, model: type[BaseModel], *errors: int) -> Responses:
-    """The route's answer and the refusals particular to it; `complete` adds the rest."""
+def responses(ok: int, model: type[BaseModel], *errors: int, etag: bool = False) -> Responses:
+    """The route's answer and the refusals particular to it; `complete` adds the rest.
+    `etag`: the answer is one aggregate's view, sent with its version as the ETag."""
     documented: Responses = {
         ok: {"description": "Done", "content": {"application/json": {"model": model}}}
         if ok != NO_CONTENT
         else {"description": "Done: nothing to answer but the version, in the ETag"}
     }
+    if etag:
+        documented[ok]["headers"] = {"ETag": _VIEW_ETAG}
     for status in errors:
         documented[status] = error(status)
     return documented

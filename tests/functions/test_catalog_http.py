@@ -244,21 +244,35 @@ def test_reviews_feed_the_average_and_a_second_review_replaces_the_first(shop: S
         "POST", f"/products/{pid}/reviews", {"rating": 2, "comment": "meh"}, shop.customer
     )
     assert first.status == 201, first.text
-    assert shop.call("POST", f"/products/{pid}/reviews", {"rating": 6}, shop.customer).status == 400
     assert (
-        shop.call("POST", f"/products/{pid}/reviews", {"rating": "5"}, shop.customer).status == 400
+        shop.call(
+            "POST", f"/products/{pid}/reviews", {"rating": 6, "comment": "c"}, shop.customer
+        ).status
+        == 400
     )
-    assert shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}).status == 401
+    assert (
+        shop.call(
+            "POST", f"/products/{pid}/reviews", {"rating": "5", "comment": "c"}, shop.customer
+        ).status
+        == 400
+    )
+    assert (
+        shop.call("POST", f"/products/{pid}/reviews", {"rating": 5, "comment": "c"}).status == 401
+    )
     shop.call("POST", f"/products/{pid}/reviews", {"rating": 4, "comment": "better"}, shop.customer)
-    shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}, shop.admin)
+    shop.call("POST", f"/products/{pid}/reviews", {"rating": 5, "comment": "c"}, shop.admin)
     shop.stack.project()
     view = shop.call("GET", f"/products/{pid}").json
     assert (view["review_count"], view["average_rating"]) == (2, 4.5)
+    missing = shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}, shop.customer)
+    assert (missing.status, missing.error_code) == (400, "invalid_request")  # the comment
 
 
 def test_an_inactive_product_cannot_be_reviewed(shop: Shop) -> None:
     pid = shop.product(shop.category())["id"]
-    answer = shop.call("POST", f"/products/{pid}/reviews", {"rating": 5}, shop.customer)
+    answer = shop.call(
+        "POST", f"/products/{pid}/reviews", {"rating": 5, "comment": "c"}, shop.customer
+    )
     assert answer.status == 404
 
 
@@ -396,6 +410,8 @@ def test_the_discounted_price_follows_the_seed(shop: Shop) -> None:
     answer = shop.call("GET", f"/products/{pid}/discounted-price", query={"percentage": "25"})
     assert answer.status == 200
     assert answer.json["discounted_price"] == "30.00"
+    too_much = shop.call("GET", f"/products/{pid}/discounted-price", query={"percentage": "51"})
+    assert (too_much.status, too_much.error_code) == (400, "discount_out_of_range")
     for bad in ["51", "-1", "lots"]:
         assert (
             shop.call("GET", f"/products/{pid}/discounted-price", query={"percentage": bad}).status
@@ -466,3 +482,17 @@ def test_an_idempotency_key_is_scoped_to_its_path(shop: Shop) -> None:
         "PUT", f"/products/{second}/price", {"price": "36.00"}, shop.admin, headers=key
     )
     assert (reused.status, reused.error_code) == (409, "idempotency_key_reused")
+
+
+def test_the_document_declares_each_views_etag_and_the_limits_it_enforces(shop: Shop) -> None:
+    document = shop.call("GET", "/openapi.json").json
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    views = ("/products/{id}", "/categories/{id}", "/orders/{id}", "/inventory/{product_id}")
+    for path in (*views, "/users/me"):
+        get = paths[path]["get"]
+        assert "ETag" in get["responses"]["200"]["headers"], path
+        assert "min_version" in {p["name"] for p in get["parameters"]}, path
+    price = schemas["NewProduct"]["properties"]["price"]
+    assert price["pattern"] == r"^-?\d{1,12}(\.\d{1,2})?$"
+    (percentage,) = paths["/products/{id}/discounted-price"]["get"]["parameters"][1:]
+    assert "0 to 50" in percentage["description"]

@@ -129,14 +129,14 @@ def test_a_projection_added_to_a_built_stack_is_flagged_then_filled_by_rebuild_c
     book = call("POST", "/products", body)["id"]
     call("POST", f"/products/{book}/activate")
     ada, bob = customer("ada"), customer("bob")
-    call("POST", f"/products/{book}/reviews", {"rating": 4}, ada)
+    call("POST", f"/products/{book}/reviews", {"rating": 4, "comment": "good"}, ada)
     with monkeypatch.context() as before:  # the stack before the projection existed
         older = [p for p in all_projections() if not isinstance(p, ProductStats)]
         before.setattr("infra.generations.all_projections", lambda: older)
         composition.use(None)
         stack.project()
     composition.use(None)
-    call("POST", f"/products/{book}/reviews", {"rating": 2}, bob)
+    call("POST", f"/products/{book}/reviews", {"rating": 2, "comment": "meh"}, bob)
     stack.project()
     assert call("GET", f"/products/{book}/stats")["review_count"] == 1  # new events only
     capsys.readouterr()
