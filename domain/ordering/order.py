@@ -363,8 +363,9 @@ class Order(HoldsKeys, Aggregate[OrderState]):
             raise RuleViolation(
                 f"A {self.state.status} order cannot be cancelled.", code="cannot_cancel"
             )
-        placed = self.state.status is not OrderStatus.DRAFT
-        self._record(OrderCancelled(reason, by, now, notify=placed))
+        # the contract's "emailed once when it is cancelled": a draft too (an admin may
+        # cancel it, and the customer should hear of it either way)
+        self._record(OrderCancelled(reason, by, now, notify=True))
         if self.state.stock is StockStatus.RESERVED:
             self.release_stock(inventories)
         elif self.state.stock is StockStatus.COMMITTED:

@@ -187,6 +187,18 @@ def test_cancelling_a_reserved_order_releases_in_the_same_write(world: World) ->
     world.check_books([order.id])
 
 
+def test_a_draft_an_admin_cancels_mails_its_customer_once(world: World) -> None:
+    lines = (RequestedItem("p1", 1),)
+    draft = ordering.create_order(world.repository, world.catalog, CreateOrder(lines), CUSTOMER)
+    ordering.cancel(world.repository, CancelOrder(draft.id), ADMIN)
+    world.pump.run()
+    world.pump.run()
+    assert world.pump.steps == [(draft.id, Step.NOTIFY_CANCELLATION)]
+    assert [(m.reason, m.refunded) for m in world.notifier.cancellations] == [
+        ("cancelled_by_admin", None)
+    ]
+
+
 def test_cancelling_before_the_process_ran_leaves_it_only_the_email(world: World) -> None:
     order = world.placed()
     ordering.cancel(world.repository, CancelOrder(order.id), CUSTOMER)
