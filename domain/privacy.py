@@ -80,9 +80,14 @@ def _user_email(data: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
 
 def _order_emails(doc: Doc) -> list[dict[str, Any]]:
     state = doc.get("state") or {}
-    sent = (("order_confirmed", "confirmation_id"), ("order_cancelled", "cancellation_id"))
+    sent = (("order_confirmed", "confirmation"), ("order_cancelled", "cancellation"))
     return [
-        {"kind": kind, "order_id": doc["id"], "message_id": state[field]}
+        {
+            "kind": kind,
+            "order_id": doc["id"],
+            "message_id": state[f"{field}_id"],
+            "sent_at": state.get(f"{field}_sent_at"),
+        }
         for kind, field in sent
-        if state.get(field)
+        if state.get(f"{field}_id")
     ]

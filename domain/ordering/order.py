@@ -148,9 +148,10 @@ class OrderPlaced(DomainEvent):
 @registry.event
 @dataclass(frozen=True)
 class OrderCancelled(DomainEvent):
-    """v2 adds `notify`: whether the customer is to be told (a placed or confirmed order).
-    The previous release told no one of a cancellation, so its v1 events read as
-    `notify=False`: upgrading mails nobody about an old cancellation."""
+    """v2 adds `notify`: whether the customer is to be told (every cancellation now; a
+    placed or confirmed one's only, before drafts were mailed too). The previous release
+    told no one of a cancellation, so its v1 events read as `notify=False`: upgrading
+    mails nobody about an old cancellation."""
 
     schema_version = 2
 
@@ -211,12 +212,16 @@ class OrderConfirmed(DomainEvent):
 @dataclass(frozen=True)
 class ConfirmationSent(DomainEvent):
     message_id: str
+    sent_at: datetime | None = None
+    """None in events recorded before it was kept."""
 
 
 @registry.event
 @dataclass(frozen=True)
 class CancellationSent(DomainEvent):
     message_id: str
+    sent_at: datetime | None = None
+    """None in events recorded before it was kept."""
 
 
 @registry.event
@@ -259,6 +264,7 @@ class OrderState:
     refund_id: str | None = None
     confirmed_at: datetime | None = None
     confirmation_id: str | None = None
+    confirmation_sent_at: datetime | None = None
     reason: CancelReason | None = None
     cancelled_by: str | None = None
     cancelled_at: datetime | None = None
@@ -266,6 +272,7 @@ class OrderState:
     """The customer is to be told of the cancellation (OrderCancelled.notify)."""
     cancellation_id: str | None = None
     """The message that told them."""
+    cancellation_sent_at: datetime | None = None
 
     @property
     def total(self) -> Decimal:
@@ -482,13 +489,13 @@ class Order(HoldsKeys, Aggregate[OrderState]):
             inventories[stock_id].commit(self.id)
         self._record(OrderConfirmed(now))
 
-    def record_confirmation(self, message_id: str) -> None:
+    def record_confirmation(self, message_id: str, now: datetime) -> None:
         self._require(Step.NOTIFY)
-        self._record(ConfirmationSent(message_id))
+        self._record(ConfirmationSent(message_id, now))
 
-    def record_cancellation_notice(self, message_id: str) -> None:
+    def record_cancellation_notice(self, message_id: str, now: datetime) -> None:
         self._require(Step.NOTIFY_CANCELLATION)
-        self._record(CancellationSent(message_id))
+        self._record(CancellationSent(message_id, now))
 
     def release_stock(self, inventories: Mapping[str, Inventory]) -> None:
         if self.state.stock is not StockStatus.RESERVED:
@@ -568,7 +575,7 @@ class Order(HoldsKeys, Aggregate[OrderState]):
 
     @applies(CancellationSent)
     def _cancellation_sent(self, state: OrderState, event: CancellationSent) -> OrderState:
-        return replace(state, cancellation_id=event.message_id)
+        return replace(state, cancellation_id=event.message_id, cancellation_sent_at=event.sent_at)
 
     @applies(OrderStockReserved)
     def _stock_reserved(self, state: OrderState, event: OrderStockReserved) -> OrderState:
@@ -597,7 +604,7 @@ class Order(HoldsKeys, Aggregate[OrderState]):
 
     @applies(ConfirmationSent)
     def _confirmation_sent(self, state: OrderState, event: ConfirmationSent) -> OrderState:
-        return replace(state, confirmation_id=event.message_id)
+        return replace(state, confirmation_id=event.message_id, confirmation_sent_at=event.sent_at)
 
     @applies(OrderStockReleased)
     def _stock_released(self, state: OrderState, event: OrderStockReleased) -> OrderState:

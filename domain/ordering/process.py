@@ -128,7 +128,7 @@ class OrderProcess(ProcessManager[Order, Step]):
             total=order.amount,
             lines=order.state.items,
         )
-        order.record_confirmation(message_id)
+        order.record_confirmation(message_id, self._now())
         return []
 
     def _release(self, order: Order) -> list[Inventory]:
@@ -158,7 +158,7 @@ class OrderProcess(ProcessManager[Order, Step]):
             reason=reason,
             refunded=order.amount if state.refund_id is not None else None,
         )
-        order.record_cancellation_notice(message_id)
+        order.record_cancellation_notice(message_id, self._now())
         return []
 
     def _now(self) -> datetime:

@@ -48,6 +48,7 @@ def test_the_export_holds_the_profile_orders_reviews_and_emails_sent(stack: Stac
     ]
     kinds = sorted(e["kind"] for e in held["emails"])
     assert kinds == ["order_cancelled", "order_confirmed", "welcome"]
+    assert all(e["sent_at"] for e in held["emails"]), held["emails"]  # when each went out
     assert shop.call("GET", "/users/me/export").status == 401
 
 
