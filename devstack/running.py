@@ -35,9 +35,12 @@ class RunningStack:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
 
     @classmethod
-    def forget(cls, directory: Path, stack_name: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            cls._path(directory, stack_name).unlink()
+    def forget(cls, directory: Path, stack_name: str, pid: int | None = None) -> None:
+        """Remove the record; with `pid`, only if that process wrote it."""
+        path = cls._path(directory, stack_name)
+        with contextlib.suppress(FileNotFoundError, ValueError, TypeError, KeyError):
+            if pid is None or json.loads(path.read_text("utf-8"))["pid"] == pid:
+                path.unlink()
 
     @classmethod
     def find(cls, directory: Path, stack_name: str) -> RunningStack | None:

@@ -102,6 +102,8 @@ class LocalStack:
         self.admin_created = False
         self._recorded = False
         """Whether this stack recorded itself for other processes (.devstack/<stack>.json)."""
+        self._displaced: RunningStack | None = None
+        """Another stack of this checkout that was running when this one started."""
 
     # ------------------------------------------------------------------ lifecycle
     def provision(self) -> Deployment:
@@ -185,6 +187,14 @@ class LocalStack:
                 # embedded, or AWS_ENDPOINT_URL on this machine: `eventshop-admin --local`
                 # and `devstack invoke` find either (an attached invoke records nothing)
                 self._recorded = True
+                running = RunningStack.find(self.template.directory, self.stack_name)
+                if running is not None and running.pid != os.getpid():  # another `make run`
+                    self._displaced = running
+                    self._log(
+                        f"[stack] another local stack of this checkout runs (pid "
+                        f"{self._displaced.pid}, {self._displaced.api_url}): `eventshop-admin "
+                        "--local` and `devstack invoke` use this one until it stops"
+                    )
                 RunningStack(
                     self.stack_name,
                     self.endpoint_url,
@@ -295,7 +305,11 @@ class LocalStack:
         """Shut everything down (idempotent)."""
         atexit.unregister(self.stop)
         if self._recorded:  # only the record this stack wrote: never a running one's
-            RunningStack.forget(self.template.directory, self.stack_name)
+            RunningStack.forget(self.template.directory, self.stack_name, pid=os.getpid())
+            if self._displaced is not None:  # back to the one that still runs, if it does
+                self._displaced.save(self.template.directory)
+                RunningStack.find(self.template.directory, self.stack_name)  # drops it if gone
+                self._displaced = None
             self._recorded = False
         if self.injected is not None:
             counts = ", ".join(f"{k} {self.injected.injected[k]}" for k in faults.KINDS)

@@ -254,3 +254,31 @@ def test_a_stack_on_an_aws_endpoint_url_of_this_machine_records_itself_for_the_c
     finally:
         served.stop()
     assert RunningStack.find(DEFAULT_TEMPLATE.parent, served.stack_name) is None
+
+
+def test_a_second_stack_of_the_checkout_takes_the_record_and_gives_it_back_at_stop(
+    stack: LocalStack,
+) -> None:
+    from devstack.running import RunningStack
+
+    name = unique_stack_name("second")
+    first = RunningStack(name, stack.endpoint_url, "http://127.0.0.1:9", os.getppid())
+    first.save(DEFAULT_TEMPLATE.parent)  # another `make run`, alive (this test's parent)
+    log = LogLines()
+    second = LocalStack(
+        DEFAULT_TEMPLATE,
+        stack_name=name,
+        env={"AWS_ENDPOINT_URL": stack.endpoint_url},
+        bootstrap=False,
+        log=log,
+    )
+    try:
+        second.start()
+        assert log.containing("another local stack of this checkout runs")
+        found = RunningStack.find(DEFAULT_TEMPLATE.parent, name)
+        assert found is not None
+        assert found.api_url == second.url
+    finally:
+        second.stop()
+    assert RunningStack.find(DEFAULT_TEMPLATE.parent, name) == first
+    RunningStack.forget(DEFAULT_TEMPLATE.parent, name)
