@@ -191,28 +191,41 @@ class Out:
         if self.as_json or not sys.stderr.isatty():
             yield lambda done: None
             return
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+        from rich.progress import Progress
 
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TransferSpeedColumn(),
-            TextColumn("events"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, transient=True) as bar:
+        with Progress(*progress_columns(), transient=True) as bar:
             task = bar.add_task(what, total=total)
             yield lambda done: bar.advance(task, done)
+
+
+def progress_columns() -> tuple[Any, ...]:
+    """What the bar shows: events done of all, percent, events/s, time left."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        ProgressColumn,
+        Task,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class EventsPerSecond(ProgressColumn):
+        """rich's own speed column reads bytes/s: this one counts events."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed or 0:,.0f} events/s")
+
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TaskProgressColumn(),
+        EventsPerSecond(),
+        TimeRemainingColumn(),
+    )
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -221,7 +234,11 @@ class Out:
 def create_admin(args: argparse.Namespace, target: Target, out: Out) -> int:
     if not args.email:
         raise Refused("--email (or ADMIN_EMAIL) is required")
-    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Admin password: ")
+    password = os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise Refused("set ADMIN_PASSWORD: there is no terminal to ask for the password")
+        password = getpass.getpass("Admin password: ")
     context = CommandContext(f"cli-{uuid.uuid4()}", "cli")
     root = target.container()
     user = identity.ensure_admin(

@@ -34,6 +34,32 @@ def test_create_admin_refuses_a_bad_email_clearly(
     assert "not a valid email" in capsys.readouterr().err
 
 
+def test_create_admin_without_a_password_or_a_terminal_says_what_to_set(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli.main(["create-admin", "--email", "boss@example.com"]) != 0
+    assert "set ADMIN_PASSWORD" in capsys.readouterr().err
+
+
+def test_the_progress_bar_counts_events_per_second() -> None:
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    screen = io.StringIO()
+    with Progress(*cli.progress_columns(), console=Console(file=screen, width=120)) as bar:
+        task = bar.add_task("rebuild", total=10)
+        bar.advance(task, 4)
+        bar.console.print(bar.make_tasks_table(bar.tasks))
+    shown = screen.getvalue()
+    assert "4/10 events" in shown
+    assert "events/s" in shown
+    assert "bytes/s" not in shown
+
+
 def test_rebuild_catches_the_views_up_from_the_event_table(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
