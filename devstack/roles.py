@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -66,6 +67,9 @@ def translate(
     from samtranslator.parser import parser
     from samtranslator.translator.translator import Translator
 
+    # Without a feature-toggle config (AWS's service has one) the translator warns once per
+    # function that a feature is not in it: a dozen lines at every start that say nothing.
+    logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
     sam = copy.deepcopy(dict(body))
     for resource in (sam.get("Resources") or {}).values():
         properties = resource.get("Properties")
