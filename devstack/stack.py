@@ -272,7 +272,10 @@ class LocalStack:
         self._log(f"[faults] into the functions' DynamoDB requests: {self.faults.describe()}")
 
     def _emulate_conflicts(self) -> None:
-        if not self.conflicts.active or self._attached is not None or not self._backend.embedded:
+        if self._attached is not None or not self._backend.embedded:
+            return
+        if not self.conflicts.active:
+            self._log("[conflicts] off (LOCAL_CONFLICTS): concurrent transactions never conflict")
             return
         conflicts.install()
         self.emulated = conflicts.configure(self.conflicts, self._access_keys())
