@@ -169,7 +169,7 @@ def product(services: Services, id: str, min_version: MinVersion = None) -> Resp
         head=lambda: services.repository.head(Product, id),
         admit=lambda doc: visible_product(doc, admin=admin),
     )
-    return view_response(doc)
+    return view_response(visible_product(doc, admin=admin))
 
 
 @route(

@@ -229,9 +229,10 @@ def read_view(
 
     Past the wait, `head()` (the stream's newest version, one small read of the event table)
     tells a view that is behind (503, retry) from a version that does not exist (400 naming
-    the latest: retrying cannot help). `admit(doc)` refuses what the caller may not see
-    (another's order, an inactive product to the public) as soon as it is read: a 404 at
-    once, never a wait, a 503 or a 400 that would tell it exists."""
+    the latest: retrying cannot help). `admit(doc)` may refuse first (another's order, an
+    inactive product to the public: a 404), so a 400 tells nothing the caller may not see.
+    The route admits the doc it is given as well: a view may still show what changed since
+    (a product just activated), so it is waited for, not refused, until it is caught up."""
     deadline = time.monotonic() + WAIT_SECONDS
     missing: NotFound | None = None
     while True:
@@ -241,8 +242,6 @@ def read_view(
             if min_version is None:
                 raise
             doc, missing = None, error
-        if doc is not None and admit is not None:
-            admit(doc)
         if min_version is None or (doc is not None and doc["version"] >= min_version):
             assert doc is not None
             return doc
@@ -253,6 +252,8 @@ def read_view(
     if latest == 0 and missing is not None:
         raise missing
     if latest < min_version and doc is not None:
+        if admit is not None:
+            admit(doc)
         raise InvalidValue(
             f"There is no version {min_version} yet: the latest is {latest}. "
             f"Ask for min_version={latest} or less.",

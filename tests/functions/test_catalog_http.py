@@ -183,17 +183,32 @@ def test_a_product_at_a_version_it_never_reached_is_a_400_naming_the_latest(
     assert ghost.status == 404  # no stream at all: as without min_version
 
 
-def test_an_inactive_product_is_a_404_to_the_public_at_once_whatever_min_version(
+def test_an_inactive_product_is_a_404_to_the_public_whatever_min_version(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    waits: list[float] = []
-    monkeypatch.setattr("functions.shared.http.time.sleep", waits.append)
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
     pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
     shop.stack.project()
+    # caught up (1), or past the latest version (2, 99): a 404, never a 503 or a 400
+    # naming the latest, which would tell the public the product exists
     for version in ("1", "2", "99"):
         hidden = shop.call("GET", f"/products/{pid}", query={"min_version": version})
         assert (hidden.status, hidden.error_code) == (404, "product_not_found"), version
-    assert waits == []  # not a view to wait for: nothing tells the product exists
+
+
+def test_a_product_just_activated_is_waited_for_not_refused(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
+    pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
+    shop.stack.project()
+    activated = shop.call("POST", f"/products/{pid}/activate", token=shop.admin).json
+    # the view still shows it inactive: behind, so the public read waits, then a 503
+    behind = shop.call("GET", f"/products/{pid}", query={"min_version": str(activated["version"])})
+    assert behind.status == 503
+    shop.stack.project()
+    seen = shop.call("GET", f"/products/{pid}", query={"min_version": str(activated["version"])})
+    assert seen.status == 200
 
 
 def test_a_category_waits_for_min_version_and_names_the_latest_past_it(
