@@ -405,6 +405,7 @@ class StreamReader:
         queue: Callable[[], ParkedQueue | None],
         catch_up: Callable[[str], None],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        redriven: Callable[[Parked], None] = lambda parked: None,
     ) -> None:
         self.reader = reader
         self._stream = stream
@@ -412,6 +413,7 @@ class StreamReader:
         self._queue = queue
         self._catch_up = catch_up
         self._now = now
+        self._redriven = redriven
 
     @property
     def name(self) -> str:
@@ -514,6 +516,9 @@ class StreamReader:
             except Exception as error:
                 return False, f"{stream} still fails: {type(error).__name__}: {error}"
             caught_up.append(stream)
+        # applied now: its batch ends where the reader's progress says it applied to
+        # (`standing`), or status would count its records behind for good
+        self._redriven(parked)
         queue = self._queue()
         if queue is not None:
             queue.delete(parked.receipt)
@@ -676,6 +681,20 @@ class Operations:
             progress=lambda: self.container.progress(spec.name).read(spec.name),
             queue=lambda: self.queue(spec),
             catch_up=lambda stream: self._catch_up(spec, stream),
+            redriven=lambda parked: self._redriven(spec, parked),
+        )
+
+    def _redriven(self, reader: Reader, parked: Parked) -> None:
+        if not parked.last or parked.trimmed:
+            return  # no batch end to record (its records are gone from the stream anyway)
+        self.container.progress(reader.name).record(
+            reader.name,
+            at=datetime.now(UTC),
+            newest_event_at=None,
+            sequence_number=parked.last,
+            held_back=0,
+            applied=sum(len(versions) for versions in parked.streams.values()),
+            failures=[],
         )
 
     def projections(self) -> list[ProjectionStatus]:

@@ -118,6 +118,8 @@ def test_a_parked_batch_is_listed_decoded_and_redriven_once_its_cause_is_fixed(
     projector = next(r for r in status["readers"] if r["reader"] == "projector")
     assert projector["parked_batches"] == 0
     assert "PutItem" in projector["last_error"]["error"]
+    # the redriven batch counts as applied: nothing behind, no lag
+    assert (projector["events_behind"], projector["lag_seconds"]) == (0, 0.0), projector
     assert {p["projection"] for p in status["projections"]} == {
         "catalog",
         "ordering",

@@ -7,11 +7,19 @@ all read through it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from event_sourcing.dynamodb.progress import MAX_POSITIONS, Failure, ReaderProgress
-from infra.readers import IDLE_PAGES, READERS, ParkedQueue, StreamReader, TableStream
+from infra.readers import (
+    IDLE_PAGES,
+    READERS,
+    Parked,
+    ParkedQueue,
+    StreamReader,
+    TableStream,
+)
 from tests.fakes.streams import FakeShard, FakeStreams, event_image
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -47,13 +55,20 @@ def reader(
     fake: FakeStreams, progress: ReaderProgress, queue: ParkedQueue | None = None
 ) -> StreamReader:
     caught_up: list[str] = []
+    log = [progress]
+
+    def redriven(parked: Parked) -> None:  # as the progress log records a batch's end
+        ends = {**log[0].positions, parked.last: NOW.isoformat()}
+        log[0] = replace(log[0], positions=ends)
+
     reading = StreamReader(
         PROJECTOR,
         stream=lambda: TableStream(fake, fake.arn),
-        progress=lambda: progress,
+        progress=lambda: log[0],
         queue=lambda: queue,
         catch_up=caught_up.append,
         now=lambda: NOW,
+        redriven=redriven,
     )
     reading.caught_up = caught_up  # type: ignore[attr-defined]
     return reading
@@ -182,9 +197,12 @@ def test_a_parked_batch_is_read_from_its_own_shard_and_range_only() -> None:
     assert not parked.trimmed
     assert reading.status().parked_batches == 1
 
+    assert reading.status().position["shard-a2"] is None
     assert reading.redrive(parked) == (True, "1 streams caught up: product-1")
     assert reading.caught_up == ["product-1"]  # type: ignore[attr-defined]
     assert queue.deleted == ["r1"]
+    # applied now: the batch's end is the shard's position, its records no longer behind
+    assert reading.status().position["shard-a2"] == last
 
 
 class FakeQueue:
