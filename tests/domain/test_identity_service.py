@@ -34,6 +34,18 @@ from tests.fakes.memory import FakeHasher
 ANON = CommandContext("corr", "cause")
 
 
+def erase(fakes: InMemoryContainer, command: EraseUser, context: CommandContext) -> User:
+    return identity.erase(
+        fakes.repository,
+        fakes.hasher,
+        fakes.failed_logins,
+        fakes.pseudonyms,
+        fakes.personal_data.erase,
+        command,
+        context,
+    )
+
+
 def registered(fakes: InMemoryContainer, email: str, password: str) -> User:
     """A customer registered on the fakes, by nobody signed in."""
     return identity.register(
@@ -383,25 +395,9 @@ def test_a_customer_erases_themself_with_their_password_and_everything_personal_
     )
     me = as_caller(Caller(user.id, Role.CUSTOMER))
     with pytest.raises(Unauthenticated):
-        identity.erase(
-            fakes.repository,
-            fakes.hasher,
-            fakes.failed_logins,
-            fakes.pseudonyms,
-            fakes.personal_data.erase,
-            EraseUser(user.id, "not my password"),
-            me,
-        )
+        erase(fakes, EraseUser(user.id, "not my password"), me)
 
-    erased = identity.erase(
-        fakes.repository,
-        fakes.hasher,
-        fakes.failed_logins,
-        fakes.pseudonyms,
-        fakes.personal_data.erase,
-        EraseUser(user.id, "correct horse"),
-        me,
-    )
+    erased = erase(fakes, EraseUser(user.id, "correct horse"), me)
 
     assert erased.state.erased
     assert erased.version == user.version + 2  # the reset request, then the erasure
@@ -424,66 +420,18 @@ def test_an_admin_erases_anyone_a_customer_only_themself_and_again_is_harmless(
     ada = registered(fakes, "ada@example.com", "correct horse")
     bob = registered(fakes, "bob@example.com", "battery staple")
     with pytest.raises(Forbidden):
-        identity.erase(
-            fakes.repository,
-            fakes.hasher,
-            fakes.failed_logins,
-            fakes.pseudonyms,
-            fakes.personal_data.erase,
-            EraseUser(ada.id, "battery staple"),
-            as_caller(Caller(bob.id, Role.CUSTOMER)),
-        )
+        erase(fakes, EraseUser(ada.id, "battery staple"), as_caller(Caller(bob.id, Role.CUSTOMER)))
     admin = as_caller(Caller("root", Role.ADMIN))
-    first = identity.erase(
-        fakes.repository,
-        fakes.hasher,
-        fakes.failed_logins,
-        fakes.pseudonyms,
-        fakes.personal_data.erase,
-        EraseUser(ada.id),
-        admin,
-    )
-    again = identity.erase(
-        fakes.repository,
-        fakes.hasher,
-        fakes.failed_logins,
-        fakes.pseudonyms,
-        fakes.personal_data.erase,
-        EraseUser(ada.id),
-        admin,
-    )
+    first = erase(fakes, EraseUser(ada.id), admin)
+    again = erase(fakes, EraseUser(ada.id), admin)
     assert again.version == first.version
     with pytest.raises(Forbidden):  # without a password, only an admin erases, themself too
-        identity.erase(
-            fakes.repository,
-            fakes.hasher,
-            fakes.failed_logins,
-            fakes.pseudonyms,
-            fakes.personal_data.erase,
-            EraseUser(bob.id),
-            as_caller(Caller(bob.id, Role.CUSTOMER)),
-        )
+        erase(fakes, EraseUser(bob.id), as_caller(Caller(bob.id, Role.CUSTOMER)))
     root = registered(fakes, "root@example.com", "admin's own")
-    themself = identity.erase(
-        fakes.repository,
-        fakes.hasher,
-        fakes.failed_logins,
-        fakes.pseudonyms,
-        fakes.personal_data.erase,
-        EraseUser(root.id),
-        as_caller(Caller(root.id, Role.ADMIN)),
-    )
+    themself = erase(fakes, EraseUser(root.id), as_caller(Caller(root.id, Role.ADMIN)))
     assert themself.state.erased
     with pytest.raises(NotFound):
-        identity.erase(
-            fakes.repository,
-            fakes.hasher,
-            fakes.failed_logins,
-            fakes.pseudonyms,
-            fakes.personal_data.erase,
-            EraseUser("ghost"),
-            admin,
-        )
+        erase(fakes, EraseUser("ghost"), admin)
 
 
 def test_sign_in_counters_name_an_address_only_with_its_source(fakes: InMemoryContainer) -> None:

@@ -64,6 +64,12 @@ def shop(stack: Stack) -> Shop:
     return Shop(stack)
 
 
+@pytest.fixture
+def short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """?min_version gives up after 50 ms, not 3 s: a 503 comes at once."""
+    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
+
+
 def test_only_admins_create_categories_and_names_are_unique(shop: Shop) -> None:
     body = {"name": "Books"}
     assert shop.call("POST", "/categories", body).status == 401
@@ -168,10 +174,8 @@ def test_price_changes_follow_the_rules_and_if_match(shop: Shop) -> None:
 
 
 def test_a_product_at_a_version_it_never_reached_is_a_400_naming_the_latest(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, short_wait: None
 ) -> None:
-
-    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
     pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
     behind = shop.call("GET", f"/products/{pid}", token=shop.admin, query={"min_version": "1"})
     assert behind.status == 503  # version 1 exists; the view has not seen it
@@ -183,12 +187,17 @@ def test_a_product_at_a_version_it_never_reached_is_a_400_naming_the_latest(
     assert ghost.status == 404  # no stream at all: as without min_version
 
 
-def test_an_inactive_product_is_a_404_to_the_public_whatever_min_version(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
-    pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
+def projected_draft(shop: Shop) -> str:
+    """A new product (inactive), its view caught up."""
+    pid = str(shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"])
     shop.stack.project()
+    return pid
+
+
+def test_an_inactive_product_is_a_404_to_the_public_whatever_min_version(
+    shop: Shop, short_wait: None
+) -> None:
+    pid = projected_draft(shop)
     # caught up (1), or past the latest version (2, 99): a 404, never a 503 or a 400
     # naming the latest, which would tell the public the product exists
     for version in ("1", "2", "99"):
@@ -196,12 +205,8 @@ def test_an_inactive_product_is_a_404_to_the_public_whatever_min_version(
         assert (hidden.status, hidden.error_code) == (404, "product_not_found"), version
 
 
-def test_a_product_just_activated_is_waited_for_not_refused(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
-    pid = shop.product(shop.category("Books"), "Refactoring", "45.50", "d")["id"]
-    shop.stack.project()
+def test_a_product_just_activated_is_waited_for_not_refused(shop: Shop, short_wait: None) -> None:
+    pid = projected_draft(shop)
     activated = shop.call("POST", f"/products/{pid}/activate", token=shop.admin).json
     # the view still shows it inactive: behind, so the public read waits, then a 503
     behind = shop.call("GET", f"/products/{pid}", query={"min_version": str(activated["version"])})
@@ -212,9 +217,8 @@ def test_a_product_just_activated_is_waited_for_not_refused(
 
 
 def test_a_category_waits_for_min_version_and_names_the_latest_past_it(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, short_wait: None
 ) -> None:
-    monkeypatch.setattr("functions.shared.http.WAIT_SECONDS", 0.05)
     category = shop.category("Books")
     behind = shop.call("GET", f"/categories/{category}", query={"min_version": "1"})
     assert (behind.status, behind.headers["retry-after"]) == (503, "1")
